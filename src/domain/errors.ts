@@ -1,0 +1,100 @@
+import { throttledDetail } from './throttle.js';
+
+/**
+ * Errors the domain and use cases raise. Each has a stable `code`; the HTTP
+ * adapter maps codes to status codes in one place (adapters/http/errors.ts).
+ */
+export type ErrorCode =
+  | 'validation'
+  | 'not_found'
+  | 'conflict'
+  | 'not_authenticated'
+  | 'invalid_credentials'
+  | 'upstream_rate_limited'
+  | 'upstream_unavailable'
+  | 'throttled'
+  | 'rate_limit_store_unavailable';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that breaks a business rule; `field` names the offending input. */
+export class ValidationError extends DomainError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super('validation', `${field}: ${problem}`);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+/** No provider and no stored history knows the symbol. */
+export function symbolNotFound(symbol: string): NotFoundError {
+  return new NotFoundError(`Symbol "${symbol}" was not found.`);
+}
+
+/** The input clashes with stored state (an email already registered). */
+export class ConflictError extends DomainError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super('conflict', `${field}: ${problem}`);
+  }
+}
+
+export class NotAuthenticatedError extends DomainError {
+  constructor() {
+    super('not_authenticated', 'Authentication credentials were not provided.');
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  constructor(message = 'Invalid token.') {
+    super('invalid_credentials', message);
+  }
+}
+
+/** Every market-data provider refused for now; retry after `retryAfterSeconds`. */
+export class UpstreamRateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('upstream_rate_limited', message);
+  }
+}
+
+/** Every market-data provider failed (down, misconfigured, or answering nonsense). */
+export class UpstreamUnavailableError extends DomainError {
+  constructor(message: string) {
+    super('upstream_unavailable', message);
+  }
+}
+
+/** The client used up its request rate; it may try again after `retryAfterSeconds`. */
+export class ThrottledError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('throttled', throttledDetail(retryAfterSeconds));
+  }
+}
+
+/** The shared rate-limit store is unreachable and the service is set to refuse rather than count blindly. */
+export class RateLimitStoreUnavailableError extends DomainError {
+  constructor() {
+    super('rate_limit_store_unavailable', 'Request rate cannot be checked right now; try again shortly.');
+  }
+}

@@ -1,0 +1,102 @@
+import { ValidationError } from './errors.js';
+
+/**
+ * One trading day of a symbol. Prices are decimal strings exactly as the
+ * provider gave them ("130.7900"), so nothing is lost to binary floating point.
+ */
+export interface DailyBar {
+  date: string; // YYYY-MM-DD
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+}
+
+/** The seed's quote answer, field for field. */
+export interface Quote {
+  symbol: string;
+  last_refreshed: string;
+  close_value: string;
+  open_value: string;
+  high_value: string;
+  low_value: string;
+  variation_between_last_two_days: number;
+}
+
+const SYMBOL = /^[A-Z0-9][A-Z0-9.-]{0,14}$/;
+
+/** Upper-cases and checks a symbol: letters, digits, '.' and '-', 1 to 15 characters. */
+export function normalizeSymbol(raw: string): string {
+  const symbol = raw.toUpperCase();
+  if (!SYMBOL.test(symbol)) {
+    throw new ValidationError('symbol', "must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit");
+  }
+  return symbol;
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+export function isDecimal(value: string): boolean {
+  return DECIMAL.test(value);
+}
+
+/** a − b for decimal strings, computed on scaled integers so 130.79 − 129.22 is 1.57, not 1.5699999999999932. */
+export function subtractDecimals(a: string, b: string): number {
+  const scale = Math.max(fractionDigits(a), fractionDigits(b));
+  const difference = toScaledInteger(a, scale) - toScaledInteger(b, scale);
+  return Number(formatScaled(difference, scale));
+}
+
+function fractionDigits(value: string): number {
+  return value.split('.')[1]?.length ?? 0;
+}
+
+function toScaledInteger(value: string, scale: number): bigint {
+  const [whole = '0', fraction = ''] = value.split('.');
+  const negative = whole.startsWith('-');
+  const digits = BigInt(whole.replace('-', '') + fraction.padEnd(scale, '0'));
+  return negative ? -digits : digits;
+}
+
+function formatScaled(value: bigint, scale: number): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale);
+  return `${negative ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
+}
+
+/**
+ * The quote of the latest bar, with the change from the previous close.
+ * With one bar only, there is no previous close: the variation is 0.
+ */
+export function quoteFromBars(symbol: string, barsNewestFirst: DailyBar[]): Quote | undefined {
+  const [latest, previous] = barsNewestFirst;
+  if (!latest) return undefined;
+  return {
+    symbol,
+    last_refreshed: latest.date,
+    close_value: latest.close,
+    open_value: latest.open,
+    high_value: latest.high,
+    low_value: latest.low,
+    variation_between_last_two_days: previous ? subtractDecimals(latest.close, previous.close) : 0,
+  };
+}
+
+/** A bar is well-formed when its date is a real calendar day and its prices are decimals. */
+export function checkBar(bar: DailyBar): string | undefined {
+  if (!isCalendarDate(bar.date)) return `date "${bar.date}" is not a YYYY-MM-DD calendar date`;
+  for (const field of ['open', 'high', 'low', 'close'] as const) {
+    if (!isDecimal(bar[field])) return `${field} "${bar[field]}" is not a decimal number`;
+  }
+  if (!Number.isSafeInteger(bar.volume) || bar.volume < 0) return `volume "${bar.volume}" is not a whole number`;
+  return undefined;
+}
+
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(value);
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/domain/errors.js';
+import { isRefreshDue, latestFinalSession } from '../../src/domain/market-calendar.js';
+import { checkBar, normalizeSymbol, quoteFromBars, subtractDecimals } from '../../src/domain/quote.js';
+import { SEED_QUOTE } from '../support/stand-in.js';
+
+describe('subtractDecimals', () => {
+  it.each([
+    ['130.7900', '129.2200', 1.57],
+    ['129.2200', '130.7900', -1.57],
+    ['0.3', '0.1', 0.2],
+    ['100', '99.999', 0.001],
+    ['5', '5.0000', 0],
+    ['-1.5', '2.25', -3.75],
+  ])('%s − %s = %s exactly', (a, b, expected) => {
+    expect(subtractDecimals(a, b)).toBe(expected);
+  });
+});
+
+describe('normalizeSymbol', () => {
+  it('upper-cases and accepts letters, digits, dots and dashes up to 15 characters', () => {
+    expect(normalizeSymbol('ibm')).toBe('IBM');
+    expect(normalizeSymbol('brk.b')).toBe('BRK.B');
+    expect(normalizeSymbol('RDS-A')).toBe('RDS-A');
+    expect(normalizeSymbol('A'.repeat(15))).toBe('A'.repeat(15));
+  });
+
+  it.each(['', 'A'.repeat(16), 'IB M', 'IBM;DROP', '../etc', '.IBM', 'ÍBM', 'IBM\n', '%2e'])('refuses %j', (raw) => {
+    expect(() => normalizeSymbol(raw)).toThrow(ValidationError);
+  });
+});
+
+describe('quoteFromBars', () => {
+  const bar = (date: string, close: string) => ({ date, open: '1.0', high: '2.0', low: '0.5', close, volume: 1 });
+
+  it("gives the seed's answer for the seed's IBM closes", () => {
+    const quote = quoteFromBars('IBM', [
+      { date: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: 1 },
+      bar('2022-07-28', '129.2200'),
+    ]);
+    expect(quote).toEqual({ symbol: 'IBM', ...SEED_QUOTE });
+  });
+
+  it('has a variation of 0 with a single bar, and no quote without bars', () => {
+    expect(quoteFromBars('X', [bar('2024-01-02', '10')])?.variation_between_last_two_days).toBe(0);
+    expect(quoteFromBars('X', [])).toBeUndefined();
+  });
+});
+
+describe('checkBar', () => {
+  it('refuses impossible dates and non-decimal prices', () => {
+    const good = { date: '2024-02-29', open: '1', high: '2', low: '0.5', close: '1.5', volume: 10 };
+    expect(checkBar(good)).toBeUndefined();
+    expect(checkBar({ ...good, date: '2023-02-29' })).toMatch(/date/);
+    expect(checkBar({ ...good, close: 'None' })).toMatch(/close/);
+    expect(checkBar({ ...good, volume: -1 })).toMatch(/volume/);
+  });
+});
+
+describe('the market calendar', () => {
+  it('treats a weekday as final from 17:00 New York time, in winter and in summer', () => {
+    // Winter (EST, UTC−5): 17:00 New York is 22:00 UTC.
+    expect(latestFinalSession(new Date('2026-01-14T21:59:00Z'))).toBe('2026-01-13');
+    expect(latestFinalSession(new Date('2026-01-14T22:00:00Z'))).toBe('2026-01-14');
+    // Summer (EDT, UTC−4): 17:00 New York is 21:00 UTC.
+    expect(latestFinalSession(new Date('2026-07-15T20:59:00Z'))).toBe('2026-07-14');
+    expect(latestFinalSession(new Date('2026-07-15T21:00:00Z'))).toBe('2026-07-15');
+  });
+
+  it('skips weekends back to Friday', () => {
+    expect(latestFinalSession(new Date('2026-11-22T12:00:00Z'))).toBe('2026-11-20'); // Sunday
+    expect(latestFinalSession(new Date('2026-11-23T12:00:00Z'))).toBe('2026-11-20'); // Monday morning
+  });
+
+  it('asks upstream only when stored data may be behind, at most once per interval', () => {
+    const now = new Date('2026-11-23T23:00:00Z'); // Monday evening: Monday's bar is final
+    const hour = 3_600_000;
+    expect(isRefreshDue({ latestBarDate: undefined, lastAttemptAt: undefined }, now, hour)).toBe(true);
+    expect(isRefreshDue({ latestBarDate: '2026-11-23', lastAttemptAt: now.getTime() - 2 * hour }, now, hour)).toBe(false);
+    expect(isRefreshDue({ latestBarDate: '2026-11-20', lastAttemptAt: now.getTime() - 2 * hour }, now, hour)).toBe(true);
+    expect(isRefreshDue({ latestBarDate: '2026-11-20', lastAttemptAt: now.getTime() - hour / 2 }, now, hour)).toBe(false);
+  });
+});
