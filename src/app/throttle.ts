@@ -1,0 +1,17 @@
+import type { Rate, ThrottleDecision } from '../domain/throttle.js';
+
+/** Port: where request counts live — in-process, or Redis shared by every instance. */
+export interface RateLimitStore {
+  /** Counts one request for `key` if `rate` allows it. Rejects when the store is unreachable. */
+  hit(key: string, rate: Rate): Promise<ThrottleDecision>;
+  /** 'ok', or why the store cannot be used right now. */
+  health(): 'ok' | 'unreachable';
+  close(): Promise<void>;
+}
+
+/** Which limit a request counts against, DRF's scopes: per account, or per client address. */
+export interface ThrottleScope {
+  name: 'user' | 'anon' | 'trades';
+  key: string;
+  rate: Rate;
+}

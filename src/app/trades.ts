@@ -1,0 +1,61 @@
+import { NotFoundError } from '../domain/errors.js';
+import { checkNewTrade, type NewTrade, type Trade, type TradeFilter } from '../domain/trade.js';
+
+/** Port: where trades are kept. Ids are assigned by the ledger, gapless from 1. */
+export interface TradeLedger {
+  append(trade: NewTrade): Promise<Trade>;
+  findById(id: number): Promise<Trade | undefined>;
+  /** Trades matching `filter` with id > afterId, ascending, at most `limit`. */
+  listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]>;
+}
+
+export async function recordTrade(ledger: TradeLedger, trade: NewTrade): Promise<Trade> {
+  checkNewTrade(trade);
+  return ledger.append(trade);
+}
+
+export async function getTrade(ledger: TradeLedger, id: number): Promise<Trade> {
+  const trade = await ledger.findById(id);
+  if (!trade) throw new NotFoundError('Not found.');
+  return trade;
+}
+
+export interface TradePage {
+  trades: Trade[];
+  /** Where the next page starts, or undefined on the last page. */
+  nextAfterId: number | undefined;
+}
+
+export async function getTradePage(
+  ledger: TradeLedger,
+  filter: TradeFilter,
+  afterId: number,
+  limit: number,
+): Promise<TradePage> {
+  // One row more than asked tells whether a next page exists without a COUNT.
+  const rows = await ledger.listAfter(filter, afterId, limit + 1);
+  const trades = rows.slice(0, limit);
+  const nextAfterId = rows.length > limit ? trades[trades.length - 1]?.id : undefined;
+  return { trades, nextAfterId };
+}
+
+/**
+ * Every matching trade, in id order, one bounded batch at a time, so a ledger of
+ * millions is never held in memory. Keyset batches rather than a cursor: each
+ * batch is a short query on either engine, and no connection is held open
+ * while a slow client reads.
+ */
+export async function* listAllTrades(
+  ledger: TradeLedger,
+  filter: TradeFilter,
+  afterId = 0,
+  batchSize = 1000,
+): AsyncGenerator<Trade[]> {
+  for (;;) {
+    const batch = await ledger.listAfter(filter, afterId, batchSize);
+    if (batch.length > 0) yield batch;
+    const last = batch[batch.length - 1];
+    if (batch.length < batchSize || !last) return;
+    afterId = last.id;
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { createQuoteService, type PriceStore, type StoredBar } from '../../src/app/quotes.js';
+import type { DailyBar } from '../../src/domain/quote.js';
+import { IBM_BARS } from '../support/stand-in.js';
+
+/** A price store in memory whose reads can be held, to replay interleavings a real database produces under load. */
+function heldStore() {
+  let stored: StoredBar[] = [];
+  const held: (() => void)[] = [];
+  let holdNextRead = false;
+  const store: PriceStore = {
+    async recentBars(_symbol, limit) {
+      const snapshot = stored.slice(0, limit); // what the database saw when the query ran
+      if (holdNextRead) {
+        holdNextRead = false;
+        await new Promise<void>((resolve) => held.push(resolve));
+      }
+      return snapshot;
+    },
+    barsBetween: async () => stored,
+    lastAttempt: async () => undefined,
+    async saveBars(_symbol, bars: DailyBar[], source, fetchedAt) {
+      stored = bars.map((bar) => ({ ...bar, source, fetched_at: fetchedAt }));
+    },
+    recordUnknown: async () => undefined,
+  };
+  return { store, holdNextRead: () => (holdNextRead = true), release: () => held.splice(0).forEach((go) => go()) };
+}
+
+describe('the quote service', () => {
+  it('when a request read the store before another request refreshed it, then it does not fetch again', async () => {
+    const { store, holdNextRead, release } = heldStore();
+    let upstreamCalls = 0;
+    const quotes = createQuoteService(
+      store,
+      async () => {
+        upstreamCalls++;
+        return { bars: IBM_BARS, source: 'alphavantage' };
+      },
+      { refreshIntervalMs: 3_600_000 },
+    );
+
+    holdNextRead();
+    const slow = quotes.getQuote('IBM'); // reads "no bars", then waits, as a slow query would
+    await new Promise((resolve) => setImmediate(resolve));
+    const fast = await quotes.getQuote('IBM'); // reads, refreshes upstream, answers
+    release();
+    const late = await slow;
+
+    expect(upstreamCalls).toBe(1);
+    expect(late.quote).toEqual(fast.quote);
+    expect(late.quote.variation_between_last_two_days).toBe(1.57);
+  });
+});
