@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { AccountStore } from '../../app/accounts.js';
+import type { Account } from '../../domain/account.js';
+import { ConflictError } from '../../domain/errors.js';
+import type { Database } from './database.js';
+import { isUniqueViolation, takeNextId } from './ids.js';
+
+const ACCOUNT_COLUMNS = ['accounts.id', 'name', 'last_name', 'email', 'accounts.created_at'] as const;
+
+export function createAccountStore(db: Kysely<Database>): AccountStore {
+  return {
+    async create(registration, key, now) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const account: Account = {
+            id: await takeNextId(trx, 'accounts'),
+            name: registration.name,
+            last_name: registration.last_name,
+            email: registration.email,
+            created_at: now,
+          };
+          await trx.insertInto('accounts').values({ ...account, email_key: registration.email_key }).execute();
+          await trx
+            .insertInto('api_keys')
+            .values({ key_hash: key.keyHash, account_id: account.id, prefix: key.prefix, created_at: now, revoked_at: null })
+            .execute();
+          return account;
+        });
+      } catch (error) {
+        // The unique index decides, so two concurrent registrations of one email cannot both win.
+        if (isUniqueViolation(error)) throw new ConflictError('email', 'An account with this email is already registered.');
+        throw error;
+      }
+    },
+
+    async findByKeyHash(keyHash) {
+      const row = await db
+        .selectFrom('api_keys')
+        .innerJoin('accounts', 'accounts.id', 'api_keys.account_id')
+        .select([...ACCOUNT_COLUMNS, 'prefix'])
+        .where('key_hash', '=', keyHash)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { prefix, ...account } = row;
+      return { account, prefix };
+    },
+
+    async replaceKeys(accountId, replacement, now) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('api_keys')
+          .set({ revoked_at: now })
+          .where('account_id', '=', accountId)
+          .where('revoked_at', 'is', null)
+          .execute();
+        if (replacement) {
+          await trx
+            .insertInto('api_keys')
+            .values({ key_hash: replacement.keyHash, account_id: accountId, prefix: replacement.prefix, created_at: now, revoked_at: null })
+            .execute();
+        }
+      });
+    },
+  };
+}

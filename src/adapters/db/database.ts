@@ -1,0 +1,51 @@
+import type { DailyBar } from '../../domain/quote.js';
+import type { Trade } from '../../domain/trade.js';
+
+/** Table shapes as Kysely sees them. Migrations (./migrations) create them. */
+
+/** A row is exactly a trade of the contract. */
+export type TradesTable = Trade;
+
+/** Gapless id counters: one row per sequence, incremented inside the insert's transaction. */
+export interface IdCountersTable {
+  name: string;
+  last_id: number;
+}
+
+export interface AccountsTable {
+  id: number;
+  name: string;
+  last_name: string;
+  email: string;
+  email_key: string;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  key_hash: string;
+  account_id: number;
+  prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface DailyBarsTable extends DailyBar {
+  symbol: string;
+  source: string;
+  fetched_at: number;
+}
+
+export interface SymbolRefreshesTable {
+  symbol: string;
+  last_attempt_at: number;
+  outcome: 'bars' | 'unknown';
+}
+
+export interface Database {
+  trades: TradesTable;
+  id_counters: IdCountersTable;
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  daily_bars: DailyBarsTable;
+  symbol_refreshes: SymbolRefreshesTable;
+}

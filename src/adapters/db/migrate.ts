@@ -1,0 +1,29 @@
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import * as trades from './migrations/2026-11-22T00-trades.js';
+import * as marketData from './migrations/2026-11-22T01-market-data.js';
+
+/**
+ * Migrations are listed here rather than read from a folder, so the same code
+ * runs from TypeScript sources (tests) and from the compiled dist/ (production).
+ * Names sort in the order they must run.
+ */
+const migrations: Record<string, Migration> = {
+  '2026-11-22T00-trades': trades,
+  '2026-11-22T01-market-data': marketData,
+};
+
+/**
+ * Applies pending migrations. Safe when several instances start at once:
+ * Kysely holds a lock (a PostgreSQL advisory lock) while it migrates.
+ */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { TradeLedger } from '../../app/trades.js';
+import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
+import type { Database } from './database.js';
+import { takeNextId } from './ids.js';
+
+const TRADE_COLUMNS = ['id', 'type', 'user_id', 'symbol', 'shares', 'price', 'timestamp'] as const;
+
+/** The trade ledger on SQLite or PostgreSQL, through one code path. */
+export function createTradeLedger(db: Kysely<Database>): TradeLedger {
+  return {
+    async append(trade: NewTrade): Promise<Trade> {
+      return db.transaction().execute(async (trx) => {
+        const { type, user_id, symbol, shares, price, timestamp } = trade;
+        const stored: Trade = { id: await takeNextId(trx, 'trades'), type, user_id, symbol, shares, price, timestamp };
+        await trx.insertInto('trades').values(stored).execute();
+        return stored;
+      });
+    },
+
+    async findById(id: number): Promise<Trade | undefined> {
+      return db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '=', id).executeTakeFirst();
+    },
+
+    async listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]> {
+      let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '>', afterId);
+      if (filter.user_id !== undefined) query = query.where('user_id', '=', filter.user_id);
+      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+      if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
+      return query.orderBy('id').limit(limit).execute();
+    },
+  };
+}
