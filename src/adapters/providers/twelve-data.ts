@@ -1,0 +1,56 @@
+import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
+import type { DailyBar } from '../../domain/quote.js';
+import { checkedBar, fetchJson, isRecord, type VendorOptions } from './http.js';
+
+const NAME = 'twelvedata';
+
+/**
+ * Twelve Data `/time_series` at interval 1day. Chosen as the second source
+ * because its free tier is the most generous of the candidates (800 requests
+ * a day against Alpha Vantage's 25) and, like Alpha Vantage, it gives prices
+ * as decimal strings, so nothing passes through a float.
+ * Errors come as {"status": "error", "code": N, "message": …}, often with HTTP 200:
+ * code 400/404 with "not found" is an unknown symbol, 429 is out of credits,
+ * 401/403 a bad key or a plan restriction.
+ */
+export function createTwelveDataProvider(options: VendorOptions): MarketDataProvider {
+  return {
+    name: NAME,
+    maxConcurrentRequests: 4,
+    async getDailyBars(symbol) {
+      const url = new URL('/time_series', options.baseUrl);
+      url.search = new URLSearchParams({ symbol, interval: '1day', outputsize: '100', apikey: options.apiKey }).toString();
+      const { status, body, retryAfter } = await fetchJson(NAME, url, options.timeoutMs);
+      if (!isRecord(body)) throw new ProviderError(NAME, 'unavailable', `answered HTTP ${status} without an object`);
+      if (body.status === 'error' || status !== 200) throwError(body, status, retryAfter);
+      return parseValues(body.values);
+    },
+  };
+}
+
+function throwError(body: Record<string, unknown>, status: number, retryAfter: string | null): never {
+  const code = typeof body.code === 'number' ? body.code : status;
+  const message = typeof body.message === 'string' ? body.message : `error ${code}`;
+  if (code === 429) throw new ProviderError(NAME, 'rate_limited', message, Number(retryAfter) || 60);
+  if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
+    throw new ProviderError(NAME, 'unknown_symbol', message);
+  }
+  throw new ProviderError(NAME, 'unavailable', message);
+}
+
+function parseValues(values: unknown): DailyBar[] {
+  if (!Array.isArray(values)) throw new ProviderError(NAME, 'unavailable', 'answer has no "values"');
+  const bars = values.map((value): DailyBar => {
+    if (!isRecord(value)) throw new ProviderError(NAME, 'unavailable', 'malformed value');
+    const bar: DailyBar = {
+      date: String(value.datetime).slice(0, 10),
+      open: String(value.open),
+      high: String(value.high),
+      low: String(value.low),
+      close: String(value.close),
+      volume: Number(value.volume ?? 0),
+    };
+    return checkedBar(NAME, bar);
+  });
+  return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
+}

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { register } from './support/api.js';
+import { createTestDatabase, testEngines } from './support/engines.js';
+import { runEntry } from './support/process.js';
+import { startService } from './support/service.js';
+
+const LAYOUTS = {
+  'Alpha Vantage': 'timestamp,open,high,low,close,volume\n2022-07-29,129.5200,131.0000,129.3100,130.7900,4236283\n2022-07-28,128.2000,129.5500,127.6600,129.2200,3895133\n',
+  Yahoo: 'Date,Open,High,Low,Close,Adj Close,Volume\n2022-07-28,128.2000,129.5500,127.6600,129.2200,125.0,3895133\n2022-07-29,129.5200,131.0000,129.3100,130.7900,126.5,4236283\n',
+  Stooq: '\ufeffDate,Open,High,Low,Close,Volume\r\n2022-07-28,128.2000,129.5500,127.6600,129.2200,3895133\r\n2022-07-29,129.5200,131.0000,129.3100,130.7900,4236283\r\n',
+};
+
+function csvFile(name: string, text: string): string {
+  const path = join(inject('sqliteDir'), `${name}-${Math.random().toString(36).slice(2)}.csv`);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe.each(testEngines())('npm run cli -- import-prices on %s', (engine) => {
+  it.each(Object.entries(LAYOUTS))('when a %s CSV is imported, then its bars are served as the quote', async (layout, text) => {
+    const database = await createTestDatabase(engine);
+    try {
+      const run = runEntry('src/cli.ts', { DATABASE_URL: database.url }, ['import-prices', csvFile(layout, text), '--symbol', 'ibm']);
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/Imported 2 daily bars of IBM \(2022-07-28 to 2022-07-29\)/);
+
+      // The sandbox would answer anything; the imported history is what the store serves first.
+      const { app } = await startService(engine, { QUOTE_REFRESH_SECONDS: '3600' }, database);
+      const key = await register(app);
+      const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/history/?from=2022-07-01&to=2022-07-31', headers: { 'x-api-key': key } });
+      expect(history.json()).toMatchObject({
+        symbol: 'IBM',
+        source: 'import',
+        bars: [
+          { date: '2022-07-28', close: '129.2200', volume: 3895133 },
+          { date: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: 4236283 },
+        ],
+      });
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it.each([
+    ['a bad price', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10\n2022-07-29,1,2,null,1.5,10\n', /line 3: low "null" is not a decimal/],
+    ['an impossible date', 'Date,Open,High,Low,Close,Volume\n2022-02-30,1,2,0.5,1.5,10\n', /line 2: date "2022-02-30"/],
+    ['a repeated date', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10\n2022-07-28,1,2,0.5,1.5,10\n', /line 3: date 2022-07-28 repeats line 2/],
+    ['an unknown header', 'when,price\n2022-07-28,1\n', /line 1: missing column date, open, high, low, close; expected a header of Alpha Vantage/],
+    ['a fractional volume', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10.5\n', /line 2: volume "10.5"/],
+  ])('when the file has %s, then nothing is imported and the line is named', async (_case, text, message) => {
+    const database = await createTestDatabase(engine);
+    try {
+      const run = runEntry('src/cli.ts', { DATABASE_URL: database.url }, ['import-prices', csvFile('bad', text), '--symbol', 'IBM']);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/^Nothing imported: /);
+      expect(run.output()).toMatch(message);
+      const { db } = await startService(engine, {}, database);
+      expect(await db.selectFrom('daily_bars').selectAll().execute()).toEqual([]);
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('import-prices usage', () => {
+  it('when the symbol or file is missing or wrong, then it says so', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(inject('sqliteDir'), 'usage.db')}` };
+    const noSymbol = runEntry('src/cli.ts', env, ['import-prices', 'x.csv']);
+    expect(await noSymbol.exited).toBe(2);
+    expect(noSymbol.output()).toMatch(/--symbol SYMBOL/);
+    const noFile = runEntry('src/cli.ts', env, ['import-prices', '/no/such.csv', '--symbol', 'IBM']);
+    expect(await noFile.exited).toBe(1);
+    expect(noFile.output()).toMatch(/no such file \/no\/such.csv/);
+    const badSymbol = runEntry('src/cli.ts', env, ['import-prices', csvFile('ok', LAYOUTS.Yahoo), '--symbol', 'B@D']);
+    expect(await badSymbol.exited).toBe(1);
+    expect(badSymbol.output()).toMatch(/symbol: must be 1 to 15/);
+  });
+
+  it('when a large file is imported, then progress is reported and every row lands', async () => {
+    const lines = ['Date,Open,High,Low,Close,Volume'];
+    const day = new Date('1950-01-02T00:00:00Z');
+    for (let i = 0; i < 25_000; i++) {
+      lines.push(`${day.toISOString().slice(0, 10)},1.0,2.0,0.5,1.5,${i}`);
+      day.setUTCDate(day.getUTCDate() + 1);
+    }
+    const dbPath = join(inject('sqliteDir'), 'large-import.db');
+    const run = runEntry('src/cli.ts', { DATABASE_URL: `sqlite:${dbPath}` }, ['import-prices', csvFile('large', lines.join('\n')), '--symbol', 'BIG']);
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/read 10000 rows…\nread 20000 rows…/);
+    expect(run.output()).toMatch(/Imported 25000 daily bars of BIG \(1950-01-02 to 2018-06-\d\d\)/);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderError, type ProviderFailure } from '../src/app/market-data.js';
+import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
+import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';
+import { type Behavior, IBM_BARS, startUpstream, type Vendor } from './support/upstream.js';
+
+const adapters = {
+  alphavantage: createAlphaVantageProvider,
+  twelvedata: createTwelveDataProvider,
+};
+
+async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  return error as ProviderError;
+}
+
+describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (vendor) => {
+  async function provider() {
+    const upstream = await startUpstream();
+    const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: upstream.url, timeoutMs: 300 });
+    return { upstream, adapter };
+  }
+
+  it('when the vendor has the symbol, then bars come back newest first with prices exactly as given', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.set(vendor, 'IBM', { kind: 'bars', bars: [...IBM_BARS].reverse() });
+    const bars = await adapter.getDailyBars('IBM');
+    expect(bars).toEqual(IBM_BARS);
+    expect(upstream.keys[vendor]).toEqual(['secret-key']);
+  });
+
+  it.each<[Behavior['kind'], ProviderFailure]>([
+    ['unknown', 'unknown_symbol'],
+    ['rate_limited', 'rate_limited'],
+    ['daily_limit', 'rate_limited'],
+    ['premium', 'unavailable'],
+    ['bad_key', 'unavailable'],
+    ['http_500', 'unavailable'],
+    ['html', 'unavailable'],
+    ['malformed_json', 'unavailable'],
+    ['no_series', 'unavailable'],
+  ])('when the vendor answers %s, then the failure is %s', async (kind, failure) => {
+    const { upstream, adapter } = await provider();
+    upstream.set(vendor, 'IBM', { kind } as Behavior);
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    expect(error.failure).toBe(failure);
+    if (failure === 'rate_limited') expect(error.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('when the vendor does not answer within the timeout, then it is unavailable', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.set(vendor, 'IBM', { kind: 'slow', ms: 2000 });
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    expect(error.failure).toBe('unavailable');
+    expect(error.message).toMatch(/no answer within 300 ms/);
+  });
+
+  it('when the vendor is unreachable, then it is unavailable', async () => {
+    const adapter = adapters[vendor]({ apiKey: 'k', baseUrl: 'http://127.0.0.1:9', timeoutMs: 300 });
+    expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+  });
+
+  it('when a bar is malformed, then the answer is refused as unavailable', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.set(vendor, 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: 'n/a' }] });
+    expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+  });
+});
+
+describe('Alpha Vantage daily limit', () => {
+  it('when the 25-a-day limit is hit, then retry is after the next UTC midnight', async () => {
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'daily_limit' });
+    const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 300 });
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const now = new Date();
+    const untilMidnight = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor(untilMidnight) - 5);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil(untilMidnight) + 1);
+  });
+});
