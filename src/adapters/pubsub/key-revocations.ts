@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+import type { KeyRevocations } from '../../app/accounts.js';
+import { readyOrTimeout } from '../ratelimit/redis.js';
+
+export interface RevocationLogger {
+  error(details: object, message: string): void;
+}
+
+/**
+ * Tells every instance sharing Redis that a key was rotated or revoked, so
+ * each drops it from its authentication cache at once. A lost message only
+ * delays the drop until the cache entry expires (AUTH_CACHE_SECONDS).
+ */
+export async function connectRedisKeyRevocations(url: string, keyPrefix: string, log: RevocationLogger): Promise<KeyRevocations> {
+  const channel = `${keyPrefix}key-revoked`;
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 500 });
+  const subscriber = new Redis(url, { connectTimeout: 2000 });
+  // Connection errors are reported by the rate-limit store; these clients just keep reconnecting.
+  publisher.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
+  await Promise.all([readyOrTimeout(publisher, 2000), readyOrTimeout(subscriber, 2000)]);
+  return {
+    async publish(keyHash) {
+      await publisher.publish(channel, keyHash).catch((error: unknown) => {
+        log.error({ err: error }, 'could not announce a revoked key to other instances');
+      });
+    },
+    async subscribe(onRevoked) {
+      subscriber.on('message', (from: string, keyHash: string) => {
+        if (from === channel) onRevoked(keyHash);
+      });
+      const subscribed = subscriber
+        .subscribe(channel)
+        .catch((error: unknown) => log.error({ err: error }, 'could not subscribe to key revocations'));
+      // Connected: wait until the subscription is live. Not connected: ioredis subscribes when it connects; startup does not wait.
+      if (subscriber.status === 'ready') await subscribed;
+    },
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
