@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, inject } from 'vitest';
+import { composeService, type Service } from '../../src/compose.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, type Engine, type TestDatabase } from './engines.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  // Services close before their databases are dropped.
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+export interface TestService extends Service {
+  database: TestDatabase;
+}
+
+/** The real service (real database, real migrations) on a fresh database; closed after the test. */
+export async function startService(
+  engine: Engine,
+  env: Record<string, string> = {},
+  database?: TestDatabase,
+): Promise<TestService> {
+  const db = database ?? (await createTestDatabase(engine));
+  if (!database) cleanups.push(db.drop);
+  const defaults = {
+    LOG_LEVEL: 'silent',
+    APICALLS_LOG: join(inject('sqliteDir'), `apicalls-${randomBytes(4).toString('hex')}.log`),
+    // Generous limits unless a test is about throttling.
+    THROTTLE_ANON: '1000000/day',
+    THROTTLE_USER: '1000000/day',
+  };
+  const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }));
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await service.close();
+  };
+  cleanups.push(close);
+  return { ...service, close, database: db };
+}
