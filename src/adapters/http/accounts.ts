@@ -1,0 +1,89 @@
+import formBody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AccountService } from '../../app/accounts.js';
+import { secondsUp } from '../../domain/throttle.js';
+import { requireAccount } from './auth.js';
+import { ErrorSchema } from './schemas/common.js';
+import { AccountSchema, ApiKeySchema } from './schemas/market.js';
+import { prefers } from './negotiation.js';
+
+const RegistrationSchema = Type.Object({
+  name: Type.String({ description: 'First name, up to 100 characters' }),
+  last_name: Type.String({ description: 'Last name, up to 100 characters' }),
+  email: Type.String({ description: 'Unique, case-insensitively' }),
+});
+
+/** A key as the original service answers it: a JSON string, or the bare key for `Accept: text/plain`. */
+function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, key: string) {
+  if (prefers(request, 'text/plain')) return reply.code(status).type('text/plain; charset=utf-8').send(key);
+  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(key));
+}
+
+export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
+    await app.register(formBody, { bodyLimit: 16 * 1024 });
+    await app.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { files: 0, fields: 10, fieldSize: 1024, parts: 10 },
+    });
+
+    app.post(
+      '/register',
+      {
+        schema: {
+          summary: 'Register and receive an API key',
+          tags: ['accounts'],
+          consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+          body: RegistrationSchema,
+          response: { 201: ApiKeySchema, 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { key } = await accounts.register(request.body);
+        return sendKey(request, reply, 201, key);
+      },
+    );
+
+    app.get(
+      '/me',
+      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema, 401: ErrorSchema } } },
+      async (request) => {
+        const { account, prefix } = requireAccount(request);
+        // Usage is the throttle's count for this request (absent when the store could not be asked).
+        const counted = request.rateLimit;
+        return {
+          name: account.name,
+          last_name: account.last_name,
+          email: account.email,
+          created_at: new Date(account.created_at).toISOString(),
+          key_prefix: prefix,
+          usage: counted && {
+            rate: counted.scope.rate.text,
+            used: counted.decision.limit - counted.decision.remaining,
+            remaining: counted.decision.remaining,
+            resets_in_seconds: secondsUp(counted.decision.resetMs),
+          },
+        };
+      },
+    );
+
+    app.post(
+      '/keys/rotate',
+      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema, 401: ErrorSchema } } },
+      async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(requireAccount(request))),
+    );
+
+    app.post(
+      '/keys/revoke',
+      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null(), 401: ErrorSchema } } },
+      async (request, reply) => {
+        await accounts.revokeKey(requireAccount(request));
+        return reply.code(204).send(null);
+      },
+    );
+  };
+}

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+
+export interface HealthChecks {
+  /** Resolves when the database answers. */
+  database(): Promise<void>;
+  rateLimitStore: { kind: 'memory' | 'redis'; health(): 'ok' | 'unreachable' };
+}
+
+const HealthSchema = Type.Object({
+  status: Type.String({ description: 'ok, degraded (serving, but the rate-limit store is unreachable) or down' }),
+  database: Type.String(),
+  rate_limit_store: Type.String(),
+});
+
+/**
+ * GET /health for load balancers: 200 while the service can answer (even with
+ * rate limits unchecked: "degraded"), 503 when the database is down.
+ */
+export function healthRoute(checks: HealthChecks): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/health', { schema: { summary: 'Liveness and dependencies', tags: ['operations'], response: { 200: HealthSchema, 503: HealthSchema } } }, async (_request, reply) => {
+      const database = await checks.database().then(
+        () => 'ok',
+        () => 'unreachable',
+      );
+      const store = checks.rateLimitStore.health();
+      const status = database !== 'ok' ? 'down' : store !== 'ok' ? 'degraded' : 'ok';
+      return reply.code(database === 'ok' ? 200 : 503).send({
+        status,
+        database,
+        rate_limit_store: `${checks.rateLimitStore.kind}: ${store}`,
+      });
+    });
+  };
+}

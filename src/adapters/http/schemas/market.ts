@@ -1,0 +1,49 @@
+import { Type } from 'typebox';
+
+export const QuoteSchema = Type.Object({
+  last_refreshed: Type.String({ description: 'The last trading day, YYYY-MM-DD' }),
+  close_value: Type.String({ description: 'Decimal, as the provider gives it' }),
+  open_value: Type.String(),
+  high_value: Type.String(),
+  low_value: Type.String(),
+  variation_between_last_two_days: Type.Number({ description: 'Last close minus the previous close' }),
+  symbol: Type.String(),
+  source: Type.String({ description: 'The provider the data came from; "sandbox" for synthetic data' }),
+});
+
+export const SymbolErrorSchema = Type.Object({ detail: Type.String(), status: Type.Integer() });
+
+export const BarSchema = Type.Object({
+  date: Type.String(),
+  open: Type.String(),
+  high: Type.String(),
+  low: Type.String(),
+  close: Type.String(),
+  volume: Type.Integer(),
+});
+
+export const HistorySchema = Type.Object({
+  symbol: Type.String(),
+  source: Type.Optional(Type.String()),
+  bars: Type.Array(BarSchema),
+});
+
+export const SymbolParams = Type.Object({ symbol: Type.String() });
+
+export const ApiKeySchema = Type.String({ description: 'The API key, shown once' });
+
+export const AccountSchema = Type.Object({
+  name: Type.String(),
+  last_name: Type.String(),
+  email: Type.String(),
+  created_at: Type.String({ description: 'ISO 8601' }),
+  key_prefix: Type.String({ description: 'The first characters of the key in use, to recognise it by' }),
+  usage: Type.Optional(
+    Type.Object({
+      rate: Type.String({ description: 'The limit, e.g. "1000/day"' }),
+      used: Type.Integer({ description: 'Requests counted in the rolling window, this one included' }),
+      remaining: Type.Integer(),
+      resets_in_seconds: Type.Integer({ description: 'Until the oldest counted request leaves the window' }),
+    }),
+  ),
+});

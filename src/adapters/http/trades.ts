@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import fastJson from 'fast-json-stringify';
+import { Type } from 'typebox';
+import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { Trade, TradeFilter } from '../../domain/trade.js';
+import { methodNotAllowed } from './errors.js';
+import { ErrorSchema } from './schemas/common.js';
+import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
+
+const stringifyTrade = fastJson(TradeSchema);
+
+/** Streams `[trade,trade,…]` one stored batch at a time. */
+async function* jsonArray(first: Trade[] | undefined, rest: AsyncIterable<Trade[]>): AsyncGenerator<string> {
+  yield '[';
+  let separator = '';
+  const writeBatch = (batch: Trade[]) => {
+    let chunk = '';
+    for (const trade of batch) {
+      chunk += separator + stringifyTrade(trade);
+      separator = ',';
+    }
+    return chunk;
+  };
+  if (first) yield writeBatch(first);
+  for await (const batch of rest) yield writeBatch(batch);
+  yield ']';
+}
+
+/** Path ids that are not a plain positive integer cannot name a trade: 404, like any unknown URL. */
+function parseTradeId(raw: string): number {
+  const id = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new NotFoundError('Not found.');
+  return id;
+}
+
+function nextPageLink(query: Record<string, unknown>, afterId: number): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...query, after_id: afterId })) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  return `</trades?${params}>; rel="next"`;
+}
+
+/**
+ * @param answerOptions whether OPTIONS is one of the refused methods; not when
+ * CORS is on, since the CORS plugin answers OPTIONS preflights.
+ */
+export function tradeRoutes(ledger: TradeLedger, answerOptions = true): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/trades',
+      {
+        schema: {
+          summary: 'Record a trade',
+          tags: ['trades'],
+          body: NewTradeSchema,
+          response: { 201: TradeSchema, 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await recordTrade(ledger, request.body)),
+    );
+
+    app.get(
+      '/trades',
+      {
+        schema: {
+          summary: 'List trades in id order (streamed; paged when `limit` is given)',
+          tags: ['trades'],
+          querystring: TradeListQuerySchema,
+          response: { 200: Type.Array(TradeSchema), 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const { limit, after_id: afterId = 0, ...filter } = request.query;
+        const tradeFilter: TradeFilter = filter;
+        if (limit !== undefined) {
+          const page = await getTradePage(ledger, tradeFilter, afterId, limit);
+          if (page.nextAfterId !== undefined) reply.header('link', nextPageLink(request.query, page.nextAfterId));
+          return page.trades;
+        }
+        const batches = listAllTrades(ledger, tradeFilter, afterId);
+        // The first batch is read before the status is sent, so a storage failure
+        // is still a clean error response rather than a truncated 200.
+        const first = await batches.next();
+        const body = Readable.from(jsonArray(first.done ? undefined : first.value, { [Symbol.asyncIterator]: () => batches }));
+        // The stream is the array the 200 schema documents, written as it is read.
+        return reply.type('application/json; charset=utf-8').send(body as unknown as Trade[]);
+      },
+    );
+
+    app.get(
+      '/trades/:id',
+      {
+        schema: {
+          summary: 'One trade by id',
+          tags: ['trades'],
+          params: Type.Object({ id: Type.String() }),
+          response: { 200: TradeSchema, 404: ErrorSchema },
+        },
+      },
+      async (request) => getTrade(ledger, parseTradeId(request.params.id)),
+    );
+
+    // The ledger is append-only: trades are never modified or deleted.
+    const options = answerOptions ? (['OPTIONS'] as const) : [];
+    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', ...options], url: '/trades/:id', ...methodNotAllowed('GET') });
+    app.route({ method: ['PUT', 'PATCH', 'DELETE', ...options], url: '/trades', ...methodNotAllowed('GET, POST') });
+  };
+}

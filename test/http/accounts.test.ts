@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { register, multipartBody } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startService } from '../support/service.js';
+
+const DAVE = { name: 'Dave', last_name: 'Mustaine', email: 'examplemail@email.com' };
+
+describe.each(testEngines())('accounts and API keys on %s', (engine) => {
+  describe('POST /api/v1/register/', () => {
+    it("when the seed's multipart form is sent, then 201 and the body is the key as a JSON string", async () => {
+      const { app } = await startService(engine);
+      const response = await app.inject({ method: 'POST', url: '/api/v1/register/', ...multipartBody(DAVE) });
+      expect(response.statusCode).toBe(201);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toMatch(/^"[0-9a-f]{40}"$/);
+    });
+
+    it('when the form is urlencoded or JSON, then it registers too, with or without the trailing slash', async () => {
+      const { app } = await startService(engine);
+      const form = await app.inject({
+        method: 'POST',
+        url: '/api/v1/register',
+        payload: 'name=Dave&last_name=Mustaine&email=a%40example.com',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(form.statusCode).toBe(201);
+      const json = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: 'b@example.com' } });
+      expect(json.statusCode).toBe(201);
+      expect(form.json()).not.toBe(json.json());
+    });
+
+    it('when the client asks for text/plain, then the bare key comes back', async () => {
+      const { app } = await startService(engine);
+      const response = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: DAVE, headers: { accept: 'text/plain' } });
+      expect(response.statusCode).toBe(201);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.body).toMatch(/^[0-9a-f]{40}$/);
+    });
+
+    it.each([
+      ['a missing last_name', { name: 'Dave', email: 'd@example.com' }, 'last_name', /required/],
+      ['a blank name', { ...DAVE, name: '   ' }, 'name', /blank/],
+      ['an invalid email', { ...DAVE, email: 'not-an-email' }, 'email', /valid email/],
+      ['an email with spaces', { ...DAVE, email: 'a b@example.com' }, 'email', /valid email/],
+      ['a too long name', { ...DAVE, name: 'x'.repeat(101) }, 'name', /at most 100/],
+      ['a control character', { ...DAVE, last_name: 'Mus\ntaine' }, 'last_name', /control/],
+      ['a numeric name', { ...DAVE, name: 42 }, 'name', /string/],
+    ])('when the registration has %s, then 400 names the field', async (_case, payload, field, detail) => {
+      const { app } = await startService(engine);
+      const response = await app.inject({ method: 'POST', url: '/api/v1/register/', payload });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().field).toBe(field);
+      expect(response.json().detail).toMatch(detail);
+    });
+
+    it('when the email is registered already, in any case, then 400 on email', async () => {
+      const { app } = await startService(engine);
+      await register(app, 'Dave@Example.com');
+      const again = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: ' dave@EXAMPLE.com ' } });
+      expect(again.statusCode).toBe(400);
+      expect(again.json()).toEqual({ detail: 'email: An account with this email is already registered.', field: 'email' });
+    });
+
+    it('when 20 registrations of one email race, then exactly one succeeds', async () => {
+      const { app } = await startService(engine);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: i % 2 ? 'race@example.com' : 'RACE@example.com' } }),
+        ),
+      );
+      expect(responses.filter((r) => r.statusCode === 201)).toHaveLength(1);
+      expect(responses.filter((r) => r.statusCode === 400)).toHaveLength(19);
+    });
+
+    it('when a file is uploaded in the form, then it is refused with a 4xx, not stored', async () => {
+      const { app } = await startService(engine);
+      const boundary = 'b0undary';
+      const payload =
+        `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nDave\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="email"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--${boundary}--\r\n`;
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/register/',
+        payload,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
+      expect(response.statusCode).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode).toBeLessThan(500);
+      expect(response.json()).toHaveProperty('detail');
+    });
+
+    it('when a key is issued, then only its SHA-256 hash and prefix are stored', async () => {
+      const { app, db } = await startService(engine);
+      const key = await register(app);
+      const rows = await db.selectFrom('api_keys').selectAll().execute();
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain(key);
+      const { createHash } = await import('node:crypto');
+      expect(rows[0]?.key_hash).toBe(createHash('sha256').update(key).digest('hex'));
+      expect(rows[0]?.prefix).toBe(key.slice(0, 8));
+    });
+  });
+
+  describe('authentication', () => {
+    it('when the key is sent as Token, Bearer or X-API-Key, then it is accepted', async () => {
+      const { app } = await startService(engine);
+      const key = await register(app);
+      for (const headers of [{ authorization: `Token ${key}` }, { authorization: `Bearer ${key}` }, { 'x-api-key': key }]) {
+        const response = await app.inject({ method: 'GET', url: '/api/v1/me/', headers });
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toMatchObject({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com', key_prefix: key.slice(0, 8) });
+      }
+    });
+
+    it.each([
+      [{}, 'Authentication credentials were not provided.'],
+      [{ authorization: 'Basic dXNlcjpwYXNz' }, 'Authentication credentials were not provided.'],
+      [{ authorization: 'Token 0000000000000000000000000000000000000000' }, 'Invalid token.'],
+      [{ 'x-api-key': 'wrong' }, 'Invalid token.'],
+      [{ authorization: 'Token' }, 'Invalid token header. No credentials provided.'],
+      [{ authorization: 'Token a b' }, 'Invalid token header. Token string should not contain spaces.'],
+    ])('when the headers are %j, then 401 "%s" with WWW-Authenticate: Token', async (headers, detail) => {
+      const { app } = await startService(engine);
+      await register(app);
+      const response = await app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/', headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toEqual({ detail });
+      expect(response.headers['www-authenticate']).toBe('Token');
+    });
+
+    it('when the key is rotated, then the old key fails at once and the new one works', async () => {
+      const { app } = await startService(engine);
+      const oldKey = await register(app);
+      await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { authorization: `Token ${oldKey}` } }); // now cached
+      const rotated = await app.inject({ method: 'POST', url: '/api/v1/keys/rotate/', headers: { authorization: `Token ${oldKey}` } });
+      expect(rotated.statusCode).toBe(201);
+      const newKey = rotated.json<string>();
+      expect(newKey).toMatch(/^[0-9a-f]{40}$/);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { authorization: `Token ${oldKey}` } })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { authorization: `Token ${newKey}` } })).statusCode).toBe(200);
+    });
+
+    it('when the key is rotated with Accept: text/plain, then the bare new key comes back and works', async () => {
+      const { app } = await startService(engine);
+      const oldKey = await register(app);
+      const rotated = await app.inject({ method: 'POST', url: '/api/v1/keys/rotate/', headers: { authorization: `Token ${oldKey}`, accept: 'text/plain' } });
+      expect(rotated.statusCode).toBe(201);
+      expect(rotated.headers['content-type']).toMatch(/^text\/plain/);
+      expect(rotated.body).toMatch(/^[0-9a-f]{40}$/);
+      expect((await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { authorization: `Token ${rotated.body}` } })).statusCode).toBe(200);
+    });
+
+    it('when the key is revoked, then 204 and it stops working at once', async () => {
+      const { app } = await startService(engine);
+      const key = await register(app);
+      await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+      const revoked = await app.inject({ method: 'POST', url: '/api/v1/keys/revoke/', headers: { 'x-api-key': key } });
+      expect(revoked.statusCode).toBe(204);
+      const after = await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+      expect(after.statusCode).toBe(401);
+      expect(after.json()).toEqual({ detail: 'Invalid token.' });
+    });
+  });
+});
+
+describe('malformed multipart bodies (found by the fuzz suite)', () => {
+  it.each([
+    ['no boundary', 'multipart/form-data', '[]'],
+    ['an empty boundary', 'multipart/form-data; boundary=', 'x'],
+    ['an over-long boundary', `multipart/form-data; boundary=${'b'.repeat(300)}`, 'x'],
+    ['data cut short', 'multipart/form-data; boundary=XyZ', '--XyZ\r\nContent-Disposition: form-data; name="a"'],
+  ])('when the form has %s, then 400 with a detail, on register and on a key route', async (_case, contentType, payload) => {
+    const { app } = await startService('sqlite');
+    for (const url of ['/api/v1/register/', '/api/v1/keys/rotate/']) {
+      const response = await app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
+      expect(response.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, url).toBeLessThan(500);
+      expect(response.json().detail).toBeTruthy();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { escapeForLog, formatApiCall } from '../../src/adapters/http/api-call-log.js';
+import { register } from '../support/api.js';
+import { startService } from '../support/service.js';
+
+describe('the apicalls.log line', () => {
+  it("has the original service's format, in UTC", () => {
+    expect(formatApiCall(new Date('2022-07-31T13:56:08Z'), 'GET', '/api/v1/symbol/ibm/', 'user@example.com')).toBe(
+      '[31/Jul/2022 13:56:08] [INFO] [API_REQUEST] GET /api/v1/symbol/ibm/ user@example.com\n',
+    );
+    expect(formatApiCall(new Date('2022-08-01T00:31:01Z'), 'POST', '/api/v1/register/', 'AnonymousUser')).toBe(
+      '[01/Aug/2022 00:31:01] [INFO] [API_REQUEST] POST /api/v1/register/ AnonymousUser\n',
+    );
+  });
+
+  it('escapes control characters and backslashes, so no line can be forged', () => {
+    expect(escapeForLog('/a\r\n[01/Aug/2022 00:00:00] [INFO] forged')).toBe('/a\\x0d\\x0a[01/Aug/2022 00:00:00] [INFO] forged');
+    expect(escapeForLog('\u001b[31mred\u0000\\x0a')).toBe('\\x1b[31mred\\x00\\\\x0a');
+    expect(escapeForLog('/símbolo/€')).toBe('/símbolo/€');
+  });
+});
+
+describe('logging API calls', () => {
+  it('when the API and the ledger are called, then each call is one line with the user or AnonymousUser, and no query string', async () => {
+    const logPath = join(inject('sqliteDir'), `calls-${Date.now()}.log`);
+    const service = await startService('sqlite', { APICALLS_LOG: logPath });
+    const { app } = service;
+    const key = await register(app, 'trader@example.com');
+    await app.inject({ method: 'GET', url: '/api/v1/symbol/ibm/', headers: { authorization: `Token ${key}` } });
+    await app.inject({ method: 'GET', url: `/api/v1/symbols/?symbols=IBM&apikey=${key}`, headers: { 'x-api-key': key } });
+    await app.inject({ method: 'GET', url: '/api/v1/symbol/ibm/', headers: { authorization: 'Token wrong' } });
+    await app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: 1, symbol: 'A', shares: 10, price: 1, timestamp: 1 } });
+    await app.inject({ method: 'GET', url: '/trades/1?x=%0d%0a' });
+    await app.inject({ method: 'GET', url: '/health' });
+    await app.inject({ method: 'GET', url: '/openapi.json' });
+    await service.close(); // flushes
+
+    const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean);
+    const stamp = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4} \d{2}:\d{2}:\d{2}\] \[INFO\] \[API_REQUEST\]`;
+    const expected = [
+      'POST /api/v1/register/ AnonymousUser',
+      'GET /api/v1/symbol/ibm/ trader@example.com',
+      'GET /api/v1/symbols/ trader@example.com',
+      'GET /api/v1/symbol/ibm/ AnonymousUser',
+      'POST /trades AnonymousUser',
+      'GET /trades/1 AnonymousUser',
+    ];
+    expect(lines).toHaveLength(expected.length);
+    lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^${stamp} ${expected[i]!.replace(/[/?]/g, '\\$&')}$`)));
+    expect(lines.join('\n')).not.toContain(key);
+  });
+});

@@ -1,0 +1,226 @@
+import { describe, expect, it } from 'vitest';
+import { register } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startService } from '../support/service.js';
+import { IBM_BARS, providerEnv, SEED_QUOTE, startUpstream, type Vendor } from '../support/upstream.js';
+
+
+describe.each(testEngines())('market data on %s', (engine) => {
+  async function setup(options: { env?: Record<string, string>; order?: Vendor[] } = {}) {
+    const upstream = await startUpstream();
+    const service = await startService(engine, { ...providerEnv(upstream, options.order), ...options.env });
+    const key = await register(service.app);
+    const get = (url: string, headers: Record<string, string> = {}) =>
+      service.app.inject({ method: 'GET', url, headers: { authorization: `Token ${key}`, ...headers } });
+    return { upstream, service, key, get };
+  }
+
+  describe('GET /api/v1/symbol/{symbol}/', () => {
+    it("when Alpha Vantage has the seed's IBM data, then the answer is the seed's example", async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      const response = await get('/api/v1/symbol/ibm/');
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'alphavantage' });
+      expect(response.body).toContain('"variation_between_last_two_days":1.57,');
+      expect(upstream.calls.alphavantage).toEqual(['IBM']);
+    });
+
+    it('when the symbol is invalid, then 400 and no provider is asked', async () => {
+      const { upstream, get } = await setup();
+      for (const symbol of ['IB%20M', 'A'.repeat(16), 'IBM%3BDROP', '-IBM', 'IBM%0A', '%C3%8DBM']) {
+        const response = await get(`/api/v1/symbol/${symbol}/`);
+        expect(response.statusCode, symbol).toBe(400);
+        expect(response.json().field).toBe('symbol');
+      }
+      expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+    });
+
+    it.each(['unknown', 'rate_limited', 'daily_limit', 'premium', 'bad_key', 'http_500', 'html', 'malformed_json', 'no_series', 'slow'] as const)(
+      'when Alpha Vantage answers %s, then Twelve Data serves the quote',
+      async (kind) => {
+        const { upstream, get } = await setup();
+        upstream.set('alphavantage', 'IBM', kind === 'slow' ? { kind, ms: 2000 } : { kind });
+        upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: IBM_BARS });
+        const response = await get('/api/v1/symbol/IBM/');
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'twelvedata' });
+        expect(upstream.calls.twelvedata).toEqual(['IBM']);
+      },
+    );
+
+    it('when MARKET_DATA_PROVIDERS puts Twelve Data first, then Alpha Vantage is not asked', async () => {
+      const { upstream, get } = await setup({ order: ['twelvedata', 'alphavantage'] });
+      upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      expect((await get('/api/v1/symbol/IBM/')).json().source).toBe('twelvedata');
+      expect(upstream.calls.alphavantage).toEqual([]);
+    });
+
+    it('when every provider says the symbol is unknown, then 404, and it is not asked again within the interval', async () => {
+      const { upstream, get } = await setup();
+      for (let i = 0; i < 3; i++) {
+        const response = await get('/api/v1/symbol/NOPE/');
+        expect(response.statusCode).toBe(404);
+        expect(response.json()).toEqual({ detail: 'Symbol "NOPE" was not found.' });
+      }
+      expect(upstream.calls).toEqual({ alphavantage: ['NOPE'], twelvedata: ['NOPE'] });
+    });
+
+    it('when every provider is rate limited and nothing is stored, then 503 with Retry-After', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'rate_limited' });
+      upstream.set('twelvedata', 'IBM', { kind: 'rate_limited' });
+      const response = await get('/api/v1/symbol/IBM/');
+      expect(response.statusCode).toBe(503);
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      expect(response.json().detail).toMatch(/rate limited/);
+      // Within the back-off, no vendor is asked again.
+      expect((await get('/api/v1/symbol/IBM/')).statusCode).toBe(503);
+      expect(upstream.calls.alphavantage).toEqual(['IBM']);
+    });
+
+    it('when every provider is broken and nothing is stored, then 502', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'http_500' });
+      upstream.set('twelvedata', 'IBM', { kind: 'malformed_json' });
+      const response = await get('/api/v1/symbol/IBM/');
+      expect(response.statusCode).toBe(502);
+      expect(response.json().detail).toMatch(/unavailable/);
+    });
+
+    it('when providers fail after data was stored, then the stored quote is served, marked stale', async () => {
+      const { upstream, get } = await setup({ env: { QUOTE_REFRESH_SECONDS: '1' } });
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      expect((await get('/api/v1/symbol/IBM/')).headers['x-data-stale']).toBeUndefined();
+      upstream.set('alphavantage', 'IBM', { kind: 'http_500' });
+      upstream.set('twelvedata', 'IBM', { kind: 'rate_limited' });
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // let the 1 s refresh interval pass
+      const response = await get('/api/v1/symbol/IBM/');
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['x-data-stale']).toBe('true');
+      expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'alphavantage' });
+      expect(upstream.calls.alphavantage).toEqual(['IBM', 'IBM']);
+    });
+
+    it('when 50 requests for one symbol arrive at once, then upstream is asked once', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      const responses = await Promise.all(Array.from({ length: 50 }, () => get('/api/v1/symbol/IBM/')));
+      expect(responses.every((r) => r.statusCode === 200)).toBe(true);
+      expect(upstream.calls.alphavantage).toEqual(['IBM']);
+    });
+
+    it('when 1,000 requests ask for 5 symbols, then upstream is asked 5 times', async () => {
+      const { upstream, get } = await setup();
+      const symbols = ['IBM', 'AAPL', 'MSFT', 'GOOG', 'TSLA'];
+      for (const symbol of symbols) upstream.set('alphavantage', symbol, { kind: 'bars', bars: IBM_BARS });
+      for (let i = 0; i < 1000; i += 50) {
+        const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => get(`/api/v1/symbol/${symbols[(i + j) % 5]}/`)));
+        expect(batch.every((r) => r.statusCode === 200)).toBe(true);
+      }
+      expect(upstream.calls.alphavantage.sort()).toEqual([...symbols].sort());
+    });
+  });
+
+  describe('GET /api/v1/symbols/?symbols=…', () => {
+    it('when some symbols fail, then each carries its own answer and the rest succeed', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      upstream.set('alphavantage', 'DOWN', { kind: 'http_500' });
+      upstream.set('twelvedata', 'DOWN', { kind: 'http_500' });
+      const response = await get('/api/v1/symbols/?symbols=ibm,NOPE,%20DOWN,IBM');
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toStrictEqual({
+        IBM: { ...SEED_QUOTE, symbol: 'IBM', source: 'alphavantage' },
+        NOPE: { detail: 'Symbol "NOPE" was not found.', status: 404 },
+        DOWN: { detail: 'Market data providers are unavailable; try again later.', status: 502 },
+      });
+    });
+
+    it('when more than 100 distinct symbols, an invalid one or none are asked for, then 400', async () => {
+      const { upstream, get } = await setup();
+      const many = Array.from({ length: 101 }, (_, i) => `S${i}`).join(',');
+      expect((await get(`/api/v1/symbols/?symbols=${many}`)).json().field).toBe('symbols');
+      const hundred = Array.from({ length: 100 }, () => 'IBM').join(',');
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      expect((await get(`/api/v1/symbols/?symbols=${hundred}`)).statusCode).toBe(200);
+      expect((await get('/api/v1/symbols/?symbols=IBM,B%24D')).json().field).toBe('symbol');
+      expect((await get('/api/v1/symbols/?symbols=,,')).statusCode).toBe(400);
+      expect((await get('/api/v1/symbols/')).statusCode).toBe(400);
+    });
+  });
+
+  describe('GET /api/v1/symbol/{symbol}/history/', () => {
+    it('when no range is given, then the stored bars come oldest first', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      const response = await get('/api/v1/symbol/IBM/history/');
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toStrictEqual({
+        symbol: 'IBM',
+        source: 'alphavantage',
+        bars: [...IBM_BARS].reverse(),
+      });
+    });
+
+    it('when a range is given, then only bars inside it, both ends included; CSV on request', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      const json = await get('/api/v1/symbol/IBM/history/?from=2022-07-28&to=2022-07-29');
+      expect(json.json().bars.map((b: { date: string }) => b.date)).toEqual(['2022-07-28', '2022-07-29']);
+      const csv = await get('/api/v1/symbol/IBM/history/?from=2022-07-28&to=2022-07-28', { accept: 'text/csv' });
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      expect(csv.body).toBe('date,open,high,low,close,volume\n2022-07-28,128.2000,129.5500,127.6600,129.2200,3895133\n');
+    });
+
+    it.each([
+      ['from=2022-13-01', 'from'],
+      ['to=yesterday', 'to'],
+      ['from=2022-02-30', 'from'],
+      ['from=2022-07-29&to=2022-07-01', 'from'],
+    ])('when the range is %s, then 400 names %s', async (query, field) => {
+      const { get } = await setup();
+      const response = await get(`/api/v1/symbol/IBM/history/?${query}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().field).toBe(field);
+    });
+  });
+});
+
+describe.each(testEngines())('the sandbox on %s', (engine) => {
+  it('when no provider is configured, then quotes are synthetic, deterministic and say so', async () => {
+    const { app } = await startService(engine);
+    const key = await register(app);
+    const ask = () => app.inject({ method: 'GET', url: '/api/v1/symbol/anything/', headers: { 'x-api-key': key } });
+    const first = await ask();
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ symbol: 'ANYTHING', source: 'sandbox' });
+    expect(first.json().close_value).toMatch(/^\d+\.\d{4}$/);
+    expect((await ask()).json()).toStrictEqual(first.json());
+    const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/anything/history/', headers: { 'x-api-key': key } });
+    expect(history.json().bars).toHaveLength(100);
+    expect(history.json().source).toBe('sandbox');
+  });
+
+  it('when a real provider is configured later, then stored sandbox bars are never served as real data', async () => {
+    const { createTestDatabase } = await import('../support/engines.js');
+    const database = await createTestDatabase(engine);
+    try {
+      const sandbox = await startService(engine, {}, database);
+      const key = await register(sandbox.app);
+      await sandbox.app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/', headers: { 'x-api-key': key } });
+      await sandbox.close();
+
+      const upstream = await startUpstream();
+      upstream.set('alphavantage', 'IBM', { kind: 'http_500' });
+      upstream.set('twelvedata', 'IBM', { kind: 'http_500' });
+      const real = await startService(engine, providerEnv(upstream), database);
+      const response = await real.app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/', headers: { 'x-api-key': key } });
+      expect(response.statusCode).toBe(502);
+      await real.close();
+    } finally {
+      await database.drop();
+    }
+  });
+});
+

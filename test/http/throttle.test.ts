@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { throttledDetail } from '../../src/domain/throttle.js';
+import { register } from '../support/api.js';
+import { createTestDatabase, testRedisEnv } from '../support/engines.js';
+import { startService } from '../support/service.js';
+
+const STORES = { memory: () => ({}), redis: testRedisEnv } as const;
+
+describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('throttling with the %s store', (store) => {
+  const storeEnv = STORES[store];
+
+  it('when an anonymous client passes its limit, then 429 in DRF words with Retry-After', async () => {
+    const { app } = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '3/day' });
+    const ask = () => app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/' });
+    for (let i = 0; i < 3; i++) {
+      const response = await ask();
+      expect(response.statusCode).toBe(401); // counted, then refused for want of a key
+      expect(response.headers['ratelimit-policy']).toBe('"anon";q=3;w=86400');
+      expect(response.headers.ratelimit).toMatch(new RegExp(`^"anon";r=${2 - i};t=\\d+$`));
+    }
+    const throttled = await ask();
+    expect(throttled.statusCode).toBe(429);
+    const wait = Number(throttled.headers['retry-after']);
+    expect(wait).toBeGreaterThan(86_300);
+    expect(wait).toBeLessThanOrEqual(86_460);
+    expect(throttled.json()).toEqual({ detail: `Request was throttled. Expected available in ${wait} seconds.` });
+  });
+
+  it('when a client is authenticated, then it counts against its own user limit, not the address', async () => {
+    const { app } = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '2/day', THROTTLE_USER: '4/day' });
+    const key = await register(app); // anonymous request 1
+    const me = () => app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await me()).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me/' })).statusCode).toBe(401); // anonymous request 2
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me/' })).statusCode).toBe(429);
+  });
+
+  it('when /me is asked, then it reports the usage of the rolling window', async () => {
+    const { app } = await startService('sqlite', { ...storeEnv(), THROTTLE_USER: '10/day' });
+    const key = await register(app);
+    await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+    const response = await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+    expect(response.json().usage).toMatchObject({ rate: '10/day', used: 2, remaining: 8 });
+  });
+
+  it('when the rate is per second, then the 429 states the wait in DRF words and the window rolls on', async () => {
+    const { app } = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '2/second' });
+    const ask = () => app.inject({ method: 'GET', url: '/api/v1/me/' });
+    await ask();
+    await ask();
+    const throttled = await ask();
+    expect(throttled.statusCode).toBe(429);
+    // Counts are kept to the end of their bucket (1/60 of the window), so the wait may round up to 2 s.
+    const wait = Number(throttled.headers['retry-after']);
+    expect([1, 2]).toContain(wait);
+    expect(throttled.json().detail).toBe(throttledDetail(wait));
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 50));
+    expect((await ask()).statusCode).toBe(401);
+  });
+
+  it('when TRUST_PROXY is set, then X-Forwarded-For names the client; otherwise it is ignored', async () => {
+    const trusting = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '1/day', TRUST_PROXY: '1' });
+    const fromClient = (app: typeof trusting.app, client: string) =>
+      app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-forwarded-for': client } });
+    expect((await fromClient(trusting.app, '203.0.113.1')).statusCode).toBe(401);
+    expect((await fromClient(trusting.app, '203.0.113.2')).statusCode).toBe(401);
+    expect((await fromClient(trusting.app, '203.0.113.1')).statusCode).toBe(429);
+    // A client cannot escape by prepending its own XFF entry: the proxy's is the one believed.
+    expect((await fromClient(trusting.app, '198.51.100.9, 203.0.113.2')).statusCode).toBe(429);
+
+    const naive = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '1/day' });
+    expect((await fromClient(naive.app, '203.0.113.1')).statusCode).toBe(401);
+    expect((await fromClient(naive.app, '203.0.113.2')).statusCode).toBe(429);
+  });
+
+  it('when THROTTLE_TRADES is unset, then the ledger is not throttled; when set, it is', async () => {
+    const open = await startService('sqlite', { ...storeEnv(), THROTTLE_ANON: '1/day' });
+    for (let i = 0; i < 5; i++) expect((await open.app.inject({ method: 'GET', url: '/trades' })).statusCode).toBe(200);
+
+    const limited = await startService('sqlite', { ...storeEnv(), THROTTLE_TRADES: '2/minute' });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await limited.app.inject({ method: 'GET', url: '/trades' })).statusCode);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+});
+
+describe('throttling shared through Redis', () => {
+  it('when two instances share one Redis and 50 requests race at the edge, then exactly the limit passes', async () => {
+    const redis = testRedisEnv();
+    const database = await createTestDatabase('postgres');
+    try {
+      const env = { ...redis, THROTTLE_ANON: '20/day' };
+      const a = await startService('postgres', env, database);
+      const b = await startService('postgres', env, database);
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).app.inject({ method: 'GET', url: '/api/v1/me/' })),
+      );
+      expect(responses.filter((r) => r.statusCode === 401)).toHaveLength(20);
+      expect(responses.filter((r) => r.statusCode === 429)).toHaveLength(30);
+      await a.close();
+      await b.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('when a key is rotated on one instance, then another instance refuses it at once', async () => {
+    const redis = testRedisEnv();
+    const database = await createTestDatabase('postgres');
+    try {
+      const env = { ...redis, AUTH_CACHE_SECONDS: '3600' };
+      const a = await startService('postgres', env, database);
+      const b = await startService('postgres', env, database);
+      const key = await register(a.app);
+      const onB = () => b.app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+      expect((await onB()).statusCode).toBe(200); // B has cached the key for an hour
+      await new Promise((resolve) => setTimeout(resolve, 200)); // B's subscription is live
+      const rotated = await a.app.inject({ method: 'POST', url: '/api/v1/keys/rotate/', headers: { 'x-api-key': key } });
+      expect(rotated.statusCode).toBe(201);
+      let status = 200;
+      for (let i = 0; i < 20 && status === 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status = (await onB()).statusCode;
+      }
+      expect(status).toBe(401);
+      await a.close();
+      await b.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('when Redis is unreachable, then requests are still served at once and /health says degraded', async () => {
+    const { app } = await startService('sqlite', { REDIS_URL: 'redis://127.0.0.1:1', THROTTLE_ANON: '1/day' });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: '/trades' })).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: '/api/v1/me/' })).statusCode).toBe(401);
+    expect(Date.now() - started).toBeLessThan(3000);
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toEqual({ status: 'degraded', database: 'ok', rate_limit_store: 'redis: unreachable' });
+  });
+
+  it('when Redis is unreachable and RATE_LIMIT_ON_STORE_FAILURE=deny, then 503 with a detail', async () => {
+    const { app } = await startService('sqlite', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_ON_STORE_FAILURE: 'deny' });
+    const response = await app.inject({ method: 'GET', url: '/api/v1/me/' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json().detail).toMatch(/rate cannot be checked/);
+  });
+
+  it('when Redis is reachable, then /health says ok', async () => {
+    const { app } = await startService('sqlite', testRedisEnv());
+    let body = {};
+    for (let i = 0; i < 20; i++) {
+      body = (await app.inject({ method: 'GET', url: '/health' })).json();
+      if ((body as { status: string }).status === 'ok') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(body).toEqual({ status: 'ok', database: 'ok', rate_limit_store: 'redis: ok' });
+  });
+});
