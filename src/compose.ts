@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
+import { pino } from 'pino';
+import { createAccountStore } from './adapters/db/account-store.js';
+import { connectDatabase } from './adapters/db/connect.js';
+import type { Database } from './adapters/db/database.js';
+import { migrateToLatest } from './adapters/db/migrate.js';
+import { createPriceStore } from './adapters/db/price-store.js';
+import { createTradeLedger } from './adapters/db/trade-ledger.js';
+import { createApiCallLog } from './adapters/http/api-call-log.js';
+import { buildHttpApp } from './adapters/http/app.js';
+import { createFailover } from './adapters/providers/failover.js';
+import { createProviders } from './adapters/providers/index.js';
+import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
+import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js';
+import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
+import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
+import { createAccountService } from './app/accounts.js';
+import { createQuoteService } from './app/quotes.js';
+import type { Config } from './config.js';
+
+export interface Service {
+  app: FastifyInstance;
+  db: Kysely<Database>;
+  /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. */
+  reopenLogs(): void;
+  /** Closes the HTTP server, then flushes the log and closes the stores. */
+  close(): Promise<void>;
+}
+
+/** Real providers when configured; otherwise the offline sandbox, said loudly. */
+function marketData(config: Config, logger: pino.Logger) {
+  const real = createProviders(config);
+  if (real.length > 0) {
+    logger.info({ providers: real.map((p) => p.name) }, 'market data providers, in failover order');
+    // Sandbox bars left from an earlier keyless run are never served as real data.
+    return { providers: real, ignoredSource: SANDBOX_SOURCE };
+  }
+  logger.warn('no market data provider configured: serving SANDBOX data (synthetic, marked "source": "sandbox")');
+  return { providers: [createSandboxProvider()], ignoredSource: undefined };
+}
+
+/** In-process counts for one instance; Redis when instances must share one limit. */
+async function sharedState(config: Config, logger: pino.Logger) {
+  if (!config.redisUrl) return { rateLimits: createMemoryRateLimitStore(), kind: 'memory' as const, revocations: undefined };
+  const [rateLimits, revocations] = await Promise.all([
+    connectRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix, logger),
+    connectRedisKeyRevocations(config.redisUrl, config.redisKeyPrefix, logger),
+  ]);
+  return { rateLimits, kind: 'redis' as const, revocations };
+}
+
+/** The composition root: builds every adapter from the config and wires them into the app. */
+export async function composeService(config: Config): Promise<Service> {
+  const logger = pino({ level: config.logLevel });
+  const db = connectDatabase(config.database, (error) =>
+    logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
+  );
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  const { providers, ignoredSource } = marketData(config, logger);
+  const quotes = createQuoteService(createPriceStore(db, { ignoredSource }), createFailover(providers, logger), {
+    refreshIntervalMs: config.quoteRefreshSeconds * 1000,
+  });
+  const { rateLimits, kind, revocations } = await sharedState(config, logger);
+  const accounts = await createAccountService(createAccountStore(db), {
+    cacheSize: 10_000,
+    cacheTtlMs: config.authCacheSeconds * 1000,
+    revocations,
+  });
+  const apiCallLog = createApiCallLog(config.apiCallsLogPath);
+
+  const app = await buildHttpApp(
+    {
+      ledger: createTradeLedger(db),
+      accounts,
+      quotes,
+      rateLimits,
+      apiCallLog,
+      health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health } },
+    },
+    {
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      throttle: { ...config.throttle, onStoreFailure: config.onRateLimitStoreFailure },
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+    },
+  );
+  app.addHook('onClose', async () => {
+    await apiCallLog.close();
+    await rateLimits.close();
+    await revocations?.close();
+    await db.destroy();
+  });
+  return { app, db, reopenLogs: () => apiCallLog.reopen(), close: () => app.close() };
+}

@@ -1,0 +1,190 @@
+import { parseRate, type Rate } from './domain/throttle.js';
+
+/**
+ * Environment → typed, validated configuration. A wrong value stops the
+ * process with one line naming the variable and what it accepts.
+ */
+export type DatabaseTarget =
+  | { engine: 'sqlite'; path: string }
+  | { engine: 'postgres'; url: string; poolSize: number };
+
+export const PROVIDER_NAMES = ['alphavantage', 'twelvedata'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface ProviderConfig {
+  name: ProviderName;
+  apiKey: string;
+  baseUrl: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  /** Real providers in failover order; empty means the offline sandbox. */
+  providers: ProviderConfig[];
+  providerTimeoutMs: number;
+  quoteRefreshSeconds: number;
+  authCacheSeconds: number;
+  throttle: {
+    anon: Rate;
+    user: Rate;
+    /** Unset: the ledger is not throttled. */
+    trades: Rate | undefined;
+  };
+  /** How many proxies in front of the service append to X-Forwarded-For (DRF's NUM_PROXIES); 0 believes none. */
+  trustProxy: number;
+  /** Shared rate-limit store; unset keeps counts in-process. */
+  redisUrl: string | undefined;
+  /** Namespace of this deployment's keys and channels in Redis. */
+  redisKeyPrefix: string;
+  onRateLimitStoreFailure: 'allow' | 'deny';
+  apiCallsLogPath: string;
+  /** Origins allowed by CORS; empty means CORS is off. */
+  corsOrigins: string[];
+}
+
+const PROVIDER_ENV: Record<ProviderName, { key: string; url: string; defaultUrl: string }> = {
+  alphavantage: { key: 'ALPHAVANTAGE_API_KEY', url: 'ALPHAVANTAGE_BASE_URL', defaultUrl: 'https://www.alphavantage.co' },
+  twelvedata: { key: 'TWELVEDATA_API_KEY', url: 'TWELVEDATA_BASE_URL', defaultUrl: 'https://api.twelvedata.com' },
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    received: string,
+  ) {
+    super(`Invalid configuration: ${variable} must be ${expected} (got ${JSON.stringify(received)})`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!choices.includes(raw as T)) throw new ConfigError(name, `one of ${choices.join(', ')}`, raw);
+  return raw as T;
+}
+
+function readRate(env: Env, name: string, fallback: string | undefined): Rate | undefined {
+  const raw = env[name]?.trim() || fallback;
+  if (raw === undefined) return undefined;
+  const rate = parseRate(raw);
+  if (!rate) throw new ConfigError(name, 'a rate as N/second, N/minute, N/hour or N/day with N ≥ 1', raw);
+  return rate;
+}
+
+function readRedisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim();
+  if (!raw) return undefined;
+  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', 'redis://host:port[/db] or rediss://…', raw);
+  return raw;
+}
+
+function readOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    try {
+      const url = new URL(trimmed);
+      if (url.origin === trimmed) return trimmed;
+    } catch {
+      // falls through to the error below
+    }
+    throw new ConfigError('CORS_ORIGINS', 'a comma-separated list of origins such as https://app.example.com', raw);
+  });
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/stock-market.db';
+
+export function parseDatabaseUrl(raw: string, poolSize = 10): DatabaseTarget {
+  if (raw.startsWith('sqlite:')) {
+    const path = raw.slice('sqlite:'.length);
+    if (path.length > 0) return { engine: 'sqlite', path };
+  } else if (/^postgres(ql)?:\/\/./.test(raw)) {
+    try {
+      new URL(raw);
+      return { engine: 'postgres', url: raw, poolSize };
+    } catch {
+      // falls through to the error below
+    }
+  }
+  throw new ConfigError('DATABASE_URL', 'sqlite:PATH, sqlite::memory: or postgres://user@host:port/database', raw);
+}
+
+function readUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return raw;
+  } catch {
+    // falls through to the error below
+  }
+  throw new ConfigError(name, 'an http:// or https:// URL', raw);
+}
+
+/**
+ * MARKET_DATA_PROVIDERS orders the real providers; unset, every provider with
+ * a key is used (Alpha Vantage first). A listed provider must have its key.
+ */
+function readProviders(env: Env): ProviderConfig[] {
+  const listed = env.MARKET_DATA_PROVIDERS?.trim();
+  const names = listed
+    ? listed.split(',').map((n) => n.trim().toLowerCase())
+    : PROVIDER_NAMES.filter((n) => env[PROVIDER_ENV[n].key]?.trim());
+  return names.map((name) => {
+    if (!PROVIDER_NAMES.includes(name as ProviderName)) {
+      throw new ConfigError('MARKET_DATA_PROVIDERS', `a comma-separated list of ${PROVIDER_NAMES.join(', ')}`, listed ?? '');
+    }
+    const vars = PROVIDER_ENV[name as ProviderName];
+    const apiKey = env[vars.key]?.trim();
+    if (!apiKey) throw new ConfigError(vars.key, `set, since MARKET_DATA_PROVIDERS lists ${name}`, '');
+    return { name: name as ProviderName, apiKey, baseUrl: readUrl(env, vars.url, vars.defaultUrl) };
+  });
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const poolSize = readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  return {
+    port: readInteger(env, 'PORT', 8000, 0, 65535),
+    host,
+    database: parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, poolSize),
+    logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    providers: readProviders(env),
+    providerTimeoutMs: readInteger(env, 'PROVIDER_TIMEOUT_MS', 5000, 100, 120_000),
+    quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
+    authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
+    throttle: {
+      anon: readRate(env, 'THROTTLE_ANON', '100/day')!,
+      user: readRate(env, 'THROTTLE_USER', '1000/day')!,
+      trades: readRate(env, 'THROTTLE_TRADES', undefined),
+    },
+    trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 32),
+    redisUrl: readRedisUrl(env),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'sms:',
+    onRateLimitStoreFailure: readChoice(env, 'RATE_LIMIT_ON_STORE_FAILURE', ['allow', 'deny'] as const, 'allow'),
+    apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
+    corsOrigins: readOrigins(env),
+  };
+}

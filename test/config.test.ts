@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to port 8000 and the SQLite file under ./data', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8000);
+    expect(config.database).toEqual({ engine: 'sqlite', path: './data/stock-market.db' });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('accepts sqlite paths, in-memory SQLite and both PostgreSQL schemes', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({ engine: 'sqlite', path: ':memory:' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ engine: 'sqlite', path: '/tmp/x.db' });
+    for (const url of ['postgres://u@h:5432/db', 'postgresql://u@h/db']) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toMatchObject({ engine: 'postgres', url });
+    }
+  });
+
+  it('orders providers as MARKET_DATA_PROVIDERS says, and otherwise uses every one with a key', () => {
+    const keys = { ALPHAVANTAGE_API_KEY: 'a', TWELVEDATA_API_KEY: 't' };
+    expect(loadConfig(keys).providers.map((p) => p.name)).toEqual(['alphavantage', 'twelvedata']);
+    expect(loadConfig({ ...keys, MARKET_DATA_PROVIDERS: 'twelvedata, alphavantage' }).providers.map((p) => p.name)).toEqual(['twelvedata', 'alphavantage']);
+    expect(loadConfig({ TWELVEDATA_API_KEY: 't' }).providers).toMatchObject([{ name: 'twelvedata', baseUrl: 'https://api.twelvedata.com' }]);
+    expect(loadConfig({}).providers).toEqual([]);
+  });
+
+  it('reads the throttle rates, defaulting to the original 100/day and 1000/day', () => {
+    expect(loadConfig({}).throttle).toEqual({
+      anon: { limit: 100, windowMs: 86_400_000, text: '100/day' },
+      user: { limit: 1000, windowMs: 86_400_000, text: '1000/day' },
+      trades: undefined,
+    });
+    expect(loadConfig({ THROTTLE_TRADES: '10/minute' }).throttle.trades).toMatchObject({ limit: 10, windowMs: 60_000 });
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT must be an integer from 0 to 65535/],
+    ['PORT', '70000', /PORT must be an integer/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be sqlite:PATH/],
+    ['DATABASE_URL', 'sqlite:', /DATABASE_URL/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error/],
+    ['BODY_LIMIT_BYTES', '-1', /BODY_LIMIT_BYTES must be an integer/],
+    ['THROTTLE_ANON', '100/week', /THROTTLE_ANON must be a rate as N\/second, N\/minute, N\/hour or N\/day/],
+    ['THROTTLE_USER', 'lots', /THROTTLE_USER must be a rate/],
+    ['THROTTLE_TRADES', '0/day', /THROTTLE_TRADES must be a rate/],
+    ['TRUST_PROXY', 'yes', /TRUST_PROXY must be an integer from 0 to 32/],
+    ['REDIS_URL', 'localhost:6379', /REDIS_URL must be redis:\/\/host:port/],
+    ['RATE_LIMIT_ON_STORE_FAILURE', 'panic', /RATE_LIMIT_ON_STORE_FAILURE must be one of allow, deny/],
+    ['CORS_ORIGINS', 'https://a.example/path', /CORS_ORIGINS must be a comma-separated list of origins/],
+    ['MARKET_DATA_PROVIDERS', 'yahoo', /MARKET_DATA_PROVIDERS must be a comma-separated list of alphavantage, twelvedata/],
+    ['MARKET_DATA_PROVIDERS', 'twelvedata', /TWELVEDATA_API_KEY must be set, since MARKET_DATA_PROVIDERS lists twelvedata/],
+    ['QUOTE_REFRESH_SECONDS', '0', /QUOTE_REFRESH_SECONDS must be an integer from 1/],
+  ])('refuses %s=%s with one line naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
