@@ -1,12 +1,35 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../config.js';
 import type { Database } from './database.js';
 
 const INT8_OID = 20;
+
+/**
+ * better-sqlite3 12 (node::ObjectWrap) aborts the process on Node 24 when a
+ * statement is garbage-collected ("Assertion failed: (env) != nullptr",
+ * WiseLibs/better-sqlite3#1515); 13 (Node-API) fixes that but crashes on
+ * Node 20. Both are installed, 12 as the optional alias better-sqlite3-node20,
+ * and each Node loads the one that works on it — only when SQLite is used.
+ */
+function loadSqlite(): typeof SQLite {
+  const onNode20 = Number(process.versions.node.split('.')[0]) < 22;
+  const moduleName = onNode20 ? 'better-sqlite3-node20' : 'better-sqlite3';
+  try {
+    return createRequire(import.meta.url)(moduleName) as typeof SQLite;
+  } catch (error) {
+    if (!onNode20) throw error;
+    throw new Error(
+      'SQLite on Node 20 needs the optional dependency better-sqlite3-node20, which did not install ' +
+        '(it builds with python3, make and g++ when no prebuilt binary fits). Reinstall, or use Node 22+ or PostgreSQL.',
+      { cause: error },
+    );
+  }
+}
 
 /**
  * PostgreSQL returns BIGINT as a string to be safe past 2^53. Our BIGINT
@@ -20,7 +43,8 @@ const pgTypes = {
 
 function openSqlite(path: string): SQLite.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
+  const SQLiteDatabase = loadSqlite();
+  const sqlite = new SQLiteDatabase(path);
   // WAL lets readers proceed during a write; the busy timeout makes a second
   // process (the CLI importing prices, say) wait for the lock instead of failing.
   sqlite.pragma('journal_mode = WAL');
