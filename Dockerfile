@@ -1,16 +1,16 @@
 # Build: compile TypeScript, then keep only production dependencies.
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source when no prebuilt binary fits.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+# Optional dependencies are Node 20's SQLite driver only (see src/adapters/db/connect.ts);
+# on Node 24 better-sqlite3 is a prebuilt binary, so no compiler is needed.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --omit=optional
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Run: one stateless instance; state lives in PostgreSQL and Redis.
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 APICALLS_LOG=/app/logs/apicalls.log
 COPY --from=build /app/package.json ./
