@@ -5,7 +5,25 @@ import { migrateToLatest } from '../src/adapters/db/migrate.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
 
-describe.each(testEngines().filter((e) => e === 'postgres'))('migrations on %s', (engine) => {
+describe.each(testEngines())('migrations on %s', (engine) => {
+  it('when run on an up-to-date database, then nothing is applied and the data stays', async () => {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    try {
+      expect((await migrateToLatest(db)).map((r) => r.migrationName)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data']);
+      await db.updateTable('id_counters').set({ last_id: 7 }).where('name', '=', 'trades').execute();
+      expect(await migrateToLatest(db)).toEqual([]);
+      const counter = await db.selectFrom('id_counters').select('last_id').where('name', '=', 'trades').executeTakeFirstOrThrow();
+      expect(counter.last_id).toBe(7);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  });
+});
+
+// Only PostgreSQL serves several instances; Kysely's advisory lock is what this checks.
+describe.each(testEngines().filter((e) => e === 'postgres'))('concurrent migrations on %s', (engine) => {
   it('when several instances migrate one database at once, then each succeeds and the schema is created once', async () => {
     const database = await createTestDatabase(engine);
     const instances = Array.from({ length: 4 }, () => connectDatabase(parseDatabaseUrl(database.url, 2)));
