@@ -19,9 +19,10 @@ async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
 }
 
 describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (vendor) => {
-  async function provider() {
+  // The production default: a loaded CI machine must not turn a slow first request into a failure.
+  async function provider(timeoutMs = 5000) {
     const upstream = await startUpstream();
-    const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: upstream.url, timeoutMs: 300 });
+    const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: upstream.url, timeoutMs });
     return { upstream, adapter };
   }
 
@@ -52,15 +53,15 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   });
 
   it('when the vendor does not answer within the timeout, then it is unavailable', async () => {
-    const { upstream, adapter } = await provider();
-    upstream.set(vendor, 'IBM', { kind: 'slow', ms: 2000 });
+    const { upstream, adapter } = await provider(300);
+    upstream.set(vendor, 'IBM', { kind: 'slow', ms: 5000 });
     const error = await failureOf(adapter.getDailyBars('IBM'));
     expect(error.failure).toBe('unavailable');
     expect(error.message).toMatch(/no answer within 300 ms/);
   });
 
   it('when the vendor is unreachable, then it is unavailable', async () => {
-    const adapter = adapters[vendor]({ apiKey: 'k', baseUrl: 'http://127.0.0.1:9', timeoutMs: 300 });
+    const adapter = adapters[vendor]({ apiKey: 'k', baseUrl: 'http://127.0.0.1:9', timeoutMs: 5000 });
     expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
   });
 
@@ -75,7 +76,7 @@ describe('Alpha Vantage daily limit', () => {
   it('when the 25-a-day limit is hit, then retry is after the next UTC midnight', async () => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'daily_limit' });
-    const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 300 });
+    const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
     const error = await failureOf(adapter.getDailyBars('IBM'));
     const now = new Date();
     const untilMidnight = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;

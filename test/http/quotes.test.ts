@@ -39,8 +39,8 @@ describe.each(testEngines())('market data on %s', (engine) => {
     it.each(['unknown', 'rate_limited', 'daily_limit', 'premium', 'bad_key', 'http_500', 'html', 'malformed_json', 'no_series', 'slow'] as const)(
       'when Alpha Vantage answers %s, then Twelve Data serves the quote',
       async (kind) => {
-        const { upstream, get } = await setup();
-        upstream.set('alphavantage', 'IBM', kind === 'slow' ? { kind, ms: 2000 } : { kind });
+        const { upstream, get } = await setup({ env: kind === 'slow' ? { PROVIDER_TIMEOUT_MS: '300' } : {} });
+        upstream.set('alphavantage', 'IBM', kind === 'slow' ? { kind, ms: 5000 } : { kind });
         upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: IBM_BARS });
         const response = await get('/api/v1/symbol/IBM/');
         expect(response.statusCode).toBe(200);

@@ -179,6 +179,7 @@ export function providerEnv(upstream: Upstream, order: Vendor[] = ['alphavantage
     ALPHAVANTAGE_BASE_URL: upstream.url,
     TWELVEDATA_API_KEY: 'td-test-key',
     TWELVEDATA_BASE_URL: upstream.url,
-    PROVIDER_TIMEOUT_MS: '300',
+    // The production default; the test of a slow vendor sets a short one of its own.
+    PROVIDER_TIMEOUT_MS: '5000',
   };
 }
