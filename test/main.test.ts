@@ -67,7 +67,8 @@ describe('apicalls.log in a running process', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     renameSync(logPath, `${logPath}.1`);
     run.child.kill('SIGHUP');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Reopening creates the file anew: wait for that, however loaded the machine.
+    for (let i = 0; i < 100 && !existsSync(logPath); i++) await new Promise((resolve) => setTimeout(resolve, 50));
     for (let i = 0; i < 3; i++) await fetch(`${base}/trades/${i + 1}`);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
