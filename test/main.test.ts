@@ -15,7 +15,7 @@ describe('the service process', () => {
     const dbPath = join(inject('sqliteDir'), `main-${port}`, 'nested', 'ledger.db');
     const run = runEntry('src/main.ts', { PORT: String(port), DATABASE_URL: `sqlite:${dbPath}` });
     const base = `http://127.0.0.1:${port}`;
-    await waitForServer(`${base}/trades`);
+    await waitForServer(`${base}/trades`, run);
     expect(existsSync(dbPath)).toBe(true);
 
     const created = await fetch(`${base}/trades`, {
@@ -61,7 +61,7 @@ describe('apicalls.log in a running process', () => {
       APICALLS_LOG: logPath,
     });
     const base = `http://127.0.0.1:${port}`;
-    await waitForServer(`${base}/health`);
+    await waitForServer(`${base}/health`, run);
     await fetch(`${base}/trades`);
     // What logrotate does: move the file, then signal.
     await new Promise((resolve) => setTimeout(resolve, 200));

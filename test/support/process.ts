@@ -44,16 +44,23 @@ export function runEntry(entry: string, env: Record<string, string>, args: strin
   return { child, output: () => output, exited };
 }
 
-/** Polls until the server answers, or fails after `timeoutMs`. */
-export async function waitForServer(url: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls until the process's server answers. Fails at once if the process
+ * exits, and after `timeoutMs` (a loaded machine compiles and starts slowly),
+ * either way with what the process printed.
+ */
+export async function waitForServer(url: string, run: RunningProcess, timeoutMs = 25_000): Promise<void> {
+  let exited = false;
+  void run.exited.then(() => (exited = true));
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  while (!exited && Date.now() < deadline) {
     try {
       await fetch(url);
       return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
+    } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+  const why = exited ? 'the process exited' : `no answer within ${timeoutMs} ms`;
+  throw new Error(`${url}: ${why}. Its output:\n${run.output()}`);
 }
