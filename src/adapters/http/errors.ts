@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { DomainError, type ErrorCode, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
 import { describeValidationFailure } from './validation.js';
 
@@ -86,15 +86,34 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
-export function methodNotAllowed(allow: string) {
-  return {
-    // onRequest runs before the body is read, so a 405 wins over 413/415.
-    onRequest: async (request: { method: string }, reply: import('fastify').FastifyReply) => {
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+export interface RefusalOptions {
+  /** OPTIONS is refused too, unless CORS is on and its plugin answers preflights. */
+  refuseOptions: boolean;
+  /** Runs first: a route that needs a key answers 401 to a caller without one, as DRF checks permissions before the method. */
+  before?: (request: FastifyRequest) => void;
+}
+
+/**
+ * Routes `url` for every method it does not serve, answering 405 with `Allow`
+ * and DRF's wording. HEAD is served wherever GET is. The refusal is decided in
+ * onRequest, before the body is read, so a 405 wins over 413/415.
+ */
+export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: HTTPMethods[], options: RefusalOptions): void {
+  const served = new Set<HTTPMethods>(allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed);
+  const refused = METHODS.filter((method) => !served.has(method) && (method !== 'OPTIONS' || options.refuseOptions));
+  const allow = allowed.join(', ');
+  app.route({
+    method: refused,
+    url,
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+      options.before?.(request);
       await reply
         .code(405)
         .header('allow', allow)
         .send({ detail: `Method "${request.method}" not allowed.` } satisfies ErrorBody);
     },
     handler: async () => undefined,
-  };
+  });
 }

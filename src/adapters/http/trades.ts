@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
-import { methodNotAllowed } from './errors.js';
+import { refuseOtherMethods } from './errors.js';
 import { ErrorSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
@@ -47,7 +47,7 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
  * @param answerOptions whether OPTIONS is one of the refused methods; not when
  * CORS is on, since the CORS plugin answers OPTIONS preflights.
  */
-export function tradeRoutes(ledger: TradeLedger, answerOptions = true): FastifyPluginAsyncTypebox {
+export function tradeRoutes(ledger: TradeLedger, refuseOptions = true): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
@@ -104,8 +104,7 @@ export function tradeRoutes(ledger: TradeLedger, answerOptions = true): FastifyP
     );
 
     // The ledger is append-only: trades are never modified or deleted.
-    const options = answerOptions ? (['OPTIONS'] as const) : [];
-    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', ...options], url: '/trades/:id', ...methodNotAllowed('GET') });
-    app.route({ method: ['PUT', 'PATCH', 'DELETE', ...options], url: '/trades', ...methodNotAllowed('GET, POST') });
+    refuseOtherMethods(app, '/trades/:id', ['GET'], { refuseOptions });
+    refuseOtherMethods(app, '/trades', ['GET', 'POST'], { refuseOptions });
   };
 }
