@@ -37,7 +37,14 @@ async function main(): Promise<void> {
     app.log.info('apicalls.log reopened');
   });
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // A taken port, say: one line, after closing what started (the request log among it).
+    await service.close().catch(() => undefined);
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
 
 main().catch((error: unknown) => {

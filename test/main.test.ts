@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, runEntry, waitForServer } from './support/process.js';
@@ -8,6 +10,21 @@ describe('the service process', () => {
     const run = runEntry('src/main.ts', { PORT: 'eighty' });
     expect(await run.exited).not.toBe(0);
     expect(run.output().trim()).toBe('Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")');
+  });
+
+  it('when the port is taken, then it exits non-zero with one line naming the address', async () => {
+    const port = await freePort();
+    const holder = createServer().listen(port, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const run = runEntry('src/main.ts', { PORT: String(port), DATABASE_URL: 'sqlite::memory:' });
+      expect(await run.exited).toBe(1);
+      const lines = run.output().trim().split('\n');
+      expect(lines.at(-1)).toBe(`Cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      expect(lines.filter((line) => !line.startsWith('{')), 'only pino lines besides it, no stack').toHaveLength(1);
+    } finally {
+      holder.close();
+    }
   });
 
   it('when started on SQLite, then it creates the data folder, serves the ledger and stops cleanly on SIGTERM', async () => {
