@@ -179,3 +179,53 @@ describe('malformed multipart bodies (found by the fuzz suite)', () => {
     }
   });
 });
+
+describe('the API root and methods a route does not serve', () => {
+  it('when GET /api/v1/ is asked without a key, then 200 with where each endpoint lives, counted as anonymous', async () => {
+    const { app } = await startService('sqlite');
+    for (const url of ['/api/v1/', '/api/v1']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.json()).toMatchObject({ register: '/api/v1/register/', symbol: '/api/v1/symbol/{symbol}/', openapi: '/openapi.json' });
+      expect(response.headers['ratelimit-policy']).toMatch(/^"anon";/);
+    }
+  });
+
+  it('when a public route gets a method it does not serve, then 405 with Allow, in DRF words, before the body is read', async () => {
+    const { app } = await startService('sqlite');
+    const cases = [
+      ['GET', '/api/v1/register/', 'POST'],
+      ['PUT', '/api/v1/register/', 'POST'],
+      ['DELETE', '/api/v1/', 'GET'],
+      ['OPTIONS', '/api/v1/', 'GET'],
+    ] as const;
+    for (const [method, url, allow] of cases) {
+      const response = await app.inject({ method, url, payload: 'x'.repeat(200_000), headers: { 'content-type': 'application/xml' } });
+      expect(response.statusCode, `${method} ${url}`).toBe(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.json()).toEqual({ detail: `Method "${method}" not allowed.` });
+    }
+  });
+
+  it('when a route that needs a key gets a wrong method, then 401 without a key and 405 with one', async () => {
+    const { app } = await startService('sqlite');
+    const key = await register(app);
+    const cases = [
+      ['DELETE', '/api/v1/symbol/IBM/', 'GET'],
+      ['POST', '/api/v1/symbols/?symbols=IBM', 'GET'],
+      ['PUT', '/api/v1/symbol/IBM/history/', 'GET'],
+      ['POST', '/api/v1/me/', 'GET'],
+      ['GET', '/api/v1/keys/rotate/', 'POST'],
+      ['PATCH', '/api/v1/keys/revoke/', 'POST'],
+    ] as const;
+    for (const [method, url, allow] of cases) {
+      const anonymous = await app.inject({ method, url });
+      expect(anonymous.statusCode, `${method} ${url} without a key`).toBe(401);
+      const withKey = await app.inject({ method, url, headers: { 'x-api-key': key } });
+      expect(withKey.statusCode, `${method} ${url}`).toBe(405);
+      expect(withKey.headers.allow).toBe(allow);
+    }
+    // Nothing was rotated or revoked by the refused requests.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } })).statusCode).toBe(200);
+  });
+});

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import type { AccountService } from '../../app/accounts.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { requireAccount } from './auth.js';
+import { refuseOtherMethods } from './errors.js';
 import { ErrorSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
@@ -22,7 +23,7 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
   return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(key));
 }
 
-export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+export function accountRoutes(accounts: AccountService, refuseOptions: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
     await app.register(formBody, { bodyLimit: 16 * 1024 });
@@ -85,5 +86,10 @@ export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypeb
         return reply.code(204).send(null);
       },
     );
+
+    refuseOtherMethods(app, '/register', ['POST'], { refuseOptions });
+    refuseOtherMethods(app, '/me', ['GET'], { refuseOptions, before: requireAccount });
+    refuseOtherMethods(app, '/keys/rotate', ['POST'], { refuseOptions, before: requireAccount });
+    refuseOtherMethods(app, '/keys/revoke', ['POST'], { refuseOptions, before: requireAccount });
   };
 }

@@ -9,6 +9,7 @@ import type { RateLimitStore, ThrottleScope } from '../../app/throttle.js';
 import type { TradeLedger } from '../../app/trades.js';
 import type { Rate } from '../../domain/throttle.js';
 import { accountRoutes } from './accounts.js';
+import { apiRootRoute } from './api-root.js';
 import type { ApiCallLog } from './api-call-log.js';
 import { installAuthentication } from './auth.js';
 import { installErrorHandling } from './errors.js';
@@ -97,6 +98,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   logApiCalls(app, deps.apiCallLog);
 
   const { throttle } = options;
+  // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
+  const refuseOptions = options.corsOrigins.length === 0;
   await app.register(async (ledger) => {
     // The ledger follows its own contract: throttled only when THROTTLE_TRADES is set.
     const tradesRate = throttle.trades;
@@ -104,7 +107,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
       const scopeOf = (request: FastifyRequest): ThrottleScope => ({ name: 'trades', key: request.ip, rate: tradesRate });
       ledger.addHook('onRequest', throttleHook(deps.rateLimits, scopeOf, throttle.onStoreFailure));
     }
-    await ledger.register(tradeRoutes(deps.ledger, options.corsOrigins.length === 0));
+    await ledger.register(tradeRoutes(deps.ledger, refuseOptions));
   });
 
   await app.register(
@@ -116,8 +119,9 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
           ? { name: 'user', key: String(request.auth.account.id), rate: throttle.user }
           : { name: 'anon', key: request.ip, rate: throttle.anon };
       api.addHook('onRequest', throttleHook(deps.rateLimits, scopeOf, throttle.onStoreFailure));
-      await api.register(accountRoutes(deps.accounts));
-      await api.register(quoteRoutes(deps.quotes));
+      await api.register(apiRootRoute(refuseOptions));
+      await api.register(accountRoutes(deps.accounts, refuseOptions));
+      await api.register(quoteRoutes(deps.quotes, refuseOptions));
     },
     { prefix: '/api/v1' },
   );

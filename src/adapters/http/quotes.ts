@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from '../../app/quotes.js';
 import { DomainError } from '../../domain/errors.js';
 import { requireAccount } from './auth.js';
-import { httpStatusOf } from './errors.js';
+import { httpStatusOf, refuseOtherMethods } from './errors.js';
 import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
 import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
@@ -22,7 +22,7 @@ function toCsv(bars: { date: string; open: string; high: string; low: string; cl
   return ['date,open,high,low,close,volume', ...lines, ''].join('\n');
 }
 
-export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
+export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/symbol/:symbol',
@@ -87,5 +87,9 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         return { symbol, source: bars[bars.length - 1]?.source, bars };
       },
     );
+
+    for (const url of ['/symbol/:symbol', '/symbols', '/symbol/:symbol/history']) {
+      refuseOtherMethods(app, url, ['GET'], { refuseOptions, before: requireAccount });
+    }
   };
 }

@@ -1,0 +1,28 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { refuseOtherMethods } from './errors.js';
+
+/** Where each endpoint lives, relative to the host (right behind any proxy). */
+const ENDPOINTS = {
+  register: '/api/v1/register/',
+  symbol: '/api/v1/symbol/{symbol}/',
+  symbols: '/api/v1/symbols/?symbols={symbol},{symbol}',
+  history: '/api/v1/symbol/{symbol}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}',
+  me: '/api/v1/me/',
+  rotate_key: '/api/v1/keys/rotate/',
+  revoke_key: '/api/v1/keys/revoke/',
+  openapi: '/openapi.json',
+};
+
+const ApiRootSchema = Type.Object(Object.fromEntries(Object.keys(ENDPOINTS).map((name) => [name, Type.String()])));
+
+/**
+ * GET /api/v1/: the entry point the original service's readme sends people
+ * to, as DRF's browsable root does: a map of the endpoints. No key needed.
+ */
+export function apiRootRoute(refuseOptions: boolean): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get('/', { schema: { summary: 'The endpoints of the API', tags: ['accounts'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
+    refuseOtherMethods(app, '/', ['GET'], { refuseOptions });
+  };
+}
