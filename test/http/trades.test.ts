@@ -271,6 +271,12 @@ describe('the OpenAPI document', () => {
     for (const path of ['/trades', '/trades/{id}', '/api/v1/register', '/api/v1/symbol/{symbol}', '/api/v1/symbols', '/api/v1/symbol/{symbol}/history', '/api/v1/me', '/api/v1/keys/rotate', '/api/v1/keys/revoke']) {
       expect(paths).toContain(path);
     }
+    // Only what each path serves: the methods answered 405 are not operations.
+    const methodsOf = (path: string) => Object.keys(response.json().paths[path]).sort();
+    expect(methodsOf('/trades')).toEqual(['get', 'post']);
+    expect(methodsOf('/trades/{id}')).toEqual(['get']);
+    expect(methodsOf('/api/v1/register')).toEqual(['post']);
+    expect(methodsOf('/api/v1/symbol/{symbol}')).toEqual(['get']);
   });
 });
 

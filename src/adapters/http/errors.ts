@@ -107,6 +107,7 @@ export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: H
   app.route({
     method: refused,
     url,
+    schema: { hide: true }, // the OpenAPI document lists what a path serves, not what it refuses
     onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
       options.before?.(request);
       await reply
