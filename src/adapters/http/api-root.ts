@@ -22,7 +22,7 @@ const ApiRootSchema = Type.Object(Object.fromEntries(Object.keys(ENDPOINTS).map(
  */
 export function apiRootRoute(refuseOptions: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/', { schema: { summary: 'The endpoints of the API', tags: ['accounts'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
+    app.get('/', { schema: { summary: 'The endpoints of the API', tags: ['api'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
     refuseOtherMethods(app, '/', ['GET'], { refuseOptions });
   };
 }

@@ -44,10 +44,10 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
 }
 
 /**
- * @param answerOptions whether OPTIONS is one of the refused methods; not when
+ * @param refuseOptions whether OPTIONS is one of the refused methods; not when
  * CORS is on, since the CORS plugin answers OPTIONS preflights.
  */
-export function tradeRoutes(ledger: TradeLedger, refuseOptions = true): FastifyPluginAsyncTypebox {
+export function tradeRoutes(ledger: TradeLedger, refuseOptions: boolean): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
