@@ -2,10 +2,11 @@
  * NYSE's trading calendar: which days are sessions, and so when a daily bar is
  * final and when it is worth asking upstream again.
  *
- * US exchanges close at 16:00 New York time; providers publish the day's bar
- * within the hour. A session's bar is treated as final from 17:00 New York
- * time. Before that, the last *completed* session is the one to serve, and
- * re-fetching cannot give anything newer.
+ * NYSE closes at 16:00 New York time (13:00 on its three early-close days);
+ * providers publish the day's bar within the hour. A session's bar is treated
+ * as final an hour after the close: from 17:00 New York time, from 14:00 on an
+ * early-close day. Before that, the last *completed* session is the one to
+ * serve, and re-fetching cannot give anything newer.
  *
  * Regular holidays are computed by NYSE Rule 7.2's rules for any year, so a
  * holiday is never mistaken for a session whose bar is missing. One-off
@@ -15,7 +16,14 @@
  *
  * Dates are civil dates in New York, as 'YYYY-MM-DD' strings.
  */
-const PUBLISH_HOUR_NEW_YORK = 17;
+const REGULAR_CLOSE_HOUR = 16;
+const EARLY_CLOSE_HOUR = 13;
+/**
+ * Providers publish a session's bar within the hour after the close. The same
+ * margin follows an early close: the session is as finished at 13:00 then as
+ * it is at 16:00 on other days, so waiting until 17:00 would gain nothing.
+ */
+const PUBLISH_DELAY_HOURS = 1;
 const DAY_MS = 86_400_000;
 
 const SUNDAY = 0;
@@ -85,6 +93,8 @@ function easterSunday(year: number): string {
   return civilDate(year, month, day);
 }
 
+const thanksgiving = (year: number) => nthWeekday(year, 11, THURSDAY, 4);
+
 /**
  * NYSE Rule 7.2: a holiday falling on a Saturday closes the exchange the Friday
  * before, one on a Sunday the Monday after.
@@ -130,7 +140,7 @@ export function nyseHolidays(year: number): Holiday[] {
     [year >= 2022 ? observed(civilDate(year, 6, 19)) : undefined, 'Juneteenth National Independence Day'],
     [observed(civilDate(year, 7, 4)), 'Independence Day'],
     [nthWeekday(year, 9, MONDAY, 1), 'Labor Day'],
-    [nthWeekday(year, 11, THURSDAY, 4), 'Thanksgiving Day'],
+    [thanksgiving(year), 'Thanksgiving Day'],
     [observed(civilDate(year, 12, 25)), 'Christmas Day'],
   ];
   return candidates.filter((c): c is [string, string] => c[0] !== undefined).map(([date, name]) => ({ date, name }));
@@ -171,10 +181,29 @@ export function nextTradingDay(date: string): string {
   return day;
 }
 
+/**
+ * NYSE closes at 13:00 on the day before Independence Day, the day after
+ * Thanksgiving and Christmas Eve, when that day is a session at all (before a
+ * Saturday holiday it is the observed holiday instead). So scheduled in every
+ * year's published calendar since 2013, when the early close for a Thursday
+ * 4 July moved from the Friday after to the Wednesday before.
+ */
+function isEarlyClose(date: string): boolean {
+  const monthDay = date.slice(5);
+  return monthDay === '07-03' || monthDay === '12-24' || date === addDays(thanksgiving(+date.slice(0, 4)), 1);
+}
+
+/** The hour (New York time) a session closes: 16, or 13 on an early-close day; undefined on a day without one. */
+export function closingHour(date: string): number | undefined {
+  if (!isTradingDay(date)) return undefined;
+  return isEarlyClose(date) ? EARLY_CLOSE_HOUR : REGULAR_CLOSE_HOUR;
+}
+
 /** The latest trading day (YYYY-MM-DD) whose bar is final at `now`. */
 export function latestFinalSession(now: Date): string {
   const { date, hour } = newYorkDateAndHour(now);
-  return isTradingDay(date) && hour >= PUBLISH_HOUR_NEW_YORK ? date : previousTradingDay(date);
+  const close = closingHour(date);
+  return close !== undefined && hour >= close + PUBLISH_DELAY_HOURS ? date : previousTradingDay(date);
 }
 
 export interface RefreshState {

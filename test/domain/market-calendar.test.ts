@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  closingHour,
   isRefreshDue,
   isTradingDay,
   latestFinalSession,
@@ -81,6 +82,34 @@ describe('NYSE holidays', () => {
   });
 });
 
+describe('closing hours', () => {
+  // The early closes (13:00) NYSE published for 2022–2028, in the same releases.
+  it.each([
+    '2023-07-03', '2024-07-03', '2025-07-03', '2028-07-03', // day before Independence Day
+    '2022-11-25', '2023-11-24', '2024-11-29', '2025-11-28', '2026-11-27', '2027-11-26', '2028-11-24', // day after Thanksgiving
+    '2024-12-24', '2025-12-24', '2026-12-24', // Christmas Eve
+  ])('close at 13:00 on %s', (date) => {
+    expect(closingHour(date)).toBe(13);
+  });
+
+  it.each([
+    '2026-07-02', // Thursday before Independence Day observed on Friday 3 July
+    '2022-12-23', // Friday before Christmas observed on Monday 26 December
+    '2027-12-23', // Thursday before Christmas observed on Friday 24 December
+    '2028-12-22', // Friday before a Monday Christmas
+    '2026-11-25', // Wednesday before Thanksgiving
+    '2026-12-31',
+  ])('close at 16:00 on %s', (date) => {
+    expect(closingHour(date)).toBe(16);
+  });
+
+  it('do not exist on a day without a session', () => {
+    expect(closingHour('2021-12-24')).toBeUndefined(); // Christmas observed on Christmas Eve
+    expect(closingHour('2026-07-03')).toBeUndefined();
+    expect(closingHour('2026-11-28')).toBeUndefined(); // Saturday
+  });
+});
+
 describe('the latest final session', () => {
   it('is a session from 17:00 New York time, in winter and in summer', () => {
     // Winter (EST, UTC−5): 17:00 New York is 22:00 UTC.
@@ -109,6 +138,15 @@ describe('the latest final session', () => {
     expect(latestFinalSession(new Date('2026-04-06T14:00:00Z'))).toBe('2026-04-02'); // Monday morning after
     expect(latestFinalSession(new Date('2026-01-19T23:00:00Z'))).toBe('2026-01-16'); // MLK Day evening
     expect(latestFinalSession(new Date('2026-11-26T23:00:00Z'))).toBe('2026-11-25'); // Thanksgiving evening
+  });
+
+  it('is final an hour after an early close, at 14:00 New York time', () => {
+    // Day after Thanksgiving 2026 (EST): 14:00 New York is 19:00 UTC.
+    expect(latestFinalSession(new Date('2026-11-27T18:59:00Z'))).toBe('2026-11-25');
+    expect(latestFinalSession(new Date('2026-11-27T19:00:00Z'))).toBe('2026-11-27');
+    // Day before Independence Day 2025 (EDT): 14:00 New York is 18:00 UTC.
+    expect(latestFinalSession(new Date('2025-07-03T17:59:00Z'))).toBe('2025-07-02');
+    expect(latestFinalSession(new Date('2025-07-03T18:00:00Z'))).toBe('2025-07-03');
   });
 
   it('counts 31 December as a session when New Year falls on a Saturday', () => {
