@@ -24,7 +24,8 @@ const EARLY_CLOSE_HOUR = 13;
  * it is at 16:00 on other days, so waiting until 17:00 would gain nothing.
  */
 const PUBLISH_DELAY_HOURS = 1;
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const SUNDAY = 0;
 const MONDAY = 1;
@@ -43,6 +44,16 @@ const newYorkParts = new Intl.DateTimeFormat('en-US', {
 function newYorkDateAndHour(now: Date): { date: string; hour: number } {
   const parts = Object.fromEntries(newYorkParts.formatToParts(now).map((p) => [p.type, p.value]));
   return { date: `${parts.year}-${parts.month}-${parts.day}`, hour: +parts.hour! };
+}
+
+/**
+ * The instant a New York wall-clock hour occurs on a date. Meant for afternoon
+ * hours, far from the 02:00 clock changes, where every hour exists once.
+ */
+function newYorkTime(date: string, hour: number): Date {
+  const winterGuess = toUtcMidnight(date) + (hour + 5) * HOUR_MS; // EST is UTC−5
+  const seen = newYorkDateAndHour(new Date(winterGuess)).hour; // hour + 1 under EDT
+  return new Date(winterGuess - (seen - hour) * HOUR_MS);
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -204,6 +215,31 @@ export function latestFinalSession(now: Date): string {
   const { date, hour } = newYorkDateAndHour(now);
   const close = closingHour(date);
   return close !== undefined && hour >= close + PUBLISH_DELAY_HOURS ? date : previousTradingDay(date);
+}
+
+export interface SessionClose {
+  /** The session, YYYY-MM-DD. */
+  session: string;
+  /** When it closes: 16:00 New York time, 13:00 on an early-close day. */
+  closesAt: Date;
+  /** When its bar becomes final, an hour after the close: from then latestFinalSession is this session. */
+  finalAt: Date;
+}
+
+/**
+ * The next session whose bar is not final yet at `now`: today's until its bar
+ * is final, then the next trading day's. Between a close and its bar being
+ * final, closesAt has already passed. For the after-close prefetch, which
+ * waits for finalAt.
+ */
+export function nextSessionClose(now: Date): SessionClose {
+  const session = nextTradingDay(latestFinalSession(now));
+  const close = closingHour(session)!;
+  return {
+    session,
+    closesAt: newYorkTime(session, close),
+    finalAt: newYorkTime(session, close + PUBLISH_DELAY_HOURS),
+  };
 }
 
 export interface RefreshState {

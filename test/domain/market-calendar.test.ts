@@ -4,6 +4,7 @@ import {
   isRefreshDue,
   isTradingDay,
   latestFinalSession,
+  nextSessionClose,
   nextTradingDay,
   nyseHolidays,
   previousTradingDay,
@@ -152,6 +153,49 @@ describe('the latest final session', () => {
   it('counts 31 December as a session when New Year falls on a Saturday', () => {
     expect(latestFinalSession(new Date('2021-12-31T23:00:00Z'))).toBe('2021-12-31');
     expect(latestFinalSession(new Date('2022-01-03T12:00:00Z'))).toBe('2021-12-31');
+  });
+});
+
+describe('the next session close', () => {
+  const at = (iso: string) => nextSessionClose(new Date(iso));
+  const instants = (close: ReturnType<typeof nextSessionClose>) => ({
+    session: close.session,
+    closesAt: close.closesAt.toISOString(),
+    finalAt: close.finalAt.toISOString(),
+  });
+
+  it("is today's while today's bar is not final, even after the bell", () => {
+    const today = { session: '2026-11-23', closesAt: '2026-11-23T21:00:00.000Z', finalAt: '2026-11-23T22:00:00.000Z' };
+    expect(instants(at('2026-11-23T12:00:00Z'))).toEqual(today); // Monday 07:00 New York
+    expect(instants(at('2026-11-23T21:30:00Z'))).toEqual(today); // 16:30: closed, not yet final
+    expect(at('2026-11-23T22:00:00Z').session).toBe('2026-11-24');
+  });
+
+  it('skips holidays and weekends, and knows an early close', () => {
+    // Wednesday evening before Thanksgiving: Friday closes at 13:00 EST.
+    expect(instants(at('2026-11-25T23:00:00Z'))).toEqual({
+      session: '2026-11-27',
+      closesAt: '2026-11-27T18:00:00.000Z',
+      finalAt: '2026-11-27T19:00:00.000Z',
+    });
+    // Thursday evening before Independence Day observed on Friday: Monday, 16:00 EDT.
+    expect(instants(at('2026-07-02T22:00:00Z'))).toEqual({
+      session: '2026-07-06',
+      closesAt: '2026-07-06T20:00:00.000Z',
+      finalAt: '2026-07-06T21:00:00.000Z',
+    });
+  });
+
+  it('is the next bar to become final, at its finalAt, all year round', () => {
+    // Every 7 hours: each hour of the day comes round, in both EST and EDT, in a fifth of the time.
+    for (let time = Date.UTC(2026, 0, 1); time < Date.UTC(2027, 0, 1); time += 7 * 3_600_000) {
+      const now = new Date(time);
+      const { session, finalAt } = nextSessionClose(now);
+      expect(finalAt.getTime()).toBeGreaterThan(time);
+      // Nothing becomes final before finalAt, and this session does at finalAt.
+      expect(latestFinalSession(new Date(finalAt.getTime() - 1))).toBe(latestFinalSession(now));
+      expect(latestFinalSession(finalAt)).toBe(session);
+    }
   });
 });
 
