@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.js';
-import { isRefreshDue, latestFinalSession } from '../../src/domain/market-calendar.js';
 import { checkBar, normalizeSymbol, quoteFromBars, subtractDecimals } from '../../src/domain/quote.js';
 import { SEED_QUOTE } from '../support/stand-in.js';
 
@@ -54,30 +53,5 @@ describe('checkBar', () => {
     expect(checkBar({ ...good, date: '2023-02-29' })).toMatch(/date/);
     expect(checkBar({ ...good, close: 'None' })).toMatch(/close/);
     expect(checkBar({ ...good, volume: -1 })).toMatch(/volume/);
-  });
-});
-
-describe('the market calendar', () => {
-  it('treats a weekday as final from 17:00 New York time, in winter and in summer', () => {
-    // Winter (EST, UTC−5): 17:00 New York is 22:00 UTC.
-    expect(latestFinalSession(new Date('2026-01-14T21:59:00Z'))).toBe('2026-01-13');
-    expect(latestFinalSession(new Date('2026-01-14T22:00:00Z'))).toBe('2026-01-14');
-    // Summer (EDT, UTC−4): 17:00 New York is 21:00 UTC.
-    expect(latestFinalSession(new Date('2026-07-15T20:59:00Z'))).toBe('2026-07-14');
-    expect(latestFinalSession(new Date('2026-07-15T21:00:00Z'))).toBe('2026-07-15');
-  });
-
-  it('skips weekends back to Friday', () => {
-    expect(latestFinalSession(new Date('2026-11-22T12:00:00Z'))).toBe('2026-11-20'); // Sunday
-    expect(latestFinalSession(new Date('2026-11-23T12:00:00Z'))).toBe('2026-11-20'); // Monday morning
-  });
-
-  it('asks upstream only when stored data may be behind, at most once per interval', () => {
-    const now = new Date('2026-11-23T23:00:00Z'); // Monday evening: Monday's bar is final
-    const hour = 3_600_000;
-    expect(isRefreshDue({ latestBarDate: undefined, lastAttemptAt: undefined }, now, hour)).toBe(true);
-    expect(isRefreshDue({ latestBarDate: '2026-11-23', lastAttemptAt: now.getTime() - 2 * hour }, now, hour)).toBe(false);
-    expect(isRefreshDue({ latestBarDate: '2026-11-20', lastAttemptAt: now.getTime() - 2 * hour }, now, hour)).toBe(true);
-    expect(isRefreshDue({ latestBarDate: '2026-11-20', lastAttemptAt: now.getTime() - hour / 2 }, now, hour)).toBe(false);
   });
 });
