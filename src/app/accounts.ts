@@ -15,8 +15,12 @@ export interface AccountStore {
   create(registration: Registration & { email_key: string }, key: StoredKey, now: number): Promise<Account>;
   /** The account owning an active (unrevoked) key. */
   findByKeyHash(keyHash: string): Promise<{ account: Account; prefix: string } | undefined>;
-  /** Revokes every active key of the account and, when given, adds `replacement` — atomically. */
-  replaceKeys(accountId: number, replacement: StoredKey | undefined, now: number): Promise<void>;
+  /**
+   * Revokes the key if it is still active and, when given, gives its account
+   * `replacement` — atomically. False when the key was not active: another
+   * rotation or revocation came first. (The database keeps one active key per account.)
+   */
+  replaceKey(keyHash: string, replacement: StoredKey | undefined, now: number): Promise<boolean>;
 }
 
 /** 160 bits from the OS's secure random source, as 40 hex digits: the original service's token shape. */
@@ -56,9 +60,13 @@ export async function createAccountService(
   const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe((keyHash) => byKeyHash.delete(keyHash));
 
-  async function forget(keyHash: string): Promise<void> {
-    byKeyHash.delete(keyHash);
-    await options.revocations?.publish(keyHash);
+  /** Retires the presented key, if it is still active; a key already retired is as invalid as any other. */
+  async function retire(current: Authenticated, replacement: StoredKey | undefined): Promise<void> {
+    const retired = await store.replaceKey(current.keyHash, replacement, Date.now());
+    // Even when another request retired it first: this instance's cache may still hold it.
+    byKeyHash.delete(current.keyHash);
+    if (!retired) throw new InvalidCredentialsError();
+    await options.revocations?.publish(current.keyHash);
   }
 
   return {
@@ -82,14 +90,12 @@ export async function createAccountService(
 
     async rotateKey(current: Authenticated): Promise<string> {
       const { key, stored } = newApiKey();
-      await store.replaceKeys(current.account.id, stored, Date.now());
-      await forget(current.keyHash);
+      await retire(current, stored);
       return key;
     },
 
     async revokeKey(current: Authenticated): Promise<void> {
-      await store.replaceKeys(current.account.id, undefined, Date.now());
-      await forget(current.keyHash);
+      await retire(current, undefined);
     },
   };
 }
