@@ -149,6 +149,25 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('keys across two in
     }
   });
 
+  it('when they share no Redis and an instance revokes a key, then it drops every cached key of the account', async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const a = await startService(engine, {}, database);
+      const b = await startService(engine, {}, database);
+      const oldKey = await register(a.app);
+      expect(await me(b.app, oldKey)).toBe(200); // cached on b for 30 s
+      const rotated = await rotate(a.app, oldKey); // b is not told
+      const newKey = rotated.json<string>();
+      expect(await me(b.app, newKey)).toBe(200); // b now holds two keys of the account
+
+      expect((await revoke(b.app, newKey)).statusCode).toBe(204);
+      expect(await me(b.app, oldKey)).toBe(401);
+      expect(await me(b.app, newKey)).toBe(401);
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('when they share no Redis, then the other refuses the old key within AUTH_CACHE_SECONDS', async () => {
     const database = await createTestDatabase(engine);
     try {
