@@ -8,7 +8,7 @@ import { startService } from '../support/service.js';
 
 const INVALID_TOKEN = { detail: 'Invalid token.' };
 /** What "at once" allows for a Redis message to cross a loaded test machine. */
-const AT_ONCE_MS = 500;
+const AT_ONCE_MS = 1_000;
 
 const rotate = (app: FastifyInstance, key: string) => app.inject({ method: 'POST', url: '/api/v1/keys/rotate/', headers: { 'x-api-key': key } });
 const revoke = (app: FastifyInstance, key: string) => app.inject({ method: 'POST', url: '/api/v1/keys/revoke/', headers: { 'x-api-key': key } });
@@ -183,7 +183,7 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('keys across two in
       expect(await me(a.app, key)).toBe(401); // at once where it was rotated
       expect(await waitFor(() => me(b.app, key), (status) => status === 401, 5_000)).toBe(401);
       // The bound, with room for a loaded machine's scheduling.
-      expect(Date.now() - cachedBy).toBeLessThan(1_000 + 1_000);
+      expect(Date.now() - cachedBy).toBeLessThan(1_000 + 2_000);
       expect(await me(b.app, rotated.json<string>())).toBe(200);
     } finally {
       await database.drop();
