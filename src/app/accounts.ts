@@ -15,8 +15,12 @@ export interface AccountStore {
   create(registration: Registration & { email_key: string }, key: StoredKey, now: number): Promise<Account>;
   /** The account owning an active (unrevoked) key. */
   findByKeyHash(keyHash: string): Promise<{ account: Account; prefix: string } | undefined>;
-  /** Revokes every active key of the account and, when given, adds `replacement` — atomically. */
-  replaceKeys(accountId: number, replacement: StoredKey | undefined, now: number): Promise<void>;
+  /**
+   * Revokes the key if it is still active and, when given, gives its account
+   * `replacement` — atomically. False when the key was not active: another
+   * rotation or revocation came first. (The database keeps one active key per account.)
+   */
+  replaceKey(keyHash: string, replacement: StoredKey | undefined, now: number): Promise<boolean>;
 }
 
 /** 160 bits from the OS's secure random source, as 40 hex digits: the original service's token shape. */
@@ -30,10 +34,10 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Port: tells other instances that a key stopped working (Redis pub/sub when instances share Redis). */
+/** Port: tells other instances that an account's keys changed (Redis pub/sub when instances share Redis). */
 export interface KeyRevocations {
-  publish(keyHash: string): Promise<void>;
-  subscribe(onRevoked: (keyHash: string) => void): Promise<void>;
+  publish(accountId: number): Promise<void>;
+  subscribe(onRevoked: (accountId: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,21 +48,86 @@ export interface Authenticated {
 }
 
 /**
+ * When each account last had a key revoked, on a counter local to this
+ * instance: a key look-up that started before then may have read the key just
+ * before the revocation committed.
+ */
+function createRevocationClock(remembered: number) {
+  let now = 0;
+  // Accounts forgotten (to bound memory) count as revoked at the latest such moment.
+  let forgottenAt = 0;
+  const lastRevoked = new LRUCache<number, number>({
+    max: remembered,
+    dispose: (at, _accountId, reason) => {
+      if (reason === 'evict') forgottenAt = Math.max(forgottenAt, at);
+    },
+  });
+  return {
+    now: () => now,
+    revoked(accountId: number): void {
+      lastRevoked.set(accountId, ++now);
+    },
+    revokedSince(accountId: number, moment: number): boolean {
+      return (lastRevoked.peek(accountId) ?? forgottenAt) > moment;
+    },
+  };
+}
+
+type RevocationClock = ReturnType<typeof createRevocationClock>;
+
+const LOOKUP_ATTEMPTS = 3;
+
+/**
+ * The store, with key look-ups that read again when the key's account had a
+ * key revoked while the read was in flight: the read may predate the
+ * revocation, and neither the request nor the cache may keep a key it ended.
+ */
+function lookupsThatSeeRevocations(store: AccountStore, clock: RevocationClock): AccountStore {
+  return {
+    create: (registration, key, now) => store.create(registration, key, now),
+    replaceKey: (keyHash, replacement, now) => store.replaceKey(keyHash, replacement, now),
+    async findByKeyHash(keyHash) {
+      for (let attempt = 1; attempt <= LOOKUP_ATTEMPTS; attempt++) {
+        const startedAt = clock.now();
+        const found = await store.findByKeyHash(keyHash);
+        if (!found || !clock.revokedSince(found.account.id, startedAt)) return found;
+      }
+      // The account's keys changed under every read; each change needs its active key, so this is its owner's doing.
+      return undefined;
+    },
+  };
+}
+
+/**
  * Accounts and keys, with a bounded cache in front of key look-ups so that a
- * known key costs no database round trip. Rotation and revocation evict the
- * old key from this instance's cache at once, and from the others' through
- * `revocations` when they share one (else when the entry expires).
+ * known key costs no database round trip. A key changes state once, in the
+ * store; then every cached key of its account is dropped from this instance's
+ * cache at once, and from the others' through `revocations` when they share
+ * one (else when the entries expire, after `cacheTtlMs`).
  */
 export async function createAccountService(
-  store: AccountStore,
+  accountStore: AccountStore,
   options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations },
 ) {
+  const revocationClock = createRevocationClock(options.cacheSize);
+  const store = lookupsThatSeeRevocations(accountStore, revocationClock);
   const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
-  await options.revocations?.subscribe((keyHash) => byKeyHash.delete(keyHash));
+  await options.revocations?.subscribe(forgetKeysOf);
 
-  async function forget(keyHash: string): Promise<void> {
-    byKeyHash.delete(keyHash);
-    await options.revocations?.publish(keyHash);
+  /** Revocations are rare, so a scan of the cache is cheaper than an index kept on every look-up. */
+  function forgetKeysOf(accountId: number): void {
+    revocationClock.revoked(accountId);
+    const stale = [...byKeyHash.entries()].filter(([, cached]) => cached.account.id === accountId);
+    for (const [keyHash] of stale) byKeyHash.delete(keyHash);
+  }
+
+  /** Retires the presented key, if it is still active; a key already retired is as invalid as any other. */
+  async function retire(current: Authenticated, replacement: StoredKey | undefined): Promise<void> {
+    const retired = await store.replaceKey(current.keyHash, replacement, Date.now());
+    // Even when another request retired it first: this instance's cache may still hold it.
+    forgetKeysOf(current.account.id);
+    if (!retired) throw new InvalidCredentialsError();
+    await options.revocations?.publish(current.account.id);
   }
 
   return {
@@ -82,14 +151,12 @@ export async function createAccountService(
 
     async rotateKey(current: Authenticated): Promise<string> {
       const { key, stored } = newApiKey();
-      await store.replaceKeys(current.account.id, stored, Date.now());
-      await forget(current.keyHash);
+      await retire(current, stored);
       return key;
     },
 
     async revokeKey(current: Authenticated): Promise<void> {
-      await store.replaceKeys(current.account.id, undefined, Date.now());
-      await forget(current.keyHash);
+      await retire(current, undefined);
     },
   };
 }

@@ -46,20 +46,25 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
       return { account, prefix };
     },
 
-    async replaceKeys(accountId, replacement, now) {
-      await db.transaction().execute(async (trx) => {
-        await trx
+    async replaceKey(keyHash, replacement, now) {
+      return db.transaction().execute(async (trx) => {
+        // The row lock makes this the one place a key changes state: a second
+        // rotation or revocation of the same key waits, then finds it revoked.
+        const revoked = await trx
           .updateTable('api_keys')
           .set({ revoked_at: now })
-          .where('account_id', '=', accountId)
+          .where('key_hash', '=', keyHash)
           .where('revoked_at', 'is', null)
-          .execute();
+          .returning('account_id')
+          .executeTakeFirst();
+        if (!revoked) return false;
         if (replacement) {
           await trx
             .insertInto('api_keys')
-            .values({ key_hash: replacement.keyHash, account_id: accountId, prefix: replacement.prefix, created_at: now, revoked_at: null })
+            .values({ key_hash: replacement.keyHash, account_id: revoked.account_id, prefix: replacement.prefix, created_at: now, revoked_at: null })
             .execute();
         }
+        return true;
       });
     },
   };

@@ -7,12 +7,15 @@ export interface RevocationLogger {
 }
 
 /**
- * Tells every instance sharing Redis that a key was rotated or revoked, so
- * each drops it from its authentication cache at once. A lost message only
- * delays the drop until the cache entry expires (AUTH_CACHE_SECONDS).
+ * Tells every instance sharing Redis that an account's key was rotated or
+ * revoked, so each drops the account's keys from its authentication cache at
+ * once: Redis has handed the message to every subscriber before `publish`
+ * resolves. A lost message only delays the drop until the cache entries
+ * expire (AUTH_CACHE_SECONDS).
  */
 export async function connectRedisKeyRevocations(url: string, keyPrefix: string, log: RevocationLogger): Promise<KeyRevocations> {
-  const channel = `${keyPrefix}key-revoked`;
+  // Not the earlier `key-revoked` channel, which carried key hashes: mixed versions ignore each other.
+  const channel = `${keyPrefix}account-keys-revoked`;
   const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 500 });
   const subscriber = new Redis(url, { connectTimeout: 2000 });
   // Connection errors are reported by the rate-limit store; these clients just keep reconnecting.
@@ -20,14 +23,15 @@ export async function connectRedisKeyRevocations(url: string, keyPrefix: string,
   subscriber.on('error', () => undefined);
   await Promise.all([readyOrTimeout(publisher, 2000), readyOrTimeout(subscriber, 2000)]);
   return {
-    async publish(keyHash) {
-      await publisher.publish(channel, keyHash).catch((error: unknown) => {
+    async publish(accountId) {
+      await publisher.publish(channel, String(accountId)).catch((error: unknown) => {
         log.error({ err: error }, 'could not announce a revoked key to other instances');
       });
     },
     async subscribe(onRevoked) {
-      subscriber.on('message', (from: string, keyHash: string) => {
-        if (from === channel) onRevoked(keyHash);
+      subscriber.on('message', (from: string, message: string) => {
+        const accountId = Number(message);
+        if (from === channel && Number.isSafeInteger(accountId)) onRevoked(accountId);
       });
       const subscribed = subscriber
         .subscribe(channel)
