@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import { createFairQueue } from '../../app/fair-queue.js';
 import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
 import { symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 import type { FetchDailyBars } from '../../app/quotes.js';
@@ -12,15 +12,16 @@ export interface FailoverLogger {
  * limited, down, or does not know the symbol passes the question on.
  * When all fail: every one said "unknown" → 404; any rate limited → 503 with
  * the soonest retry; otherwise → 502. Each provider's concurrency is capped
- * at what its vendor tolerates.
+ * at what its vendor tolerates, and shared between clients in turn (see
+ * app/fair-queue.ts): one client's batch cannot hold up another's quote.
  */
 export function createFailover(providers: MarketDataProvider[], log: FailoverLogger): FetchDailyBars {
-  const limited = providers.map((provider) => ({ provider, limit: pLimit(provider.maxConcurrentRequests) }));
-  return async (symbol) => {
+  const queued = providers.map((provider) => ({ provider, queue: createFairQueue(provider.maxConcurrentRequests) }));
+  return async (symbol, { client }) => {
     const failures: ProviderError[] = [];
-    for (const { provider, limit } of limited) {
+    for (const { provider, queue } of queued) {
       try {
-        const bars = await limit(() => provider.getDailyBars(symbol));
+        const bars = await queue.run([client], () => provider.getDailyBars(symbol));
         return { bars, source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
