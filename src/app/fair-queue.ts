@@ -25,6 +25,8 @@ export interface FairQueue {
   join(key: string, client: string): void;
   /** Tasks waiting for their turn (not counting those running). */
   readonly size: number;
+  /** Clients with a task waiting. */
+  readonly waitingClients: number;
 }
 
 interface Job {
@@ -134,6 +136,9 @@ export function createFairQueue(concurrency: number): FairQueue {
     },
     get size() {
       return waiting;
+    },
+    get waitingClients() {
+      return [...lanes.values()].filter(hasWaitingJob).length;
     },
   };
 }

@@ -23,8 +23,16 @@ export interface PriceStore {
 /** Port: upstream bars, newest first, with the provider that gave them (see adapters/providers/failover.ts). */
 export type FetchDailyBars = (symbol: string, request: { client: string }) => Promise<{ bars: DailyBar[]; source: string }>;
 
+/**
+ * Port: another client now waits for a symbol's upstream fetch already under
+ * way (requests for one symbol share one fetch), so the fetch may run at that
+ * client's turn instead of waiting in the queue of whoever asked first.
+ */
+export type JoinFetch = (symbol: string, request: { client: string }) => void;
+
 export interface QuoteServiceOptions {
   refreshIntervalMs: number;
+  joinFetch?: JoinFetch;
   now?: () => Date;
 }
 
@@ -83,7 +91,9 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
   function sharedRefresh(symbol: string, checkedAt: number, client: string): Promise<void> {
     if ((refreshedAt.get(symbol) ?? -Infinity) >= checkedAt) return Promise.resolve();
     let refresh = inFlight.get(symbol);
-    if (!refresh) {
+    if (refresh) {
+      options.joinFetch?.(symbol, { client });
+    } else {
       refresh = refreshFromUpstream(symbol, client).finally(() => inFlight.delete(symbol));
       inFlight.set(symbol, refresh);
     }

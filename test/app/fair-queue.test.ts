@@ -101,6 +101,7 @@ describe('the fair queue', () => {
     const a = ['a1', 'a2', 'a3', 'a4', 'a5'].map((name) => queue.run(['A'], tasks.task(name), name));
     queue.join('a4', 'B');
     expect(queue.size).toBe(4);
+    expect(queue.waitingClients).toBe(2);
     await tasks.finish('a1');
     expect(tasks.started).toEqual(['a1', 'a4']);
     await tasks.finishAll();

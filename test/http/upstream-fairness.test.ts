@@ -87,6 +87,32 @@ describe.each(testEngines())('upstream scheduling on %s', (engine) => {
     expect(upstream.calls.alphavantage.slice().sort()).toEqual([...BATCH, 'QUOTEB'].sort());
   });
 
+  it("when client B asks for a symbol queued deep in client A's batch, then that one call runs next and answers both", async () => {
+    const { upstream, queue, clientB, startBatch, releaseInTurn } = await setup();
+    const { batch } = await startBatch();
+    const [running] = upstream.calls.alphavantage;
+    const deep = BATCH.filter((symbol) => symbol !== running).at(-1)!; // SYMO, unless SYMO runs already
+
+    const quote = clientB(`/api/v1/symbol/${deep}/`);
+    await vi.waitFor(() => expect(queue.waitingClients).toBe(2), { timeout: 20_000 });
+    expect(queue.size).toBe(BATCH.length - 1); // B added no call of its own
+    upstream.release('alphavantage', running);
+    await upstream.callsReached('alphavantage', 2);
+    expect(upstream.calls.alphavantage).toEqual([running, deep]);
+
+    upstream.release('alphavantage', deep);
+    const answer = await quote;
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ symbol: deep, close_value: '130.7900' });
+
+    await releaseInTurn(3, BATCH.length - 2);
+    const batchAnswer = await batch;
+    expect(batchAnswer.statusCode).toBe(200);
+    expect(batchAnswer.json()[deep]).toMatchObject({ symbol: deep, close_value: '130.7900' });
+    // One vendor call per symbol: B's request shared A's.
+    expect(upstream.calls.alphavantage.slice().sort()).toEqual(BATCH);
+  });
+
   it('when a long upstream queue is pending, then a stored or cached quote and stored history answer without waiting', async () => {
     const { upstream, clientB, startBatch, releaseInTurn } = await setup();
     expect((await clientB('/api/v1/symbol/IBM/')).statusCode).toBe(200); // now stored and cached
