@@ -17,6 +17,10 @@
  * A task may wait for several clients (one upstream call shared by everyone
  * who asked for the symbol): it sits in each one's lane and runs at the
  * earliest of their turns, using only that client's turn.
+ *
+ * It lives in app/ because the rule is about the service's clients, not about
+ * any vendor: adapters/providers/failover.ts applies it with each vendor's
+ * concurrency.
  */
 export interface FairQueue {
   /** Runs `task` once a slot is free and it is the turn of one of `clients`. */
