@@ -99,13 +99,18 @@ export function createFairQueue(concurrency: number): FairQueue {
     currentRound = lane.round;
     lane.round += 1;
     lane.entered = entries++;
+    start(job);
+    return true;
+  }
+
+  function start(job: Job): void {
     job.started = true;
     waiting -= 1;
-    if (job.key !== undefined) waitingByKey.get(job.key)?.delete(job);
-    if (job.key !== undefined && waitingByKey.get(job.key)?.size === 0) waitingByKey.delete(job.key);
     running += 1;
+    const sameKey = job.key === undefined ? undefined : waitingByKey.get(job.key);
+    sameKey?.delete(job);
+    if (sameKey?.size === 0) waitingByKey.delete(job.key!);
     job.start();
-    return true;
   }
 
   function drain(): void {
