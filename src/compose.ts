@@ -64,8 +64,10 @@ export async function composeService(config: Config): Promise<Service> {
   }
 
   const { providers, ignoredSource } = marketData(config, logger);
-  const quotes = createQuoteService(createPriceStore(db, { ignoredSource }), createFailover(providers, logger), {
+  const fetchBars = createFailover(providers, logger);
+  const quotes = createQuoteService(createPriceStore(db, { ignoredSource }), fetchBars, {
     refreshIntervalMs: config.quoteRefreshSeconds * 1000,
+    joinFetch: fetchBars.join,
   });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {

@@ -21,10 +21,18 @@ export interface PriceStore {
 }
 
 /** Port: upstream bars, newest first, with the provider that gave them (see adapters/providers/failover.ts). */
-export type FetchDailyBars = (symbol: string) => Promise<{ bars: DailyBar[]; source: string }>;
+export type FetchDailyBars = (symbol: string, request: { client: string }) => Promise<{ bars: DailyBar[]; source: string }>;
+
+/**
+ * Port: another client now waits for a symbol's upstream fetch already under
+ * way (requests for one symbol share one fetch), so the fetch may run at that
+ * client's turn instead of waiting in the queue of whoever asked first.
+ */
+export type JoinFetch = (symbol: string, request: { client: string }) => void;
 
 export interface QuoteServiceOptions {
   refreshIntervalMs: number;
+  joinFetch?: JoinFetch;
   now?: () => Date;
 }
 
@@ -59,10 +67,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
   // start has just happened.
   const refreshedAt = new LRUCache<string, number>({ max: 10_000 });
 
-  async function refreshFromUpstream(symbol: string): Promise<void> {
+  async function refreshFromUpstream(symbol: string, client: string): Promise<void> {
     const at = now();
     try {
-      const { bars, source } = await fetchBars(symbol);
+      const { bars, source } = await fetchBars(symbol, { client });
       // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
       const finalSession = latestFinalSession(at);
       await store.saveBars(symbol, bars.filter((bar) => bar.date <= finalSession), source, at.getTime());
@@ -80,18 +88,20 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  function sharedRefresh(symbol: string, checkedAt: number): Promise<void> {
+  function sharedRefresh(symbol: string, checkedAt: number, client: string): Promise<void> {
     if ((refreshedAt.get(symbol) ?? -Infinity) >= checkedAt) return Promise.resolve();
     let refresh = inFlight.get(symbol);
-    if (!refresh) {
-      refresh = refreshFromUpstream(symbol).finally(() => inFlight.delete(symbol));
+    if (refresh) {
+      options.joinFetch?.(symbol, { client });
+    } else {
+      refresh = refreshFromUpstream(symbol, client).finally(() => inFlight.delete(symbol));
       inFlight.set(symbol, refresh);
     }
     return refresh;
   }
 
   /** Makes the store as fresh as policy wants; returns whether what it holds is stale. */
-  async function ensureFresh(symbol: string): Promise<{ stale: boolean }> {
+  async function ensureFresh(symbol: string, client: string): Promise<{ stale: boolean }> {
     const checkedAt = performance.now();
     const [[latest], attempt] = await Promise.all([store.recentBars(symbol, 1), store.lastAttempt(symbol)]);
     // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
@@ -104,7 +114,7 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     const backOff = backOffUntil.get(symbol);
     try {
       if (backOff && backOff.until > current.getTime()) throw retryLater(backOff.error, backOff.until - current.getTime());
-      await sharedRefresh(symbol, checkedAt);
+      await sharedRefresh(symbol, checkedAt, client);
       return { stale: false };
     } catch (error) {
       // Upstream failed: stored bars, however old, beat no answer. An unknown
@@ -114,11 +124,11 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  async function getQuote(rawSymbol: string): Promise<ServedQuote> {
+  async function getQuote(rawSymbol: string, client: string): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
     const cached = recentQuotes.get(symbol);
     if (cached) return cached;
-    const { stale } = await ensureFresh(symbol);
+    const { stale } = await ensureFresh(symbol, client);
     const bars = await store.recentBars(symbol, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
@@ -127,10 +137,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     return served;
   }
 
-  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }) {
+  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }, client: string) {
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
-    const { stale } = await ensureFresh(symbol);
+    const { stale } = await ensureFresh(symbol, client);
     const bars =
       from === undefined && to === undefined
         ? (await store.recentBars(symbol, HISTORY_DEFAULT_SESSIONS)).reverse()
@@ -145,13 +155,13 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
    * Quotes of several symbols at once. Each symbol succeeds or fails on its
    * own; upstream calls run concurrently within each provider's limit.
    */
-  async function getQuotes(rawSymbols: string[]): Promise<Map<string, ServedQuote | Error>> {
+  async function getQuotes(rawSymbols: string[], client: string): Promise<Map<string, ServedQuote | Error>> {
     const symbols = [...new Set(rawSymbols.map((raw) => normalizeSymbol(raw)))];
     if (symbols.length === 0) throw new ValidationError('symbols', 'give at least one symbol');
     if (symbols.length > BATCH_MAX_SYMBOLS) {
       throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
     }
-    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol).catch((error: Error) => error)));
+    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol, client).catch((error: Error) => error)));
     return new Map(symbols.map((symbol, i) => [symbol, results[i]!]));
   }
 

@@ -41,14 +41,39 @@ describe('the quote service', () => {
     );
 
     holdNextRead();
-    const slow = quotes.getQuote('IBM'); // reads "no bars", then waits, as a slow query would
+    const slow = quotes.getQuote('IBM', 'client-a'); // reads "no bars", then waits, as a slow query would
     await new Promise((resolve) => setImmediate(resolve));
-    const fast = await quotes.getQuote('IBM'); // reads, refreshes upstream, answers
+    const fast = await quotes.getQuote('IBM', 'client-a'); // reads, refreshes upstream, answers
     release();
     const late = await slow;
 
     expect(upstreamCalls).toBe(1);
     expect(late.quote).toEqual(fast.quote);
     expect(late.quote.variation_between_last_two_days).toBe(1.57);
+  });
+
+  it('when another client asks for a symbol whose refresh is under way, then the fetch is told it waits too, and not repeated', async () => {
+    const { store } = heldStore();
+    const fetched: string[] = [];
+    const joined: string[] = [];
+    let answer = () => undefined as void;
+    const quotes = createQuoteService(
+      store,
+      (symbol, { client }) => {
+        fetched.push(`${symbol} for ${client}`);
+        return new Promise((resolve) => (answer = () => resolve({ bars: IBM_BARS, source: 'alphavantage' })));
+      },
+      { refreshIntervalMs: 3_600_000, joinFetch: (symbol, { client }) => void joined.push(`${symbol} for ${client}`) },
+    );
+
+    const first = quotes.getQuote('IBM', 'client-a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = quotes.getQuote('ibm', 'client-b');
+    await new Promise((resolve) => setImmediate(resolve));
+    answer();
+
+    expect((await second).quote).toEqual((await first).quote);
+    expect(fetched).toEqual(['IBM for client-a']);
+    expect(joined).toEqual(['IBM for client-b']);
   });
 });

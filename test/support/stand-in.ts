@@ -21,7 +21,10 @@ export type Behavior =
   | { kind: 'html' }
   | { kind: 'malformed_json' }
   | { kind: 'no_series' }
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  // Answers as `then` only when the test releases it (Upstream.release): a vendor call stays in flight for
+  // exactly as long as the test wants, so tests assert the order calls arrive in, never how long they took.
+  | { kind: 'held'; then: Behavior };
 
 export type Vendor = 'alphavantage' | 'twelvedata';
 
@@ -125,13 +128,53 @@ export interface Upstream {
   /** Keys each vendor received. */
   keys: Record<Vendor, string[]>;
   set(vendor: Vendor, symbol: string, behavior: Behavior): void;
+  /** Resolves once `count` calls in all have reached the vendor. */
+  callsReached(vendor: Vendor, count: number): Promise<void>;
+  /** Lets the oldest held answer (of `symbol`, if given) go; throws when none is held. */
+  release(vendor: Vendor, symbol?: string): void;
+  /** How many answers are held now. */
+  heldCount(vendor: Vendor): number;
   close(): Promise<void>;
+}
+
+interface HeldAnswer {
+  vendor: Vendor;
+  symbol: string;
+  answer: () => void;
 }
 
 export async function startUpstream(): Promise<Upstream> {
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
+  const held: HeldAnswer[] = [];
+  const waitingForCalls: { vendor: Vendor; count: number; resolve: () => void }[] = [];
+
+  function callArrived(): void {
+    for (const waiter of [...waitingForCalls]) {
+      if (calls[waiter.vendor].length < waiter.count) continue;
+      waitingForCalls.splice(waitingForCalls.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+
+  function answer(vendor: Vendor, behavior: Behavior, symbol: string, res: ServerResponse): void {
+    if (behavior.kind === 'slow') {
+      const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
+    if (behavior.kind === 'held') {
+      const entry: HeldAnswer = { vendor, symbol, answer: () => answer(vendor, behavior.then, symbol, res) };
+      held.push(entry);
+      // A call the service gave up on (timeout, shutdown) is no longer held.
+      res.on('close', () => {
+        if (held.includes(entry)) held.splice(held.indexOf(entry), 1);
+      });
+      return;
+    }
+    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res);
+  }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
@@ -145,13 +188,8 @@ export async function startUpstream(): Promise<Upstream> {
     const symbol = url.searchParams.get('symbol') ?? '';
     calls[vendor].push(symbol);
     keys[vendor].push(url.searchParams.get('apikey') ?? '');
-    const behavior = behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' };
-    if (behavior.kind === 'slow') {
-      const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
-      res.on('close', () => clearTimeout(timer));
-      return;
-    }
-    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res);
+    answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res);
+    callArrived();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -162,6 +200,14 @@ export async function startUpstream(): Promise<Upstream> {
     calls,
     keys,
     set: (vendor, symbol, behavior) => behaviors.set(`${vendor}:${symbol}`, behavior),
+    callsReached: (vendor, count) =>
+      calls[vendor].length >= count ? Promise.resolve() : new Promise((resolve) => waitingForCalls.push({ vendor, count, resolve })),
+    release(vendor, symbol) {
+      const index = held.findIndex((h) => h.vendor === vendor && (symbol === undefined || h.symbol === symbol));
+      if (index < 0) throw new Error(`no ${vendor} answer${symbol ? ` for ${symbol}` : ''} is held`);
+      held.splice(index, 1)[0]!.answer();
+    },
+    heldCount: (vendor) => held.filter((h) => h.vendor === vendor).length,
     close: async () => {
       server.closeAllConnections();
       server.close();

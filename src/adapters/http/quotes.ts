@@ -36,7 +36,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       },
       async (request, reply) => {
         requireAccount(request);
-        const { quote, stale } = await quotes.getQuote(request.params.symbol);
+        const { quote, stale } = await quotes.getQuote(request.params.symbol, String(request.auth!.account.id));
         if (stale) reply.header(STALE_HEADER, 'true');
         return quote;
       },
@@ -55,7 +55,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       async (request) => {
         requireAccount(request);
         const symbols = request.query.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
-        const results = await quotes.getQuotes(symbols);
+        const results = await quotes.getQuotes(symbols, String(request.auth!.account.id));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
         );
@@ -78,7 +78,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       },
       async (request, reply) => {
         requireAccount(request);
-        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query);
+        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, String(request.auth!.account.id));
         if (stale) reply.header(STALE_HEADER, 'true');
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.

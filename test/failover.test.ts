@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { createFailover } from '../src/adapters/providers/failover.js';
+import { type MarketDataProvider, ProviderError } from '../src/app/market-data.js';
+import { IBM_BARS } from './support/stand-in.js';
+
+/** A vendor that takes one call at a time and answers each only when the test says how. */
+function heldProvider(name: string) {
+  const started: string[] = [];
+  const pending = new Map<string, { answer(): void; fail(): void }>();
+  const provider: MarketDataProvider = {
+    name,
+    maxConcurrentRequests: 1,
+    getDailyBars(symbol) {
+      started.push(symbol);
+      return new Promise((resolve, reject) => {
+        pending.set(symbol, {
+          answer: () => resolve(IBM_BARS),
+          fail: () => reject(new ProviderError(name, 'unavailable', 'down')),
+        });
+      });
+    },
+  };
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return {
+    provider,
+    started,
+    async answer(symbol: string) {
+      pending.get(symbol)!.answer();
+      await settle();
+    },
+    async fail(symbol: string) {
+      pending.get(symbol)!.fail();
+      await settle();
+    },
+  };
+}
+
+describe('failover between providers', () => {
+  it('when a client joins a fetch that then moves on to the next provider, then it keeps its turn there', async () => {
+    const first = heldProvider('first');
+    const second = heldProvider('second');
+    const fetchBars = createFailover([first.provider, second.provider], { warn: () => undefined });
+
+    const fetches = ['X1', 'X2', 'X3'].map((symbol) => fetchBars(symbol, { client: 'A' }));
+    await first.fail('X1'); // X1 runs at the second provider; X2 at the first
+    await first.fail('X2'); // X2 waits at the second; X3 runs at the first
+    fetchBars.join('X3', { client: 'B' });
+    await first.fail('X3');
+    await second.answer('X1');
+
+    // X3 is also B's, and B has had no turn yet: it goes before A's X2.
+    expect(second.started).toEqual(['X1', 'X3']);
+    await second.answer('X3');
+    await second.answer('X2');
+    expect((await Promise.all(fetches)).map((result) => result.source)).toEqual(['second', 'second', 'second']);
+    expect(first.started).toEqual(['X1', 'X2', 'X3']);
+  });
+
+  it('when a client joins a fetch of a symbol nobody is fetching, then nothing is called', async () => {
+    const first = heldProvider('first');
+    const fetchBars = createFailover([first.provider], { warn: () => undefined });
+    fetchBars.join('X1', { client: 'B' });
+    expect(first.started).toEqual([]);
+  });
+});
