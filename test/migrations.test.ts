@@ -1,16 +1,73 @@
-import { sql } from 'kysely';
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
+import type { Database } from '../src/adapters/db/database.js';
 import { migrateToLatest } from '../src/adapters/db/migrate.js';
+import * as trades from '../src/adapters/db/migrations/2026-11-22T00-trades.js';
+import * as marketData from '../src/adapters/db/migrations/2026-11-22T01-market-data.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
 
+const ALL_MIGRATIONS = ['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T00-64-bit-ids'];
+
+/** The schema as a release before `latest` left it: only the migrations given. */
+async function migrateOnly(db: Kysely<Database>, migrations: Record<string, Migration>): Promise<void> {
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
+  if (error) throw error;
+}
+
+const TRADE = { type: 'buy', user_id: 23, symbol: 'ABX', shares: 30, price: 134, timestamp: 1531522701000 } as const;
+const INT32_MAX = 2 ** 31 - 1;
+
 describe.each(testEngines())('migrations on %s', (engine) => {
+  async function withDatabase(test: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    try {
+      await test(db);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  }
+
+  it('when ids were 32-bit columns with rows in them, then the 64-bit migration keeps every row and ids past 2^31 fit', async () => {
+    await withDatabase(async (db) => {
+      await migrateOnly(db, { '2026-11-22T00-trades': trades, '2026-11-22T01-market-data': marketData });
+      await db.insertInto('trades').values([{ id: 1, ...TRADE }, { id: INT32_MAX, ...TRADE, type: 'sell' }]).execute();
+      await db.insertInto('accounts').values({ id: INT32_MAX, name: 'Dave', last_name: 'M', email: 'd@example.com', email_key: 'd@example.com', created_at: 1 }).execute();
+      await db.insertInto('api_keys').values({ key_hash: 'a'.repeat(64), account_id: INT32_MAX, prefix: 'aaaaaaaa', created_at: 1, revoked_at: null }).execute();
+      await db.updateTable('id_counters').set({ last_id: INT32_MAX }).execute();
+      const before = await Promise.all([
+        db.selectFrom('trades').selectAll().orderBy('id').execute(),
+        db.selectFrom('accounts').selectAll().execute(),
+        db.selectFrom('api_keys').selectAll().execute(),
+      ]);
+
+      await migrateToLatest(db);
+
+      const after = await Promise.all([
+        db.selectFrom('trades').selectAll().orderBy('id').execute(),
+        db.selectFrom('accounts').selectAll().execute(),
+        db.selectFrom('api_keys').selectAll().execute(),
+      ]);
+      expect(after).toEqual(before);
+      const big = Number.MAX_SAFE_INTEGER;
+      await db.insertInto('trades').values([{ id: INT32_MAX + 1, ...TRADE }, { id: big, ...TRADE }]).execute();
+      await db.insertInto('accounts').values({ id: big, name: 'Eve', last_name: 'N', email: 'e@example.com', email_key: 'e@example.com', created_at: 2 }).execute();
+      await db.insertInto('api_keys').values({ key_hash: 'b'.repeat(64), account_id: big, prefix: 'bbbbbbbb', created_at: 2, revoked_at: null }).execute();
+      const ids = await db.selectFrom('trades').select('id').where('id', '>', INT32_MAX).orderBy('id').execute();
+      expect(ids).toEqual([{ id: INT32_MAX + 1 }, { id: big }]);
+      const owner = await db.selectFrom('api_keys').select('account_id').where('key_hash', '=', 'b'.repeat(64)).executeTakeFirstOrThrow();
+      expect(owner.account_id).toBe(big);
+    });
+  });
+
   it('when run on an up-to-date database, then nothing is applied and the data stays', async () => {
     const database = await createTestDatabase(engine);
     const db = connectDatabase(parseDatabaseUrl(database.url, 2));
     try {
-      expect((await migrateToLatest(db)).map((r) => r.migrationName)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data']);
+      expect((await migrateToLatest(db)).map((r) => r.migrationName)).toEqual(ALL_MIGRATIONS);
       await db.updateTable('id_counters').set({ last_id: 7 }).where('name', '=', 'trades').execute();
       expect(await migrateToLatest(db)).toEqual([]);
       const counter = await db.selectFrom('id_counters').select('last_id').where('name', '=', 'trades').executeTakeFirstOrThrow();
@@ -31,7 +88,7 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('concurrent migrati
       await Promise.all(instances.map((db) => migrateToLatest(db)));
       const db = instances[0]!;
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.map((r) => r.name)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data']);
+      expect(rows.map((r) => r.name)).toEqual(ALL_MIGRATIONS);
       const counters = await db.selectFrom('id_counters').selectAll().orderBy('name').execute();
       expect(counters).toEqual([
         { name: 'accounts', last_id: 0 },
