@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
@@ -7,8 +8,9 @@ import * as trades from '../src/adapters/db/migrations/2026-11-22T00-trades.js';
 import * as marketData from '../src/adapters/db/migrations/2026-11-22T01-market-data.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
+import { startService } from './support/service.js';
 
-const ALL_MIGRATIONS = ['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T00-64-bit-ids'];
+const ALL_MIGRATIONS = ['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T00-64-bit-ids', '2026-11-23T00-email-keys'];
 
 /** The schema as a release before `latest` left it: only the migrations given. */
 async function migrateOnly(db: Kysely<Database>, migrations: Record<string, Migration>): Promise<void> {
@@ -61,6 +63,54 @@ describe.each(testEngines())('migrations on %s', (engine) => {
       const owner = await db.selectFrom('api_keys').select('account_id').where('key_hash', '=', 'b'.repeat(64)).executeTakeFirstOrThrow();
       expect(owner.account_id).toBe(big);
     });
+  });
+
+  it('when accounts were keyed by the lower-cased email, then keys are recomputed; look-alikes keep working, the oldest holds the address', async () => {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    const longKeyEmail = `${'\u00df'.repeat(127)}@x.io`; // its new key, 'ss' × 127, is past 254
+    const emails = [
+      '\uff44ave@example.com', // fullwidth, registered first
+      'dave@example.com', // already holds the key the fullwidth one now has
+      'Jose\u0301@x.io',
+      'jos\u00e9@x.io',
+      'STRA\u1E9EE@x.io',
+      'strasse@x.io',
+      longKeyEmail,
+      'plain@x.io',
+    ];
+    try {
+      await migrateOnly(db, { '2026-11-22T00-trades': trades, '2026-11-22T01-market-data': marketData });
+      for (const [index, email] of emails.entries()) {
+        const id = index + 1;
+        await db.insertInto('accounts').values({ id, name: 'N', last_name: 'L', email, email_key: email.toLowerCase(), created_at: id }).execute();
+        const key = String(id).repeat(40).slice(0, 40);
+        await db.insertInto('api_keys').values({ key_hash: createHash('sha256').update(key).digest('hex'), account_id: id, prefix: key.slice(0, 8), created_at: id, revoked_at: null }).execute();
+      }
+      await db.updateTable('id_counters').set({ last_id: emails.length }).where('name', '=', 'accounts').execute();
+    } finally {
+      await db.destroy();
+    }
+
+    const { app, db: migrated } = await startService(engine, {}, database); // migrates to the latest
+    try {
+      const keys = await migrated.selectFrom('accounts').select(['id', 'email', 'email_key']).orderBy('id').execute();
+      expect(keys.map((k) => k.email_key)).toEqual(['dave@example.com', '#2', 'jos\u00e9@x.io', '#4', 'strasse@x.io', '#6', '#7', 'plain@x.io']);
+      expect(keys.map((k) => k.email)).toEqual(emails);
+      for (const id of [1, 2, 4, 7]) {
+        const me = await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': String(id).repeat(40).slice(0, 40) } });
+        expect(me.statusCode, `account ${id}`).toBe(200);
+      }
+      for (const email of ['DAVE@example.com', 'jose\u0301@X.io', 'strasse@x.io', 'Plain@x.io']) {
+        const again = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { name: 'N', last_name: 'L', email } });
+        expect(again.statusCode, email).toBe(400);
+        expect(again.json().field).toBe('email');
+      }
+      const fresh = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { name: 'N', last_name: 'L', email: 'new@x.io' } });
+      expect(fresh.statusCode).toBe(201);
+    } finally {
+      await database.drop();
+    }
   });
 
   it('when run on an up-to-date database, then nothing is applied and the data stays', async () => {

@@ -60,7 +60,7 @@ export function checkRegistration(input: Record<string, unknown>): Registration 
  * ẞ from SS and final ς from σ. The round trip puts together everything
  * Unicode's full case folding does (checked for every code point against it)
  * and slightly more — dotless ı joins i — which only makes look-alikes likelier
- * to be one account. The migration 2026-11-23T01-email-keys holds a frozen copy.
+ * to be one account. The migration 2026-11-23T00-email-keys holds a frozen copy.
  */
 export function emailKey(email: string): string {
   return email.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');

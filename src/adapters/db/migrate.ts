@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kys
 import * as trades from './migrations/2026-11-22T00-trades.js';
 import * as marketData from './migrations/2026-11-22T01-market-data.js';
 import * as bigIds from './migrations/2026-11-23T00-64-bit-ids.js';
+import * as emailKeys from './migrations/2026-11-23T00-email-keys.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T00-trades': trades,
   '2026-11-22T01-market-data': marketData,
   '2026-11-23T00-64-bit-ids': bigIds,
+  '2026-11-23T00-email-keys': emailKeys,
 };
 
 /**
