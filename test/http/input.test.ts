@@ -76,6 +76,18 @@ describe.each(testEngines())('text a database cannot store, on %s (issue 7)', (e
     expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
   });
 
+  it('when a quote symbol is non-ASCII that upper-cases to ASCII (long s, dotless i, sharp s), then 400 and no provider is asked', async () => {
+    const upstream = await startUpstream();
+    const { app } = await startService(engine, providerEnv(upstream));
+    const key = await register(app);
+    for (const symbol of ['%C5%BFpy', '%C4%B1bm', '%C3%9Fo']) {
+      const response = await app.inject({ method: 'GET', url: `/api/v1/symbol/${symbol}/`, headers: { 'x-api-key': key } });
+      expect(response.statusCode, symbol).toBe(400);
+      expect(response.json().field).toBe('symbol');
+    }
+    expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+  });
+
   it('when a trade symbol is well-formed text outside the BMP, then it is stored and read back exactly, up to 32 characters', async () => {
     const { app } = await startService(engine);
     const symbol = '𝔸'.repeat(32); // 32 characters, 64 UTF-16 code units
