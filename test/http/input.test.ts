@@ -49,6 +49,7 @@ describe.each(testEngines())('text a database cannot store, on %s (issue 7)', (e
       { url: '/trades?symbol=A%00B', field: 'symbol' },
       { url: '/trades?symbol=%00', field: 'symbol' },
       { url: '/trades?user_id=1&symbol=IBM%00', field: 'symbol' },
+      { url: '/trades/1%00', field: 'id' },
       { url: '/api/v1/symbol/A%00B/', field: 'symbol', headers: { 'x-api-key': key } },
       { url: '/api/v1/symbol/A%00B/history/', field: 'symbol', headers: { 'x-api-key': key } },
       { url: '/api/v1/symbols/?symbols=IBM,A%00B', field: 'symbols', headers: { 'x-api-key': key } },
