@@ -102,3 +102,23 @@ describe.each(testEngines())('text a database cannot store, on %s (issue 7)', (e
     expect(tooLong.json()).toMatchObject({ field: 'symbol' });
   });
 });
+
+describe('what the check covers', () => {
+  it('when any route of the OpenAPI document gets a NUL in a path parameter, then 400 names that parameter', async () => {
+    const { app } = await startService('sqlite');
+    const key = await register(app);
+    const paths = (await app.inject({ method: 'GET', url: '/openapi.json' })).json().paths as Record<string, Record<string, unknown>>;
+    const withParameters = Object.entries(paths).filter(([path]) => path.includes('{'));
+    expect(withParameters).not.toEqual([]);
+    for (const [path, operations] of withParameters) {
+      for (const method of Object.keys(operations)) {
+        for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
+          const url = path.replace(`{${name}}`, 'A%00B').replace(/\{\w+\}/g, 'IBM');
+          const response = await app.inject({ method: method.toUpperCase() as 'GET', url, headers: { 'x-api-key': key } });
+          expect(response.statusCode, `${method} ${url}`).toBe(400);
+          expect(response.json(), `${method} ${url}`).toEqual({ detail: `${name}: must not contain NUL (\\u0000) characters`, field: name });
+        }
+      }
+    }
+  });
+});
