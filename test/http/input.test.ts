@@ -97,6 +97,11 @@ describe.each(testEngines())('text a database cannot store, on %s (issue 7)', (e
     expect((await app.inject({ method: 'GET', url: '/trades/1' })).json().symbol).toBe(symbol);
     const listed = await app.inject({ method: 'GET', url: '/trades', query: { symbol } });
     expect(listed.json()).toHaveLength(1);
+    // Everything else is stored as given: controls, noncharacters, the last code point.
+    const odd = '\u0001\u001f\ufdd0\ufffe\uffff\u{10ffff}';
+    const oddTrade = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, symbol: odd } });
+    expect(oddTrade.statusCode).toBe(201);
+    expect((await app.inject({ method: 'GET', url: `/trades/${oddTrade.json().id}` })).json().symbol).toBe(odd);
     const tooLong = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, symbol: `${symbol}𝔸` } });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json()).toMatchObject({ field: 'symbol' });
