@@ -217,21 +217,21 @@ describe.each(testEngines())('the trade ledger on %s', (engine) => {
       expect(ids((await get(`/trades?after_id=${2 ** 31}&limit=1`)).json())).toEqual([2 ** 32]);
     });
 
-    it.each(WITHIN)('when after_id and user_id are %s, then 200', async (value) => {
+    it('when after_id and user_id are 2^31, 2^32 or 2^53-1, then 200; past 2^53-1, 400 names the parameter', async () => {
       const { get } = await ledger();
-      for (const query of [`after_id=${value}`, `user_id=${value}`, `after_id=${value}&limit=5`]) {
-        const response = await get(`/trades?${query}`);
-        expect(response.statusCode, query).toBe(200);
-        expect(response.json()).toEqual([]);
+      for (const value of WITHIN) {
+        for (const query of [`after_id=${value}`, `user_id=${value}`, `after_id=${value}&limit=5`]) {
+          const response = await get(`/trades?${query}`);
+          expect(response.statusCode, query).toBe(200);
+          expect(response.json()).toEqual([]);
+        }
       }
-    });
-
-    it.each(BEYOND)('when after_id or user_id is %s (past 2^53-1), then 400 names the field', async (value) => {
-      const { get } = await ledger();
-      for (const field of ['after_id', 'user_id']) {
-        const response = await get(`/trades?${field}=${value}`);
-        expect(response.statusCode, field).toBe(400);
-        expect(response.json()).toMatchObject({ field });
+      for (const value of BEYOND) {
+        for (const field of ['after_id', 'user_id']) {
+          const response = await get(`/trades?${field}=${value}`);
+          expect(response.statusCode, `${field}=${value}`).toBe(400);
+          expect(response.json()).toMatchObject({ field });
+        }
       }
     });
 
@@ -244,19 +244,21 @@ describe.each(testEngines())('the trade ledger on %s', (engine) => {
       }
     });
 
-    it.each(['user_id', 'price', 'timestamp'])('when %s is 2^31, 2^32 or 2^53-1, then it is stored exactly; past 2^53-1, 400', async (field) => {
+    it('when user_id, price or timestamp is 2^31, 2^32 or 2^53-1, then it is stored exactly; past 2^53-1, 400 names it', async () => {
       const { post, get } = await ledger();
-      for (const value of WITHIN) {
-        const created = await post({ ...ABX, [field]: value });
-        expect(created.statusCode, String(value)).toBe(201);
-        expect((await get(`/trades/${created.json().id}`)).json()[field]).toBe(value);
+      for (const field of ['user_id', 'price', 'timestamp']) {
+        for (const value of WITHIN) {
+          const created = await post({ ...ABX, [field]: value });
+          expect(created.statusCode, `${field}=${value}`).toBe(201);
+          expect((await get(`/trades/${created.json().id}`)).json()[field]).toBe(value);
+        }
+        for (const value of [2 ** 53, 2 ** 63, 2 ** 64, 1e20]) {
+          const refused = await post({ ...ABX, [field]: value });
+          expect(refused.statusCode, `${field}=${value}`).toBe(400);
+          expect(refused.json()).toMatchObject({ field });
+        }
       }
-      for (const value of [2 ** 53, 2 ** 63, 2 ** 64, 1e20]) {
-        const refused = await post({ ...ABX, [field]: value });
-        expect(refused.statusCode, String(value)).toBe(400);
-        expect(refused.json()).toMatchObject({ field });
-      }
-      expect((await get('/trades')).json()).toHaveLength(WITHIN.length);
+      expect((await get('/trades')).json()).toHaveLength(3 * WITHIN.length);
     });
   });
 
