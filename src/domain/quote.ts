@@ -24,15 +24,15 @@ export interface Quote {
   variation_between_last_two_days: number;
 }
 
-const SYMBOL = /^[A-Z0-9][A-Z0-9.-]{0,14}$/;
+// Checked before upper-casing: ſ, ı, ß and ﬁ upper-case to S, I, SS and FI, and would pass as other symbols.
+const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9.-]{0,14}$/;
 
-/** Upper-cases and checks a symbol: letters, digits, '.' and '-', 1 to 15 characters. */
+/** Checks and upper-cases a symbol: ASCII letters, digits, '.' and '-', 1 to 15 characters. */
 export function normalizeSymbol(raw: string): string {
-  const symbol = raw.toUpperCase();
-  if (!SYMBOL.test(symbol)) {
+  if (!SYMBOL.test(raw)) {
     throw new ValidationError('symbol', "must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit");
   }
-  return symbol;
+  return raw.toUpperCase();
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { characterCount } from './text.js';
 
 /**
  * A buy or sell trade in the ledger. Field names are the public contract's
@@ -47,7 +48,8 @@ export function checkNewTrade(trade: NewTrade): void {
   for (const field of ['user_id', 'price', 'timestamp'] as const) {
     if (!isCount(trade[field])) throw new ValidationError(field, 'must be a non-negative integer');
   }
-  if (trade.symbol.length === 0 || trade.symbol.length > TRADE_SYMBOL_MAX_LENGTH) {
+  const symbolLength = characterCount(trade.symbol);
+  if (symbolLength === 0 || symbolLength > TRADE_SYMBOL_MAX_LENGTH) {
     throw new ValidationError('symbol', `must be 1 to ${TRADE_SYMBOL_MAX_LENGTH} characters`);
   }
 }

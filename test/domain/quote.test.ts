@@ -24,7 +24,8 @@ describe('normalizeSymbol', () => {
     expect(normalizeSymbol('A'.repeat(15))).toBe('A'.repeat(15));
   });
 
-  it.each(['', 'A'.repeat(16), 'IB M', 'IBM;DROP', '../etc', '.IBM', 'ÍBM', 'IBM\n', '%2e'])('refuses %j', (raw) => {
+  // ſ, ı and ß upper-case to S, I and SS: they must not pass as SPY, IBM or SSO.
+  it.each(['', 'A'.repeat(16), 'IB M', 'IBM;DROP', '../etc', '.IBM', 'ÍBM', 'IBM\n', '%2e', '\u017fpy', '\u0131bm', '\u00dfo', '\ufb01t'])('refuses %j', (raw) => {
     expect(() => normalizeSymbol(raw)).toThrow(ValidationError);
   });
 });

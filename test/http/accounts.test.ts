@@ -61,6 +61,92 @@ describe.each(testEngines())('accounts and API keys on %s', (engine) => {
       expect(again.json()).toEqual({ detail: 'email: An account with this email is already registered.', field: 'email' });
     });
 
+    it('when an email is registered again as a look-alike, then 400 on email and still one account each', async () => {
+      const { app, db } = await startService(engine);
+      const lookAlikes = [
+        ['composed and decomposed é', 'jos\u00e9@example.com', 'jose\u0301@example.com'],
+        ['fullwidth letters', 'dave@example.com', '\uff44\uff21ve@example.com'],
+        ['a fullwidth at sign', 'eve@example.com', 'eve\uff20example.com'],
+        ['the Kelvin sign', 'kate@example.com', '\u212Aate@example.com'],
+        ['a ligature', 'office@example.com', 'o\ufb03ce@example.com'],
+        ['sharp s, capital sharp s and ss', 'strasse@example.com', 'STRA\u1E9EE@example.com'],
+        ['final and medial sigma', '\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3@example.com', '\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3@example.com'],
+        ['a long s', 'spy@example.com', '\u017fpy@example.com'],
+      ];
+      for (const [what, first, second] of lookAlikes) {
+        await register(app, first);
+        const again = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: second } });
+        expect(again.statusCode, what).toBe(400);
+        expect(again.json(), what).toEqual({ detail: 'email: An account with this email is already registered.', field: 'email' });
+      }
+      const stored = await db.selectFrom('accounts').select('email').orderBy('id').execute();
+      expect(stored.map((a) => a.email)).toEqual(lookAlikes.map(([, first]) => (first as string).normalize('NFKC')));
+    });
+
+    it('when an email is registered, then it is kept trimmed, in NFKC form, its case as given', async () => {
+      const { app } = await startService(engine);
+      const key = await register(app, ' Jose\u0301.\uff24ave@Example.com ');
+      const me = await app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key } });
+      expect(me.json().email).toBe('Jos\u00e9.Dave@Example.com');
+    });
+
+    it('when a name, last name or email contains an invisible or control character, then 400 names the field', async () => {
+      const { app, db } = await startService(engine);
+      const invisible = {
+        'zero-width space': '\u200b',
+        'zero-width non-joiner': '\u200c',
+        'zero-width joiner': '\u200d',
+        'byte order mark': '\ufeff',
+        'left-to-right embedding': '\u202a',
+        'right-to-left override': '\u202e',
+        'left-to-right isolate': '\u2066',
+        'pop directional isolate': '\u2069',
+        'soft hyphen': '\u00ad',
+        'word joiner': '\u2060',
+        'Arabic letter mark': '\u061c',
+        'line separator': '\u2028',
+        'next line (C1 control)': '\u0085',
+        delete: '\u007f',
+        'Hangul filler': '\u3164',
+        'variation selector': '\ufe0f',
+        'tag character': '\u{e0041}',
+      };
+      for (const [what, character] of Object.entries(invisible)) {
+        const cases = { name: `Da${character}ve`, last_name: `Mus${character}taine`, email: `da${character}ve@example.com` };
+        for (const [field, value] of Object.entries(cases)) {
+          const response = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, [field]: value } });
+          expect(response.statusCode, `${what} in ${field}`).toBe(400);
+          expect(response.json(), `${what} in ${field}`).toEqual({ detail: `${field}: may not contain invisible or control characters`, field });
+        }
+      }
+      expect(await db.selectFrom('accounts').selectAll().execute()).toEqual([]);
+    });
+
+    it('when an email grows past 254 characters once normalised (200 dotted capital I), then 400 on email, never a 500', async () => {
+      const { app, db } = await startService(engine);
+      const response = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: `${'\u0130'.repeat(200)}@example.com` } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ detail: 'email: must be at most 254 characters once normalised', field: 'email' });
+      expect(await db.selectFrom('accounts').selectAll().execute()).toEqual([]);
+    });
+
+    it('when an email still fits once normalised (100 dotted capital I), then it registers, and its lower-case form is the same account', async () => {
+      const { app } = await startService(engine);
+      await register(app, `${'\u0130'.repeat(100)}@example.com`);
+      const again = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: `${'i\u0307'.repeat(100)}@example.com` } });
+      expect(again.statusCode).toBe(400);
+      expect(again.json().field).toBe('email');
+    });
+
+    it('when a name is 100 characters outside the BMP, then it fits (characters, not UTF-16 units); 101 do not', async () => {
+      const { app } = await startService(engine);
+      const fits = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, name: '\u{1d538}'.repeat(100) } });
+      expect(fits.statusCode).toBe(201);
+      const tooLong = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, email: 'b@example.com', name: '\u{1d538}'.repeat(101) } });
+      expect(tooLong.statusCode).toBe(400);
+      expect(tooLong.json()).toEqual({ detail: 'name: must be at most 100 characters', field: 'name' });
+    });
+
     it('when 20 registrations of one email race, then exactly one succeeds', async () => {
       const { app } = await startService(engine);
       const responses = await Promise.all(

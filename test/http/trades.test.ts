@@ -6,10 +6,10 @@ const ABX = { type: 'buy', user_id: 23, symbol: 'ABX', shares: 30, price: 134, t
 
 describe.each(testEngines())('the trade ledger on %s', (engine) => {
   async function ledger() {
-    const { app } = await startService(engine);
+    const { app, db } = await startService(engine);
     const post = (payload: unknown) => app.inject({ method: 'POST', url: '/trades', payload: payload as object });
     const get = (url: string) => app.inject({ method: 'GET', url });
-    return { app, post, get };
+    return { app, db, post, get };
   }
 
   describe('POST /trades', () => {
@@ -195,6 +195,70 @@ describe.each(testEngines())('the trade ledger on %s', (engine) => {
         expect(response.statusCode, url).toBe(404);
         expect(response.json()).toEqual({ detail: 'Not found.' });
       }
+    });
+  });
+
+  describe('ids and integers past 32 bits (issue 7)', () => {
+    const SAFE_MAX = Number.MAX_SAFE_INTEGER;
+    const WITHIN = [2 ** 31 - 1, 2 ** 31, 2 ** 32, SAFE_MAX];
+    const ids = (body: { id: number }[]) => body.map((t) => t.id);
+    const BEYOND = ['9007199254740992', '9223372036854775807', '9223372036854775808', '18446744073709551616', '99999999999999999999'];
+
+    it('when ids pass 2^31, 2^32 and reach 2^53-1, then trades are still created, found and listed', async () => {
+      const { db, post, get } = await ledger();
+      for (const last of [2 ** 31 - 1, 2 ** 32 - 1, SAFE_MAX - 1]) {
+        await db.updateTable('id_counters').set({ last_id: last }).where('name', '=', 'trades').execute();
+        const created = await post(ABX);
+        expect(created.statusCode).toBe(201);
+        expect(created.json().id).toBe(last + 1);
+        expect((await get(`/trades/${last + 1}`)).json()).toStrictEqual({ id: last + 1, ...ABX });
+      }
+      expect(ids((await get(`/trades?after_id=${2 ** 31}`)).json())).toEqual([2 ** 32, SAFE_MAX]);
+      expect(ids((await get(`/trades?after_id=${2 ** 31}&limit=1`)).json())).toEqual([2 ** 32]);
+    });
+
+    it('when after_id and user_id are 2^31, 2^32 or 2^53-1, then 200; past 2^53-1, 400 names the parameter', async () => {
+      const { get } = await ledger();
+      for (const value of WITHIN) {
+        for (const query of [`after_id=${value}`, `user_id=${value}`, `after_id=${value}&limit=5`]) {
+          const response = await get(`/trades?${query}`);
+          expect(response.statusCode, query).toBe(200);
+          expect(response.json()).toEqual([]);
+        }
+      }
+      for (const value of BEYOND) {
+        for (const field of ['after_id', 'user_id']) {
+          const response = await get(`/trades?${field}=${value}`);
+          expect(response.statusCode, `${field}=${value}`).toBe(400);
+          expect(response.json()).toMatchObject({ field });
+        }
+      }
+    });
+
+    it('when a path id is past 2^31, 2^32 or 2^53, then 404 (no such trade), never a 500', async () => {
+      const { get } = await ledger();
+      for (const id of [...WITHIN.map(String), ...BEYOND]) {
+        const response = await get(`/trades/${id}`);
+        expect(response.statusCode, id).toBe(404);
+        expect(response.json()).toEqual({ detail: 'Not found.' });
+      }
+    });
+
+    it('when user_id, price or timestamp is 2^31, 2^32 or 2^53-1, then it is stored exactly; past 2^53-1, 400 names it', async () => {
+      const { post, get } = await ledger();
+      for (const field of ['user_id', 'price', 'timestamp']) {
+        for (const value of WITHIN) {
+          const created = await post({ ...ABX, [field]: value });
+          expect(created.statusCode, `${field}=${value}`).toBe(201);
+          expect((await get(`/trades/${created.json().id}`)).json()[field]).toBe(value);
+        }
+        for (const value of [2 ** 53, 2 ** 63, 2 ** 64, 1e20]) {
+          const refused = await post({ ...ABX, [field]: value });
+          expect(refused.statusCode, `${field}=${value}`).toBe(400);
+          expect(refused.json()).toMatchObject({ field });
+        }
+      }
+      expect((await get('/trades')).json()).toHaveLength(3 * WITHIN.length);
     });
   });
 

@@ -20,29 +20,72 @@ function integerProperties(schema: Record<string, unknown>): string[] {
   return Object.keys(properties).filter((key) => properties[key]?.type === 'integer');
 }
 
+function convertIntegers(data: unknown, integers: string[]): void {
+  if (typeof data !== 'object' || data === null) return;
+  const fields = data as Record<string, unknown>;
+  for (const key of integers) {
+    const value = fields[key];
+    if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) fields[key] = Number(value);
+  }
+}
+
 /**
+ * Text no database here can store as sent: PostgreSQL refuses NUL, and an
+ * unpaired surrogate is not Unicode at all — UTF-8 cannot encode it, so
+ * PostgreSQL kept U+FFFD and SQLite read back three. (With the `u` flag a
+ * well-formed pair is one astral code point, so \p{Cs} matches only lone halves.)
+ */
+function whyUnstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
+  if (/\p{Cs}/u.test(text)) return 'must be well-formed Unicode text (it has an unpaired surrogate)';
+  return undefined;
+}
+
+/**
+ * The first string anywhere in a request part that cannot be stored, as an
+ * Ajv-style error naming its top-level field. Iterative: an undeclared
+ * property may be nested thousands deep.
+ */
+function findUnstorableText(data: unknown): ErrorObject | undefined {
+  const pending: { value: unknown; field: string }[] = [{ value: data, field: '' }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, field } = next;
+    if (typeof value === 'string') {
+      const problem = whyUnstorable(value);
+      if (problem) return { keyword: 'storableText', instancePath: field, schemaPath: '#', params: {}, message: problem };
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value).reverse()) pending.push({ value: child, field: field || `/${key}` });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every schema'd part of every route (body, query, path) goes through here.
  * JSON bodies are checked as sent ("30" is not an integer). Query strings and
  * path parameters arrive as text: integer fields are converted from plain
  * decimal digits only. (Ajv's own coercion also turns "1e309" into Infinity,
- * which then passes `integer` and `maximum`, and "0x10" into 16.)
+ * which then passes `integer` and `maximum`, and "0x10" into 16.) Once the
+ * schema is met, any string that cannot be stored is refused, naming its field:
+ * one check for every field, present and future.
  */
 export function installValidators(app: FastifyInstance): void {
   const ajv = newAjv();
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const validate = ajv.compile(schema as object);
-    if (httpPart === 'body') return validate;
-    const integers = integerProperties(schema as Record<string, unknown>);
-    const validateText = (data: Record<string, unknown>) => {
-      for (const key of integers) {
-        const value = data[key];
-        if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) data[key] = Number(value);
+    const integers = httpPart === 'body' ? [] : integerProperties(schema as Record<string, unknown>);
+    const check = (data: unknown) => {
+      convertIntegers(data, integers);
+      if (!validate(data)) {
+        check.errors = validate.errors;
+        return false;
       }
-      const valid = validate(data);
-      validateText.errors = validate.errors;
-      return valid;
+      const unstorable = findUnstorableText(data);
+      check.errors = unstorable ? [unstorable] : null;
+      return unstorable === undefined;
     };
-    validateText.errors = null as typeof validate.errors;
-    return validateText;
+    check.errors = null as ErrorObject[] | null | undefined;
+    return check;
   });
 }
 

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { multipartBody, register } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startService } from '../support/service.js';
+import { providerEnv, startUpstream } from '../support/upstream.js';
+
+const ABX = { type: 'buy', user_id: 23, symbol: 'ABX', shares: 30, price: 134, timestamp: 1531522701000 };
+const DAVE = { name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' };
+
+// NUL cannot be stored by PostgreSQL; an unpaired surrogate cannot be encoded as UTF-8 at all
+// (PostgreSQL stored U+FFFD, SQLite read back three of them). Only a JSON body can carry one:
+// a URL or a form is percent-decoded from bytes, which never yields an unpaired surrogate.
+const UNSTORABLE = [
+  ['a NUL', 'A\u0000B'],
+  ['a lone high surrogate', '\ud800X'],
+  ['a lone low surrogate', 'X\udfff'],
+  ['a reversed surrogate pair', '\udc00\ud800'],
+] as const;
+
+describe.each(testEngines())('text a database cannot store, on %s (issue 7)', (engine) => {
+  it('when a trade carries NUL or an unpaired surrogate in any string field, then 400 names the field and nothing is stored', async () => {
+    const { app } = await startService(engine);
+    for (const [what, text] of UNSTORABLE) {
+      for (const field of ['symbol', 'type']) {
+        const response = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, [field]: text } });
+        expect(response.statusCode, `${what} in ${field}`).toBe(400);
+        expect(response.json(), `${what} in ${field}`).toMatchObject({ field });
+        expect(response.json().detail).toMatch(new RegExp(`^${field}: `));
+      }
+    }
+    expect((await app.inject({ method: 'GET', url: '/trades' })).json()).toEqual([]);
+  });
+
+  it('when a JSON registration carries NUL or an unpaired surrogate in name, last_name or email, then 400 names the field and no account is made', async () => {
+    const { app, db } = await startService(engine);
+    for (const [what, text] of UNSTORABLE) {
+      for (const [field, value] of [['name', text], ['last_name', text], ['email', `da${text}ve@example.com`]]) {
+        const response = await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { ...DAVE, [field as string]: value } });
+        expect(response.statusCode, `${what} in ${field}`).toBe(400);
+        expect(response.json(), `${what} in ${field}`).toMatchObject({ field });
+      }
+    }
+    expect(await db.selectFrom('accounts').selectAll().execute()).toEqual([]);
+  });
+
+  it('when a NUL arrives in the query, the path or a form (urlencoded or multipart), then 400 names the field', async () => {
+    const upstream = await startUpstream();
+    const { app, db } = await startService(engine, providerEnv(upstream));
+    const key = await register(app, 'owner@example.com');
+    const cases = [
+      { url: '/trades?symbol=A%00B', field: 'symbol' },
+      { url: '/trades?symbol=%00', field: 'symbol' },
+      { url: '/trades?user_id=1&symbol=IBM%00', field: 'symbol' },
+      { url: '/trades/1%00', field: 'id' },
+      { url: '/api/v1/symbol/A%00B/', field: 'symbol', headers: { 'x-api-key': key } },
+      { url: '/api/v1/symbol/A%00B/history/', field: 'symbol', headers: { 'x-api-key': key } },
+      { url: '/api/v1/symbols/?symbols=IBM,A%00B', field: 'symbols', headers: { 'x-api-key': key } },
+    ];
+    for (const { url, field, headers } of cases) {
+      const response = await app.inject({ method: 'GET', url, ...(headers ? { headers } : {}) });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toMatchObject({ field });
+    }
+    for (const field of ['name', 'last_name', 'email']) {
+      const value = field === 'email' ? 'da\u0000ve@example.com' : 'Da\u0000ve';
+      const form = await app.inject({
+        method: 'POST',
+        url: '/api/v1/register/',
+        payload: new URLSearchParams({ ...DAVE, [field]: value }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(form.statusCode, `urlencoded ${field}`).toBe(400);
+      expect(form.json()).toMatchObject({ field });
+      const multipart = await app.inject({ method: 'POST', url: '/api/v1/register/', ...multipartBody({ ...DAVE, [field]: value }) });
+      expect(multipart.statusCode, `multipart ${field}`).toBe(400);
+      expect(multipart.json()).toMatchObject({ field });
+    }
+    expect(await db.selectFrom('accounts').select('email').execute()).toEqual([{ email: 'owner@example.com' }]);
+    expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+  });
+
+  it('when a quote symbol is non-ASCII that upper-cases to ASCII (long s, dotless i, sharp s), then 400 and no provider is asked', async () => {
+    const upstream = await startUpstream();
+    const { app } = await startService(engine, providerEnv(upstream));
+    const key = await register(app);
+    for (const symbol of ['%C5%BFpy', '%C4%B1bm', '%C3%9Fo']) {
+      const response = await app.inject({ method: 'GET', url: `/api/v1/symbol/${symbol}/`, headers: { 'x-api-key': key } });
+      expect(response.statusCode, symbol).toBe(400);
+      expect(response.json().field).toBe('symbol');
+    }
+    expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+  });
+
+  it('when a trade symbol is well-formed text outside the BMP, then it is stored and read back exactly, up to 32 characters', async () => {
+    const { app } = await startService(engine);
+    const symbol = '𝔸'.repeat(32); // 32 characters, 64 UTF-16 code units
+    const created = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, symbol } });
+    expect(created.statusCode).toBe(201);
+    expect((await app.inject({ method: 'GET', url: '/trades/1' })).json().symbol).toBe(symbol);
+    const listed = await app.inject({ method: 'GET', url: '/trades', query: { symbol } });
+    expect(listed.json()).toHaveLength(1);
+    // Everything else is stored as given: controls, noncharacters, the last code point.
+    const odd = '\u0001\u001f\ufdd0\ufffe\uffff\u{10ffff}';
+    const oddTrade = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, symbol: odd } });
+    expect(oddTrade.statusCode).toBe(201);
+    expect((await app.inject({ method: 'GET', url: `/trades/${oddTrade.json().id}` })).json().symbol).toBe(odd);
+    const tooLong = await app.inject({ method: 'POST', url: '/trades', payload: { ...ABX, symbol: `${symbol}𝔸` } });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json()).toMatchObject({ field: 'symbol' });
+  });
+});
+
+describe('what the check covers', () => {
+  it('when any route of the OpenAPI document gets a NUL in a path parameter, then 400 names that parameter', async () => {
+    const { app } = await startService('sqlite');
+    const key = await register(app);
+    const paths = (await app.inject({ method: 'GET', url: '/openapi.json' })).json().paths as Record<string, Record<string, unknown>>;
+    const withParameters = Object.entries(paths).filter(([path]) => path.includes('{'));
+    expect(withParameters).not.toEqual([]);
+    for (const [path, operations] of withParameters) {
+      for (const method of Object.keys(operations)) {
+        for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
+          const url = path.replace(`{${name}}`, 'A%00B').replace(/\{\w+\}/g, 'IBM');
+          const response = await app.inject({ method: method.toUpperCase() as 'GET', url, headers: { 'x-api-key': key } });
+          expect(response.statusCode, `${method} ${url}`).toBe(400);
+          expect(response.json(), `${method} ${url}`).toEqual({ detail: `${name}: must not contain NUL (\\u0000) characters`, field: name });
+        }
+      }
+    }
+  });
+});
