@@ -43,6 +43,9 @@ export interface Authenticated {
   prefix: string;
 }
 
+const UNKNOWN_KEYS_REMEMBERED = 10_000;
+const UNKNOWN_KEY_TTL_MS = 5_000;
+
 /**
  * Accounts and keys, with a bounded cache in front of key look-ups so that a
  * known key costs no database round trip. Rotation and revocation evict the
@@ -55,6 +58,10 @@ export async function createAccountService(
 ) {
   const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe((keyHash) => byKeyHash.delete(keyHash));
+  // Keys found not to exist, so a flood of one bad key costs one look-up. Never
+  // stale in practice: a key starts to exist only when this service draws it
+  // (160 random bits), and nobody presents a key before it is drawn.
+  const unknownKeys = new LRUCache<string, true>({ max: UNKNOWN_KEYS_REMEMBERED, ttl: UNKNOWN_KEY_TTL_MS });
 
   async function forget(keyHash: string): Promise<void> {
     byKeyHash.delete(keyHash);
@@ -69,12 +76,21 @@ export async function createAccountService(
       return { account, key };
     },
 
-    async authenticate(key: string): Promise<Authenticated> {
+    /**
+     * The account behind `key`. A key in either cache costs no look-up;
+     * `beforeLookup` runs only when the database must be asked, and may refuse.
+     */
+    async authenticate(key: string, beforeLookup?: () => Promise<void>): Promise<Authenticated> {
       const keyHash = hashApiKey(key);
       const cached = byKeyHash.get(keyHash);
       if (cached) return cached;
+      if (unknownKeys.has(keyHash)) throw new InvalidCredentialsError();
+      await beforeLookup?.();
       const found = await store.findByKeyHash(keyHash);
-      if (!found) throw new InvalidCredentialsError();
+      if (!found) {
+        unknownKeys.set(keyHash, true);
+        throw new InvalidCredentialsError();
+      }
       const authenticated = { ...found, keyHash };
       if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
       return authenticated;

@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from '../../app/quotes.js';
 import { DomainError } from '../../domain/errors.js';
-import { requireAccount } from './auth.js';
-import { httpStatusOf, refuseOtherMethods } from './errors.js';
+import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
 import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
@@ -17,12 +16,17 @@ function symbolFailure(error: Error): { detail: string; status: number } {
   throw error; // not a per-symbol failure: our bug, answered by the error handler
 }
 
+/** The symbols of a batch as sent: comma-separated, blanks ignored. */
+function symbolList(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 function toCsv(bars: { date: string; open: string; high: string; low: string; close: string; volume: number }[]): string {
   const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
   return ['date,open,high,low,close,volume', ...lines, ''].join('\n');
 }
 
-export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): FastifyPluginAsyncTypebox {
+export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/symbol/:symbol',
@@ -35,7 +39,6 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         },
       },
       async (request, reply) => {
-        requireAccount(request);
         const { quote, stale } = await quotes.getQuote(request.params.symbol);
         if (stale) reply.header(STALE_HEADER, 'true');
         return quote;
@@ -53,8 +56,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         },
       },
       async (request) => {
-        requireAccount(request);
-        const symbols = request.query.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const symbols = symbolList(request.query.symbols);
         const results = await quotes.getQuotes(symbols);
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
@@ -77,7 +79,6 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         },
       },
       async (request, reply) => {
-        requireAccount(request);
         const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query);
         if (stale) reply.header(STALE_HEADER, 'true');
         if (prefers(request, 'text/csv')) {
@@ -87,9 +88,5 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         return { symbol, source: bars[bars.length - 1]?.source, bars };
       },
     );
-
-    for (const url of ['/symbol/:symbol', '/symbols', '/symbol/:symbol/history']) {
-      refuseOtherMethods(app, url, ['GET'], { refuseOptions, before: requireAccount });
-    }
   };
 }
