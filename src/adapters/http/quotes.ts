@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from '../../app/quotes.js';
-import { DomainError } from '../../domain/errors.js';
+import { DomainError, ValidationError } from '../../domain/errors.js';
+import { normalizeSymbol } from '../../domain/quote.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
@@ -19,6 +21,24 @@ function symbolFailure(error: Error): { detail: string; status: number } {
 /** The symbols of a batch as sent: comma-separated, blanks ignored. */
 function symbolList(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * What a batch costs an account: one request per distinct symbol, folded as
+ * the quote service folds them (normalizeSymbol). A batch the service refuses
+ * whole (an invalid symbol, none, more than BATCH_MAX_SYMBOLS) looks nothing
+ * up and costs 1, as any request does.
+ */
+function batchCost(request: FastifyRequest): number {
+  const text = (request.query as { symbols?: unknown }).symbols;
+  if (typeof text !== 'string') return 1;
+  try {
+    const distinct = new Set(symbolList(text).map(normalizeSymbol)).size;
+    return distinct >= 1 && distinct <= BATCH_MAX_SYMBOLS ? distinct : 1;
+  } catch (error) {
+    if (error instanceof ValidationError) return 1;
+    throw error;
+  }
 }
 
 function toCsv(bars: { date: string; open: string; high: string; low: string; close: string; volume: number }[]): string {
@@ -48,8 +68,9 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
     app.get(
       '/symbols',
       {
+        config: { cost: { of: batchCost, field: 'symbols' } },
         schema: {
-          summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols`,
+          summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols; each distinct symbol counts as one request`,
           tags: ['market data'],
           querystring: Type.Object({ symbols: Type.String({ minLength: 1, maxLength: 2000, description: 'Comma-separated, e.g. IBM,AAPL' }) }),
           response: { 200: Type.Record(Type.String(), Type.Union([QuoteSchema, SymbolErrorSchema])), 400: ErrorSchema, 401: ErrorSchema },
