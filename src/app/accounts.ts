@@ -54,14 +54,18 @@ const UNKNOWN_KEY_TTL_MS = 5_000;
  */
 export async function createAccountService(
   store: AccountStore,
-  options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations },
+  options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations; now?: () => number },
 ) {
   const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe((keyHash) => byKeyHash.delete(keyHash));
   // Keys found not to exist, so a flood of one bad key costs one look-up. Never
   // stale in practice: a key starts to exist only when this service draws it
   // (160 random bits), and nobody presents a key before it is drawn.
-  const unknownKeys = new LRUCache<string, true>({ max: UNKNOWN_KEYS_REMEMBERED, ttl: UNKNOWN_KEY_TTL_MS });
+  const unknownKeys = new LRUCache<string, true>({
+    max: UNKNOWN_KEYS_REMEMBERED,
+    ttl: UNKNOWN_KEY_TTL_MS,
+    ...(options.now && { perf: { now: options.now }, ttlResolution: 0 }),
+  });
 
   async function forget(keyHash: string): Promise<void> {
     byKeyHash.delete(keyHash);
