@@ -39,11 +39,11 @@ export interface ThrottleRates {
  * each new key would open a fresh allowance); an account counts against itself.
  */
 export function throttleScopes(rates: ThrottleRates) {
-  const anon = (address: string): ThrottleScope => ({ name: 'anon', key: address, rate: rates.anon });
+  const anonymous = (address: string): ThrottleScope => ({ name: 'anon', key: address, rate: rates.anon });
   return {
-    anonymous: (address: string): ThrottleScope[] => [anon(address)],
-    registration: (address: string): ThrottleScope[] => [anon(address), { name: 'register', key: address, rate: rates.register }],
-    account: (accountId: number): ThrottleScope[] => [{ name: 'user', key: String(accountId), rate: rates.user }],
+    anonymous,
+    registration: (address: string): ThrottleScope[] => [anonymous(address), { name: 'register', key: address, rate: rates.register }],
+    account: (accountId: number): ThrottleScope => ({ name: 'user', key: String(accountId), rate: rates.user }),
     /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
     ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),
     /** A client address as counted: IPv4 as is (IPv4-mapped IPv6 included), IPv6 by its network of `ipv6Prefix` bits. */

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, Authenticated } from '../../app/accounts.js';
-import type { ThrottleScopes } from '../../app/throttle.js';
+import type { ThrottleScope, ThrottleScopes } from '../../app/throttle.js';
 import { InvalidCredentialsError, NotAuthenticatedError, ValidationError } from '../../domain/errors.js';
+import type { Rate } from '../../domain/throttle.js';
 import type { RequestCounter } from './throttle.js';
 
 declare module 'fastify' {
@@ -12,9 +13,15 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Registration: counted against the client address, whatever key is sent. */
     registration?: boolean;
-    /** What the route costs an account, in requests, when more than one; `field` is the input that sets it. */
-    cost?: { of: (request: FastifyRequest) => number; field: string };
+    /** What the route costs an account, in requests, when more than one. */
+    cost?: RouteCost;
   }
+}
+
+export interface RouteCost {
+  of: (request: FastifyRequest) => number;
+  /** The input that sets the cost, named when it exceeds a whole allowance. */
+  field: string;
 }
 
 /**
@@ -47,27 +54,44 @@ export function installApiGate(
   deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes },
 ): void {
   const { accounts, counter, scopes } = deps;
-  api.addHook('onRequest', async (request, reply) => {
-    const address = scopes.addressOf(request.ip);
-    if (request.is404) return counter.count(request, reply, scopes.anonymous(address));
+
+  /** The caller behind the key, if one is sent. */
+  async function identify(request: FastifyRequest, reply: FastifyReply, anonymous: ThrottleScope): Promise<Authenticated | null> {
     try {
       const key = presentedKey(request);
-      const refuseSpentAddress = () => counter.refuseIfSpent(request, reply, scopes.anonymous(address)[0]!);
-      request.auth = key === undefined ? null : await accounts.authenticate(key, refuseSpentAddress);
+      if (key === undefined) return null;
+      return await accounts.authenticate(key, () => counter.refuseIfSpent(request, reply, anonymous));
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) await counter.count(request, reply, scopes.anonymous(address));
+      if (error instanceof InvalidCredentialsError) await counter.count(request, reply, [anonymous]);
       throw error;
     }
+  }
+
+  /** The allowances a request spends, and how many units of each. */
+  function charge(request: FastifyRequest, address: string): { spends: ThrottleScope[]; units: number } {
     const { registration, cost } = request.routeOptions.config;
-    if (registration) return counter.count(request, reply, scopes.registration(address));
-    if (!request.auth) return counter.count(request, reply, scopes.anonymous(address));
-    const [accountScope] = scopes.account(request.auth.account.id);
-    const units = cost ? cost.of(request) : 1;
-    if (cost && units > accountScope!.rate.limit) {
-      throw new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${accountScope!.rate.text}; ask for fewer at a time`);
-    }
-    return counter.count(request, reply, [accountScope!], units);
+    if (registration) return { spends: scopes.registration(address), units: 1 };
+    if (!request.auth) return { spends: [scopes.anonymous(address)], units: 1 };
+    const account = scopes.account(request.auth.account.id);
+    return { spends: [account], units: cost ? costWithin(account.rate, cost, request) : 1 };
+  }
+
+  api.addHook('onRequest', async (request, reply) => {
+    const address = scopes.addressOf(request.ip);
+    if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
+    request.auth = await identify(request, reply, scopes.anonymous(address));
+    const { spends, units } = charge(request, address);
+    return counter.count(request, reply, spends, units);
   });
+}
+
+/** A cost no allowance can ever pay is the client's mistake, not a wait: 400 on the input that sets it. */
+function costWithin(rate: Rate, cost: RouteCost, request: FastifyRequest): number {
+  const units = cost.of(request);
+  if (units > rate.limit) {
+    throw new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
+  }
+  return units;
 }
 
 /** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */
