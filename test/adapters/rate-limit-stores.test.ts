@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryRateLimitStore } from '../../src/adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from '../../src/adapters/ratelimit/redis.js';
@@ -93,5 +94,27 @@ describe.each(Object.keys(STORES))('the %s rate-limit store', (name) => {
     const spent = await clock.store.peek('anon:d', rate);
     expect(spent.allowed).toBe(false);
     expect(secondsUp(spent.retryAfterMs)).toBe(86_400);
+  });
+});
+
+describe('the redis store across an upgrade', () => {
+  it('when a client was counted in the old format (bucket → count), then those requests still count', async () => {
+    const { REDIS_URL, REDIS_KEY_PREFIX } = testRedisEnv();
+    const t0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+    const raw = new Redis(REDIS_URL!);
+    let now = t0 + 30_000;
+    const store = await connectRedisRateLimitStore(REDIS_URL!, REDIS_KEY_PREFIX!, quiet, { now: () => now });
+    try {
+      await raw.hset(`${REDIS_KEY_PREFIX}throttle:anon:old`, String(t0), '3');
+      const rate = parseRate('3/day')!;
+      const refused = await store.hit('anon:old', rate);
+      expect(refused.allowed).toBe(false);
+      expect(secondsUp(refused.retryAfterMs)).toBeLessThanOrEqual(86_400);
+      now = t0 + DAY + 60_000; // the old bucket counted to its end, as it used to
+      expect((await store.hit('anon:old', rate)).allowed).toBe(true);
+    } finally {
+      raw.disconnect();
+      await store.close();
+    }
   });
 });

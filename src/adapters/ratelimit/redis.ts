@@ -23,16 +23,23 @@ if now == nil then
 end
 local fields = redis.call('HGETALL', KEYS[1])
 local buckets = {}
+local byStart = {}
 local count = 0
 local oldest = nil
 for i = 1, #fields, 2 do
+  local start = tonumber(fields[i])
   local n, last = string.match(fields[i + 1], '^(%d+):(%d+)$')
-  n = tonumber(n)
-  last = tonumber(last)
+  if n == nil then
+    -- Written before buckets kept their latest request: assume the bucket's end.
+    n, last = string.match(fields[i + 1], '^%d+$'), math.min(start + size, now)
+  end
+  n, last = tonumber(n), tonumber(last)
   if n == nil or last + window - now <= 0 then
     redis.call('HDEL', KEYS[1], fields[i])
   else
-    buckets[#buckets + 1] = {n, last}
+    local bucket = {n, last}
+    buckets[#buckets + 1] = bucket
+    byStart[start] = bucket
     count = count + n
     if oldest == nil or last < oldest then oldest = last end
   end
@@ -40,15 +47,10 @@ end
 local allowed = 0
 if count + cost <= limit then allowed = 1 end
 if allowed == 1 and record then
-  local current = tostring(now - (now % size))
-  local n, last = 0, now
-  local stored = redis.call('HGET', KEYS[1], current)
-  if stored then
-    local c, l = string.match(stored, '^(%d+):(%d+)$')
-    n = tonumber(c)
-    last = math.max(tonumber(l), now)
-  end
-  redis.call('HSET', KEYS[1], current, string.format('%d:%d', n + cost, last))
+  local current = now - (now % size)
+  local bucket = byStart[current] or {0, now}
+  local last = math.max(bucket[2], now)
+  redis.call('HSET', KEYS[1], tostring(current), string.format('%d:%d', bucket[1] + cost, last))
   redis.call('PEXPIRE', KEYS[1], window)
   count = count + cost
   if oldest == nil or last < oldest then oldest = last end
