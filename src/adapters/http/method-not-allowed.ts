@@ -17,9 +17,10 @@ export function refusingOtherMethods(routes: FastifyPluginAsync, options: { refu
   return async (scope) => {
     const served = new Map<string, Set<HTTPMethods>>();
     scope.addHook('onRoute', (route) => {
-      const methods = served.get(route.routePath) ?? new Set<HTTPMethods>();
+      const path = route.url.slice(scope.prefix.length); // as the 405 route will be declared here
+      const methods = served.get(path) ?? new Set<HTTPMethods>();
       for (const method of [route.method].flat()) methods.add(method as HTTPMethods);
-      served.set(route.routePath, methods);
+      served.set(path, methods);
     });
     await scope.register(routes);
     for (const [path, methods] of [...served]) refuse(scope, path, new Set(methods), options.refuseOptions);
