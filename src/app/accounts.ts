@@ -43,8 +43,9 @@ export interface Authenticated {
   prefix: string;
 }
 
-const UNKNOWN_KEYS_REMEMBERED = 10_000;
+const KEYS_REMEMBERED = 10_000;
 const UNKNOWN_KEY_TTL_MS = 5_000;
+const RECENTLY_VALID_TTL_MS = 86_400_000;
 
 /**
  * Accounts and keys, with a bounded cache in front of key look-ups so that a
@@ -61,11 +62,12 @@ export async function createAccountService(
   // Keys found not to exist, so a flood of one bad key costs one look-up. Never
   // stale in practice: a key starts to exist only when this service draws it
   // (160 random bits), and nobody presents a key before it is drawn.
-  const unknownKeys = new LRUCache<string, true>({
-    max: UNKNOWN_KEYS_REMEMBERED,
-    ttl: UNKNOWN_KEY_TTL_MS,
-    ...(options.now && { perf: { now: options.now }, ttlResolution: 0 }),
-  });
+  const clock = options.now && { perf: { now: options.now }, ttlResolution: 0 };
+  const unknownKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: UNKNOWN_KEY_TTL_MS, ...clock });
+  // Keys found valid within a day: looked up even when `beforeLookup` would
+  // refuse, so a client whose address others have spent keeps its service.
+  // Only a real key gets in, so a flood cannot use this way round.
+  const recentlyValidKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: RECENTLY_VALID_TTL_MS, ...clock });
 
   async function forget(keyHash: string): Promise<void> {
     byKeyHash.delete(keyHash);
@@ -82,19 +84,22 @@ export async function createAccountService(
 
     /**
      * The account behind `key`. A key in either cache costs no look-up;
-     * `beforeLookup` runs only when the database must be asked, and may refuse.
+     * `beforeLookup` runs before the database is asked for a key not found
+     * valid lately, and may refuse.
      */
     async authenticate(key: string, beforeLookup?: () => Promise<void>): Promise<Authenticated> {
       const keyHash = hashApiKey(key);
       const cached = byKeyHash.get(keyHash);
       if (cached) return cached;
       if (unknownKeys.has(keyHash)) throw new InvalidCredentialsError();
-      await beforeLookup?.();
+      if (!recentlyValidKeys.has(keyHash)) await beforeLookup?.();
       const found = await store.findByKeyHash(keyHash);
       if (!found) {
         unknownKeys.set(keyHash, true);
+        recentlyValidKeys.delete(keyHash);
         throw new InvalidCredentialsError();
       }
+      recentlyValidKeys.set(keyHash, true);
       const authenticated = { ...found, keyHash };
       if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
       return authenticated;

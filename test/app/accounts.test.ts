@@ -43,4 +43,19 @@ describe('authenticate', () => {
     expect((await accounts.authenticate(KNOWN_KEY, refuse)).account.id).toBe(7);
     expect(store.lookups).toBe(1);
   });
+
+  it('when a key was found valid within a day, then it is looked up even where the caller would refuse; after a day, not', async () => {
+    let now = 1_000_000;
+    const store = countingStore();
+    const accounts = await createAccountService(store, { cacheSize: 100, cacheTtlMs: 0, now: () => now });
+    const refuse = async () => {
+      throw new Error('address spent');
+    };
+    expect((await accounts.authenticate(KNOWN_KEY)).account.id).toBe(7);
+    now += 3_600_000;
+    expect((await accounts.authenticate(KNOWN_KEY, refuse)).account.id).toBe(7);
+    expect(store.lookups).toBe(2); // no trusted cache (AUTH_CACHE_SECONDS=0): still looked up, so revocation holds
+    now += 86_400_001;
+    await expect(accounts.authenticate(KNOWN_KEY, refuse)).rejects.toThrow('address spent');
+  });
 });
