@@ -31,8 +31,12 @@ export interface Config {
   throttle: {
     anon: Rate;
     user: Rate;
+    /** Registrations per client address, on top of the anonymous rate. */
+    register: Rate;
     /** Unset: the ledger is not throttled. */
     trades: Rate | undefined;
+    /** IPv6 clients are counted per network of this many leading bits (one host holds a whole /64). */
+    ipv6Prefix: number;
   };
   /** How many proxies in front of the service append to X-Forwarded-For (DRF's NUM_PROXIES); 0 believes none. */
   trustProxy: number;
@@ -178,7 +182,9 @@ export function loadConfig(env: Env = process.env): Config {
     throttle: {
       anon: readRate(env, 'THROTTLE_ANON', '100/day')!,
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,
+      register: readRate(env, 'THROTTLE_REGISTER', '10/day')!,
       trades: readRate(env, 'THROTTLE_TRADES', undefined),
+      ipv6Prefix: readInteger(env, 'THROTTLE_IPV6_PREFIX', 64, 32, 128),
     },
     trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 32),
     redisUrl: readRedisUrl(env),

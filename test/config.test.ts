@@ -29,7 +29,9 @@ describe('loadConfig', () => {
     expect(loadConfig({}).throttle).toEqual({
       anon: { limit: 100, windowMs: 86_400_000, text: '100/day' },
       user: { limit: 1000, windowMs: 86_400_000, text: '1000/day' },
+      register: { limit: 10, windowMs: 86_400_000, text: '10/day' },
       trades: undefined,
+      ipv6Prefix: 64,
     });
     expect(loadConfig({ THROTTLE_TRADES: '10/minute' }).throttle.trades).toMatchObject({ limit: 10, windowMs: 60_000 });
   });
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
     ['THROTTLE_ANON', '100/week', /THROTTLE_ANON must be a rate as N\/second, N\/minute, N\/hour or N\/day/],
     ['THROTTLE_USER', 'lots', /THROTTLE_USER must be a rate/],
     ['THROTTLE_TRADES', '0/day', /THROTTLE_TRADES must be a rate/],
+    ['THROTTLE_REGISTER', '5/fortnight', /THROTTLE_REGISTER must be a rate/],
+    ['THROTTLE_IPV6_PREFIX', '16', /THROTTLE_IPV6_PREFIX must be an integer from 32 to 128/],
     ['TRUST_PROXY', 'yes', /TRUST_PROXY must be an integer from 0 to 32/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL must be redis:\/\/host:port/],
     ['RATE_LIMIT_ON_STORE_FAILURE', 'panic', /RATE_LIMIT_ON_STORE_FAILURE must be one of allow, deny/],

@@ -47,6 +47,10 @@ export interface Authenticated {
   prefix: string;
 }
 
+const KEYS_REMEMBERED = 10_000;
+const UNKNOWN_KEY_TTL_MS = 5_000;
+const RECENTLY_VALID_TTL_MS = 86_400_000;
+
 /**
  * When each account last had a key revoked, on a counter local to this
  * instance: a key look-up that started before then may have read the key just
@@ -107,12 +111,21 @@ function lookupsThatSeeRevocations(store: AccountStore, clock: RevocationClock):
  */
 export async function createAccountService(
   accountStore: AccountStore,
-  options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations },
+  options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations; now?: () => number },
 ) {
   const revocationClock = createRevocationClock(options.cacheSize);
   const store = lookupsThatSeeRevocations(accountStore, revocationClock);
   const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe(forgetKeysOf);
+  // Keys found not to exist, so a flood of one bad key costs one look-up. Never
+  // stale in practice: a key starts to exist only when this service draws it
+  // (160 random bits), and nobody presents a key before it is drawn.
+  const clock = options.now && { perf: { now: options.now }, ttlResolution: 0 };
+  const unknownKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: UNKNOWN_KEY_TTL_MS, ...clock });
+  // Keys found valid within a day: looked up even when `beforeLookup` would
+  // refuse, so a client whose address others have spent keeps its service.
+  // Only a real key gets in, so a flood cannot use this way round.
+  const recentlyValidKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: RECENTLY_VALID_TTL_MS, ...clock });
 
   /** Revocations are rare, so a scan of the cache is cheaper than an index kept on every look-up. */
   function forgetKeysOf(accountId: number): void {
@@ -138,12 +151,24 @@ export async function createAccountService(
       return { account, key };
     },
 
-    async authenticate(key: string): Promise<Authenticated> {
+    /**
+     * The account behind `key`. A key in either cache costs no look-up;
+     * `beforeLookup` runs before the database is asked for a key not found
+     * valid lately, and may refuse.
+     */
+    async authenticate(key: string, beforeLookup?: () => Promise<void>): Promise<Authenticated> {
       const keyHash = hashApiKey(key);
       const cached = byKeyHash.get(keyHash);
       if (cached) return cached;
+      if (unknownKeys.has(keyHash)) throw new InvalidCredentialsError();
+      if (!recentlyValidKeys.has(keyHash)) await beforeLookup?.();
       const found = await store.findByKeyHash(keyHash);
-      if (!found) throw new InvalidCredentialsError();
+      if (!found) {
+        unknownKeys.set(keyHash, true);
+        recentlyValidKeys.delete(keyHash);
+        throw new InvalidCredentialsError();
+      }
+      recentlyValidKeys.set(keyHash, true);
       const authenticated = { ...found, keyHash };
       if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
       return authenticated;

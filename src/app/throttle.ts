@@ -1,9 +1,15 @@
+import ipaddr from 'ipaddr.js';
 import type { Rate, ThrottleDecision } from '../domain/throttle.js';
 
 /** Port: where request counts live — in-process, or Redis shared by every instance. */
 export interface RateLimitStore {
-  /** Counts one request for `key` if `rate` allows it. Rejects when the store is unreachable. */
-  hit(key: string, rate: Rate): Promise<ThrottleDecision>;
+  /**
+   * Counts a request costing `cost` units (default 1) for `key` if `rate` allows
+   * all of it; otherwise counts nothing. Rejects when the store is unreachable.
+   */
+  hit(key: string, rate: Rate, cost?: number): Promise<ThrottleDecision>;
+  /** What one more request for `key` would be told, counting nothing. */
+  peek(key: string, rate: Rate): Promise<ThrottleDecision>;
   /** 'ok', or why the store cannot be used right now. */
   health(): 'ok' | 'unreachable';
   close(): Promise<void>;
@@ -11,7 +17,51 @@ export interface RateLimitStore {
 
 /** Which limit a request counts against, DRF's scopes: per account, or per client address. */
 export interface ThrottleScope {
-  name: 'user' | 'anon' | 'trades';
+  name: 'user' | 'anon' | 'register' | 'trades';
   key: string;
   rate: Rate;
+}
+
+export interface ThrottleRates {
+  anon: Rate;
+  user: Rate;
+  register: Rate;
+  trades: Rate | undefined;
+  /** Leading bits of an IPv6 address that name one client. */
+  ipv6Prefix: number;
+}
+
+/**
+ * The one place that decides which allowances a request counts against.
+ * Anyone without an account — no key, a wrong key, an unknown route — counts
+ * against its address ('anon'); registration always counts against the
+ * address, under 'anon' and its own 'register' rate, whatever key is sent (else
+ * each new key would open a fresh allowance); an account counts against itself.
+ */
+export function throttleScopes(rates: ThrottleRates) {
+  const anonymous = (address: string): ThrottleScope => ({ name: 'anon', key: address, rate: rates.anon });
+  return {
+    anonymous,
+    registration: (address: string): ThrottleScope[] => [anonymous(address), { name: 'register', key: address, rate: rates.register }],
+    account: (accountId: number): ThrottleScope => ({ name: 'user', key: String(accountId), rate: rates.user }),
+    /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
+    ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),
+    /** A client address as counted: IPv4 as is (IPv4-mapped IPv6 included), IPv6 by its network of `ipv6Prefix` bits. */
+    addressOf: (ip: string): string => clientAddress(ip, rates.ipv6Prefix),
+  };
+}
+
+export type ThrottleScopes = ReturnType<typeof throttleScopes>;
+
+/**
+ * One host usually holds a whole IPv6 /64 (SLAAC, privacy addresses), so
+ * counting exact addresses would give it 2^64 allowances.
+ */
+export function clientAddress(ip: string, ipv6Prefix: number): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip); // ::ffff:1.2.3.4 becomes 1.2.3.4
+  if (address.kind() === 'ipv4') return address.toString();
+  const mask = ipaddr.IPv6.subnetMaskFromPrefixLength(ipv6Prefix).toByteArray();
+  const network = ipaddr.fromByteArray(address.toByteArray().map((byte, i) => byte & mask[i]!));
+  return `${network.toString()}/${ipv6Prefix}`;
 }

@@ -3,12 +3,14 @@
  *
  * Django REST Framework keeps every request's timestamp for the window (a list
  * of N entries per client). Here the window is cut into buckets of at most a
- * minute (window / 60 for shorter windows, so at most 1,440 buckets for a day)
- * and each bucket keeps a count. A bucket stays counted until its *end* is a
- * whole window old, so no request is forgotten early: at most N requests pass
- * in any window, and a refused client waits until the oldest counted bucket
- * leaves — late by less than one bucket (a minute for daily rates).
- * Memory per client: one counter per non-empty bucket, at most min(N, 1,440).
+ * minute (window / 60 for shorter windows, so at most 1,440 buckets for a day);
+ * each bucket keeps a count and the time of its latest request. A bucket stays
+ * counted until that latest request is a whole window old, so no request is
+ * forgotten early: at most N requests pass in any window. A refused client
+ * waits until enough buckets have left — never longer than the window (the
+ * latest request is never in the future), and late by less than one bucket
+ * against an exact log (a minute for daily rates).
+ * Memory per client: one bucket per minute with requests, at most min(N, 1,440).
  */
 export interface Rate {
   limit: number;
@@ -36,55 +38,79 @@ export interface ThrottleDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** Until the oldest counted request leaves the window (a unit of quota comes back). */
+  /** Until the oldest counted request leaves the window (a unit of quota comes back); 0 when none is counted. */
   resetMs: number;
-  /** For a refused request: until enough counted requests leave for one more to pass. */
+  /** For a refused request: until enough counted requests leave for it to pass. */
   retryAfterMs: number;
 }
 
+/** A bucket of the window: how many requests it holds, and when the latest came. */
+export interface Bucket {
+  count: number;
+  last: number;
+}
+
 /**
- * Counts one request at `now` against `buckets` (bucket start → count) if the
- * rate allows it. Mutates `buckets`: drops expired ones, increments the current.
+ * Counts a request of `cost` units at `now` against `buckets` (bucket start →
+ * bucket) if the rate allows all of it; otherwise counts nothing (a batch is
+ * refused whole). Mutates `buckets`: drops expired ones, adds to the current.
  * The Redis store runs the same algorithm in Lua (adapters/ratelimit/redis.ts).
  */
-export function hitWindow(buckets: Map<number, number>, rate: Rate, now: number): ThrottleDecision {
-  const size = bucketSizeMs(rate.windowMs);
-  const leavesAt = (start: number) => start + size + rate.windowMs - now;
+export function hitWindow(buckets: Map<number, Bucket>, rate: Rate, now: number, cost = 1): ThrottleDecision {
+  return decide(buckets, rate, now, cost, true);
+}
+
+/** What a request of one unit would be told at `now`, counting nothing. */
+export function peekWindow(buckets: Map<number, Bucket>, rate: Rate, now: number): ThrottleDecision {
+  return decide(buckets, rate, now, 1, false);
+}
+
+function decide(buckets: Map<number, Bucket>, rate: Rate, now: number, cost: number, record: boolean): ThrottleDecision {
+  const leavesIn = (bucket: Bucket) => bucket.last + rate.windowMs - now;
   let count = 0;
-  let oldest = Infinity;
-  for (const [start, n] of buckets) {
-    if (start + size <= now - rate.windowMs) {
+  let oldest: Bucket | undefined;
+  for (const [start, bucket] of buckets) {
+    if (leavesIn(bucket) <= 0) {
       buckets.delete(start);
     } else {
-      count += n;
-      oldest = Math.min(oldest, start);
+      count += bucket.count;
+      if (!oldest || bucket.last < oldest.last) oldest = bucket;
     }
   }
-  const allowed = count < rate.limit;
-  if (allowed) {
+  const allowed = count + cost <= rate.limit;
+  if (allowed && record) {
+    const size = bucketSizeMs(rate.windowMs);
     const current = now - (now % size);
-    buckets.set(current, (buckets.get(current) ?? 0) + 1);
-    count += 1;
-    oldest = Math.min(oldest, current);
+    const bucket = buckets.get(current) ?? { count: 0, last: now };
+    bucket.count += cost;
+    bucket.last = Math.max(bucket.last, now);
+    buckets.set(current, bucket);
+    count += cost;
+    if (!oldest || bucket.last < oldest.last) oldest = bucket;
   }
   return {
     allowed,
     limit: rate.limit,
     remaining: Math.max(0, rate.limit - count),
-    resetMs: leavesAt(oldest),
-    retryAfterMs: allowed ? 0 : leavesAt(startFreeing(buckets, count - rate.limit + 1)),
+    resetMs: oldest ? leavesIn(oldest) : 0,
+    retryAfterMs: allowed ? 0 : waitFor(buckets, count + cost - rate.limit, leavesIn, rate.windowMs),
   };
 }
 
-/** The start of the bucket whose leaving, oldest first, frees `needed` requests. Sorts, so only refusals pay for it. */
-function startFreeing(buckets: Map<number, number>, needed: number): number {
-  const starts = [...buckets.keys()].sort((a, b) => a - b);
+/**
+ * How long until the buckets leaving oldest first free `needed` units. A cost
+ * above the whole limit never fits; it is told the window (the HTTP layer
+ * refuses such a request as invalid before counting it). Sorts, so only
+ * refusals pay for it.
+ */
+function waitFor(buckets: Map<number, Bucket>, needed: number, leavesIn: (bucket: Bucket) => number, windowMs: number): number {
+  const byAge = [...buckets.values()].sort((a, b) => a.last - b.last);
   let freed = 0;
-  for (const start of starts) {
-    freed += buckets.get(start)!;
-    if (freed >= needed) return start;
+  for (const bucket of byAge) {
+    freed += bucket.count;
+    if (freed >= needed) return leavesIn(bucket);
   }
-  return starts[starts.length - 1]!;
+  return windowMs;
 }
 
 /** DRF's words for a refusal, with the wait rounded up. */

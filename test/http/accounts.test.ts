@@ -293,6 +293,22 @@ describe('the API root and methods a route does not serve', () => {
     }
   });
 
+  it('when HEAD is sent wherever GET is served, then it is answered as GET, without a body; a key-only route still wants the key', async () => {
+    const { app } = await startService('sqlite');
+    const key = await register(app);
+    for (const url of ['/api/v1/', '/api/v1/me/', '/api/v1/symbol/IBM/', '/trades', '/trades/1']) {
+      const get = await app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+      const head = await app.inject({ method: 'HEAD', url, headers: { 'x-api-key': key } });
+      expect(head.statusCode, url).toBe(get.statusCode);
+      expect(head.body, url).toBe('');
+    }
+    expect((await app.inject({ method: 'HEAD', url: '/api/v1/me/' })).statusCode).toBe(401);
+    // POST-only paths have no HEAD: 405, with Allow naming what they serve.
+    const head = await app.inject({ method: 'HEAD', url: '/api/v1/register/' });
+    expect(head.statusCode).toBe(405);
+    expect(head.headers.allow).toBe('POST');
+  });
+
   it('when a route that needs a key gets a wrong method, then 401 without a key and 405 with one', async () => {
     const { app } = await startService('sqlite');
     const key = await register(app);

@@ -30,6 +30,7 @@ export async function startService(
     // Generous limits unless a test is about throttling.
     THROTTLE_ANON: '1000000/day',
     THROTTLE_USER: '1000000/day',
+    THROTTLE_REGISTER: '1000000/day',
   };
   const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }));
   let closed = false;

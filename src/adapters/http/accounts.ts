@@ -5,8 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AccountService } from '../../app/accounts.js';
 import { secondsUp } from '../../domain/throttle.js';
-import { requireAccount } from './auth.js';
-import { refuseOtherMethods } from './errors.js';
+import { accountOf } from './auth.js';
 import { ErrorSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
@@ -23,7 +22,8 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
   return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(key));
 }
 
-export function accountRoutes(accounts: AccountService, refuseOptions: boolean): FastifyPluginAsyncTypebox {
+/** POST /register: open to anyone, counted against the client address (route config `registration`). */
+export function registrationRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
     await app.register(formBody, { bodyLimit: 16 * 1024 });
@@ -35,6 +35,7 @@ export function accountRoutes(accounts: AccountService, refuseOptions: boolean):
     app.post(
       '/register',
       {
+        config: { registration: true },
         schema: {
           summary: 'Register and receive an API key',
           tags: ['accounts'],
@@ -48,12 +49,17 @@ export function accountRoutes(accounts: AccountService, refuseOptions: boolean):
         return sendKey(request, reply, 201, key);
       },
     );
+  };
+}
 
+/** The account behind the key, and its key: for callers with a key only (app.ts puts them behind requireKey). */
+export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+  return async (app) => {
     app.get(
       '/me',
       { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema, 401: ErrorSchema } } },
       async (request) => {
-        const { account, prefix } = requireAccount(request);
+        const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
         const counted = request.rateLimit;
         return {
@@ -75,21 +81,16 @@ export function accountRoutes(accounts: AccountService, refuseOptions: boolean):
     app.post(
       '/keys/rotate',
       { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema, 401: ErrorSchema } } },
-      async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(requireAccount(request))),
+      async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(accountOf(request))),
     );
 
     app.post(
       '/keys/revoke',
       { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null(), 401: ErrorSchema } } },
       async (request, reply) => {
-        await accounts.revokeKey(requireAccount(request));
+        await accounts.revokeKey(accountOf(request));
         return reply.code(204).send(null);
       },
     );
-
-    refuseOtherMethods(app, '/register', ['POST'], { refuseOptions });
-    refuseOtherMethods(app, '/me', ['GET'], { refuseOptions, before: requireAccount });
-    refuseOtherMethods(app, '/keys/rotate', ['POST'], { refuseOptions, before: requireAccount });
-    refuseOtherMethods(app, '/keys/revoke', ['POST'], { refuseOptions, before: requireAccount });
   };
 }

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { refuseOtherMethods } from './errors.js';
 
 /** Where each endpoint lives, relative to the host (right behind any proxy). */
 const ENDPOINTS = {
@@ -20,9 +19,8 @@ const ApiRootSchema = Type.Object(Object.fromEntries(Object.keys(ENDPOINTS).map(
  * GET /api/v1/: the entry point the original service's readme sends people
  * to, as DRF's browsable root does: a map of the endpoints. No key needed.
  */
-export function apiRootRoute(refuseOptions: boolean): FastifyPluginAsyncTypebox {
+export function apiRootRoute(): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get('/', { schema: { summary: 'The endpoints of the API', tags: ['api'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
-    refuseOtherMethods(app, '/', ['GET'], { refuseOptions });
   };
 }

@@ -2,20 +2,20 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AccountService } from '../../app/accounts.js';
 import type { QuoteService } from '../../app/quotes.js';
-import type { RateLimitStore, ThrottleScope } from '../../app/throttle.js';
+import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger } from '../../app/trades.js';
-import type { Rate } from '../../domain/throttle.js';
-import { accountRoutes } from './accounts.js';
+import { accountRoutes, registrationRoutes } from './accounts.js';
 import { apiRootRoute } from './api-root.js';
 import type { ApiCallLog } from './api-call-log.js';
-import { installAuthentication } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { installApiGate, requireKey } from './auth.js';
+import { answerNotFound, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
+import { refusingOtherMethods } from './method-not-allowed.js';
 import { quoteRoutes } from './quotes.js';
-import { type StoreFailurePolicy, throttleHook } from './throttle.js';
+import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
 import { installValidators } from './validation.js';
 
@@ -31,7 +31,7 @@ export interface HttpDependencies {
 export interface HttpOptions {
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
-  throttle: { anon: Rate; user: Rate; trades: Rate | undefined; onStoreFailure: StoreFailurePolicy };
+  throttle: ThrottleRates & { onStoreFailure: StoreFailurePolicy };
   trustProxy: number;
   corsOrigins: string[];
 }
@@ -97,31 +97,27 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   await app.register(healthRoute(deps.health));
   logApiCalls(app, deps.apiCallLog);
 
-  const { throttle } = options;
+  const scopes = throttleScopes(options.throttle);
+  const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
   // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
-  const refuseOptions = options.corsOrigins.length === 0;
+  const methods = { refuseOptions: options.corsOrigins.length === 0 };
   await app.register(async (ledger) => {
-    // The ledger follows its own contract: throttled only when THROTTLE_TRADES is set.
-    const tradesRate = throttle.trades;
-    if (tradesRate) {
-      const scopeOf = (request: FastifyRequest): ThrottleScope => ({ name: 'trades', key: request.ip, rate: tradesRate });
-      ledger.addHook('onRequest', throttleHook(deps.rateLimits, scopeOf, throttle.onStoreFailure));
-    }
-    await ledger.register(tradeRoutes(deps.ledger, refuseOptions));
+    ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
+    await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger), methods));
   });
 
   await app.register(
     async (api) => {
-      installAuthentication(api, deps.accounts);
-      // DRF's scopes: an account counts against its own limit, anyone else against its address's.
-      const scopeOf = (request: FastifyRequest): ThrottleScope =>
-        request.auth
-          ? { name: 'user', key: String(request.auth.account.id), rate: throttle.user }
-          : { name: 'anon', key: request.ip, rate: throttle.anon };
-      api.addHook('onRequest', throttleHook(deps.rateLimits, scopeOf, throttle.onStoreFailure));
-      await api.register(apiRootRoute(refuseOptions));
-      await api.register(accountRoutes(deps.accounts, refuseOptions));
-      await api.register(quoteRoutes(deps.quotes, refuseOptions));
+      installApiGate(api, { accounts: deps.accounts, counter, scopes });
+      // Unknown /api/v1 paths pass the gate too: counted against the address.
+      api.setNotFoundHandler(answerNotFound);
+      await api.register(refusingOtherMethods(apiRootRoute(), methods));
+      await api.register(refusingOtherMethods(registrationRoutes(deps.accounts), methods));
+      await api.register(async (keyed) => {
+        requireKey(keyed);
+        await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts), methods));
+        await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
+      });
     },
     { prefix: '/api/v1' },
   );

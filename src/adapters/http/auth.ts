@@ -1,12 +1,27 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, Authenticated } from '../../app/accounts.js';
-import { InvalidCredentialsError, NotAuthenticatedError } from '../../domain/errors.js';
+import type { ThrottleScope, ThrottleScopes } from '../../app/throttle.js';
+import { InvalidCredentialsError, NotAuthenticatedError, ValidationError } from '../../domain/errors.js';
+import type { Rate } from '../../domain/throttle.js';
+import type { RequestCounter } from './throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, when it sent a valid API key; null for anonymous calls. */
     auth: Authenticated | null;
   }
+  interface FastifyContextConfig {
+    /** Registration: counted against the client address, whatever key is sent. */
+    registration?: boolean;
+    /** What the route costs an account, in requests, when more than one. */
+    cost?: RouteCost;
+  }
+}
+
+export interface RouteCost {
+  of: (request: FastifyRequest) => number;
+  /** The input that sets the cost, named when it exceeds a whole allowance. */
+  field: string;
 }
 
 /**
@@ -26,15 +41,68 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return rest[0];
 }
 
-/** Resolves `request.auth` on every request of the scope; a wrong key is 401 even where none is required (as in DRF). */
-export function installAuthentication(app: FastifyInstance, accounts: AccountService): void {
-  app.addHook('onRequest', async (request) => {
-    const key = presentedKey(request);
-    request.auth = key === undefined ? null : await accounts.authenticate(key);
+/**
+ * The gate of /api/v1: who is calling, and which allowances it spends, in
+ * this order — an unknown route counts against the address and looks no key
+ * up; a key is looked up only while the address has anonymous allowance left
+ * (a key either cache knows needs no look-up); a wrong key counts against the
+ * address, then is 401 (429 once that allowance is spent); then the request
+ * counts against its scopes (app/throttle.ts), at the route's declared cost.
+ */
+export function installApiGate(
+  api: FastifyInstance,
+  deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes },
+): void {
+  const { accounts, counter, scopes } = deps;
+
+  /** The caller behind the key, if one is sent. */
+  async function identify(request: FastifyRequest, reply: FastifyReply, anonymous: ThrottleScope): Promise<Authenticated | null> {
+    try {
+      const key = presentedKey(request);
+      if (key === undefined) return null;
+      return await accounts.authenticate(key, () => counter.refuseIfSpent(request, reply, anonymous));
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) await counter.count(request, reply, [anonymous]);
+      throw error;
+    }
+  }
+
+  /** The allowances a request spends, and how many units of each. */
+  function charge(request: FastifyRequest, address: string): { spends: ThrottleScope[]; units: number } {
+    const { registration, cost } = request.routeOptions.config;
+    if (registration) return { spends: scopes.registration(address), units: 1 };
+    if (!request.auth) return { spends: [scopes.anonymous(address)], units: 1 };
+    const account = scopes.account(request.auth.account.id);
+    return { spends: [account], units: cost ? costWithin(account.rate, cost, request) : 1 };
+  }
+
+  api.addHook('onRequest', async (request, reply) => {
+    const address = scopes.addressOf(request.ip);
+    if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
+    request.auth = await identify(request, reply, scopes.anonymous(address));
+    const { spends, units } = charge(request, address);
+    return counter.count(request, reply, spends, units);
   });
 }
 
-export function requireAccount(request: FastifyRequest): Authenticated {
+/** A cost no allowance can ever pay is the client's mistake, not a wait: 400 on the input that sets it. */
+function costWithin(rate: Rate, cost: RouteCost, request: FastifyRequest): number {
+  const units = cost.of(request);
+  if (units > rate.limit) {
+    throw new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
+  }
+  return units;
+}
+
+/** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */
+export function requireKey(scope: FastifyInstance): void {
+  scope.addHook('onRequest', async (request) => {
+    if (!request.auth) throw new NotAuthenticatedError();
+  });
+}
+
+/** The caller of a route under requireKey. */
+export function accountOf(request: FastifyRequest): Authenticated {
   if (!request.auth) throw new NotAuthenticatedError();
   return request.auth;
 }

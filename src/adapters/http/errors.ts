@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
 import { describeValidationFailure } from './validation.js';
 
@@ -57,10 +57,13 @@ function isMultipartParseFailure(error: FastifyError, request: FastifyRequest): 
   );
 }
 
+/** Any URL no route serves. */
+export function answerNotFound(_request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send({ detail: 'Not found.' } satisfies ErrorBody);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send({ detail: 'Not found.' } satisfies ErrorBody);
-  });
+  app.setNotFoundHandler(answerNotFound);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -83,38 +86,5 @@ export function installErrorHandling(app: FastifyInstance): void {
     // Anything else is our bug: log the stack, tell the client nothing internal.
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ detail: 'Internal server error.' } satisfies ErrorBody);
-  });
-}
-
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-export interface RefusalOptions {
-  /** OPTIONS is refused too, unless CORS is on and its plugin answers preflights. */
-  refuseOptions: boolean;
-  /** Runs first: a route that needs a key answers 401 to a caller without one, as DRF checks permissions before the method. */
-  before?: (request: FastifyRequest) => void;
-}
-
-/**
- * Routes `url` for every method it does not serve, answering 405 with `Allow`
- * and DRF's wording. HEAD is served wherever GET is. The refusal is decided in
- * onRequest, before the body is read, so a 405 wins over 413/415.
- */
-export function refuseOtherMethods(app: FastifyInstance, url: string, allowed: HTTPMethods[], options: RefusalOptions): void {
-  const served = new Set<HTTPMethods>(allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed);
-  const refused = METHODS.filter((method) => !served.has(method) && (method !== 'OPTIONS' || options.refuseOptions));
-  const allow = allowed.join(', ');
-  app.route({
-    method: refused,
-    url,
-    schema: { hide: true }, // the OpenAPI document lists what a path serves, not what it refuses
-    onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
-      options.before?.(request);
-      await reply
-        .code(405)
-        .header('allow', allow)
-        .send({ detail: `Method "${request.method}" not allowed.` } satisfies ErrorBody);
-    },
-    handler: async () => undefined,
   });
 }

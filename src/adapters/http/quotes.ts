@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from '../../app/quotes.js';
-import { DomainError } from '../../domain/errors.js';
-import { requireAccount } from './auth.js';
-import { httpStatusOf, refuseOtherMethods } from './errors.js';
+import { DomainError, ValidationError } from '../../domain/errors.js';
+import { normalizeSymbol } from '../../domain/quote.js';
+import { accountOf } from './auth.js';
+import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
 import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
@@ -17,12 +19,40 @@ function symbolFailure(error: Error): { detail: string; status: number } {
   throw error; // not a per-symbol failure: our bug, answered by the error handler
 }
 
+/** Whose upstream work a request is, for fair scheduling and the fair share: its account. */
+function clientOf(request: FastifyRequest): string {
+  return String(accountOf(request).account.id);
+}
+
+/** The symbols of a batch as sent: comma-separated, blanks ignored. */
+function symbolList(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * What a batch costs an account: one request per distinct symbol, folded as
+ * the quote service folds them (normalizeSymbol). A batch the service refuses
+ * whole (an invalid symbol, none, more than BATCH_MAX_SYMBOLS) looks nothing
+ * up and costs 1, as any request does.
+ */
+function batchCost(request: FastifyRequest): number {
+  const text = (request.query as { symbols?: unknown }).symbols;
+  if (typeof text !== 'string') return 1;
+  try {
+    const distinct = new Set(symbolList(text).map(normalizeSymbol)).size;
+    return distinct >= 1 && distinct <= BATCH_MAX_SYMBOLS ? distinct : 1;
+  } catch (error) {
+    if (error instanceof ValidationError) return 1;
+    throw error;
+  }
+}
+
 function toCsv(bars: { date: string; open: string; high: string; low: string; close: string; volume: number }[]): string {
   const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
   return ['date,open,high,low,close,volume', ...lines, ''].join('\n');
 }
 
-export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): FastifyPluginAsyncTypebox {
+export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/symbol/:symbol',
@@ -35,8 +65,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         },
       },
       async (request, reply) => {
-        requireAccount(request);
-        const { quote, stale } = await quotes.getQuote(request.params.symbol, String(request.auth!.account.id));
+        const { quote, stale } = await quotes.getQuote(request.params.symbol, clientOf(request));
         if (stale) reply.header(STALE_HEADER, 'true');
         return quote;
       },
@@ -45,17 +74,17 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
     app.get(
       '/symbols',
       {
+        config: { cost: { of: batchCost, field: 'symbols' } },
         schema: {
-          summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols`,
+          summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols; each distinct symbol counts as one request`,
           tags: ['market data'],
           querystring: Type.Object({ symbols: Type.String({ minLength: 1, maxLength: 2000, description: 'Comma-separated, e.g. IBM,AAPL' }) }),
           response: { 200: Type.Record(Type.String(), Type.Union([QuoteSchema, SymbolErrorSchema])), 400: ErrorSchema, 401: ErrorSchema },
         },
       },
       async (request) => {
-        requireAccount(request);
-        const symbols = request.query.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
-        const results = await quotes.getQuotes(symbols, String(request.auth!.account.id));
+        const symbols = symbolList(request.query.symbols);
+        const results = await quotes.getQuotes(symbols, clientOf(request));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
         );
@@ -77,8 +106,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         },
       },
       async (request, reply) => {
-        requireAccount(request);
-        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, String(request.auth!.account.id));
+        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, clientOf(request));
         if (stale) reply.header(STALE_HEADER, 'true');
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.
@@ -87,9 +115,5 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
         return { symbol, source: bars[bars.length - 1]?.source, bars };
       },
     );
-
-    for (const url of ['/symbol/:symbol', '/symbols', '/symbol/:symbol/history']) {
-      refuseOtherMethods(app, url, ['GET'], { refuseOptions, before: requireAccount });
-    }
   };
 }

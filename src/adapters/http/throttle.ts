@@ -5,39 +5,69 @@ import { secondsUp, type ThrottleDecision } from '../../domain/throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The throttle's verdict on this request, when it was counted. */
+    /** The throttle's verdict on this request's first scope, when it was counted. */
     rateLimit?: { scope: ThrottleScope; decision: ThrottleDecision };
   }
 }
 
 export type StoreFailurePolicy = 'allow' | 'deny';
 
+interface Counted {
+  scope: ThrottleScope;
+  decision: ThrottleDecision;
+}
+
 /**
- * An onRequest hook counting each request against its scope. Every counted
- * answer carries the IETF RateLimit-Policy / RateLimit fields; a refusal is
- * DRF's 429 with Retry-After. When the store cannot be reached, `onStoreFailure`
- * decides: 'allow' serves the request uncounted (the store logs loudly and
- * /health shows it), 'deny' answers 503.
+ * Counts requests against their scopes (app/throttle.ts decides which). Every
+ * counted answer carries the IETF RateLimit-Policy / RateLimit fields, one
+ * entry per scope; a refusal is DRF's 429 with Retry-After. When the store
+ * cannot be reached, `onStoreFailure` decides: 'allow' serves the request
+ * uncounted (the store logs loudly and /health shows it), 'deny' answers 503.
  */
-export function throttleHook(
-  store: RateLimitStore,
-  scopeOf: (request: FastifyRequest) => ThrottleScope | undefined,
-  onStoreFailure: StoreFailurePolicy,
-) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const scope = scopeOf(request);
-    if (!scope) return;
-    let decision: ThrottleDecision;
+export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailurePolicy) {
+  async function ask(request: FastifyRequest, query: () => Promise<ThrottleDecision>): Promise<ThrottleDecision | undefined> {
     try {
-      decision = await store.hit(`${scope.name}:${scope.key}`, scope.rate);
+      return await query();
     } catch (error) {
       if (onStoreFailure === 'deny') throw new RateLimitStoreUnavailableError();
       request.log.debug({ err: error }, 'rate limit not checked: store unreachable');
-      return;
+      return undefined;
     }
-    request.rateLimit = { scope, decision };
-    reply.header('ratelimit-policy', `"${scope.name}";q=${scope.rate.limit};w=${Math.round(scope.rate.windowMs / 1000)}`);
-    reply.header('ratelimit', `"${scope.name}";r=${decision.remaining};t=${secondsUp(decision.resetMs)}`);
-    if (!decision.allowed) throw new ThrottledError(secondsUp(decision.retryAfterMs));
+  }
+
+  function answer(request: FastifyRequest, reply: FastifyReply, counted: Counted[]): void {
+    if (counted.length === 0) return;
+    request.rateLimit ??= counted[0];
+    const policies = counted.map(({ scope }) => `"${scope.name}";q=${scope.rate.limit};w=${Math.round(scope.rate.windowMs / 1000)}`);
+    const states = counted.map(({ scope, decision }) => `"${scope.name}";r=${decision.remaining};t=${secondsUp(decision.resetMs)}`);
+    reply.header('ratelimit-policy', policies.join(', '));
+    reply.header('ratelimit', states.join(', '));
+    const refused = counted.find(({ decision }) => !decision.allowed);
+    if (refused) throw new ThrottledError(secondsUp(refused.decision.retryAfterMs));
+  }
+
+  return {
+    /**
+     * Counts the request against each scope in turn, `cost` units each (all or
+     * nothing); stops at the first that refuses it, as DRF's throttle classes do.
+     */
+    async count(request: FastifyRequest, reply: FastifyReply, scopes: ThrottleScope[], cost = 1): Promise<void> {
+      const counted: Counted[] = [];
+      for (const scope of scopes) {
+        const decision = await ask(request, () => store.hit(`${scope.name}:${scope.key}`, scope.rate, cost));
+        if (!decision) continue;
+        counted.push({ scope, decision });
+        if (!decision.allowed) break;
+      }
+      answer(request, reply, counted);
+    },
+
+    /** Refuses (429) a request whose scope has nothing left, counting nothing. */
+    async refuseIfSpent(request: FastifyRequest, reply: FastifyReply, scope: ThrottleScope): Promise<void> {
+      const decision = await ask(request, () => store.peek(`${scope.name}:${scope.key}`, scope.rate));
+      if (decision && !decision.allowed) answer(request, reply, [{ scope, decision }]);
+    },
   };
 }
+
+export type RequestCounter = ReturnType<typeof requestCounter>;

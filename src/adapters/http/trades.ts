@@ -5,7 +5,6 @@ import { Type } from 'typebox';
 import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
-import { refuseOtherMethods } from './errors.js';
 import { ErrorSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
@@ -43,11 +42,8 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
   return `</trades?${params}>; rel="next"`;
 }
 
-/**
- * @param refuseOptions whether OPTIONS is one of the refused methods; not when
- * CORS is on, since the CORS plugin answers OPTIONS preflights.
- */
-export function tradeRoutes(ledger: TradeLedger, refuseOptions: boolean): FastifyPluginAsyncTypebox {
+/** The ledger is append-only: trades are never modified or deleted, so no route does. */
+export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
@@ -102,9 +98,5 @@ export function tradeRoutes(ledger: TradeLedger, refuseOptions: boolean): Fastif
       },
       async (request) => getTrade(ledger, parseTradeId(request.params.id)),
     );
-
-    // The ledger is append-only: trades are never modified or deleted.
-    refuseOtherMethods(app, '/trades/:id', ['GET'], { refuseOptions });
-    refuseOtherMethods(app, '/trades', ['GET', 'POST'], { refuseOptions });
   };
 }

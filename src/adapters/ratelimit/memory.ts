@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { RateLimitStore } from '../../app/throttle.js';
-import { bucketSizeMs, hitWindow } from '../../domain/throttle.js';
+import { type Bucket, hitWindow, peekWindow } from '../../domain/throttle.js';
 
 /**
  * Counts in this process: the default for one instance. Clients are kept in an
@@ -9,13 +9,17 @@ import { bucketSizeMs, hitWindow } from '../../domain/throttle.js';
  */
 export function createMemoryRateLimitStore(options: { maxClients?: number; now?: () => number } = {}): RateLimitStore {
   const now = options.now ?? Date.now;
-  const clients = new LRUCache<string, Map<number, number>>({ max: options.maxClients ?? 100_000 });
+  const clients = new LRUCache<string, Map<number, Bucket>>({ max: options.maxClients ?? 100_000, perf: { now } });
   return {
-    async hit(key, rate) {
-      const buckets = clients.get(key) ?? new Map<number, number>();
-      const decision = hitWindow(buckets, rate, now());
-      clients.set(key, buckets, { ttl: rate.windowMs + bucketSizeMs(rate.windowMs) });
+    async hit(key, rate, cost = 1) {
+      const buckets = clients.get(key) ?? new Map<number, Bucket>();
+      const decision = hitWindow(buckets, rate, now(), cost);
+      // Kept as long as its newest request counts: a window from now.
+      if (buckets.size > 0) clients.set(key, buckets, { ttl: rate.windowMs });
       return decision;
+    },
+    async peek(key, rate) {
+      return peekWindow(clients.get(key) ?? new Map<number, Bucket>(), rate, now());
     },
     health: () => 'ok',
     close: async () => undefined,

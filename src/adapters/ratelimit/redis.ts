@@ -1,59 +1,86 @@
 import { Redis } from 'ioredis';
 import type { RateLimitStore } from '../../app/throttle.js';
-import { bucketSizeMs, type ThrottleDecision } from '../../domain/throttle.js';
+import { bucketSizeMs, type Rate, type ThrottleDecision } from '../../domain/throttle.js';
 
 /**
- * domain/throttle.ts's hitWindow, in Lua, so one check is one atomic step on
+ * domain/throttle.ts's decide(), in Lua, so one check is one atomic step on
  * the Redis server: instances sharing it share the limit exactly. Time is
- * Redis's own (TIME), so instances' clocks need not agree.
- * A client is a hash of bucket start → count, expiring with its window.
+ * Redis's own (TIME), so instances' clocks need not agree; ARGV[6], when not
+ * empty, stands in for it (tests move time without waiting).
+ * A client is a hash of bucket start → "count:latest request", expiring with
+ * its newest request's window. ARGV[4] is the cost; ARGV[5] 1 to count, 0 to peek.
  */
-const HIT_WINDOW_LUA = `
+const DECIDE_LUA = `
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local size = tonumber(ARGV[3])
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local cost = tonumber(ARGV[4])
+local record = ARGV[5] == '1'
+local now = tonumber(ARGV[6])
+if now == nil then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local fields = redis.call('HGETALL', KEYS[1])
 local buckets = {}
+local byStart = {}
 local count = 0
 local oldest = nil
 for i = 1, #fields, 2 do
   local start = tonumber(fields[i])
-  local n = tonumber(fields[i + 1])
-  if start + size <= now - window then
+  local n, last = string.match(fields[i + 1], '^(%d+):(%d+)$')
+  if n == nil then
+    -- Written before buckets kept their latest request: assume the bucket's end.
+    n, last = string.match(fields[i + 1], '^%d+$'), math.min(start + size, now)
+  end
+  n, last = tonumber(n), tonumber(last)
+  if n == nil or last + window - now <= 0 then
     redis.call('HDEL', KEYS[1], fields[i])
   else
-    buckets[#buckets + 1] = {start, n}
+    local bucket = {n, last}
+    buckets[#buckets + 1] = bucket
+    byStart[start] = bucket
     count = count + n
-    if oldest == nil or start < oldest then oldest = start end
+    if oldest == nil or last < oldest then oldest = last end
   end
 end
 local allowed = 0
-if count < limit then
+if count + cost <= limit then allowed = 1 end
+if allowed == 1 and record then
   local current = now - (now % size)
-  redis.call('HINCRBY', KEYS[1], tostring(current), 1)
-  redis.call('PEXPIRE', KEYS[1], window + size)
-  count = count + 1
-  allowed = 1
-  if oldest == nil or current < oldest then oldest = current end
+  local bucket = byStart[current] or {0, now}
+  local last = math.max(bucket[2], now)
+  redis.call('HSET', KEYS[1], tostring(current), string.format('%d:%d', bucket[1] + cost, last))
+  redis.call('PEXPIRE', KEYS[1], window)
+  count = count + cost
+  if oldest == nil or last < oldest then oldest = last end
 end
-local reset = oldest + size + window - now
+local reset = 0
+if oldest ~= nil then reset = oldest + window - now end
 local retry = 0
 if allowed == 0 then
-  -- Sorting is only needed to answer a refusal: which bucket's leaving frees one request.
-  table.sort(buckets, function(a, b) return a[1] < b[1] end)
+  -- Sorting is only needed to answer a refusal: which bucket's leaving frees enough.
+  table.sort(buckets, function(a, b) return a[2] < b[2] end)
   local freed = 0
+  retry = window
   for _, b in ipairs(buckets) do
-    freed = freed + b[2]
-    if freed >= count - limit + 1 then retry = b[1] + size + window - now; break end
+    freed = freed + b[1]
+    if freed >= count + cost - limit then retry = b[2] + window - now; break end
   end
 end
 return {allowed, count, reset, retry}
 `;
 
 interface ThrottleRedis extends Redis {
-  hitWindow(key: string, limit: number, windowMs: number, bucketMs: number): Promise<[number, number, number, number]>;
+  decideWindow(
+    key: string,
+    limit: number,
+    windowMs: number,
+    bucketMs: number,
+    cost: number,
+    record: 0 | 1,
+    now: number | '',
+  ): Promise<[number, number, number, number]>;
 }
 
 export interface RedisStoreLogger {
@@ -82,7 +109,12 @@ export function readyOrTimeout(redis: Redis, timeoutMs: number): Promise<void> {
  * Waits (up to the connect timeout) for the first connection, so requests
  * served right after start are counted.
  */
-export async function connectRedisRateLimitStore(url: string, keyPrefix: string, log: RedisStoreLogger): Promise<RateLimitStore> {
+export async function connectRedisRateLimitStore(
+  url: string,
+  keyPrefix: string,
+  log: RedisStoreLogger,
+  options: { now?: () => number } = {},
+): Promise<RateLimitStore> {
   const redis = new Redis(url, {
     keyPrefix: `${keyPrefix}throttle:`,
     enableOfflineQueue: false,
@@ -91,7 +123,7 @@ export async function connectRedisRateLimitStore(url: string, keyPrefix: string,
     commandTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   }) as ThrottleRedis;
-  redis.defineCommand('hitWindow', { numberOfKeys: 1, lua: HIT_WINDOW_LUA });
+  redis.defineCommand('decideWindow', { numberOfKeys: 1, lua: DECIDE_LUA });
 
   let lastErrorLogAt = 0;
   redis.on('error', (error) => {
@@ -104,16 +136,22 @@ export async function connectRedisRateLimitStore(url: string, keyPrefix: string,
   redis.on('ready', () => log.info('rate-limit store (Redis) connected'));
   await readyOrTimeout(redis, 2000);
 
+  async function decide(key: string, rate: Rate, cost: number, record: 0 | 1): Promise<ThrottleDecision> {
+    const [allowed, count, resetMs, retryAfterMs] = await redis.decideWindow(
+      key,
+      rate.limit,
+      rate.windowMs,
+      bucketSizeMs(rate.windowMs),
+      cost,
+      record,
+      options.now?.() ?? '',
+    );
+    return { allowed: allowed === 1, limit: rate.limit, remaining: Math.max(0, rate.limit - count), resetMs, retryAfterMs };
+  }
+
   return {
-    async hit(key, rate): Promise<ThrottleDecision> {
-      const [allowed, count, resetMs, retryAfterMs] = await redis.hitWindow(
-        key,
-        rate.limit,
-        rate.windowMs,
-        bucketSizeMs(rate.windowMs),
-      );
-      return { allowed: allowed === 1, limit: rate.limit, remaining: Math.max(0, rate.limit - count), resetMs, retryAfterMs };
-    },
+    hit: (key, rate, cost = 1) => decide(key, rate, cost, 1),
+    peek: (key, rate) => decide(key, rate, 1, 0),
     health: () => (redis.status === 'ready' ? 'ok' : 'unreachable'),
     async close() {
       redis.disconnect();
