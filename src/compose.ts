@@ -90,6 +90,7 @@ export async function composeService(config: Config): Promise<Service> {
       throttle: { ...config.throttle, onStoreFailure: config.onRateLimitStoreFailure },
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      serverLimits: config.serverLimits,
     },
   );
   app.addHook('onClose', async () => {
