@@ -17,6 +17,7 @@ export type Behavior =
   | { kind: 'daily_limit' } // Alpha Vantage's 25-a-day Information
   | { kind: 'premium' }
   | { kind: 'bad_key' }
+  | { kind: 'quotes_key' } // a bad-key notice that repeats the key it received, as Alpha Vantage has done
   | { kind: 'http_500' }
   | { kind: 'html' }
   | { kind: 'malformed_json' }
@@ -47,7 +48,7 @@ export const avRateNote =
 export const avDailyLimit =
   'Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.';
 
-function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): void {
+function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
   const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   switch (behavior.kind) {
     case 'bars': {
@@ -69,6 +70,8 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): 
       return json({ Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
     case 'bad_key':
       return json({ Information: 'the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key).' });
+    case 'quotes_key':
+      return json({ Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&apikey=${encodeURIComponent(key)} to check it.` });
     case 'no_series':
       return json({ 'Meta Data': { '2. Symbol': symbol } });
     default:
@@ -76,7 +79,7 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): 
   }
 }
 
-function twelveData(behavior: Behavior, symbol: string, res: ServerResponse): void {
+function twelveData(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
   const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const error = (code: number, message: string) => json({ code, message, status: 'error', meta: {} });
   switch (behavior.kind) {
@@ -95,6 +98,8 @@ function twelveData(behavior: Behavior, symbol: string, res: ServerResponse): vo
       return error(403, '/time_series is available exclusively with pro or enterprise plans.');
     case 'bad_key':
       return error(401, '**apikey** parameter is incorrect or not specified.');
+    case 'quotes_key':
+      return error(401, `**apikey** ${key} is incorrect.`);
     case 'no_series':
       return json({ meta: { symbol }, status: 'ok' });
     default:
@@ -128,7 +133,9 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export async function startUpstream(): Promise<Upstream> {
+/** `prefix`: where the vendors are mounted, as behind a proxy or gateway (`/av-proxy`); requests outside it are 404. */
+export async function startUpstream(options: { prefix?: string } = {}): Promise<Upstream> {
+  const prefix = options.prefix ?? '';
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
@@ -136,22 +143,23 @@ export async function startUpstream(): Promise<Upstream> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
     const vendor: Vendor | undefined =
-      url.pathname === '/query' && url.searchParams.get('function') === 'TIME_SERIES_DAILY'
+      url.pathname === `${prefix}/query` && url.searchParams.get('function') === 'TIME_SERIES_DAILY'
         ? 'alphavantage'
-        : url.pathname === '/time_series' && url.searchParams.get('interval') === '1day'
+        : url.pathname === `${prefix}/time_series` && url.searchParams.get('interval') === '1day'
           ? 'twelvedata'
           : undefined;
     if (!vendor) return void res.writeHead(404).end('not a vendor endpoint');
     const symbol = url.searchParams.get('symbol') ?? '';
+    const key = url.searchParams.get('apikey') ?? '';
     calls[vendor].push(symbol);
-    keys[vendor].push(url.searchParams.get('apikey') ?? '');
+    keys[vendor].push(key);
     const behavior = behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' };
     if (behavior.kind === 'slow') {
       const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
       res.on('close', () => clearTimeout(timer));
       return;
     }
-    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res);
+    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res, key);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
