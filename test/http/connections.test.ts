@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { freePort, runEntry } from '../support/process.js';
 import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-http.js';
 import { startService } from '../support/service.js';
 
@@ -94,5 +96,39 @@ describe('the connection cap', () => {
       served = await rawExchange(port, 'GET /trades HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
     }
     expect(served.startsWith('HTTP/1.1 200')).toBe(true);
+  });
+});
+
+describe('the connection cap in a running process', () => {
+  it('when connections are refused at the cap, then the process reports how many on stdout, at most every 5 s', async () => {
+    const port = await freePort();
+    const run = runEntry('src/main.ts', {
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `cap-${port}.db`)}`,
+      MAX_CONNECTIONS: '1',
+    });
+    // Waited for over connections that close, not fetch's: its kept-alive connection would take the one place.
+    for (const deadline = Date.now() + 25_000; Date.now() < deadline; ) {
+      const answer = await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000).catch(() => '');
+      if (answer.startsWith('HTTP/1.1 200')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const held = await rawConnect(port);
+    held.socket.write('GET /trades HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await waitUntil(() => held.received().startsWith('HTTP/1.1 200'), 5000)).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      const refused = await rawConnect(port);
+      await refused.closed;
+    }
+    const reports = () =>
+      run
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('connections refused'))
+        .map((line) => JSON.parse(line) as { refused: number; max_connections: number });
+    // The first refusal is reported at once, the four after it together, 5 s later.
+    expect(await waitUntil(() => reports().length === 2, 12_000, 100)).toBe(true);
+    expect(reports().map((report) => report.refused)).toEqual([1, 4]);
+    expect(reports()[0]!.max_connections).toBe(1);
   });
 });

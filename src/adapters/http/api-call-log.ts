@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createCountingReport } from './counting-report.js';
 
 /**
  * apicalls.log: one line per API request, in the original service's format:
@@ -100,9 +101,12 @@ class RequestLogFile {
   private closed = false;
   private lastError: unknown;
   private dropped = 0;
-  private unreported = 0;
-  private lastReportAt = -Infinity;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly drops = createCountingReport(REPORT_EVERY_MS, (count) =>
+    this.reporter.warn(
+      { path: this.path, dropped: count, dropped_total: this.dropped, err: this.lastError },
+      'apicalls.log lines dropped: the file cannot be written',
+    ),
+  );
 
   constructor(
     private readonly path: string,
@@ -164,8 +168,7 @@ class RequestLogFile {
     this.closed = true;
     await this.writing;
     await this.handle.close();
-    clearTimeout(this.reportTimer);
-    if (this.unreported > 0) this.report();
+    this.drops.flush();
   }
 
   private wrote(): void {
@@ -176,21 +179,7 @@ class RequestLogFile {
 
   private drop(lines: number, error: unknown): void {
     this.dropped += lines;
-    this.unreported += lines;
     this.lastError = error;
-    if (this.reportTimer) return;
-    const wait = Math.max(0, this.lastReportAt + REPORT_EVERY_MS - Date.now());
-    // unref'd: a pending report never keeps the process alive.
-    this.reportTimer = setTimeout(() => this.report(), wait).unref();
-  }
-
-  private report(): void {
-    this.reportTimer = undefined;
-    this.lastReportAt = Date.now();
-    this.reporter.warn(
-      { path: this.path, dropped: this.unreported, dropped_total: this.dropped, err: this.lastError },
-      'apicalls.log lines dropped: the file cannot be written',
-    );
-    this.unreported = 0;
+    this.drops.add(lines);
   }
 }

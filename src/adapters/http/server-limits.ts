@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { ServerLimits } from '../../config.js';
+import { createCountingReport } from './counting-report.js';
 
 export type { ServerLimits };
 
@@ -60,18 +61,24 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   socket.destroy(error);
 }
 
+/** Connections refused at the cap are reported at most this often. */
+const REPORT_EVERY_MS = 5000;
+
 /**
  * The Fastify options that apply the limits: the HTTP server is built here (Fastify's
  * `serverFactory`) because the connection cap is a property of the server, not an option.
  */
-export function serverLimitOptions(limits: ServerLimits): Pick<FastifyServerOptions, 'serverFactory' | 'clientErrorHandler'> {
+export function serverLimitOptions(
+  limits: ServerLimits,
+  log: FastifyBaseLogger,
+): Pick<FastifyServerOptions, 'serverFactory' | 'clientErrorHandler'> {
   return {
     clientErrorHandler,
-    serverFactory: (handler) => createLimitedServer(handler as RequestListener<typeof IncomingMessage>, limits),
+    serverFactory: (handler) => createLimitedServer(handler as RequestListener<typeof IncomingMessage>, limits, log),
   };
 }
 
-export function createLimitedServer(handler: RequestListener<typeof IncomingMessage>, limits: ServerLimits): Server {
+export function createLimitedServer(handler: RequestListener<typeof IncomingMessage>, limits: ServerLimits, log: FastifyBaseLogger): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -82,6 +89,11 @@ export function createLimitedServer(handler: RequestListener<typeof IncomingMess
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;
+  // Node closes a connection past the cap without a word: the operator hears of it here.
+  const refused = createCountingReport(REPORT_EVERY_MS, (count) =>
+    log.warn({ refused: count, max_connections: limits.maxConnections }, 'connections refused: MAX_CONNECTIONS are open'),
+  );
+  server.on('drop', () => refused.add());
   server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   return server;
 }
