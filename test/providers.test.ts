@@ -137,3 +137,14 @@ describe('provider keys in the log of a running service', () => {
     expect(run.output()).not.toContain(env.TWELVEDATA_API_KEY);
   });
 });
+
+describe('redacting a provider key', () => {
+  it('replaces the key as is and URL-encoded, wherever it appears', async () => {
+    const { redact } = await import('../src/adapters/providers/http.js');
+    const key = 'k+y/1=';
+    expect(redact(`bad key ${key}; see https://x/query?apikey=${encodeURIComponent(key)}&a=${key}`, key)).toBe(
+      'bad key [REDACTED]; see https://x/query?apikey=[REDACTED]&a=[REDACTED]',
+    );
+    expect(redact('nothing secret here', key)).toBe('nothing secret here');
+  });
+});
