@@ -116,6 +116,7 @@ describe('the connection cap in a running process', () => {
     const held = await rawConnect(port);
     held.socket.write('GET /trades HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await waitUntil(() => held.received().startsWith('HTTP/1.1 200'), 5000)).toBe(true);
+    const started = Date.now();
     for (let i = 0; i < 5; i++) {
       const refused = await rawConnect(port);
       await refused.closed;
@@ -126,9 +127,11 @@ describe('the connection cap in a running process', () => {
         .split('\n')
         .filter((line) => line.includes('connections refused'))
         .map((line) => JSON.parse(line) as { refused: number; max_connections: number });
-    // The first refusal is reported at once, the four after it together, 5 s later.
-    expect(await waitUntil(() => reports().length === 2, 12_000, 100)).toBe(true);
-    expect(reports().map((report) => report.refused)).toEqual([1, 4]);
+    // The first refusal is reported at once, those after it together, 5 s later (how many the first
+    // report holds depends on when its timer runs on a loaded machine): every refusal counted, in fewer lines.
+    const total = () => reports().reduce((sum, report) => sum + report.refused, 0);
+    expect(await waitUntil(() => total() === 5, 12_000, 100)).toBe(true);
+    expect(reports().length).toBeLessThanOrEqual(Math.min(4, Math.ceil((Date.now() - started) / 5000) + 1));
     expect(reports()[0]!.max_connections).toBe(1);
   });
 });
