@@ -200,9 +200,10 @@ describe('apicalls.log on a quiet server', () => {
     await (await fetch(`${base}/trades`)).arrayBuffer();
     const answered = Date.now();
     const written = () => existsSync(logPath) && readFileSync(logPath, 'utf8').includes('GET /trades AnonymousUser\n');
-    // Before: lines waited for 4 KiB (about 60 requests) or the shutdown.
-    while (!written() && Date.now() - answered < 3000) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(Date.now() - answered).toBeLessThan(1000);
+    // Before: lines waited for 4 KiB (about 60 requests) or the shutdown. Now the line is written at once;
+    // the bound leaves a loaded machine room to schedule the write and this poll.
+    while (!written() && Date.now() - answered < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Date.now() - answered).toBeLessThan(2000);
     expect(written()).toBe(true);
   });
 });
