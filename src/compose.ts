@@ -22,8 +22,8 @@ import type { Config } from './config.js';
 export interface Service {
   app: FastifyInstance;
   db: Kysely<Database>;
-  /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. */
-  reopenLogs(): void;
+  /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. Never rejects; reports itself. */
+  reopenLogs(): Promise<void>;
   /** Closes the HTTP server, then flushes the log and closes the stores. */
   close(): Promise<void>;
 }
@@ -75,7 +75,7 @@ export async function composeService(config: Config): Promise<Service> {
     cacheTtlMs: config.authCacheSeconds * 1000,
     revocations,
   });
-  const apiCallLog = createApiCallLog(config.apiCallsLogPath);
+  const apiCallLog = await createApiCallLog(config.apiCallsLogPath, logger);
 
   const app = await buildHttpApp(
     {
@@ -84,7 +84,7 @@ export async function composeService(config: Config): Promise<Service> {
       quotes,
       rateLimits,
       apiCallLog,
-      health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health } },
+      health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health }, apiCallsLog: apiCallLog.health },
     },
     {
       logger,
@@ -92,6 +92,7 @@ export async function composeService(config: Config): Promise<Service> {
       throttle: { ...config.throttle, onStoreFailure: config.onRateLimitStoreFailure },
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      serverLimits: config.serverLimits,
     },
   );
   app.addHook('onClose', async () => {

@@ -17,6 +17,16 @@ export interface ProviderConfig {
   baseUrl: string;
 }
 
+/** What a client meets at the socket, before any route (README, "Connections, timeouts and the request log"). */
+export interface ServerLimits {
+  /** From connection (or the end of the previous request) to the last header byte. */
+  headersTimeoutMs: number;
+  /** From connection to the last body byte. */
+  requestTimeoutMs: number;
+  /** Open connections at once; past it, a new connection is closed at once, unanswered. */
+  maxConnections: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -46,6 +56,8 @@ export interface Config {
   redisKeyPrefix: string;
   onRateLimitStoreFailure: 'allow' | 'deny';
   apiCallsLogPath: string;
+  /** Timeouts and the connection cap a client meets at the socket. */
+  serverLimits: ServerLimits;
   /** Origins allowed by CORS; empty means CORS is off. */
   corsOrigins: string[];
 }
@@ -166,6 +178,13 @@ function readProviders(env: Env): ProviderConfig[] {
   });
 }
 
+/** Node refuses a headers timeout longer than the request timeout: said here, naming the variable. */
+function readServerLimits(env: Env): ServerLimits {
+  const requestTimeoutMs = readInteger(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const headersTimeoutMs = readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, requestTimeoutMs);
+  return { headersTimeoutMs, requestTimeoutMs, maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000) };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const poolSize = readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
@@ -191,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'sms:',
     onRateLimitStoreFailure: readChoice(env, 'RATE_LIMIT_ON_STORE_FAILURE', ['allow', 'deny'] as const, 'allow'),
     apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
+    serverLimits: readServerLimits(env),
     corsOrigins: readOrigins(env),
   };
 }

@@ -31,11 +31,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  // logrotate moves apicalls.log, then sends SIGHUP: write to a fresh file from here on.
-  process.on('SIGHUP', () => {
-    service.reopenLogs();
-    app.log.info('apicalls.log reopened');
-  });
+  // logrotate moves apicalls.log, then sends SIGHUP: write to a fresh file from here on
+  // (or, if it cannot be opened, on to the old one; the log reports either way).
+  process.on('SIGHUP', () => void service.reopenLogs());
 
   try {
     await app.listen({ port: config.port, host: config.host });

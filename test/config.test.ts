@@ -60,3 +60,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 });
+
+describe('server limits', () => {
+  it('default to what the README promises: 10 s for headers, 30 s per request, 10,000 connections', () => {
+    expect(loadConfig({}).serverLimits).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 });
+  });
+
+  it('refuse a headers timeout longer than the request timeout, naming the variable', () => {
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      'Invalid configuration: HEADERS_TIMEOUT_MS must be an integer from 100 to 5000 (got "6000")',
+    );
+    expect(() => loadConfig({ MAX_CONNECTIONS: '0' })).toThrow(/MAX_CONNECTIONS must be an integer from 1/);
+  });
+});

@@ -99,3 +99,111 @@ describe('apicalls.log in a running process', () => {
     ]);
   });
 });
+
+describe('apicalls.log that cannot be written', () => {
+  /** `n` requests, `concurrency` at a time, each failing the test if unanswered within 5 s. */
+  async function requests(url: string, n: number, concurrency = 8): Promise<number[]> {
+    const statuses: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          next++;
+          const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+          await response.arrayBuffer();
+          statuses.push(response.status);
+        }
+      }),
+    );
+    return statuses;
+  }
+
+  it('when the disk is full (/dev/full), then every request is still answered; lines are dropped, counted, reported and shown in /health', async () => {
+    const port = await freePort();
+    const run = runEntry('src/main.ts', {
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `full-${port}.db`)}`,
+      APICALLS_LOG: '/dev/full',
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    const started = Date.now();
+    // Before: the service stopped answering after about 44 requests.
+    const statuses = await requests(`${base}/trades`, 300);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(300);
+
+    // The last writes may still be failing as the answers arrive: poll until every line is counted.
+    type Health = { status: string; apicalls_log: { status: string; dropped: number } };
+    let health: { status: number; body: Health } | undefined;
+    for (const deadline = Date.now() + 5000; health?.body.apicalls_log.dropped !== 300 && Date.now() < deadline; ) {
+      const response = await fetch(`${base}/health`);
+      health = { status: response.status, body: (await response.json()) as Health };
+    }
+    expect(health).toEqual({ status: 200, body: expect.objectContaining({ status: 'degraded', apicalls_log: { status: 'failing', dropped: 300 } }) });
+
+    // Reported on stdout, not once per line: at most one warning per 5 s, the first at once.
+    const reported = () => run.output().split('\n').filter((line) => line.includes('apicalls.log lines dropped'));
+    for (const deadline = Date.now() + 10_000; reported().length === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const reports = reported().map((line) => JSON.parse(line) as { level: number; dropped: number; dropped_total: number });
+    expect(reports.length).toBeGreaterThanOrEqual(1);
+    expect(reports.length).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 5000) + 1);
+    expect(reports[0]!.level).toBe(40);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('when SIGHUP comes and the path cannot be reopened, then the process keeps serving and writing to the old file, and says so', async () => {
+    const { mkdirSync, readFileSync, renameSync } = await import('node:fs');
+    const port = await freePort();
+    const folder = inject('sqliteDir');
+    const logPath = join(folder, `unreopenable-${port}.log`);
+    const run = runEntry('src/main.ts', {
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(folder, `unreopenable-${port}.db`)}`,
+      APICALLS_LOG: logPath,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    await fetch(`${base}/trades/1`);
+    // Rotated away, and a folder where the file would be: opening the path fails (EISDIR).
+    renameSync(logPath, `${logPath}.1`);
+    mkdirSync(logPath);
+    run.child.kill('SIGHUP');
+    for (let i = 0; i < 200 && !run.output().includes('cannot be reopened'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(run.output()).toMatch(/apicalls.log cannot be reopened: still writing to the file open before/);
+
+    // Before: an unhandled 'error' ended the process here.
+    const after = await fetch(`${base}/trades/2`);
+    expect(after.status).toBe(404);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(readFileSync(`${logPath}.1`, 'utf8')).toMatch(/GET \/trades\/1 AnonymousUser\n.*GET \/trades\/2 AnonymousUser\n$/);
+  });
+});
+
+describe('apicalls.log on a quiet server', () => {
+  it('when one request is answered, then its line is in the file within a second', async () => {
+    const { readFileSync } = await import('node:fs');
+    const port = await freePort();
+    const folder = inject('sqliteDir');
+    const logPath = join(folder, `quiet-${port}.log`);
+    const run = runEntry('src/main.ts', {
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(folder, `quiet-${port}.db`)}`,
+      APICALLS_LOG: logPath,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    await (await fetch(`${base}/trades`)).arrayBuffer();
+    const answered = Date.now();
+    const written = () => existsSync(logPath) && readFileSync(logPath, 'utf8').includes('GET /trades AnonymousUser\n');
+    // Before: lines waited for 4 KiB (about 60 requests) or the shutdown. Now the line is written at once;
+    // the bound leaves a loaded machine room to schedule the write and this poll.
+    while (!written() && Date.now() - answered < 5000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(Date.now() - answered).toBeLessThan(2000);
+    expect(written()).toBe(true);
+  });
+});

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ProviderError, type ProviderFailure } from '../src/app/market-data.js';
 import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
 import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';
-import { type Behavior, IBM_BARS, startUpstream, type Vendor } from './support/upstream.js';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { freePort, runEntry, waitForServer } from './support/process.js';
+import { type Behavior, IBM_BARS, providerEnv, startUpstream, type Vendor } from './support/upstream.js';
 
 const adapters = {
   alphavantage: createAlphaVantageProvider,
@@ -65,6 +68,23 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
     expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
   });
 
+  it.each(['/av-proxy', '/av-proxy/'])('when the base URL has a path (%s), then the vendor is called under it', async (path) => {
+    const upstream = await startUpstream({ prefix: '/av-proxy' });
+    upstream.set(vendor, 'IBM', { kind: 'bars', bars: IBM_BARS });
+    const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: `${upstream.url}${path}`, timeoutMs: 5000 });
+    expect(await adapter.getDailyBars('IBM')).toEqual(IBM_BARS);
+    expect(upstream.calls[vendor]).toEqual(['IBM']);
+  });
+
+  it('when the vendor quotes the key in its error, then the error carries no key', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.set(vendor, 'IBM', { kind: 'quotes_key' });
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    expect(error.failure).toBe('unavailable');
+    expect(error.message).toContain('[REDACTED]');
+    expect(`${error.message} ${error.stack}`).not.toContain('secret-key');
+  });
+
   it('when a bar is malformed, then the answer is refused as unavailable', async () => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: 'n/a' }] });
@@ -82,5 +102,49 @@ describe('Alpha Vantage daily limit', () => {
     const untilMidnight = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor(untilMidnight) - 5);
     expect(error.retryAfterSeconds).toBeLessThanOrEqual(Math.ceil(untilMidnight) + 1);
+  });
+});
+
+describe('provider keys in the log of a running service', () => {
+  it("when both vendors answer notices quoting their keys, then the warn log names the failures but neither key", async () => {
+    const upstream = await startUpstream();
+    for (const vendor of ['alphavantage', 'twelvedata'] as Vendor[]) upstream.set(vendor, 'IBM', { kind: 'quotes_key' });
+    const env = providerEnv(upstream);
+    const port = await freePort();
+    const run = runEntry('src/main.ts', {
+      ...env,
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `redaction-${port}.db`)}`,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    const registered = await fetch(`${base}/api/v1/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
+    });
+    const key = (await registered.json()) as string;
+    const quote = await fetch(`${base}/api/v1/symbol/IBM/`, { headers: { authorization: `Token ${key}` } });
+    expect(quote.status).toBe(502);
+    expect(upstream.keys).toEqual({ alphavantage: [env.ALPHAVANTAGE_API_KEY], twelvedata: [env.TWELVEDATA_API_KEY] });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+
+    const warnings = run.output().split('\n').filter((line) => line.includes('market-data provider failed'));
+    expect(warnings).toHaveLength(2);
+    expect(warnings.join('\n')).toContain('[REDACTED]');
+    expect(run.output()).not.toContain(env.ALPHAVANTAGE_API_KEY);
+    expect(run.output()).not.toContain(env.TWELVEDATA_API_KEY);
+  });
+});
+
+describe('redacting a provider key', () => {
+  it('replaces the key as is and URL-encoded, wherever it appears', async () => {
+    const { redact } = await import('../src/adapters/providers/http.js');
+    const key = 'k+y/1=';
+    expect(redact(`bad key ${key}; see https://x/query?apikey=${encodeURIComponent(key)}&a=${key}`, key)).toBe(
+      'bad key [REDACTED]; see https://x/query?apikey=[REDACTED]&a=[REDACTED]',
+    );
+    expect(redact('nothing secret here', key)).toBe('nothing secret here');
   });
 });

@@ -20,6 +20,31 @@ describe('the apicalls.log line', () => {
     expect(escapeForLog('\u001b[31mred\u0000\\x0a')).toBe('\\x1b[31mred\\x00\\\\x0a');
     expect(escapeForLog('/símbolo/€')).toBe('/símbolo/€');
   });
+
+  it('escapes everything not printable, so a look-alike user never reads as the real one', () => {
+    const line = formatApiCall(new Date('2022-07-31T13:56:08Z'), 'GET', '/api/v1/me/', 'da\u200bve@example.com');
+    expect(line).toBe('[31/Jul/2022 13:56:08] [INFO] [API_REQUEST] GET /api/v1/me/ da\\u200bve@example.com\n');
+    expect(line).not.toContain('dave@example.com');
+    const cases: [string, string, string][] = [
+      ['zero-width joiner (Cf)', '\u200d', '\\u200d'],
+      ['byte order mark (Cf)', '\ufeff', '\\ufeff'],
+      ['right-to-left override (bidi, Cf)', '\u202e', '\\u202e'],
+      ['bidi isolate (Cf)', '\u2066', '\\u2066'],
+      ['soft hyphen (Cf)', '\u00ad', '\\xad'],
+      ['C1 control (Cc)', '\u0085', '\\x85'],
+      ['lone high surrogate (Cs)', '\ud800', '\\ud800'],
+      ['lone low surrogate (Cs)', '\udc00', '\\udc00'],
+      ['private use (Co)', '\ue000', '\\ue000'],
+      ['non-character (Cn)', '\uffff', '\\uffff'],
+      ['non-character (Cn)', '\ufdd0', '\\ufdd0'],
+      ['astral tag character (Cf)', '\u{e0041}', '\\u{e0041}'],
+      ['line separator (Zl)', '\u2028', '\\u2028'],
+      ['paragraph separator (Zp)', '\u2029', '\\u2029'],
+    ];
+    for (const [what, raw, escaped] of cases) expect(escapeForLog(`a${raw}b`), what).toBe(`a${escaped}b`);
+    // Printable text outside ASCII is kept as it is, astral letters and emoji included.
+    expect(escapeForLog('ｄave Kate josé 😀 𝔸')).toBe('ｄave Kate josé 😀 𝔸');
+  });
 });
 
 describe('logging API calls', () => {

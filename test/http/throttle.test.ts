@@ -137,7 +137,7 @@ describe('throttling shared through Redis', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     const health = await app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
-    expect(health.json()).toEqual({ status: 'degraded', database: 'ok', rate_limit_store: 'redis: unreachable' });
+    expect(health.json()).toEqual({ status: 'degraded', database: 'ok', rate_limit_store: 'redis: unreachable', apicalls_log: { status: 'ok', dropped: 0 } });
   });
 
   it('when Redis is unreachable and RATE_LIMIT_ON_STORE_FAILURE=deny, then 503 with a detail', async () => {
@@ -155,6 +155,6 @@ describe('throttling shared through Redis', () => {
       if ((body as { status: string }).status === 'ok') break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(body).toEqual({ status: 'ok', database: 'ok', rate_limit_store: 'redis: ok' });
+    expect(body).toEqual({ status: 'ok', database: 'ok', rate_limit_store: 'redis: ok', apicalls_log: { status: 'ok', dropped: 0 } });
   });
 });

@@ -17,6 +17,7 @@ export type Behavior =
   | { kind: 'daily_limit' } // Alpha Vantage's 25-a-day Information
   | { kind: 'premium' }
   | { kind: 'bad_key' }
+  | { kind: 'quotes_key' } // a bad-key notice that repeats the key it received, as Alpha Vantage has done
   | { kind: 'http_500' }
   | { kind: 'html' }
   | { kind: 'malformed_json' }
@@ -50,7 +51,7 @@ export const avRateNote =
 export const avDailyLimit =
   'Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.';
 
-function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): void {
+function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
   const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   switch (behavior.kind) {
     case 'bars': {
@@ -72,6 +73,8 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): 
       return json({ Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
     case 'bad_key':
       return json({ Information: 'the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key).' });
+    case 'quotes_key':
+      return json({ Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&apikey=${encodeURIComponent(key)} to check it.` });
     case 'no_series':
       return json({ 'Meta Data': { '2. Symbol': symbol } });
     default:
@@ -79,7 +82,7 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): 
   }
 }
 
-function twelveData(behavior: Behavior, symbol: string, res: ServerResponse): void {
+function twelveData(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
   const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   const error = (code: number, message: string) => json({ code, message, status: 'error', meta: {} });
   switch (behavior.kind) {
@@ -98,6 +101,8 @@ function twelveData(behavior: Behavior, symbol: string, res: ServerResponse): vo
       return error(403, '/time_series is available exclusively with pro or enterprise plans.');
     case 'bad_key':
       return error(401, '**apikey** parameter is incorrect or not specified.');
+    case 'quotes_key':
+      return error(401, `**apikey** ${key} is incorrect.`);
     case 'no_series':
       return json({ meta: { symbol }, status: 'ok' });
     default:
@@ -143,7 +148,9 @@ interface HeldAnswer {
   answer: () => void;
 }
 
-export async function startUpstream(): Promise<Upstream> {
+/** `prefix`: where the vendors are mounted, as behind a proxy or gateway (`/av-proxy`); requests outside it are 404. */
+export async function startUpstream(options: { prefix?: string } = {}): Promise<Upstream> {
+  const prefix = options.prefix ?? '';
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
@@ -158,14 +165,14 @@ export async function startUpstream(): Promise<Upstream> {
     }
   }
 
-  function answer(vendor: Vendor, behavior: Behavior, symbol: string, res: ServerResponse): void {
+  function answer(vendor: Vendor, behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
     if (behavior.kind === 'slow') {
       const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
       res.on('close', () => clearTimeout(timer));
       return;
     }
     if (behavior.kind === 'held') {
-      const entry: HeldAnswer = { vendor, symbol, answer: () => answer(vendor, behavior.then, symbol, res) };
+      const entry: HeldAnswer = { vendor, symbol, answer: () => answer(vendor, behavior.then, symbol, res, key) };
       held.push(entry);
       // A call the service gave up on (timeout, shutdown) is no longer held.
       res.on('close', () => {
@@ -173,22 +180,23 @@ export async function startUpstream(): Promise<Upstream> {
       });
       return;
     }
-    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res);
+    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res, key);
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
     const vendor: Vendor | undefined =
-      url.pathname === '/query' && url.searchParams.get('function') === 'TIME_SERIES_DAILY'
+      url.pathname === `${prefix}/query` && url.searchParams.get('function') === 'TIME_SERIES_DAILY'
         ? 'alphavantage'
-        : url.pathname === '/time_series' && url.searchParams.get('interval') === '1day'
+        : url.pathname === `${prefix}/time_series` && url.searchParams.get('interval') === '1day'
           ? 'twelvedata'
           : undefined;
     if (!vendor) return void res.writeHead(404).end('not a vendor endpoint');
     const symbol = url.searchParams.get('symbol') ?? '';
+    const key = url.searchParams.get('apikey') ?? '';
     calls[vendor].push(symbol);
-    keys[vendor].push(url.searchParams.get('apikey') ?? '');
-    answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res);
+    keys[vendor].push(key);
+    answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res, key);
     callArrived();
   });
   server.listen(0, '127.0.0.1');

@@ -9,8 +9,8 @@ afterEach(async () => {
 });
 
 /** The vendors' stand-in, closed after the test. */
-export async function startUpstream(): Promise<Upstream> {
-  const upstream = await startStandIn();
+export async function startUpstream(options: { prefix?: string } = {}): Promise<Upstream> {
+  const upstream = await startStandIn(options);
   running.push(upstream);
   return upstream;
 }

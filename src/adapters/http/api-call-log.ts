@@ -1,16 +1,45 @@
-import { pino } from 'pino';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createCountingReport } from './counting-report.js';
 
 /**
  * apicalls.log: one line per API request, in the original service's format:
  *   [31/Jul/2022 13:56:08] [INFO] [API_REQUEST] GET /api/v1/symbol/ibm/ user@example.com
- * Written through pino's file writer (SonicBoom): buffered and asynchronous,
- * flushed on close, reopened on demand so logrotate can move the file.
+ *
+ * The log must never stop the service. A line is handed to the operating system as soon
+ * as the previous write is done (lines that arrive meanwhile go together in the next
+ * write), so it is in the file within milliseconds, not when a buffer fills. A write that
+ * fails (a full disk, an I/O error) loses its lines, counted and reported, and the next
+ * line is tried afresh; at most MAX_PENDING_BYTES wait in memory, beyond that lines are
+ * dropped and counted too. (pino's SonicBoom, used before, keeps a failed write and
+ * retries it forever, growing its buffer: with the disk full the log held every request.)
  */
 export interface ApiCallLog {
   record(method: string, path: string, user: string, at?: Date): void;
-  reopen(): void;
+  /** Opens the path anew (logrotate moved the file); if it cannot be opened, keeps writing to the old file. */
+  reopen(): Promise<void>;
+  health(): ApiCallLogHealth;
   close(): Promise<void>;
 }
+
+export interface ApiCallLogHealth {
+  /** `failing` while the last write failed. */
+  status: 'ok' | 'failing';
+  /** Lines lost since the process started. */
+  dropped: number;
+}
+
+/** Where the log reports its own trouble: the structured log on stdout. */
+export interface LogReporter {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/** Lines waiting for a slow disk, at most; about 10,000 ordinary lines. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+/** Dropped lines are reported at most this often, so a full disk does not flood stdout. */
+const REPORT_EVERY_MS = 5000;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -23,36 +52,134 @@ export function logTimestamp(at: Date): string {
   );
 }
 
-/** Control characters (CR, LF, ESC, …) and backslashes escaped, so a crafted URL cannot forge or split a line. */
+/**
+ * Everything not printable: controls (Cc), format characters (Cf: zero-width, bidi
+ * controls), lone surrogates (Cs), private use (Co), unassigned and non-characters (Cn),
+ * line and paragraph separators (Zl, Zp); and the backslash that starts an escape.
+ */
+const UNPRINTABLE = /[\\\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu;
+
+function escapeCharacter(character: string): string {
+  if (character === '\\') return '\\\\';
+  const code = character.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
+}
+
+/** So a crafted URL cannot forge or split a line, and `da\u200bve@…` never reads as `dave@…`. */
 export function escapeForLog(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
-    c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return text.replace(UNPRINTABLE, escapeCharacter);
 }
 
 export function formatApiCall(at: Date, method: string, path: string, user: string): string {
   return `[${logTimestamp(at)}] [INFO] [API_REQUEST] ${escapeForLog(method)} ${escapeForLog(path)} ${escapeForLog(user)}\n`;
 }
 
-export function createApiCallLog(path: string): ApiCallLog {
-  const file = pino.destination({ dest: path, mkdir: true, append: true, sync: false, minLength: 4096 });
+async function openForAppend(path: string): Promise<FileHandle> {
+  await mkdir(dirname(path), { recursive: true });
+  return open(path, 'a');
+}
+
+/** Opens (creating its folder) the log at `path`; refuses to start if it cannot. */
+export async function createApiCallLog(path: string, reporter: LogReporter): Promise<ApiCallLog> {
+  const file = new RequestLogFile(path, await openForAppend(path), reporter);
   return {
-    record(method, requestPath, user, at = new Date()) {
-      file.write(formatApiCall(at, method, requestPath, user));
-    },
-    reopen() {
-      // Buffered lines belong to the file being rotated away: write them to its
-      // (still open) descriptor first, then open the path anew. Lines a failed
-      // flush kept in the buffer go to the new file rather than nowhere.
-      file.flush(() => file.reopen());
-    },
-    close() {
-      return new Promise((resolve, reject) => {
-        file.once('close', () => resolve());
-        file.once('error', reject);
-        file.end();
-      });
-    },
+    record: (method, requestPath, user, at = new Date()) => file.append(formatApiCall(at, method, requestPath, user)),
+    reopen: () => file.reopen(),
+    health: () => file.health(),
+    close: () => file.close(),
   };
+}
+
+class RequestLogFile {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** The write loop, while one runs; `inFlight` is its current write. */
+  private writing: Promise<void> | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private lastError: unknown;
+  private dropped = 0;
+  private readonly drops = createCountingReport(REPORT_EVERY_MS, (count) =>
+    this.reporter.warn(
+      { path: this.path, dropped: count, dropped_total: this.dropped, err: this.lastError },
+      'apicalls.log lines dropped: the file cannot be written',
+    ),
+  );
+
+  constructor(
+    private readonly path: string,
+    private handle: FileHandle,
+    private readonly reporter: LogReporter,
+  ) {}
+
+  append(line: string): void {
+    const bytes = Buffer.byteLength(line);
+    if (this.closed || this.pendingBytes + bytes > MAX_PENDING_BYTES) {
+      this.drop(1, this.closed ? new Error('the log is closed') : new Error(`over ${MAX_PENDING_BYTES} bytes wait for the disk`));
+      return;
+    }
+    this.pending.push(line);
+    this.pendingBytes += bytes;
+    this.writing ??= this.writeAll();
+  }
+
+  /** Writes what is pending, in batches, until nothing is; a failed batch is dropped, the next one tried. */
+  private async writeAll(): Promise<void> {
+    while (this.pending.length > 0) {
+      const lines = this.pending;
+      this.pending = [];
+      this.pendingBytes = 0;
+      const write = this.handle.appendFile(lines.join(''));
+      this.inFlight = write;
+      try {
+        await write;
+        this.wrote();
+      } catch (error) {
+        this.drop(lines.length, error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  async reopen(): Promise<void> {
+    if (this.closed) return;
+    let fresh: FileHandle;
+    try {
+      fresh = await openForAppend(this.path);
+    } catch (error) {
+      this.reporter.error({ err: error, path: this.path }, 'apicalls.log cannot be reopened: still writing to the file open before');
+      return;
+    }
+    const old = this.handle;
+    // Writes from here on go to the new file; the one in flight finishes on the old one.
+    this.handle = fresh;
+    await this.inFlight.catch(() => undefined);
+    await old.close().catch(() => undefined);
+    this.reporter.info({ path: this.path }, 'apicalls.log reopened');
+  }
+
+  health(): ApiCallLogHealth {
+    return { status: this.lastError === undefined ? 'ok' : 'failing', dropped: this.dropped };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.writing;
+    await this.handle.close();
+    this.drops.flush();
+  }
+
+  private wrote(): void {
+    if (this.lastError === undefined) return;
+    this.lastError = undefined;
+    this.reporter.info({ path: this.path, dropped_total: this.dropped }, 'apicalls.log is written again');
+  }
+
+  private drop(lines: number, error: unknown): void {
+    this.dropped += lines;
+    this.lastError = error;
+    this.drops.add(lines);
+  }
 }

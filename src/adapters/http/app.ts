@@ -15,6 +15,7 @@ import { answerNotFound, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { quoteRoutes } from './quotes.js';
+import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
 import { installValidators } from './validation.js';
@@ -34,6 +35,7 @@ export interface HttpOptions {
   throttle: ThrottleRates & { onStoreFailure: StoreFailurePolicy };
   trustProxy: number;
   corsOrigins: string[];
+  serverLimits: ServerLimits;
 }
 
 /** Paths whose requests go to apicalls.log: the API and the ledger, as requested, without the query string. */
@@ -52,9 +54,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
-    // Fastify sets no request timeout by default; a slow client must not hold a socket forever.
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts.
+    ...serverLimitOptions(options.serverLimits, options.logger),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
@@ -68,7 +69,6 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     // (The hop-count function is what Fastify builds from a number; its types take only the function.)
     trustProxy: options.trustProxy > 0 ? (_address: string, hop: number) => hop < options.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.server.headersTimeout = 10_000;
 
   installValidators(app);
   installErrorHandling(app);

@@ -1,21 +1,27 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { ApiCallLogHealth } from './api-call-log.js';
 
 export interface HealthChecks {
   /** Resolves when the database answers. */
   database(): Promise<void>;
   rateLimitStore: { kind: 'memory' | 'redis'; health(): 'ok' | 'unreachable' };
+  apiCallsLog(): ApiCallLogHealth;
 }
 
 const HealthSchema = Type.Object({
-  status: Type.String({ description: 'ok, degraded (serving, but the rate-limit store is unreachable) or down' }),
+  status: Type.String({ description: 'ok; degraded (serving, but the rate-limit store is unreachable or apicalls.log cannot be written); or down' }),
   database: Type.String(),
   rate_limit_store: Type.String(),
+  apicalls_log: Type.Object({
+    status: Type.String({ description: 'ok, or failing while the file cannot be written' }),
+    dropped: Type.Integer({ description: 'lines lost since the process started' }),
+  }),
 });
 
 /**
  * GET /health for load balancers: 200 while the service can answer (even with
- * rate limits unchecked: "degraded"), 503 when the database is down.
+ * rate limits unchecked or the request log failing: "degraded"), 503 when the database is down.
  */
 export function healthRoute(checks: HealthChecks): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -25,11 +31,13 @@ export function healthRoute(checks: HealthChecks): FastifyPluginAsyncTypebox {
         () => 'unreachable',
       );
       const store = checks.rateLimitStore.health();
-      const status = database !== 'ok' ? 'down' : store !== 'ok' ? 'degraded' : 'ok';
+      const apiCallsLog = checks.apiCallsLog();
+      const status = database !== 'ok' ? 'down' : store !== 'ok' || apiCallsLog.status !== 'ok' ? 'degraded' : 'ok';
       return reply.code(database === 'ok' ? 200 : 503).send({
         status,
         database,
         rate_limit_store: `${checks.rateLimitStore.kind}: ${store}`,
+        apicalls_log: apiCallsLog,
       });
     });
   };

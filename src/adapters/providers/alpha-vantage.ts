@@ -1,6 +1,6 @@
-import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
+import type { MarketDataProvider } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, fetchJson, isRecord, secondsUntilUtcMidnight, type VendorOptions } from './http.js';
+import { checkedBar, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './http.js';
 
 const NAME = 'alphavantage';
 
@@ -10,41 +10,41 @@ const NAME = 'alphavantage';
  * for its errors, so the body decides:
  *   {"Error Message": …}            the symbol is unknown (or the call invalid)
  *   {"Note": …} / {"Information": …} rate limit, premium-only, or a bad key
+ * (notices have quoted the key: every error goes through the client, which redacts it).
  */
 export function createAlphaVantageProvider(options: VendorOptions): MarketDataProvider {
+  const vendor = createVendorClient(NAME, options);
   return {
     name: NAME,
     maxConcurrentRequests: 1,
     async getDailyBars(symbol) {
-      const url = new URL('/query', options.baseUrl);
-      url.search = new URLSearchParams({ function: 'TIME_SERIES_DAILY', symbol, outputsize: 'compact', apikey: options.apiKey }).toString();
-      const { status, body } = await fetchJson(NAME, url, options.timeoutMs);
-      if (status === 429) throw new ProviderError(NAME, 'rate_limited', 'HTTP 429', 60);
-      if (status !== 200 || !isRecord(body)) throw new ProviderError(NAME, 'unavailable', `answered HTTP ${status}`);
-      throwIfErrorBody(body);
-      return parseSeries(body['Time Series (Daily)']);
+      const { status, body } = await vendor.get('query', { function: 'TIME_SERIES_DAILY', symbol, outputsize: 'compact' });
+      if (status === 429) throw vendor.error('rate_limited', 'HTTP 429', 60);
+      if (status !== 200 || !isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status}`);
+      throwIfErrorBody(vendor, body);
+      return parseSeries(vendor, body['Time Series (Daily)']);
     },
   };
 }
 
-function throwIfErrorBody(body: Record<string, unknown>): void {
+function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): void {
   const errorMessage = body['Error Message'];
-  if (typeof errorMessage === 'string') throw new ProviderError(NAME, 'unknown_symbol', errorMessage);
+  if (typeof errorMessage === 'string') throw vendor.error('unknown_symbol', errorMessage);
   const notice = body.Note ?? body.Information;
   if (typeof notice !== 'string') return;
   if (/rate limit|per day|per minute|per second|sparingly|call frequency/i.test(notice)) {
     const retryAfter = /per day/i.test(notice) ? secondsUntilUtcMidnight() : 60;
-    throw new ProviderError(NAME, 'rate_limited', notice, retryAfter);
+    throw vendor.error('rate_limited', notice, retryAfter);
   }
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.
-  throw new ProviderError(NAME, 'unavailable', notice);
+  throw vendor.error('unavailable', notice);
 }
 
-function parseSeries(series: unknown): DailyBar[] {
-  if (!isRecord(series)) throw new ProviderError(NAME, 'unavailable', 'answer has no "Time Series (Daily)"');
+function parseSeries(vendor: VendorClient, series: unknown): DailyBar[] {
+  if (!isRecord(series)) throw vendor.error('unavailable', 'answer has no "Time Series (Daily)"');
   const bars: DailyBar[] = [];
   for (const [date, day] of Object.entries(series)) {
-    if (!isRecord(day)) throw new ProviderError(NAME, 'unavailable', `malformed bar for ${date}`);
+    if (!isRecord(day)) throw vendor.error('unavailable', `malformed bar for ${date}`);
     const bar: DailyBar = {
       date,
       open: String(day['1. open']),
@@ -53,7 +53,7 @@ function parseSeries(series: unknown): DailyBar[] {
       close: String(day['4. close']),
       volume: Number(day['5. volume']),
     };
-    bars.push(checkedBar(NAME, bar));
+    bars.push(checkedBar(vendor, bar));
   }
   return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
 }

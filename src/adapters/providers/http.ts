@@ -1,4 +1,4 @@
-import { ProviderError } from '../../app/market-data.js';
+import { ProviderError, type ProviderFailure } from '../../app/market-data.js';
 import { checkBar, type DailyBar } from '../../domain/quote.js';
 
 /** What every vendor adapter is configured with. */
@@ -8,11 +8,61 @@ export interface VendorOptions {
   timeoutMs: number;
 }
 
+export interface VendorAnswer {
+  status: number;
+  body: unknown;
+  retryAfter: string | null;
+}
+
+/** One vendor's HTTP access: where its URLs are built and where its errors are made, so its key stays out of both. */
+export interface VendorClient {
+  /** GETs `endpoint` under the base URL with `params` and the key, and parses the JSON. */
+  get(endpoint: string, params: Record<string, string>): Promise<VendorAnswer>;
+  /** A ProviderError whose message (vendor text included) never carries the key: it is logged. */
+  error(failure: ProviderFailure, message: string, retryAfterSeconds?: number): ProviderError;
+}
+
+const REDACTED = '[REDACTED]';
+
+/** `text` with every occurrence of `secret` (as is, or URL-encoded as in a query string) replaced. */
+export function redact(text: string, secret: string): string {
+  if (secret === '') return text;
+  return [secret, encodeURIComponent(secret)].reduce((redacted, form) => redacted.split(form).join(REDACTED), text);
+}
+
+/**
+ * `endpoint` under the base URL, keeping the base's path: a proxy or gateway mounted at
+ * `http://host/av-proxy/` (with or without the trailing slash) gets `/av-proxy/query`.
+ */
+export function vendorUrl(baseUrl: string, endpoint: string, params: Record<string, string>): URL {
+  const url = new URL(baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${endpoint}`;
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return url;
+}
+
+export function createVendorClient(provider: string, options: VendorOptions, keyParameter = 'apikey'): VendorClient {
+  const error: VendorClient['error'] = (failure, message, retryAfterSeconds) =>
+    new ProviderError(provider, failure, redact(message, options.apiKey), retryAfterSeconds);
+  return {
+    error,
+    get: (endpoint, params) =>
+      fetchJson(vendorUrl(options.baseUrl, endpoint, { ...params, [keyParameter]: options.apiKey }), options.timeoutMs, error),
+  };
+}
+
 /** The bar, if well-formed; a vendor answering malformed bars is treated as unavailable. */
-export function checkedBar(provider: string, bar: DailyBar): DailyBar {
+export function checkedBar(vendor: VendorClient, bar: DailyBar): DailyBar {
   const problem = checkBar(bar);
-  if (problem) throw new ProviderError(provider, 'unavailable', `malformed bar: ${problem}`);
+  if (problem) throw vendor.error('unavailable', `malformed bar: ${problem}`);
   return bar;
+}
+
+/** Why fetch failed, as the operator needs it: undici hides the reason (ECONNREFUSED, a DNS failure) in `cause`. */
+function transportFailure(error: unknown, timeoutMs: number): string {
+  if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `unreachable (${cause.message})` : 'unreachable';
 }
 
 /**
@@ -20,25 +70,20 @@ export function checkedBar(provider: string, bar: DailyBar): DailyBar {
  * refused connections, 5xx, HTML error pages) into ProviderError('unavailable').
  * The caller interprets the JSON and the non-2xx statuses it knows.
  */
-export async function fetchJson(
-  provider: string,
-  url: URL,
-  timeoutMs: number,
-): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+async function fetchJson(url: URL, timeoutMs: number, error: VendorClient['error']): Promise<VendorAnswer> {
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
-  } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'unreachable';
-    throw new ProviderError(provider, 'unavailable', reason);
+  } catch (failure) {
+    throw error('unavailable', transportFailure(failure, timeoutMs));
   }
   const text = await response.text().catch(() => '');
-  if (response.status >= 500) throw new ProviderError(provider, 'unavailable', `answered HTTP ${response.status}`);
+  if (response.status >= 500) throw error('unavailable', `answered HTTP ${response.status}`);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new ProviderError(provider, 'unavailable', `answered HTTP ${response.status} with malformed JSON`);
+    throw error('unavailable', `answered HTTP ${response.status} with malformed JSON`);
   }
   return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
 }

@@ -1,6 +1,6 @@
-import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
+import type { MarketDataProvider } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, fetchJson, isRecord, type VendorOptions } from './http.js';
+import { checkedBar, createVendorClient, isRecord, type VendorClient, type VendorOptions } from './http.js';
 
 const NAME = 'twelvedata';
 
@@ -14,34 +14,33 @@ const NAME = 'twelvedata';
  * 401/403 a bad key or a plan restriction.
  */
 export function createTwelveDataProvider(options: VendorOptions): MarketDataProvider {
+  const vendor = createVendorClient(NAME, options);
   return {
     name: NAME,
     maxConcurrentRequests: 4,
     async getDailyBars(symbol) {
-      const url = new URL('/time_series', options.baseUrl);
-      url.search = new URLSearchParams({ symbol, interval: '1day', outputsize: '100', apikey: options.apiKey }).toString();
-      const { status, body, retryAfter } = await fetchJson(NAME, url, options.timeoutMs);
-      if (!isRecord(body)) throw new ProviderError(NAME, 'unavailable', `answered HTTP ${status} without an object`);
-      if (body.status === 'error' || status !== 200) throwError(body, status, retryAfter);
-      return parseValues(body.values);
+      const { status, body, retryAfter } = await vendor.get('time_series', { symbol, interval: '1day', outputsize: '100' });
+      if (!isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status} without an object`);
+      if (body.status === 'error' || status !== 200) throwError(vendor, body, status, retryAfter);
+      return parseValues(vendor, body.values);
     },
   };
 }
 
-function throwError(body: Record<string, unknown>, status: number, retryAfter: string | null): never {
+function throwError(vendor: VendorClient, body: Record<string, unknown>, status: number, retryAfter: string | null): never {
   const code = typeof body.code === 'number' ? body.code : status;
   const message = typeof body.message === 'string' ? body.message : `error ${code}`;
-  if (code === 429) throw new ProviderError(NAME, 'rate_limited', message, Number(retryAfter) || 60);
+  if (code === 429) throw vendor.error('rate_limited', message, Number(retryAfter) || 60);
   if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
-    throw new ProviderError(NAME, 'unknown_symbol', message);
+    throw vendor.error('unknown_symbol', message);
   }
-  throw new ProviderError(NAME, 'unavailable', message);
+  throw vendor.error('unavailable', message);
 }
 
-function parseValues(values: unknown): DailyBar[] {
-  if (!Array.isArray(values)) throw new ProviderError(NAME, 'unavailable', 'answer has no "values"');
+function parseValues(vendor: VendorClient, values: unknown): DailyBar[] {
+  if (!Array.isArray(values)) throw vendor.error('unavailable', 'answer has no "values"');
   const bars = values.map((value): DailyBar => {
-    if (!isRecord(value)) throw new ProviderError(NAME, 'unavailable', 'malformed value');
+    if (!isRecord(value)) throw vendor.error('unavailable', 'malformed value');
     const bar: DailyBar = {
       date: String(value.datetime).slice(0, 10),
       open: String(value.open),
@@ -50,7 +49,7 @@ function parseValues(values: unknown): DailyBar[] {
       close: String(value.close),
       volume: Number(value.volume ?? 0),
     };
-    return checkedBar(NAME, bar);
+    return checkedBar(vendor, bar);
   });
   return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
 }
