@@ -10,7 +10,7 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     const database = await createTestDatabase(engine);
     const db = connectDatabase(parseDatabaseUrl(database.url, 2));
     try {
-      expect((await migrateToLatest(db)).map((r) => r.migrationName)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data']);
+      expect((await migrateToLatest(db)).map((r) => r.migrationName)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T01-upstream-budget']);
       await db.updateTable('id_counters').set({ last_id: 7 }).where('name', '=', 'trades').execute();
       expect(await migrateToLatest(db)).toEqual([]);
       const counter = await db.selectFrom('id_counters').select('last_id').where('name', '=', 'trades').executeTakeFirstOrThrow();
@@ -31,7 +31,7 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('concurrent migrati
       await Promise.all(instances.map((db) => migrateToLatest(db)));
       const db = instances[0]!;
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(rows.map((r) => r.name)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data']);
+      expect(rows.map((r) => r.name)).toEqual(['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T01-upstream-budget']);
       const counters = await db.selectFrom('id_counters').selectAll().orderBy('name').execute();
       expect(counters).toEqual([
         { name: 'accounts', last_id: 0 },

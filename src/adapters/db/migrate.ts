@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import * as trades from './migrations/2026-11-22T00-trades.js';
 import * as marketData from './migrations/2026-11-22T01-market-data.js';
+import * as upstreamBudget from './migrations/2026-11-23T01-upstream-budget.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -10,6 +11,7 @@ import * as marketData from './migrations/2026-11-22T01-market-data.js';
 const migrations: Record<string, Migration> = {
   '2026-11-22T00-trades': trades,
   '2026-11-22T01-market-data': marketData,
+  '2026-11-23T01-upstream-budget': upstreamBudget,
 };
 
 /**
