@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { NotFoundError, symbolNotFound, UpstreamRateLimitedError, ValidationError } from '../domain/errors.js';
+import { FairShareExceededError, NotFoundError, symbolNotFound, UpstreamRateLimitedError, ValidationError } from '../domain/errors.js';
 import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface StoredBar extends DailyBar {
   source: string;
@@ -20,8 +21,12 @@ export interface PriceStore {
   recordUnknown(symbol: string, at: number): Promise<void>;
 }
 
-/** Port: upstream bars, newest first, with the provider that gave them (see adapters/providers/failover.ts). */
-export type FetchDailyBars = (symbol: string) => Promise<{ bars: DailyBar[]; source: string }>;
+/**
+ * Port: upstream bars, newest first, with the provider that gave them (see
+ * adapters/providers/failover.ts). `request.client` is the account the call
+ * is made for; `request.refresh` says the store already holds the symbol.
+ */
+export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<{ bars: DailyBar[]; source: string }>;
 
 export interface QuoteServiceOptions {
   refreshIntervalMs: number;
@@ -45,13 +50,15 @@ const QUOTE_CACHE_MAX_MS = 60_000;
  */
 export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars, options: QuoteServiceOptions) {
   const now = options.now ?? (() => new Date());
-  const inFlight = new Map<string, Promise<void>>();
+  const inFlight = new Map<string, { client: string; refresh: Promise<void> }>();
   // A served quote cannot change before its symbol's next refresh, so hot
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
   const recentQuotes = new LRUCache<string, ServedQuote>({
     max: 10_000,
     ttl: Math.min(options.refreshIntervalMs, QUOTE_CACHE_MAX_MS),
+    // An injected clock (tests) ages the cache too; otherwise lru-cache's monotonic default.
+    perf: options.now && { now: () => now().getTime() },
   });
   const backOffUntil = new LRUCache<string, { until: number; error: Error }>({ max: 10_000 });
   // When each symbol's last refresh succeeded: a request that read the store
@@ -59,10 +66,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
   // start has just happened.
   const refreshedAt = new LRUCache<string, number>({ max: 10_000 });
 
-  async function refreshFromUpstream(symbol: string): Promise<void> {
+  async function refreshFromUpstream(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = now();
     try {
-      const { bars, source } = await fetchBars(symbol);
+      const { bars, source } = await fetchBars(symbol, request);
       // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
       const finalSession = latestFinalSession(at);
       await store.saveBars(symbol, bars.filter((bar) => bar.date <= finalSession), source, at.getTime());
@@ -72,7 +79,8 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
       if (error instanceof NotFoundError) {
         await store.recordUnknown(symbol, at.getTime());
         refreshedAt.set(symbol, performance.now());
-      } else {
+      } else if (!(error instanceof FairShareExceededError)) {
+        // (A fair-share refusal is one client's: others asking for the symbol are not held back.)
         const seconds = error instanceof UpstreamRateLimitedError ? error.retryAfterSeconds : 30;
         backOffUntil.set(symbol, { until: at.getTime() + Math.min(seconds * 1000, options.refreshIntervalMs), error: error as Error });
       }
@@ -80,18 +88,23 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  function sharedRefresh(symbol: string, checkedAt: number): Promise<void> {
+  function sharedRefresh(symbol: string, checkedAt: number, request: UpstreamRequest): Promise<void> {
     if ((refreshedAt.get(symbol) ?? -Infinity) >= checkedAt) return Promise.resolve();
-    let refresh = inFlight.get(symbol);
-    if (!refresh) {
-      refresh = refreshFromUpstream(symbol).finally(() => inFlight.delete(symbol));
-      inFlight.set(symbol, refresh);
+    const running = inFlight.get(symbol);
+    if (running) {
+      // Another client's fair share is not this one's: refused for it, this client asks on its own.
+      return running.refresh.catch((error: unknown) => {
+        if (error instanceof FairShareExceededError && running.client !== request.client) return refreshFromUpstream(symbol, request);
+        throw error;
+      });
     }
+    const refresh = refreshFromUpstream(symbol, request).finally(() => inFlight.delete(symbol));
+    inFlight.set(symbol, { client: request.client, refresh });
     return refresh;
   }
 
   /** Makes the store as fresh as policy wants; returns whether what it holds is stale. */
-  async function ensureFresh(symbol: string): Promise<{ stale: boolean }> {
+  async function ensureFresh(symbol: string, client: string): Promise<{ stale: boolean }> {
     const checkedAt = performance.now();
     const [[latest], attempt] = await Promise.all([store.recentBars(symbol, 1), store.lastAttempt(symbol)]);
     // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
@@ -104,7 +117,8 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     const backOff = backOffUntil.get(symbol);
     try {
       if (backOff && backOff.until > current.getTime()) throw retryLater(backOff.error, backOff.until - current.getTime());
-      await sharedRefresh(symbol, checkedAt);
+      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
+      await sharedRefresh(symbol, checkedAt, { client, refresh: latest !== undefined });
       return { stale: false };
     } catch (error) {
       // Upstream failed: stored bars, however old, beat no answer. An unknown
@@ -114,11 +128,11 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  async function getQuote(rawSymbol: string): Promise<ServedQuote> {
+  async function getQuote(rawSymbol: string, client: string): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
     const cached = recentQuotes.get(symbol);
     if (cached) return cached;
-    const { stale } = await ensureFresh(symbol);
+    const { stale } = await ensureFresh(symbol, client);
     const bars = await store.recentBars(symbol, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
@@ -127,10 +141,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     return served;
   }
 
-  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }) {
+  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }, client: string) {
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
-    const { stale } = await ensureFresh(symbol);
+    const { stale } = await ensureFresh(symbol, client);
     const bars =
       from === undefined && to === undefined
         ? (await store.recentBars(symbol, HISTORY_DEFAULT_SESSIONS)).reverse()
@@ -145,13 +159,13 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
    * Quotes of several symbols at once. Each symbol succeeds or fails on its
    * own; upstream calls run concurrently within each provider's limit.
    */
-  async function getQuotes(rawSymbols: string[]): Promise<Map<string, ServedQuote | Error>> {
+  async function getQuotes(rawSymbols: string[], client: string): Promise<Map<string, ServedQuote | Error>> {
     const symbols = [...new Set(rawSymbols.map((raw) => normalizeSymbol(raw)))];
     if (symbols.length === 0) throw new ValidationError('symbols', 'give at least one symbol');
     if (symbols.length > BATCH_MAX_SYMBOLS) {
       throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
     }
-    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol).catch((error: Error) => error)));
+    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol, client).catch((error: Error) => error)));
     return new Map(symbols.map((symbol, i) => [symbol, results[i]!]));
   }
 

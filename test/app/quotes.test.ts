@@ -41,9 +41,9 @@ describe('the quote service', () => {
     );
 
     holdNextRead();
-    const slow = quotes.getQuote('IBM'); // reads "no bars", then waits, as a slow query would
+    const slow = quotes.getQuote('IBM', 'client-1'); // reads "no bars", then waits, as a slow query would
     await new Promise((resolve) => setImmediate(resolve));
-    const fast = await quotes.getQuote('IBM'); // reads, refreshes upstream, answers
+    const fast = await quotes.getQuote('IBM', 'client-2'); // reads, refreshes upstream, answers
     release();
     const late = await slow;
 

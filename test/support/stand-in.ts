@@ -44,6 +44,9 @@ export const SEED_QUOTE = {
 
 export const avRateNote =
   'Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day.';
+/** Alpha Vantage's answer to calls faster than its free key allows (it documents no per-minute limit). */
+export const avBurstLimit =
+  'Thank you for using Alpha Vantage! Please consider spreading out your free API requests more sparingly (1 request per second). You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day), raise the per-second burst limit, and instantly unlock all premium endpoints';
 export const avDailyLimit =
   'Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.';
 
@@ -118,6 +121,12 @@ function common(behavior: Behavior, res: ServerResponse): void {
   }
 }
 
+/** A vendor's quota on the key: past it, the vendor answers its own rate-limit error instead of data. */
+export interface Quota {
+  perDay?: number;
+  perMinute?: number;
+}
+
 export interface Upstream {
   url: string;
   /** Symbols asked of each vendor, in order. */
@@ -125,13 +134,49 @@ export interface Upstream {
   /** Keys each vendor received. */
   keys: Record<Vendor, string[]>;
   set(vendor: Vendor, symbol: string, behavior: Behavior): void;
+  /** Counts the vendor's calls from now on, by day (from 00:00 UTC) and calendar minute of `clock`. */
+  setQuota(vendor: Vendor, quota: Quota): void;
+  /** The stand-in's clock, for its quota windows; tests move it with the service's. */
+  clock: () => Date;
   close(): Promise<void>;
+}
+
+/**
+ * What each vendor answers past its quota: Alpha Vantage an `Information`
+ * notice with HTTP 200; Twelve Data its error object with code 429 (its
+ * per-minute message is documented; the daily one is worded the same way).
+ */
+function quotaAnswer(vendor: Vendor, window: 'day' | 'minute', res: ServerResponse): void {
+  const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  if (vendor === 'alphavantage') return json({ Information: window === 'day' ? avDailyLimit : avBurstLimit });
+  const message =
+    window === 'day'
+      ? 'You have run out of API credits for the day. 801 API credits were used, with the current limit being 800. Wait for the next day or consider switching to a higher tier plan at https://twelvedata.com/pricing'
+      : 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8. Wait for the next minute or consider switching to a higher tier plan at https://twelvedata.com/pricing';
+  return json({ code: 429, message, status: 'error' });
 }
 
 export async function startUpstream(): Promise<Upstream> {
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
+  const quotas = new Map<Vendor, { quota: Quota; counted: Map<string, number> }>();
+
+  /** Counts the call in the vendor's windows; the window whose quota it exceeds, if any. */
+  function overQuota(vendor: Vendor): 'day' | 'minute' | undefined {
+    const entry = quotas.get(vendor);
+    if (!entry) return undefined;
+    const iso = upstream.clock().toISOString();
+    const windows = { day: `day:${iso.slice(0, 10)}`, minute: `minute:${iso.slice(0, 16)}` };
+    let over: 'day' | 'minute' | undefined;
+    for (const window of ['day', 'minute'] as const) {
+      const count = (entry.counted.get(windows[window]) ?? 0) + 1;
+      entry.counted.set(windows[window], count);
+      const limit = window === 'day' ? entry.quota.perDay : entry.quota.perMinute;
+      if (limit !== undefined && count > limit) over ??= window;
+    }
+    return over;
+  }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
@@ -145,6 +190,8 @@ export async function startUpstream(): Promise<Upstream> {
     const symbol = url.searchParams.get('symbol') ?? '';
     calls[vendor].push(symbol);
     keys[vendor].push(url.searchParams.get('apikey') ?? '');
+    const over = overQuota(vendor);
+    if (over) return quotaAnswer(vendor, over, res);
     const behavior = behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' };
     if (behavior.kind === 'slow') {
       const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
@@ -162,6 +209,8 @@ export async function startUpstream(): Promise<Upstream> {
     calls,
     keys,
     set: (vendor, symbol, behavior) => behaviors.set(`${vendor}:${symbol}`, behavior),
+    setQuota: (vendor, quota) => quotas.set(vendor, { quota, counted: new Map() }),
+    clock: () => new Date(),
     close: async () => {
       server.closeAllConnections();
       server.close();

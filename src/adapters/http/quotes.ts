@@ -10,7 +10,7 @@ import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './s
 
 const STALE_HEADER = 'x-data-stale';
 
-const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
+const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
 
 function symbolFailure(error: Error): { detail: string; status: number } {
   if (error instanceof DomainError) return { detail: error.message, status: httpStatusOf(error).status };
@@ -36,7 +36,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       },
       async (request, reply) => {
         requireAccount(request);
-        const { quote, stale } = await quotes.getQuote(request.params.symbol);
+        const { quote, stale } = await quotes.getQuote(request.params.symbol, String(request.auth!.account.id));
         if (stale) reply.header(STALE_HEADER, 'true');
         return quote;
       },
@@ -55,7 +55,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       async (request) => {
         requireAccount(request);
         const symbols = request.query.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
-        const results = await quotes.getQuotes(symbols);
+        const results = await quotes.getQuotes(symbols, String(request.auth!.account.id));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
         );
@@ -78,7 +78,7 @@ export function quoteRoutes(quotes: QuoteService, refuseOptions: boolean): Fasti
       },
       async (request, reply) => {
         requireAccount(request);
-        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query);
+        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, String(request.auth!.account.id));
         if (stale) reply.header(STALE_HEADER, 'true');
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.

@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
 import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
-import { symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 import type { FetchDailyBars } from '../../app/quotes.js';
+import type { UpstreamBudget } from '../../app/upstream-budget.js';
+import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 
 export interface FailoverLogger {
   warn(details: object, message: string): void;
@@ -9,22 +10,31 @@ export interface FailoverLogger {
 
 /**
  * Asks each provider in order until one answers. A provider that is rate
- * limited, down, or does not know the symbol passes the question on.
- * When all fail: every one said "unknown" → 404; any rate limited → 503 with
- * the soonest retry; otherwise → 502. Each provider's concurrency is capped
- * at what its vendor tolerates.
+ * limited, down, or does not know the symbol passes the question on; one
+ * whose quota is spent, or whose fair share this client has used, is passed
+ * over without being called. When all fail: every one said "unknown" → 404;
+ * any refused by the client's fair share → 429; any rate limited or out of
+ * quota → 503 with the soonest retry; otherwise → 502. Each provider's
+ * concurrency is capped at what its vendor tolerates.
  */
-export function createFailover(providers: MarketDataProvider[], log: FailoverLogger): FetchDailyBars {
+export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget): FetchDailyBars {
   const limited = providers.map((provider) => ({ provider, limit: pLimit(provider.maxConcurrentRequests) }));
-  return async (symbol) => {
+  return async (symbol, request) => {
     const failures: ProviderError[] = [];
     for (const { provider, limit } of limited) {
+      const refusal = await budget?.take(provider.name, request);
+      if (refusal) {
+        failures.push(new ProviderError(provider.name, refusal.reason, 'not asked: quota', refusal.retryAfterSeconds));
+        continue;
+      }
       try {
         const bars = await limit(() => provider.getDailyBars(symbol));
         return { bars, source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
         if (failure.failure !== 'unknown_symbol') log.warn({ symbol, err: failure }, 'market-data provider failed');
+        // The vendor counts calls we did not see (another service on the key, a restart): trust it.
+        if (failure.failure === 'rate_limited') await budget?.vendorRefused(provider.name, failure.retryAfterSeconds ?? 60);
         failures.push(failure);
       }
     }
@@ -32,14 +42,23 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
   };
 }
 
+const soonest = (failures: ProviderError[]) => Math.min(...failures.map((f) => f.retryAfterSeconds ?? 60));
+
 function summarize(symbol: string, failures: ProviderError[]): Error {
   if (failures.every((f) => f.failure === 'unknown_symbol')) {
     return symbolNotFound(symbol);
   }
+  // The client's own cap is why it was not served, whatever the other providers did.
+  const unfair = failures.filter((f) => f.failure === 'fair_share');
+  if (unfair.length > 0) return new FairShareExceededError(soonest(unfair));
+  const spent = failures.filter((f) => f.failure === 'quota_spent');
   const rateLimited = failures.filter((f) => f.failure === 'rate_limited');
-  if (rateLimited.length > 0) {
-    const retryAfter = Math.min(...rateLimited.map((f) => f.retryAfterSeconds ?? 60));
-    return new UpstreamRateLimitedError('Market data providers are rate limited; try again later.', retryAfter);
+  if (spent.length > 0 || rateLimited.length > 0) {
+    const message =
+      rateLimited.length === 0
+        ? "Market data providers' quota is spent until it resets; stored quotes are still served. Try again later."
+        : 'Market data providers are rate limited; try again later.';
+    return new UpstreamRateLimitedError(message, soonest([...spent, ...rateLimited]));
   }
   return new UpstreamUnavailableError('Market data providers are unavailable; try again later.');
 }

@@ -1,6 +1,6 @@
 import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, fetchJson, isRecord, type VendorOptions } from './http.js';
+import { checkedBar, fetchJson, isRecord, secondsUntilUtcMidnight, type VendorOptions } from './http.js';
 
 const NAME = 'twelvedata';
 
@@ -31,7 +31,11 @@ export function createTwelveDataProvider(options: VendorOptions): MarketDataProv
 function throwError(body: Record<string, unknown>, status: number, retryAfter: string | null): never {
   const code = typeof body.code === 'number' ? body.code : status;
   const message = typeof body.message === 'string' ? body.message : `error ${code}`;
-  if (code === 429) throw new ProviderError(NAME, 'rate_limited', message, Number(retryAfter) || 60);
+  if (code === 429) {
+    // "…for the current minute" or "…for the day": the daily credits come back at 00:00 UTC.
+    const untilReset = /for the day/i.test(message) ? secondsUntilUtcMidnight() : 60;
+    throw new ProviderError(NAME, 'rate_limited', message, Number(retryAfter) || untilReset);
+  }
   if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
     throw new ProviderError(NAME, 'unknown_symbol', message);
   }
