@@ -15,6 +15,7 @@ export type Behavior =
   | { kind: 'unknown' }
   | { kind: 'rate_limited' } // per-minute/burst limit notice
   | { kind: 'daily_limit' } // Alpha Vantage's 25-a-day Information
+  | { kind: 'burst' } // Alpha Vantage's one-a-second Information (it names the daily limit too)
   | { kind: 'premium' }
   | { kind: 'bad_key' }
   | { kind: 'http_500' }
@@ -68,6 +69,8 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse): 
       return json({ Note: avRateNote });
     case 'daily_limit':
       return json({ Information: avDailyLimit });
+    case 'burst':
+      return json({ Information: avBurstLimit });
     case 'premium':
       return json({ Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
     case 'bad_key':
@@ -93,6 +96,7 @@ function twelveData(behavior: Behavior, symbol: string, res: ServerResponse): vo
       return error(400, `**symbol** not found: ${symbol}. Please specify it correctly according to API Documentation.`);
     case 'rate_limited':
     case 'daily_limit':
+    case 'burst':
       return error(429, 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8.');
     case 'premium':
       return error(403, '/time_series is available exclusively with pro or enterprise plans.');
