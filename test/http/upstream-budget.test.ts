@@ -43,6 +43,10 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
     expect(refused).toHaveLength(25);
     expect(refused[0]!.detail).toMatch(/share of today's upstream lookups/);
     expect(upstream.calls.alphavantage).toHaveLength(5);
+    // Asked again: the five are remembered unknown, the rest are still past the share; nothing is called.
+    const again = await a(`/api/v1/symbols/?symbols=${symbols.join(',')}`);
+    expect(again.json()).toStrictEqual(batch.json());
+    expect(upstream.calls.alphavantage).toHaveLength(5);
 
     const quote = await b('/api/v1/symbol/aapl/');
     expect(quote.statusCode).toBe(200);
@@ -135,8 +139,9 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
     const [a, b] = [await client(), await client()];
     expect((await a('/api/v1/symbol/IBM/')).statusCode).toBe(200);
-    const batch = await a('/api/v1/symbols/?symbols=FAKE1,FAKE2,FAKE3');
-    expect(batch.json()).toMatchObject({ FAKE1: { status: 404 }, FAKE2: { status: 404 }, FAKE3: { status: 503 } });
+    expect((await a('/api/v1/symbol/FAKE1/')).statusCode).toBe(404);
+    expect((await a('/api/v1/symbol/FAKE2/')).statusCode).toBe(404);
+    expect((await a('/api/v1/symbol/FAKE3/')).statusCode).toBe(503); // the vendor's own "25 requests per day"
     const seenByVendor = upstream.calls.alphavantage.length;
     expect(seenByVendor).toBe(4);
 
@@ -166,6 +171,19 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
 
     advance(60_000);
     expect((await a('/api/v1/symbol/S4/')).statusCode).toBe(200);
+  });
+});
+
+describe.each(testEngines())('an uncountable quota on %s', (engine) => {
+  it('when the quota cannot be counted, then the provider is not called and the answer is 502, not 500', async () => {
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+    const service = await startService(engine, providerEnv(upstream, ['alphavantage']));
+    const a = clientOf(service.app, await register(service.app));
+    await service.db.schema.dropTable('upstream_calls').execute();
+    const response = await a('/api/v1/symbol/IBM/');
+    expect(response.statusCode).toBe(502);
+    expect(upstream.calls.alphavantage).toEqual([]);
   });
 });
 

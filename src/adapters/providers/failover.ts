@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
 import type { FetchDailyBars } from '../../app/quotes.js';
-import type { UpstreamBudget } from '../../app/upstream-budget.js';
+import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 
 export interface FailoverLogger {
@@ -19,12 +19,25 @@ export interface FailoverLogger {
  */
 export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget): FetchDailyBars {
   const limited = providers.map((provider) => ({ provider, limit: pLimit(provider.maxConcurrentRequests) }));
+
+  /** Why the provider may not be called for this request, if it may not. */
+  async function budgetRefusal(provider: string, request: UpstreamRequest): Promise<ProviderError | undefined> {
+    try {
+      const refusal = await budget?.take(provider, request);
+      return refusal && new ProviderError(provider, refusal.reason, `not asked: ${refusal.reason}`, refusal.retryAfterSeconds);
+    } catch (error) {
+      // A call we cannot count might pass the vendor's quota: not made.
+      log.warn({ provider, err: error }, 'market-data provider quota could not be counted');
+      return new ProviderError(provider, 'unavailable', 'its quota could not be counted');
+    }
+  }
+
   return async (symbol, request) => {
     const failures: ProviderError[] = [];
     for (const { provider, limit } of limited) {
-      const refusal = await budget?.take(provider.name, request);
+      const refusal = await budgetRefusal(provider.name, request);
       if (refusal) {
-        failures.push(new ProviderError(provider.name, refusal.reason, 'not asked: quota', refusal.retryAfterSeconds));
+        failures.push(refusal);
         continue;
       }
       try {
@@ -34,7 +47,11 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
         if (failure.failure !== 'unknown_symbol') log.warn({ symbol, err: failure }, 'market-data provider failed');
         // The vendor counts calls we did not see (another service on the key, a restart): trust it.
-        if (failure.failure === 'rate_limited') await budget?.vendorRefused(provider.name, failure.retryAfterSeconds ?? 60);
+        if (failure.failure === 'rate_limited') {
+          await budget?.vendorRefused(provider.name, failure.retryAfterSeconds ?? 60).catch((err: unknown) => {
+            log.warn({ provider: provider.name, err }, 'market-data provider quota could not be marked spent');
+          });
+        }
         failures.push(failure);
       }
     }
