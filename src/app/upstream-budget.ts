@@ -1,4 +1,4 @@
-import { mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../domain/upstream-quota.js';
+import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../domain/upstream-quota.js';
 
 /** A provider's quota; 0 means the vendor sets no such limit (a paid plan, say). */
 export interface ProviderQuota {
@@ -65,8 +65,11 @@ export interface UpstreamBudget {
   vendorRefused(provider: string, retryAfterSeconds: number): Promise<void>;
   /** Calls counted today and this minute; undefined for a provider without quota (the sandbox). */
   usage(provider: string): Promise<ProviderUsage | undefined>;
-  /** The client's lookups of new symbols today through the provider. */
-  lookupsToday(provider: string, client: string): Promise<number>;
+  /**
+   * The client's lookups of new symbols today through the provider, and how many more its fair share
+   * allows if nobody else calls it meanwhile (undefined: no daily limit, so no share).
+   */
+  fairShare(provider: string, client: string): Promise<{ lookupsToday: number; lookupsLeft: number | undefined }>;
 }
 
 export interface UpstreamBudgetOptions {
@@ -140,8 +143,12 @@ export function createUpstreamBudget(
       return { callsToday, dailyLimit: quota.perDay, callsThisMinute, minuteLimit: quota.perMinute };
     },
 
-    lookupsToday(provider, client) {
-      return store.lookups(provider, client, windowStart('day', now()));
+    async fairShare(provider, client) {
+      const day = windowStart('day', now());
+      const [lookupsToday, callsToday] = await Promise.all([store.lookups(provider, client, day), store.calls(provider, 'day', day)]);
+      const perDay = quotas[provider]?.perDay ?? 0;
+      if (perDay === 0) return { lookupsToday, lookupsLeft: undefined };
+      return { lookupsToday, lookupsLeft: lookupsLeft(lookupsToday, Math.max(0, perDay - callsToday), options.fairShare) };
     },
   };
 }

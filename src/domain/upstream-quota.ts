@@ -38,3 +38,10 @@ export function mayLookUp(lookupsToday: number, callsLeftToday: number, share: n
   // Compared as integers (lookups × 10⁶ < share × 10⁶ × left) so 0.2 × 15 is 3, not 3.0000000000000004.
   return lookupsToday * 1_000_000 < Math.round(share * 1_000_000) * callsLeftToday;
 }
+
+/** How many more lookups the client could make today if nobody else called the provider meanwhile. */
+export function lookupsLeft(lookupsToday: number, callsLeftToday: number, share: number): number {
+  let more = 0;
+  while (mayLookUp(lookupsToday + more, callsLeftToday - more, share)) more++;
+  return more;
+}

@@ -46,7 +46,9 @@ describe.each(testEngines())('the upstream budget store on %s', (engine) => {
     try {
       const refusals = await Promise.all(Array.from({ length: 40 }, (_, i) => budgets[i % budgets.length]!.take('vendor', { client: 'attacker' })));
       expect(refusals.filter((r) => r === undefined)).toHaveLength(5);
-      expect(await budgets[0]!.lookupsToday('vendor', 'attacker')).toBe(5);
+      expect(await budgets[0]!.fairShare('vendor', 'attacker')).toEqual({ lookupsToday: 5, lookupsLeft: 0 });
+      // Another client: 4 of the 20 left (0 < 4, 1 < 3.8, 2 < 3.6, 3 < 3.4).
+      expect(await budgets[0]!.fairShare('vendor', 'someone-else')).toEqual({ lookupsToday: 0, lookupsLeft: 4 });
       expect(await budgets[0]!.usage('vendor')).toEqual({ callsToday: 5, dailyLimit: 25, callsThisMinute: 5, minuteLimit: 8 });
     } finally {
       await close();

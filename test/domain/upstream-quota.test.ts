@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayLookUp, secondsUntilReset, windowStart } from '../../src/domain/upstream-quota.js';
+import { lookupsLeft, mayLookUp, secondsUntilReset, windowStart } from '../../src/domain/upstream-quota.js';
 
 describe('quota windows', () => {
   it('when it is 23:59:30 UTC, then the day resets in 30 s and the minute too; a new day starts at 00:00 UTC', () => {
@@ -24,5 +24,12 @@ describe('the fair share of new-symbol lookups', () => {
     expect(mayLookUp(0, 2, 0.2)).toBe(true);
     expect(mayLookUp(0, 1, 1)).toBe(false);
     expect(mayLookUp(0, 0, 1)).toBe(false);
+  });
+
+  it('when a client has made none of 25, then it has 5 lookups left; past its share, none; with one call left, none', () => {
+    expect(lookupsLeft(0, 25, 0.2)).toBe(5);
+    expect(lookupsLeft(5, 20, 0.2)).toBe(0);
+    expect(lookupsLeft(0, 1, 1)).toBe(0);
+    expect(lookupsLeft(0, 3, 1)).toBe(2); // 0 < 3, 1 < 2, then 2 < 1 fails (and one call stays)
   });
 });
