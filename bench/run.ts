@@ -60,6 +60,8 @@ async function main() {
       MARKET_DATA_PROVIDERS: 'alphavantage',
       ALPHAVANTAGE_API_KEY: 'bench',
       ALPHAVANTAGE_BASE_URL: upstream.url,
+      // The stand-in has no quota: one client's 10 first-time symbols would otherwise pass its fair share of 25 a day.
+      ALPHAVANTAGE_DAILY_LIMIT: '0',
     },
   });
 

@@ -7,16 +7,18 @@ import type { Database } from './adapters/db/database.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
+import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
 import { buildHttpApp } from './adapters/http/app.js';
 import { createFailover } from './adapters/providers/failover.js';
-import { createProviders } from './adapters/providers/index.js';
+import { createProviders, providerQuotas } from './adapters/providers/index.js';
 import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
 import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js';
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
 import { createQuoteService } from './app/quotes.js';
+import { createUpstreamBudget } from './app/upstream-budget.js';
 import type { Config } from './config.js';
 
 export interface Service {
@@ -50,8 +52,13 @@ async function sharedState(config: Config, logger: pino.Logger) {
   return { rateLimits, kind: 'redis' as const, revocations };
 }
 
+export interface ComposeOptions {
+  /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
+  now?: () => Date;
+}
+
 /** The composition root: builds every adapter from the config and wires them into the app. */
-export async function composeService(config: Config): Promise<Service> {
+export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
   const logger = pino({ level: config.logLevel });
   const db = connectDatabase(config.database, (error) =>
     logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
@@ -64,10 +71,15 @@ export async function composeService(config: Config): Promise<Service> {
   }
 
   const { providers, ignoredSource } = marketData(config, logger);
-  const fetchBars = createFailover(providers, logger);
+  const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
+    fairShare: config.upstreamFairShare,
+    now: options.now,
+  });
+  const fetchBars = createFailover(providers, logger, budget);
   const quotes = createQuoteService(createPriceStore(db, { ignoredSource }), fetchBars, {
     refreshIntervalMs: config.quoteRefreshSeconds * 1000,
     joinFetch: fetchBars.join,
+    now: options.now,
   });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {

@@ -15,6 +15,8 @@ export interface ProviderConfig {
   name: ProviderName;
   apiKey: string;
   baseUrl: string;
+  /** The vendor's quota on our key; 0 means no such limit (a paid plan). */
+  quota: { perDay: number; perMinute: number };
 }
 
 /** What a client meets at the socket, before any route (README, "Connections, timeouts and the request log"). */
@@ -36,6 +38,8 @@ export interface Config {
   /** Real providers in failover order; empty means the offline sandbox. */
   providers: ProviderConfig[];
   providerTimeoutMs: number;
+  /** The fraction of a provider's calls left today one client may spend on symbols the store does not hold. */
+  upstreamFairShare: number;
   quoteRefreshSeconds: number;
   authCacheSeconds: number;
   throttle: {
@@ -62,9 +66,31 @@ export interface Config {
   corsOrigins: string[];
 }
 
-const PROVIDER_ENV: Record<ProviderName, { key: string; url: string; defaultUrl: string }> = {
-  alphavantage: { key: 'ALPHAVANTAGE_API_KEY', url: 'ALPHAVANTAGE_BASE_URL', defaultUrl: 'https://www.alphavantage.co' },
-  twelvedata: { key: 'TWELVEDATA_API_KEY', url: 'TWELVEDATA_BASE_URL', defaultUrl: 'https://api.twelvedata.com' },
+interface ProviderEnv {
+  key: string;
+  url: string;
+  defaultUrl: string;
+  /** Free-tier quotas, as each vendor documents them. */
+  perDay: { name: string; fallback: number };
+  perMinute: { name: string; fallback: number };
+}
+
+const PROVIDER_ENV: Record<ProviderName, ProviderEnv> = {
+  alphavantage: {
+    key: 'ALPHAVANTAGE_API_KEY',
+    url: 'ALPHAVANTAGE_BASE_URL',
+    defaultUrl: 'https://www.alphavantage.co',
+    perDay: { name: 'ALPHAVANTAGE_DAILY_LIMIT', fallback: 25 },
+    // The free key documents no per-minute limit any more (25 a day is the only one); premium keys have one.
+    perMinute: { name: 'ALPHAVANTAGE_MINUTE_LIMIT', fallback: 0 },
+  },
+  twelvedata: {
+    key: 'TWELVEDATA_API_KEY',
+    url: 'TWELVEDATA_BASE_URL',
+    defaultUrl: 'https://api.twelvedata.com',
+    perDay: { name: 'TWELVEDATA_DAILY_LIMIT', fallback: 800 },
+    perMinute: { name: 'TWELVEDATA_MINUTE_LIMIT', fallback: 8 },
+  },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -89,6 +115,16 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
     throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function readFraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(raw) || !(value > 0 && value <= 1)) {
+    throw new ConfigError(name, 'a number greater than 0 and at most 1, e.g. 0.2', raw);
   }
   return value;
 }
@@ -174,7 +210,15 @@ function readProviders(env: Env): ProviderConfig[] {
     const vars = PROVIDER_ENV[name as ProviderName];
     const apiKey = env[vars.key]?.trim();
     if (!apiKey) throw new ConfigError(vars.key, `set, since MARKET_DATA_PROVIDERS lists ${name}`, '');
-    return { name: name as ProviderName, apiKey, baseUrl: readUrl(env, vars.url, vars.defaultUrl) };
+    return {
+      name: name as ProviderName,
+      apiKey,
+      baseUrl: readUrl(env, vars.url, vars.defaultUrl),
+      quota: {
+        perDay: readInteger(env, vars.perDay.name, vars.perDay.fallback, 0, 100_000_000),
+        perMinute: readInteger(env, vars.perMinute.name, vars.perMinute.fallback, 0, 1_000_000),
+      },
+    };
   });
 }
 
@@ -196,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     providers: readProviders(env),
     providerTimeoutMs: readInteger(env, 'PROVIDER_TIMEOUT_MS', 5000, 100, 120_000),
+    upstreamFairShare: readFraction(env, 'UPSTREAM_FAIR_SHARE', 0.2),
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
     authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     throttle: {

@@ -41,6 +41,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
     ['unknown', 'unknown_symbol'],
     ['rate_limited', 'rate_limited'],
     ['daily_limit', 'rate_limited'],
+    ['burst', 'rate_limited'],
     ['premium', 'unavailable'],
     ['bad_key', 'unavailable'],
     ['http_500', 'unavailable'],
@@ -89,6 +90,28 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: 'n/a' }] });
     expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+  });
+});
+
+describe('Alpha Vantage per-second limit', () => {
+  it('when asked to spread requests out, then retry is within a minute, though the notice names the daily limit too', async () => {
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'burst' });
+    const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    expect(error.failure).toBe('rate_limited');
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('Twelve Data daily credits', () => {
+  it('when the day\'s credits are spent, then retry is after the next UTC midnight', async () => {
+    const upstream = await startUpstream();
+    upstream.setQuota('twelvedata', { perDay: 0 });
+    const adapter = createTwelveDataProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
+    const error = await failureOf(adapter.getDailyBars('IBM'));
+    expect(error.failure).toBe('rate_limited');
+    expect(error.retryAfterSeconds).toBeGreaterThan(60);
   });
 });
 

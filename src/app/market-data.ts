@@ -19,7 +19,11 @@ export type ProviderFailure =
   /** The vendor refuses for now (quota, burst limit); `retryAfterSeconds` says for how long. */
   | 'rate_limited'
   /** The vendor is down, slow, misconfigured (bad key) or answered nonsense. */
-  | 'unavailable';
+  | 'unavailable'
+  /** Not asked: our count says its quota is spent until `retryAfterSeconds` (see upstream-budget.ts). */
+  | 'quota_spent'
+  /** Not asked: the client used its fair share of this vendor's calls for new symbols today. */
+  | 'fair_share';
 
 export class ProviderError extends Error {
   constructor(

@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { NotFoundError, symbolNotFound, UpstreamRateLimitedError, ValidationError } from '../domain/errors.js';
+import { FairShareExceededError, NotFoundError, symbolNotFound, UpstreamRateLimitedError, ValidationError } from '../domain/errors.js';
 import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface StoredBar extends DailyBar {
   source: string;
@@ -20,8 +21,12 @@ export interface PriceStore {
   recordUnknown(symbol: string, at: number): Promise<void>;
 }
 
-/** Port: upstream bars, newest first, with the provider that gave them (see adapters/providers/failover.ts). */
-export type FetchDailyBars = (symbol: string, request: { client: string }) => Promise<{ bars: DailyBar[]; source: string }>;
+/**
+ * Port: upstream bars, newest first, with the provider that gave them (see
+ * adapters/providers/failover.ts). `request.client` is the account the call
+ * is made for; `request.refresh` says the store already holds the symbol.
+ */
+export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<{ bars: DailyBar[]; source: string }>;
 
 /**
  * Port: another client now waits for a symbol's upstream fetch already under
@@ -53,13 +58,15 @@ const QUOTE_CACHE_MAX_MS = 60_000;
  */
 export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars, options: QuoteServiceOptions) {
   const now = options.now ?? (() => new Date());
-  const inFlight = new Map<string, Promise<void>>();
+  const inFlight = new Map<string, { client: string; refresh: Promise<void> }>();
   // A served quote cannot change before its symbol's next refresh, so hot
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
   const recentQuotes = new LRUCache<string, ServedQuote>({
     max: 10_000,
     ttl: Math.min(options.refreshIntervalMs, QUOTE_CACHE_MAX_MS),
+    // An injected clock (tests) ages the cache too; otherwise lru-cache's monotonic default.
+    perf: options.now && { now: () => now().getTime() },
   });
   const backOffUntil = new LRUCache<string, { until: number; error: Error }>({ max: 10_000 });
   // When each symbol's last refresh succeeded: a request that read the store
@@ -67,10 +74,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
   // start has just happened.
   const refreshedAt = new LRUCache<string, number>({ max: 10_000 });
 
-  async function refreshFromUpstream(symbol: string, client: string): Promise<void> {
+  async function refreshFromUpstream(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = now();
     try {
-      const { bars, source } = await fetchBars(symbol, { client });
+      const { bars, source } = await fetchBars(symbol, request);
       // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
       const finalSession = latestFinalSession(at);
       await store.saveBars(symbol, bars.filter((bar) => bar.date <= finalSession), source, at.getTime());
@@ -80,7 +87,8 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
       if (error instanceof NotFoundError) {
         await store.recordUnknown(symbol, at.getTime());
         refreshedAt.set(symbol, performance.now());
-      } else {
+      } else if (!(error instanceof FairShareExceededError)) {
+        // (A fair-share refusal is one client's: others asking for the symbol are not held back.)
         const seconds = error instanceof UpstreamRateLimitedError ? error.retryAfterSeconds : 30;
         backOffUntil.set(symbol, { until: at.getTime() + Math.min(seconds * 1000, options.refreshIntervalMs), error: error as Error });
       }
@@ -88,15 +96,19 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  function sharedRefresh(symbol: string, checkedAt: number, client: string): Promise<void> {
+  function sharedRefresh(symbol: string, checkedAt: number, request: UpstreamRequest): Promise<void> {
     if ((refreshedAt.get(symbol) ?? -Infinity) >= checkedAt) return Promise.resolve();
-    let refresh = inFlight.get(symbol);
-    if (refresh) {
-      options.joinFetch?.(symbol, { client });
-    } else {
-      refresh = refreshFromUpstream(symbol, client).finally(() => inFlight.delete(symbol));
-      inFlight.set(symbol, refresh);
+    const running = inFlight.get(symbol);
+    if (running) {
+      options.joinFetch?.(symbol, { client: request.client });
+      // Another client's fair share is not this one's: refused for it, this client asks on its own.
+      return running.refresh.catch((error: unknown) => {
+        if (error instanceof FairShareExceededError && running.client !== request.client) return refreshFromUpstream(symbol, request);
+        throw error;
+      });
     }
+    const refresh = refreshFromUpstream(symbol, request).finally(() => inFlight.delete(symbol));
+    inFlight.set(symbol, { client: request.client, refresh });
     return refresh;
   }
 
@@ -114,7 +126,8 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     const backOff = backOffUntil.get(symbol);
     try {
       if (backOff && backOff.until > current.getTime()) throw retryLater(backOff.error, backOff.until - current.getTime());
-      await sharedRefresh(symbol, checkedAt, client);
+      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
+      await sharedRefresh(symbol, checkedAt, { client, refresh: latest !== undefined });
       return { stale: false };
     } catch (error) {
       // Upstream failed: stored bars, however old, beat no answer. An unknown

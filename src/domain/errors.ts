@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'upstream_rate_limited'
   | 'upstream_unavailable'
+  | 'upstream_fair_share'
   | 'throttled'
   | 'rate_limit_store_unavailable';
 
@@ -75,6 +76,19 @@ export class UpstreamRateLimitedError extends DomainError {
     readonly retryAfterSeconds: number,
   ) {
     super('upstream_rate_limited', message);
+  }
+}
+
+/**
+ * The client used its fair share of the providers' calls for symbols the
+ * store does not hold; it may look new symbols up again after `retryAfterSeconds`.
+ */
+export class FairShareExceededError extends DomainError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'upstream_fair_share',
+      `Your share of today's upstream lookups for symbols not yet stored is used up; stored symbols are still served. Expected available in ${retryAfterSeconds} seconds.`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createQuoteService, type PriceStore, type StoredBar } from '../../src/app/quotes.js';
+import { FairShareExceededError } from '../../src/domain/errors.js';
 import type { DailyBar } from '../../src/domain/quote.js';
 import { IBM_BARS } from '../support/stand-in.js';
 
@@ -41,9 +42,9 @@ describe('the quote service', () => {
     );
 
     holdNextRead();
-    const slow = quotes.getQuote('IBM', 'client-a'); // reads "no bars", then waits, as a slow query would
+    const slow = quotes.getQuote('IBM', 'client-1'); // reads "no bars", then waits, as a slow query would
     await new Promise((resolve) => setImmediate(resolve));
-    const fast = await quotes.getQuote('IBM', 'client-a'); // reads, refreshes upstream, answers
+    const fast = await quotes.getQuote('IBM', 'client-2'); // reads, refreshes upstream, answers
     release();
     const late = await slow;
 
@@ -75,5 +76,33 @@ describe('the quote service', () => {
     expect((await second).quote).toEqual((await first).quote);
     expect(fetched).toEqual(['IBM for client-a']);
     expect(joined).toEqual(['IBM for client-b']);
+  });
+
+  it("when a client past its fair share and another ask for one new symbol at once, then only the first is refused", async () => {
+    const { store } = heldStore();
+    let letFirstFail = () => {};
+    const asked: string[] = [];
+    const quotes = createQuoteService(
+      store,
+      async (_symbol, request) => {
+        asked.push(request.client);
+        if (request.client === 'past-share') {
+          await new Promise<void>((resolve) => (letFirstFail = resolve));
+          throw new FairShareExceededError(3600);
+        }
+        return { bars: IBM_BARS, source: 'alphavantage' };
+      },
+      { refreshIntervalMs: 3_600_000 },
+    );
+
+    const first = quotes.getQuote('IBM', 'past-share').catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = quotes.getQuote('IBM', 'other'); // joins the refresh in flight
+    await new Promise((resolve) => setImmediate(resolve));
+    letFirstFail();
+
+    expect(await first).toBeInstanceOf(FairShareExceededError);
+    expect((await second).quote.variation_between_last_two_days).toBe(1.57);
+    expect(asked).toEqual(['past-share', 'other']);
   });
 });

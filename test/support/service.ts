@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, inject } from 'vitest';
-import { composeService, type Service } from '../../src/compose.js';
+import { type ComposeOptions, composeService, type Service } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type Engine, type TestDatabase } from './engines.js';
 
@@ -21,6 +21,7 @@ export async function startService(
   engine: Engine,
   env: Record<string, string> = {},
   database?: TestDatabase,
+  options: ComposeOptions = {},
 ): Promise<TestService> {
   const db = database ?? (await createTestDatabase(engine));
   if (!database) cleanups.push(db.drop);
@@ -32,7 +33,7 @@ export async function startService(
     THROTTLE_USER: '1000000/day',
     THROTTLE_REGISTER: '1000000/day',
   };
-  const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }));
+  const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }), options);
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -15,6 +15,7 @@ export type Behavior =
   | { kind: 'unknown' }
   | { kind: 'rate_limited' } // per-minute/burst limit notice
   | { kind: 'daily_limit' } // Alpha Vantage's 25-a-day Information
+  | { kind: 'burst' } // Alpha Vantage's one-a-second Information (it names the daily limit too)
   | { kind: 'premium' }
   | { kind: 'bad_key' }
   | { kind: 'quotes_key' } // a bad-key notice that repeats the key it received, as Alpha Vantage has done
@@ -48,6 +49,9 @@ export const SEED_QUOTE = {
 
 export const avRateNote =
   'Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day.';
+/** Alpha Vantage's answer to calls faster than its free key allows (it documents no per-minute limit). */
+export const avBurstLimit =
+  'Thank you for using Alpha Vantage! Please consider spreading out your free API requests more sparingly (1 request per second). You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to lift the free key rate limit (25 requests per day), raise the per-second burst limit, and instantly unlock all premium endpoints';
 export const avDailyLimit =
   'Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.';
 
@@ -69,6 +73,8 @@ function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse, k
       return json({ Note: avRateNote });
     case 'daily_limit':
       return json({ Information: avDailyLimit });
+    case 'burst':
+      return json({ Information: avBurstLimit });
     case 'premium':
       return json({ Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
     case 'bad_key':
@@ -96,6 +102,7 @@ function twelveData(behavior: Behavior, symbol: string, res: ServerResponse, key
       return error(400, `**symbol** not found: ${symbol}. Please specify it correctly according to API Documentation.`);
     case 'rate_limited':
     case 'daily_limit':
+    case 'burst':
       return error(429, 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8.');
     case 'premium':
       return error(403, '/time_series is available exclusively with pro or enterprise plans.');
@@ -126,6 +133,12 @@ function common(behavior: Behavior, res: ServerResponse): void {
   }
 }
 
+/** A vendor's quota on the key: past it, the vendor answers its own rate-limit error instead of data. */
+export interface Quota {
+  perDay?: number;
+  perMinute?: number;
+}
+
 export interface Upstream {
   url: string;
   /** Symbols asked of each vendor, in order. */
@@ -139,7 +152,26 @@ export interface Upstream {
   release(vendor: Vendor, symbol?: string): void;
   /** How many answers are held now. */
   heldCount(vendor: Vendor): number;
+  /** Counts the vendor's calls from now on, by day (from 00:00 UTC) and calendar minute of `clock`. */
+  setQuota(vendor: Vendor, quota: Quota): void;
+  /** The stand-in's clock, for its quota windows; tests move it with the service's. */
+  clock: () => Date;
   close(): Promise<void>;
+}
+
+/**
+ * What each vendor answers past its quota: Alpha Vantage an `Information`
+ * notice with HTTP 200; Twelve Data its error object with code 429 (its
+ * per-minute message is documented; the daily one is worded the same way).
+ */
+function quotaAnswer(vendor: Vendor, window: 'day' | 'minute', res: ServerResponse): void {
+  const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  if (vendor === 'alphavantage') return json({ Information: window === 'day' ? avDailyLimit : avBurstLimit });
+  const message =
+    window === 'day'
+      ? 'You have run out of API credits for the day. 801 API credits were used, with the current limit being 800. Wait for the next day or consider switching to a higher tier plan at https://twelvedata.com/pricing'
+      : 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8. Wait for the next minute or consider switching to a higher tier plan at https://twelvedata.com/pricing';
+  return json({ code: 429, message, status: 'error' });
 }
 
 interface HeldAnswer {
@@ -155,7 +187,24 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const held: HeldAnswer[] = [];
+  const quotas = new Map<Vendor, { quota: Quota; counted: Map<string, number> }>();
   const waitingForCalls: { vendor: Vendor; count: number; resolve: () => void }[] = [];
+
+  /** Counts the call in the vendor's windows; the window whose quota it exceeds, if any. */
+  function overQuota(vendor: Vendor): 'day' | 'minute' | undefined {
+    const entry = quotas.get(vendor);
+    if (!entry) return undefined;
+    const iso = upstream.clock().toISOString();
+    const windows = { day: `day:${iso.slice(0, 10)}`, minute: `minute:${iso.slice(0, 16)}` };
+    let over: 'day' | 'minute' | undefined;
+    for (const window of ['day', 'minute'] as const) {
+      const count = (entry.counted.get(windows[window]) ?? 0) + 1;
+      entry.counted.set(windows[window], count);
+      const limit = window === 'day' ? entry.quota.perDay : entry.quota.perMinute;
+      if (limit !== undefined && count > limit) over ??= window;
+    }
+    return over;
+  }
 
   function callArrived(): void {
     for (const waiter of [...waitingForCalls]) {
@@ -196,7 +245,12 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     const key = url.searchParams.get('apikey') ?? '';
     calls[vendor].push(symbol);
     keys[vendor].push(key);
-    answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res, key);
+    const over = overQuota(vendor);
+    if (over) {
+      quotaAnswer(vendor, over, res);
+    } else {
+      answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res, key);
+    }
     callArrived();
   });
   server.listen(0, '127.0.0.1');
@@ -216,6 +270,8 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
       held.splice(index, 1)[0]!.answer();
     },
     heldCount: (vendor) => held.filter((h) => h.vendor === vendor).length,
+    setQuota: (vendor, quota) => quotas.set(vendor, { quota, counted: new Map() }),
+    clock: () => new Date(),
     close: async () => {
       server.closeAllConnections();
       server.close();

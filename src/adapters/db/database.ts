@@ -41,6 +41,22 @@ export interface SymbolRefreshesTable {
   outcome: 'bars' | 'unknown';
 }
 
+/** Calls made to a provider in one quota window ('day' from 00:00 UTC, or the calendar 'minute'). */
+export interface UpstreamCallsTable {
+  provider: string;
+  window: 'day' | 'minute';
+  window_start: number;
+  calls: number;
+}
+
+/** Lookups of symbols the store did not hold, per client, provider and UTC day (the fair share). */
+export interface UpstreamLookupsTable {
+  provider: string;
+  day_start: number;
+  client: string;
+  lookups: number;
+}
+
 export interface Database {
   trades: TradesTable;
   id_counters: IdCountersTable;
@@ -48,4 +64,6 @@ export interface Database {
   api_keys: ApiKeysTable;
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
+  upstream_calls: UpstreamCallsTable;
+  upstream_lookups: UpstreamLookupsTable;
 }

@@ -3,6 +3,7 @@ import * as trades from './migrations/2026-11-22T00-trades.js';
 import * as marketData from './migrations/2026-11-22T01-market-data.js';
 import * as bigIds from './migrations/2026-11-23T00-64-bit-ids.js';
 import * as emailKeys from './migrations/2026-11-23T00-email-keys.js';
+import * as upstreamBudget from './migrations/2026-11-23T01-upstream-budget.js';
 import * as oneActiveKey from './migrations/2026-11-23T02-one-active-key.js';
 
 /**
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T01-market-data': marketData,
   '2026-11-23T00-64-bit-ids': bigIds,
   '2026-11-23T00-email-keys': emailKeys,
+  '2026-11-23T01-upstream-budget': upstreamBudget,
   '2026-11-23T02-one-active-key': oneActiveKey,
 };
 

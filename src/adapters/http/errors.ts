@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorCode, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
+import { DomainError, type ErrorCode, FairShareExceededError, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
 import { describeValidationFailure } from './validation.js';
 
 /** Every error body is JSON with a `detail` string, as Django REST Framework clients expect. */
@@ -17,6 +17,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   throttled: 429,
   upstream_unavailable: 502,
   upstream_rate_limited: 503,
+  upstream_fair_share: 429, // the client's own limit, as a throttle is
   rate_limit_store_unavailable: 503,
 };
 
@@ -24,7 +25,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
 export function httpStatusOf(error: DomainError): { status: number; headers: Record<string, string> } {
   const status = STATUS_BY_CODE[error.code];
   if (status === 401) return { status, headers: { 'www-authenticate': 'Token' } };
-  if (error instanceof UpstreamRateLimitedError || error instanceof ThrottledError) {
+  if (error instanceof UpstreamRateLimitedError || error instanceof ThrottledError || error instanceof FairShareExceededError) {
     return { status, headers: { 'retry-after': String(error.retryAfterSeconds) } };
   }
   return { status, headers: {} };

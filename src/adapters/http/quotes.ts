@@ -12,7 +12,7 @@ import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './s
 
 const STALE_HEADER = 'x-data-stale';
 
-const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
+const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
 
 function symbolFailure(error: Error): { detail: string; status: number } {
   if (error instanceof DomainError) return { detail: error.message, status: httpStatusOf(error).status };

@@ -33,7 +33,8 @@ function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): 
   const notice = body.Note ?? body.Information;
   if (typeof notice !== 'string') return;
   if (/rate limit|per day|per minute|per second|sparingly|call frequency/i.test(notice)) {
-    const retryAfter = /per day/i.test(notice) ? secondsUntilUtcMidnight() : 60;
+    // The burst notice ("more sparingly (1 request per second)") names the daily limit too: the shorter window decides.
+    const retryAfter = /per day/i.test(notice) && !/sparingly|per second|per minute/i.test(notice) ? secondsUntilUtcMidnight() : 60;
     throw vendor.error('rate_limited', notice, retryAfter);
   }
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.

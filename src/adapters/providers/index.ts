@@ -1,4 +1,5 @@
 import type { MarketDataProvider } from '../../app/market-data.js';
+import type { ProviderQuota } from '../../app/upstream-budget.js';
 import type { Config, ProviderConfig } from '../../config.js';
 import { createAlphaVantageProvider } from './alpha-vantage.js';
 import { createTwelveDataProvider } from './twelve-data.js';
@@ -9,4 +10,9 @@ export function createProviders(config: Pick<Config, 'providers' | 'providerTime
     const options = { apiKey: provider.apiKey, baseUrl: provider.baseUrl, timeoutMs: config.providerTimeoutMs };
     return provider.name === 'alphavantage' ? createAlphaVantageProvider(options) : createTwelveDataProvider(options);
   });
+}
+
+/** Each configured provider's quota on our key, by provider name; the sandbox has none (unlimited). */
+export function providerQuotas(config: Pick<Config, 'providers'>): Record<string, ProviderQuota> {
+  return Object.fromEntries(config.providers.map((provider) => [provider.name, provider.quota]));
 }

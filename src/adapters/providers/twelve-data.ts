@@ -1,6 +1,6 @@
 import type { MarketDataProvider } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, createVendorClient, isRecord, type VendorClient, type VendorOptions } from './http.js';
+import { checkedBar, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './http.js';
 
 const NAME = 'twelvedata';
 
@@ -30,7 +30,11 @@ export function createTwelveDataProvider(options: VendorOptions): MarketDataProv
 function throwError(vendor: VendorClient, body: Record<string, unknown>, status: number, retryAfter: string | null): never {
   const code = typeof body.code === 'number' ? body.code : status;
   const message = typeof body.message === 'string' ? body.message : `error ${code}`;
-  if (code === 429) throw vendor.error('rate_limited', message, Number(retryAfter) || 60);
+  if (code === 429) {
+    // "…for the current minute" or "…for the day": the daily credits come back at 00:00 UTC.
+    const untilReset = /for the day/i.test(message) ? secondsUntilUtcMidnight() : 60;
+    throw vendor.error('rate_limited', message, Number(retryAfter) || untilReset);
+  }
   if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
     throw vendor.error('unknown_symbol', message);
   }

@@ -1,0 +1,154 @@
+import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../domain/upstream-quota.js';
+
+/** A provider's quota; 0 means the vendor sets no such limit (a paid plan, say). */
+export interface ProviderQuota {
+  perDay: number;
+  perMinute: number;
+}
+
+/** One quota window to count a call in: it has room while calls < limit − reserve. */
+export interface WindowTake {
+  window: QuotaWindow;
+  start: number;
+  limit: number;
+  /** Calls of the window this take may not use (the day's last call, kept for refreshes). */
+  reserve: number;
+}
+
+/** A lookup of a symbol the store does not hold, counted against the client's fair share. */
+export interface LookupTake {
+  client: string;
+  /** Whether a client with `lookupsBefore` lookups today may make one more, with `callsLeftBefore` calls left today. */
+  allowed(lookupsBefore: number, callsLeftBefore: number): boolean;
+}
+
+/** Port: call counts every instance shares (adapters/db/upstream-budget-store.ts). */
+export interface BudgetStore {
+  /**
+   * Counts one call in every window and, for a lookup, one lookup of the
+   * client in the day window — atomically, and only if each has room:
+   * otherwise nothing is counted and the answer names what refused.
+   */
+  take(provider: string, windows: WindowTake[], lookup?: LookupTake): Promise<'taken' | QuotaWindow | 'fair_share'>;
+  /** Marks the window spent (the vendor said so): its count rises to its limit. */
+  exhaust(provider: string, window: WindowTake): Promise<void>;
+  calls(provider: string, window: QuotaWindow, start: number): Promise<number>;
+  lookups(provider: string, client: string, dayStart: number): Promise<number>;
+}
+
+/** Why a provider was not asked. */
+export interface BudgetRefusal {
+  /** `quota_spent`: no call left in a window; `fair_share`: the client used its share of new-symbol lookups. */
+  reason: 'quota_spent' | 'fair_share';
+  /** When the refusing window resets. */
+  retryAfterSeconds: number;
+}
+
+export interface UpstreamRequest {
+  client: string;
+  /** The store already holds the symbol: a refresh, not capped by the fair share. */
+  refresh?: boolean;
+}
+
+export interface ProviderUsage {
+  callsToday: number;
+  /** 0: no daily limit. */
+  dailyLimit: number;
+  callsThisMinute: number;
+  minuteLimit: number;
+}
+
+export interface UpstreamBudget {
+  /** Takes one call of the provider's quota for the request; a refusal means: do not call it. */
+  take(provider: string, request: UpstreamRequest): Promise<BudgetRefusal | undefined>;
+  /** The vendor refused for `retryAfterSeconds`: its window is spent, even if our count did not know. */
+  vendorRefused(provider: string, retryAfterSeconds: number): Promise<void>;
+  /** Calls counted today and this minute; undefined for a provider without quota (the sandbox). */
+  usage(provider: string): Promise<ProviderUsage | undefined>;
+  /**
+   * The client's lookups of new symbols today through the provider, and how many more its fair share
+   * allows if nobody else calls it meanwhile (undefined: no daily limit, so no share).
+   */
+  fairShare(provider: string, client: string): Promise<{ lookupsToday: number; lookupsLeft: number | undefined }>;
+}
+
+export interface UpstreamBudgetOptions {
+  /** The fraction of a provider's calls left today that one client may spend on new symbols. */
+  fairShare: number;
+  now?: () => Date;
+}
+
+/** A vendor's per-minute refusal asks for at most a minute; anything longer is its daily quota. */
+const MINUTE_RETRY_MAX_SECONDS = 60;
+
+/**
+ * Each provider's quota, counted in a store every instance shares, and the
+ * fair share of it one client may spend on symbols the store does not hold.
+ * Providers without a quota (the sandbox) are never counted.
+ */
+export function createUpstreamBudget(
+  store: BudgetStore,
+  quotas: Record<string, ProviderQuota>,
+  options: UpstreamBudgetOptions,
+): UpstreamBudget {
+  const now = options.now ?? (() => new Date());
+
+  function windowsOf(quota: ProviderQuota, at: Date, lookup: boolean): WindowTake[] {
+    const windows: WindowTake[] = [];
+    if (quota.perDay > 0) {
+      // A lookup may not take the day's last call: it is kept for refreshes of stored symbols.
+      windows.push({ window: 'day', start: windowStart('day', at), limit: quota.perDay, reserve: lookup ? 1 : 0 });
+    }
+    if (quota.perMinute > 0) windows.push({ window: 'minute', start: windowStart('minute', at), limit: quota.perMinute, reserve: 0 });
+    return windows;
+  }
+
+  return {
+    async take(provider, request) {
+      const quota = quotas[provider];
+      if (!quota) return undefined;
+      const at = now();
+      const lookup = !request.refresh;
+      const windows = windowsOf(quota, at, lookup);
+      if (windows.length === 0) return undefined;
+      // The fair share is a share of the day's calls: without a daily limit there is nothing to share.
+      const fairShare: LookupTake | undefined =
+        lookup && quota.perDay > 0
+          ? { client: request.client, allowed: (lookups, left) => mayLookUp(lookups, left, options.fairShare) }
+          : undefined;
+      const outcome = await store.take(provider, windows, fairShare);
+      if (outcome === 'taken') return undefined;
+      if (outcome === 'fair_share') return { reason: 'fair_share', retryAfterSeconds: secondsUntilReset('day', at) };
+      return { reason: 'quota_spent', retryAfterSeconds: secondsUntilReset(outcome, at) };
+    },
+
+    async vendorRefused(provider, retryAfterSeconds) {
+      const quota = quotas[provider];
+      if (!quota) return;
+      const at = now();
+      const spent: QuotaWindow = retryAfterSeconds > MINUTE_RETRY_MAX_SECONDS ? 'day' : 'minute';
+      const window = windowsOf(quota, at, false).find((w) => w.window === spent);
+      // A limit we do not count (none configured) cannot be marked; failover and back-off still apply.
+      if (window) await store.exhaust(provider, window);
+    },
+
+    async usage(provider) {
+      const quota = quotas[provider];
+      if (!quota) return undefined;
+      const at = now();
+      const [callsToday, callsThisMinute] = await Promise.all([
+        store.calls(provider, 'day', windowStart('day', at)),
+        store.calls(provider, 'minute', windowStart('minute', at)),
+      ]);
+      return { callsToday, dailyLimit: quota.perDay, callsThisMinute, minuteLimit: quota.perMinute };
+    },
+
+    async fairShare(provider, client) {
+      const day = windowStart('day', now());
+      const [lookupsToday, callsToday] = await Promise.all([store.lookups(provider, client, day), store.calls(provider, 'day', day)]);
+      const perDay = quotas[provider]?.perDay ?? 0;
+      if (perDay === 0) return { lookupsToday, lookupsLeft: undefined };
+      return { lookupsToday, lookupsLeft: lookupsLeft(lookupsToday, Math.max(0, perDay - callsToday), options.fairShare) };
+    },
+  };
+}

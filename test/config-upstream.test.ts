@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const keys = { ALPHAVANTAGE_API_KEY: 'a', TWELVEDATA_API_KEY: 't' };
+
+describe('provider quotas and the fair share in the configuration', () => {
+  it('when nothing is set, then the free tiers apply: Alpha Vantage 25 a day, Twelve Data 800 a day and 8 a minute; a fifth each', () => {
+    const config = loadConfig(keys);
+    expect(config.providers.map((p) => [p.name, p.quota])).toEqual([
+      ['alphavantage', { perDay: 25, perMinute: 0 }],
+      ['twelvedata', { perDay: 800, perMinute: 8 }],
+    ]);
+    expect(config.upstreamFairShare).toBe(0.2);
+  });
+
+  it('when set, then they are used; 0 is no limit', () => {
+    const config = loadConfig({
+      ...keys,
+      ALPHAVANTAGE_DAILY_LIMIT: '0',
+      ALPHAVANTAGE_MINUTE_LIMIT: '75',
+      TWELVEDATA_DAILY_LIMIT: '5000',
+      TWELVEDATA_MINUTE_LIMIT: '55',
+      UPSTREAM_FAIR_SHARE: '0.5',
+    });
+    expect(config.providers.map((p) => p.quota)).toEqual([
+      { perDay: 0, perMinute: 75 },
+      { perDay: 5000, perMinute: 55 },
+    ]);
+    expect(config.upstreamFairShare).toBe(0.5);
+  });
+
+  it.each([
+    ['ALPHAVANTAGE_DAILY_LIMIT', '-1'],
+    ['TWELVEDATA_MINUTE_LIMIT', 'eight'],
+    ['UPSTREAM_FAIR_SHARE', '0'],
+    ['UPSTREAM_FAIR_SHARE', '1.5'],
+    ['UPSTREAM_FAIR_SHARE', '20%'],
+  ])('when %s is %s, then the configuration is refused, naming it', (variable, value) => {
+    expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(variable);
+  });
+});
