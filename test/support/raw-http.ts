@@ -35,6 +35,8 @@ export interface ExchangeOptions {
   expectResponses?: number;
   /** Half-close after writing, so the server sees the end of the stream. */
   end?: boolean;
+  /** Half-close if nothing came back this long after writing: a client with nothing more to send (a cut request) gives up its side. */
+  endIfSilentMs?: number;
   /** For each expected answer, whether its request was a HEAD (the answer then has no body whatever its length says). */
   heads?: boolean[];
   /** Called with the socket once connected, for clients that write slowly themselves. */
@@ -127,17 +129,21 @@ export function exchange(port: number, chunks: (string | Buffer)[], options: Exc
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(silence);
       socket.destroy();
       resolve({ responses, ...outcome, unparsed: received, parseError, elapsedMs: Date.now() - started });
     };
     const timer = setTimeout(() => finish({ closed: false, timedOut: true }), options.deadlineMs);
+    let silence: NodeJS.Timeout | undefined;
 
     socket.on('connect', () => {
       for (const chunk of chunks) socket.write(chunk);
       if (options.end) socket.end();
+      if (options.endIfSilentMs !== undefined) silence = setTimeout(() => socket.end(), options.endIfSilentMs);
       options.drive?.(socket);
     });
     socket.on('data', (data) => {
+      clearTimeout(silence);
       received = Buffer.concat([received, data]);
       drain(false);
       if (parseError !== undefined || (options.expectResponses !== undefined && responses.length >= options.expectResponses)) {
