@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
 import { testEngines } from './support/engines.js';
-import { authHeader, describeRequest, type FuzzRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
+import { authHeader, describeRequest, type Expectation, type FuzzRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
 import { startService } from './support/service.js';
@@ -38,6 +38,20 @@ interface AcceptedTrade {
   shares: number;
   price: number;
   timestamp: number;
+}
+
+/** Whether an answer is one the issue allows for this input: its status, and for a 400 the field it names. */
+function expectationProblem(expected: Expectation, answer: RawResponse): string | undefined {
+  const allowed = `${expected.statuses.join('/')}${expected.field ? ` (a 400 naming "${expected.field}")` : ''}`;
+  if (!expected.statuses.includes(answer.status)) return `an issue-7 input answered ${answer.status}; required: ${allowed}`;
+  if (answer.status !== 400 || !expected.field) return undefined;
+  let field: unknown;
+  try {
+    field = (JSON.parse(answer.body.toString('utf8')) as { field?: unknown }).field;
+  } catch {
+    field = undefined;
+  }
+  return field === expected.field ? undefined : `an issue-7 input answered 400 naming ${JSON.stringify(field ?? null)}; required: ${allowed}`;
 }
 
 /** JSON with its keys sorted, to compare objects whatever the order of their fields. */
@@ -158,6 +172,8 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
       }
       const general = generalAnswerProblem(answer, isHead);
       if (general) report(general);
+      const unexpected = r.expected && expectationProblem(r.expected, answer);
+      if (unexpected) report(unexpected);
       if (answer.status < 200 || answer.status >= 300) continue;
       tally.ok++;
       const success = successProblem(r, answer, accept);

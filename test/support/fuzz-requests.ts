@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { show } from './answers.js';
+import { hasFormatCharacter, hasLoneSurrogate, show } from './answers.js';
 import {
   hostileEmail, hostileText, INTEGER_BOUNDARIES, integerText, ISSUE_EMAILS, ISSUE_STRINGS, jsonIntegerLiteral, percentEncode, RAW_URL_PIECES, urlText, wtf8,
 } from './hostile-values.js';
@@ -30,6 +30,14 @@ export interface FuzzRequest {
   chunked: boolean;
   /** The registration fields as the client meant them (before any encoding). */
   registration?: Registration;
+  /** What the issue requires of the answer, for the corpus's requests. */
+  expected?: Expectation;
+}
+
+/** The statuses allowed; a 400 must then also name `field` (DRF's `field`), when given. */
+export interface Expectation {
+  statuses: number[];
+  field?: string;
 }
 
 const methods = fc.oneof(
@@ -210,35 +218,43 @@ const VALID_TRADE = { type: '"buy"', user_id: '23', symbol: '"ABX"', shares: '30
  * query, path); every look-alike email in each of the three registration encodings.
  */
 export function issueCorpus(): Draft[] {
-  const get = (route: Route, target: string, auth: Auth = 'token'): Draft => ({ route, method: 'GET', target, auth, chunked: false });
-  const postTrade = (fields: Record<string, string>): Draft => ({ route: 'trades', method: 'POST', target: '/trades', auth: 'none', chunked: false, body: wtf8(jsonObject({ ...VALID_TRADE, ...fields })), contentType: 'application/json' });
+  const get = (route: Route, target: string, expected?: Expectation, auth: Auth = 'token'): Draft => ({ route, method: 'GET', target, auth, chunked: false, expected });
+  const postTrade = (fields: Record<string, string>, expected: Expectation): Draft => ({ route: 'trades', method: 'POST', target: '/trades', auth: 'none', chunked: false, body: wtf8(jsonObject({ ...VALID_TRADE, ...fields })), contentType: 'application/json', expected });
   const encodings = [
     (r: Registration) => ({ body: wtf8(JSON.stringify(r)), contentType: 'application/json' }),
     (r: Registration) => ({ body: formUrlEncoded(r), contentType: 'application/x-www-form-urlencoded' }),
     (r: Registration) => ({ body: multipart(r), contentType: 'multipart/form-data; boundary=XyZ' }),
   ];
-  const postRegistration = (r: Registration, encoding: number): Draft => ({ route: 'register', method: 'POST', target: '/api/v1/register/', auth: 'none', chunked: false, registration: r, ...encodings[encoding % 3]!(r) });
+  const postRegistration = (r: Registration, encoding: number, expected: Expectation): Draft => ({ route: 'register', method: 'POST', target: '/api/v1/register/', auth: 'none', chunked: false, registration: r, expected, ...encodings[encoding % 3]!(r) });
+  // NUL, lone surrogates and (in names and emails) invisible characters are refused, naming the field.
+  const unstorable = (text: string) => text.includes('\u0000') || hasLoneSurrogate(text);
+  const refusedIn = (field: string, text: string, invisibleToo: boolean): Expectation =>
+    unstorable(text) || (invisibleToo && hasFormatCharacter(text.trim())) ? { statuses: [400], field } : { statuses: [200, 201, 400], field };
 
   const drafts: Draft[] = [];
+  // Ids and integer filters: 200/404, or a 400 naming the field — never a 5xx (issue 7, item 3).
   for (const n of INTEGER_BOUNDARIES) {
-    drafts.push(get('trade', `/trades/${n}`), get('trades', `/trades?after_id=${n}`), get('trades', `/trades?user_id=${n}`), get('trades', `/trades?limit=${n}`), get('trades', `/trades?limit=2&after_id=${n}`));
-    for (const field of ['user_id', 'shares', 'price', 'timestamp']) drafts.push(postTrade({ [field]: n }));
+    drafts.push(get('trade', `/trades/${n}`, { statuses: [200, 404] }));
+    for (const param of ['after_id', 'user_id', 'limit']) drafts.push(get('trades', `/trades?${param}=${n}`, { statuses: [200, 400], field: param }));
+    drafts.push(get('trades', `/trades?limit=2&after_id=${n}`, { statuses: [200, 400], field: 'after_id' }));
+    for (const field of ['user_id', 'shares', 'price', 'timestamp']) drafts.push(postTrade({ [field]: n }, { statuses: [201, 400], field }));
     drafts.push(get('symbol', `/api/v1/symbol/${n}/`));
   }
   for (const [i, text] of ISSUE_STRINGS.entries()) {
     const encoded = percentEncode(text);
-    drafts.push(postTrade({ symbol: JSON.stringify(text) }), postTrade({ type: JSON.stringify(text) }));
-    drafts.push(get('trades', `/trades?symbol=${encoded}`), get('trades', `/trades?type=${encoded}`), get('trade', `/trades/${encoded}`));
+    drafts.push(postTrade({ symbol: JSON.stringify(text) }, refusedIn('symbol', text, false)), postTrade({ type: JSON.stringify(text) }, { statuses: [400], field: 'type' }));
+    drafts.push(get('trades', `/trades?symbol=${encoded}`, text.includes('\u0000') ? { statuses: [400], field: 'symbol' } : undefined));
+    drafts.push(get('trades', `/trades?type=${encoded}`, { statuses: [400], field: 'type' }), get('trade', `/trades/${encoded}`, { statuses: [400, 404] }) /* 404, or 400 for a URL that does not decode */);
     drafts.push(get('symbol', `/api/v1/symbol/${encoded}/`), get('history', `/api/v1/symbol/IBM/history/?from=${encoded}`), get('symbols', `/api/v1/symbols/?symbols=IBM,${encoded}`));
-    drafts.push(get('unknown', `/api/v1/${encoded}`, 'none'));
-    drafts.push(postRegistration({ name: text, last_name: 'Mustaine', email: `name${i}@example.com` }, i));
-    drafts.push(postRegistration({ name: 'Dave', last_name: text, email: `last${i}@example.com` }, i + 1));
-    drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email: `${text}@example.com` }, i + 2));
+    drafts.push(get('unknown', `/api/v1/${encoded}`, undefined, 'none'));
+    drafts.push(postRegistration({ name: text, last_name: 'Mustaine', email: `name${i}@example.com` }, i, refusedIn('name', text, true)));
+    drafts.push(postRegistration({ name: 'Dave', last_name: text, email: `last${i}@example.com` }, i + 1, refusedIn('last_name', text, true)));
+    drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email: `${text}@example.com` }, i + 2, refusedIn('email', text, true)));
   }
   for (const piece of RAW_URL_PIECES) {
     drafts.push(get('trades', `/trades?symbol=${piece}`), get('trade', `/trades/${piece}`), get('symbol', `/api/v1/symbol/${piece}/`), get('symbols', `/api/v1/symbols/?symbols=${piece}`));
   }
-  for (const [i, email] of ISSUE_EMAILS.entries()) drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email }, i));
+  for (const [i, email] of ISSUE_EMAILS.entries()) drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email }, i, refusedIn('email', email, true)));
   return drafts;
 }
 
