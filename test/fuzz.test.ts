@@ -13,11 +13,13 @@ import { describeExchange, exchange, type RawResponse } from './support/raw-http
 import { startService } from './support/service.js';
 
 /**
- * Generated hostile requests against every route, sent as HTTP/1.1 over a
- * real socket to the service listening on 127.0.0.1: random methods, paths,
- * headers, encodings and bodies, with the issue's input classes (NUL, lone
- * surrogates, 32/53/64-bit integers, Unicode look-alikes and invisible
- * characters, values that outgrow their limit once normalised).
+ * Hostile requests against every route, sent as HTTP/1.1 over a real socket
+ * to the service listening on 127.0.0.1: first issue 7's corpus (every
+ * 32/53/64-bit boundary in every id, filter and trade field; NUL, lone
+ * surrogates, invisible and look-alike strings in every string field; every
+ * look-alike email, and emails that outgrow 254 characters once normalised),
+ * each with the answer the issue requires; then generated ones with random
+ * methods, paths, headers, encodings and bodies drawn from the same classes.
  *
  * Every answer is judged (no 5xx, errors are JSON with `detail`, documented
  * non-JSON answers only where documented), every accepted write is checked
@@ -127,7 +129,7 @@ function logLineProblem(line: string): string | undefined {
 }
 
 describe.each(testEngines())('fuzzing every route over a socket on %s', (engine) => {
-  it(`when ${RUNS[engine]} hostile requests arrive, then none is a 5xx or hangs, errors are JSON with detail, and only accepted writes are stored`, async () => {
+  it(`when issue 7's inputs and ${RUNS[engine]} generated requests arrive, then none is a 5xx or hangs, each is answered as the issue requires, errors are JSON with detail, and only accepted writes are stored`, async () => {
     const seed = fuzzSeed();
     const logPath = join(inject('sqliteDir'), `apicalls-fuzz-${randomBytes(4).toString('hex')}.log`);
     // THROTTLE_REGISTER: generous, as every other allowance here, should the service grow that scope.
