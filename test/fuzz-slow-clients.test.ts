@@ -44,7 +44,7 @@ it(`when clients stall or trickle their headers, then each is answered 408 with 
 
   const stalled = exchange(port, [head], { deadlineMs: BOUND_MS, expectResponses: 1 });
   const trickling = exchange(port, [head], { deadlineMs: BOUND_MS, expectResponses: 1, drive: trickle });
-  const served = await exchange(port, ['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { deadlineMs: 2000, expectResponses: 1 });
+  const served = await exchange(port, ['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { deadlineMs: 5000, expectResponses: 1 });
 
   const problems = [
     served.responses[0]?.status === 200 ? undefined : `a prompt request beside the slow ones: ${describeExchange(served)}`,
