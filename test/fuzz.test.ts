@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, inject, it } from 'vitest';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
-import { testEngines } from './support/engines.js';
+import { type Engine, testEngines } from './support/engines.js';
 import { authHeader, describeRequest, type Expectation, type FuzzRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
@@ -28,7 +28,8 @@ import { startService } from './support/service.js';
  * are collected and reported together, each with the seed and request.
  * (Parser-level bytes are in fuzz-protocol.test.ts; slow clients in fuzz-slow-clients.test.ts.)
  */
-const RUNS = { sqlite: 2000, postgres: 1000 } as const;
+/** Generated requests per engine; `FUZZ_RUNS=<n>` sends more (or fewer) on every engine, to explore. */
+const RUNS: Record<Engine, number> = process.env.FUZZ_RUNS ? { sqlite: Number(process.env.FUZZ_RUNS), postgres: Number(process.env.FUZZ_RUNS) } : { sqlite: 2000, postgres: 1000 };
 /** Generous against a loaded CI machine; a hang is forever. */
 const DEADLINE_MS = 10_000;
 
