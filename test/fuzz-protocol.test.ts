@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { errorAnswerProblem, generalAnswerProblem, show } from './support/answers.js';
+import { errorAnswerProblem, escapeBytes, generalAnswerProblem } from './support/answers.js';
 import { testEngines } from './support/engines.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, type Exchange, exchange } from './support/raw-http.js';
@@ -275,7 +275,7 @@ describe.each(testEngines())('hostile bytes over a socket on %s', (engine) => {
     await eachLimited(CASES, CONCURRENCY, async (c) => {
       const result = await exchange(port, [c.bytes], { deadlineMs: DEADLINE_MS, end: c.end, expectResponses: c.statuses?.length ?? 1 });
       const problems = caseProblems(c, result);
-      if (problems.length > 0) failures.push(`${c.name}: ${problems.join('; ')}\n    sent ${show(Buffer.from(c.bytes).toString('latin1'), 160)}\n    → ${describeExchange(result)}`);
+      if (problems.length > 0) failures.push(`${c.name}: ${problems.join('; ')}\n    sent ${escapeBytes(typeof c.bytes === 'string' ? Buffer.from(c.bytes, 'utf8') : c.bytes, 160)}\n    → ${describeExchange(result)}`);
     });
 
     const health = await exchange(port, [get('/health')], { deadlineMs: DEADLINE_MS, expectResponses: 1 });
@@ -294,7 +294,7 @@ describe.each(testEngines())('hostile bytes over a socket on %s', (engine) => {
     await eachLimited(drawn, CONCURRENCY, async ([base, mutations], index) => {
       const sent = mutate(BASES[base]!, mutations);
       const result = await exchange(port, [sent], { deadlineMs: DEADLINE_MS, expectResponses: 1, endIfSilentMs: GIVE_UP_MS });
-      const text = `#${index} sent ${show(sent.toString('latin1'), 200)}\n    → ${describeExchange(result)}`;
+      const text = `#${index} sent ${escapeBytes(sent, 200)}\n    → ${describeExchange(result)}`;
       if (result.timedOut) failures.push({ kind: `neither answered nor closed within ${DEADLINE_MS} ms`, text });
       if (result.parseError) failures.push({ kind: 'an answer that is not HTTP', text });
       for (const response of result.responses) {

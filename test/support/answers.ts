@@ -52,3 +52,11 @@ export function show(text: string, max = 200): string {
   const cut = text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
   return JSON.stringify(cut).replace(/[\u007f-\u00a0\u00ad\u2000-\u200f\u2028-\u202f\u2060-\u206f\ufeff\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const BYTE_ESCAPES: Record<number, string> = { 0x09: '\\t', 0x0a: '\\n', 0x0d: '\\r', 0x22: '\\"', 0x5c: '\\\\' };
+
+/** Bytes for a failure message, exactly: printable ASCII as is, CR LF TAB " and backslash escaped as in JSON, every other byte as \xNN. */
+export function escapeBytes(bytes: Buffer, max = 200): string {
+  const escaped = [...bytes.subarray(0, max)].map((b) => BYTE_ESCAPES[b] ?? (b < 0x20 || b > 0x7e ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
+  return `"${escaped}"${bytes.length > max ? `…(${bytes.length} bytes)` : ''}`;
+}

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { hasFormatCharacter, hasLoneSurrogate, show } from './answers.js';
+import { escapeBytes, hasFormatCharacter, hasLoneSurrogate, show } from './answers.js';
 import {
   hostileEmail, hostileText, INTEGER_BOUNDARIES, integerText, ISSUE_EMAILS, ISSUE_STRINGS, jsonIntegerLiteral, percentEncode, RAW_URL_PIECES, urlText, wtf8,
 } from './hostile-values.js';
@@ -295,12 +295,12 @@ export function describeRequest(r: FuzzRequest): string {
   return `${r.method} ${show(r.target, 160)} [${headers}]${body}`;
 }
 
-/** Body bytes for a failure message: UTF-8 when they are, else Latin-1 with every byte above 0x7e as \xNN. */
+/** Body bytes for a failure message: UTF-8 when they are, else each byte outside printable ASCII as \xNN. */
 function showBytes(bytes: Buffer, max: number): string {
   try {
     return show(new TextDecoder('utf-8', { fatal: true }).decode(bytes), max);
   } catch {
-    return `(not UTF-8) ${show(bytes.toString('latin1'), max).replace(/[\u007f-\u00ff]/g, (c) => `\\x${c.charCodeAt(0).toString(16)}`)}`;
+    return `(not UTF-8) ${escapeBytes(bytes, max)}`;
   }
 }
 
