@@ -1,147 +1,278 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
-import { testEngines } from './support/engines.js';
+import { type Engine, testEngines } from './support/engines.js';
+import { authHeader, describeRequest, type Expectation, type FuzzRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
+import { fuzzSeed } from './support/hostile-values.js';
+import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
 import { startService } from './support/service.js';
 
 /**
- * Generated hostile requests against every route: random methods, paths,
- * headers, encodings and bodies. Whatever arrives, the service answers within
- * a deadline, never with a 5xx, and stores exactly what it accepted.
+ * Hostile requests against every route, sent as HTTP/1.1 over a real socket
+ * to the service listening on 127.0.0.1: first issue 7's corpus (every
+ * 32/53/64-bit boundary in every id, filter and trade field; NUL, lone
+ * surrogates, invisible and look-alike strings in every string field; every
+ * look-alike email, and emails that outgrow 254 characters once normalised),
+ * each with the answer the issue requires; then generated ones with random
+ * methods, paths, headers, encodings and bodies drawn from the same classes.
+ *
+ * Every answer is judged (no 5xx, errors are JSON with `detail`, documented
+ * non-JSON answers only where documented), every accepted write is checked
+ * against what was sent, and at the end the database, apicalls.log and
+ * /health are checked against what the answers said. All violations of a run
+ * are collected and reported together, each with the seed and request.
+ * (Parser-level bytes are in fuzz-protocol.test.ts; slow clients in fuzz-slow-clients.test.ts.)
  */
-const RUNS = { sqlite: 2500, postgres: 1000 } as const;
-const DEADLINE_MS = 5000;
+/** Generated requests per engine; `FUZZ_RUNS=<n>` sends more (or fewer) on every engine, to explore. */
+const RUNS: Record<Engine, number> = process.env.FUZZ_RUNS ? { sqlite: Number(process.env.FUZZ_RUNS), postgres: Number(process.env.FUZZ_RUNS) } : { sqlite: 2000, postgres: 1000 };
+/** Generous against a loaded CI machine; a hang is forever. */
+const DEADLINE_MS = 10_000;
 
-/**
- * A fixed seed keeps `npm test` reproducible: CI never turns red on a draw it
- * has not seen before. `FUZZ_SEED=random` explores fresh inputs (fast-check
- * prints the seed of a failure); `FUZZ_SEED=<n>` replays one.
- */
-function fuzzSeed(): number {
-  const chosen = process.env.FUZZ_SEED;
-  if (chosen === 'random') return Date.now() % 2 ** 31;
-  return chosen ? Number(chosen) : 20_261_122;
+interface AcceptedTrade {
+  id: number;
+  type: string;
+  user_id: number;
+  symbol: string;
+  shares: number;
+  price: number;
+  timestamp: number;
 }
 
-const hostileText = fc.oneof(
-  fc.string({ maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom('', ' ', '../../etc/passwd', '%00', '%2e%2e%2f', "'; DROP TABLE trades; --", '<script>', '\\', '%E0%A4%A', '%C0%AF', 'ＩＢＭ', 'IBM'.repeat(50), '{{7*7}}', '${jndi:ldap://x}', 'null', 'NaN', '-0', '1e309'),
-);
-
-const symbolSegment = hostileText.map((s) => encodeURIComponent(s) || 'IBM');
-
-const path = fc.oneof(
-  fc.constantFrom('/trades', '/trades/', '/trades/1', '/trades/0', '/trades/-1', '/trades/abc', '/trades/99999999999999999999', '/api/v1/register/', '/api/v1/me/', '/api/v1/keys/rotate/', '/api/v1/keys/revoke/', '/health', '/openapi.json', '/', '/api/v1/', '//trades', '/trades//1', '/api/v1/symbol/', '/api/v1/symbol//history/'),
-  symbolSegment.map((s) => `/api/v1/symbol/${s}/`),
-  symbolSegment.map((s) => `/api/v1/symbol/${s}/history/`),
-  fc.tuple(symbolSegment, hostileText).map(([s, d]) => `/api/v1/symbol/${s}/history/?from=${encodeURIComponent(d)}&to=2024-01-01`),
-  fc.array(symbolSegment, { maxLength: 120 }).map((list) => `/api/v1/symbols/?symbols=${list.join(',')}`),
-  fc.tuple(hostileText, hostileText).map(([k, v]) => `/trades?${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
-  fc.constantFrom('user_id', 'type', 'symbol', 'limit', 'after_id').chain((k) => hostileText.map((v) => `/trades?${k}=${encodeURIComponent(v)}`)),
-  fc.webPath().map((p) => p || '/'),
-);
-
-const deepJson = fc.integer({ min: 1, max: 20_000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth));
-const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from('{"name": "'), Buffer.from([0xff, 0xfe, ...bytes]), Buffer.from('"}')]));
-const trade = fc.record({
-  type: fc.oneof(fc.constantFrom('buy', 'sell'), hostileText),
-  user_id: fc.oneof(fc.integer(), fc.double(), hostileText),
-  symbol: fc.oneof(hostileText, fc.integer()),
-  shares: fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double(), hostileText),
-  price: fc.oneof(fc.nat(), fc.double(), fc.constant(null)),
-  timestamp: fc.oneof(fc.nat(), fc.bigInt().map(String)),
-}, { requiredKeys: [] });
-const registration = fc.record({
-  name: fc.oneof(hostileText, fc.integer()),
-  last_name: hostileText,
-  email: fc.oneof(fc.emailAddress(), hostileText, fc.emailAddress().map((e) => `${e}\r\nBcc: x@y.z`)),
-}, { requiredKeys: [] });
-
-const body = fc.oneof(
-  fc.constant(undefined),
-  trade.map((t) => JSON.stringify(t)),
-  registration.map((r) => JSON.stringify(r)),
-  fc.json({ maxDepth: 6 }),
-  deepJson,
-  invalidUtf8,
-  fc.string({ maxLength: 200 }),
-  fc.integer({ min: 60_000, max: 90_000 }).map((n) => JSON.stringify({ symbol: 'x'.repeat(n) })),
-  registration.map((r) => Object.entries(r).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')),
-  registration.map((r) => Object.entries(r).map(([k, v]) => `--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`).join('') + '--XyZ--\r\n'),
-  fc.constantFrom('--XyZ\r\nContent-Disposition: form-data; name="a"', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {}}}', '\u0000\u0000', 'null', '[]', '"string"', '1e999'),
-);
-
-const contentType = fc.option(
-  fc.constantFrom(
-    'application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'application/problem+json',
-    'text/plain', 'text/csv', 'application/xml', 'application/x-www-form-urlencoded',
-    'multipart/form-data; boundary=XyZ', 'multipart/form-data', 'multipart/form-data; boundary=', '*/*', 'garbage', ';;;',
-  ),
-  { nil: undefined },
-);
-
-const request = fc.record({
-  method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'),
-  url: path,
-  body,
-  contentType,
-  auth: fc.constantFrom('none', 'valid', 'token-junk', 'bearer-empty', 'token-spaces', 'x-api-key-junk', 'basic'),
-  accept: fc.option(fc.constantFrom('text/plain', 'text/csv', 'application/json', '*/*', 'text/csv;q=0', 'image/png', ',,;q=x'), { nil: undefined }),
-  forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), hostileText), { nil: undefined }),
-});
-
-function headersFor(r: fc.Arbitrary<unknown> extends never ? never : { auth: string; contentType?: string; accept?: string; forwardedFor?: string }, key: string) {
-  const headers: Record<string, string> = {};
-  if (r.contentType) headers['content-type'] = r.contentType;
-  if (r.accept) headers.accept = r.accept;
-  if (r.forwardedFor) headers['x-forwarded-for'] = r.forwardedFor.replace(/[\r\n]/g, '');
-  const auth: Record<string, [string, string] | undefined> = {
-    valid: ['authorization', `Token ${key}`],
-    'token-junk': ['authorization', 'Token deadbeef'],
-    'bearer-empty': ['authorization', 'Bearer'],
-    'token-spaces': ['authorization', 'Token a b c'],
-    'x-api-key-junk': ['x-api-key', 'x'.repeat(300)],
-    basic: ['authorization', 'Basic dXNlcjpwYXNz'],
-  };
-  const chosen = auth[r.auth];
-  if (chosen) headers[chosen[0]] = chosen[1];
-  return headers;
+/** Whether an answer is one the issue allows for this input: its status, and for a 400 the field it names. */
+function expectationProblem(expected: Expectation, answer: RawResponse): string | undefined {
+  const allowed = `${expected.statuses.join('/')}${expected.field ? ` (a 400 naming "${expected.field}")` : ''}`;
+  if (!expected.statuses.includes(answer.status)) return `an issue-7 input answered ${answer.status}; required: ${allowed}`;
+  if (answer.status !== 400 || !expected.field) return undefined;
+  let field: unknown;
+  try {
+    field = (JSON.parse(answer.body.toString('utf8')) as { field?: unknown }).field;
+  } catch {
+    field = undefined;
+  }
+  return field === expected.field ? undefined : `an issue-7 input answered 400 naming ${JSON.stringify(field ?? null)}; required: ${allowed}`;
 }
 
-/** Rotate answers the new key as JSON, or bare when the request asked for `text/plain`. */
-function keyFrom(response: { body: string; headers: Record<string, unknown>; json: <T>() => T }): string {
-  return String(response.headers['content-type']).startsWith('text/plain') ? response.body : response.json<string>();
+/** JSON with its keys sorted, to compare objects whatever the order of their fields. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
-describe.each(testEngines())('fuzzing every route on %s', (engine) => {
-  it(`when ${RUNS[engine]} hostile requests arrive, then none is a 5xx or hangs, and only accepted writes are stored`, async () => {
-    const { app, db } = await startService(engine);
+/** What a 201 from POST /trades must say: the trade exactly as sent, and the next id. */
+function tradeAnswerProblem(r: FuzzRequest, answer: RawResponse, expectedId: number): string | undefined {
+  let sent: unknown;
+  try {
+    sent = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.body ?? Buffer.alloc(0)));
+  } catch {
+    return 'a body that is not UTF-8 JSON was accepted as a trade (201)';
+  }
+  const symbol = (sent as { symbol?: unknown }).symbol;
+  if (typeof symbol === 'string' && symbol.includes('\u0000')) return 'a symbol with NUL was accepted (201)';
+  if (typeof symbol === 'string' && hasLoneSurrogate(symbol)) return 'a symbol with a lone surrogate was accepted (201)';
+  let stored: unknown;
+  try {
+    stored = JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    return 'the 201 body is not JSON';
+  }
+  const expected = { ...(sent as object), id: expectedId };
+  if (canonical(stored) !== canonical(expected)) return 'a 201 trade differs from what was sent, or skips an id';
+  return undefined;
+}
+
+/** A registration the issue says must be refused, or the look-alike of an account already made. */
+function registrationProblem(r: Registration, accepted: Set<string>): string | undefined {
+  for (const [field, value] of Object.entries(r)) {
+    if (typeof value !== 'string') continue;
+    if (value.includes('\u0000')) return `${field} with NUL was accepted (201)`;
+    if (hasLoneSurrogate(value)) return `${field} with a lone surrogate was accepted (201)`;
+    if (hasFormatCharacter(value.trim())) return `${field} with an invisible/format character was accepted (201)`;
+  }
+  if (typeof r.email === 'string' && codePoints(emailIdentity(r.email)) > 254) return 'an email over 254 characters once normalised (NFKC, case folded) was accepted (201)';
+  if (typeof r.email === 'string' && accepted.has(emailIdentity(r.email))) return 'a look-alike (same after NFKC and case folding) of a registered email made a new account (201)';
+  return undefined;
+}
+
+/** What a 2xx must be: JSON, or one of the documented non-JSON answers, recognised by content type and route. */
+function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | undefined): string | undefined {
+  if (r.method === 'HEAD') return undefined;
+  if (answer.status === 204) return answer.body.length === 0 ? undefined : 'a 204 with a body';
+  const type = answer.headers['content-type'] ?? '';
+  const text = answer.body.toString('utf8');
+  if (/^text\/plain\b/i.test(type)) {
+    if (!(r.route === 'register' || r.route === 'rotate') || !/text\/plain/.test(accept ?? '')) return `a text/plain ${answer.status} where JSON is documented`;
+    return /^[0-9a-f]{40}$/.test(text) ? undefined : `a text/plain key that is not 40 hex digits: ${show(text)}`;
+  }
+  if (/^text\/csv\b/i.test(type)) {
+    if (r.route !== 'history' || !/text\/csv/.test(accept ?? '')) return `a text/csv ${answer.status} where JSON is documented`;
+    return text.startsWith('date,open,high,low,close,volume\n') ? undefined : `a CSV without its header line: ${show(text)}`;
+  }
+  if (!/^application\/json\b/i.test(type)) return `a ${answer.status} of content-type ${JSON.stringify(type)}`;
+  try {
+    JSON.parse(text);
+  } catch {
+    return `a ${answer.status} that says JSON does not parse: ${show(text)}`;
+  }
+  if ((r.route === 'register' || r.route === 'rotate') && answer.status === 201 && !/^"[0-9a-f]{40}"$/.test(text)) return `a key that is not 40 hex digits: ${show(text)}`;
+  return undefined;
+}
+
+/** Whatever apicalls.log holds must be printable: no control, format or separator characters, one line per request. */
+function logLineProblem(line: string): string | undefined {
+  if (!/^\[\d\d\/[A-Z][a-z]{2}\/\d{4} \d\d:\d\d:\d\d\] \[INFO\] \[API_REQUEST\] /.test(line)) return 'not in the log format';
+  if (/[\p{C}\u2028\u2029]|(?! )\s/u.test(line)) return 'holds a character that is not printable (unescaped)';
+  return undefined;
+}
+
+describe.each(testEngines())('fuzzing every route over a socket on %s', (engine) => {
+  it(`when issue 7's inputs and ${RUNS[engine]} generated requests arrive, then none is a 5xx or hangs, each is answered as the issue requires, errors are JSON with detail, and only accepted writes are stored`, async () => {
+    const seed = fuzzSeed();
+    const logPath = join(inject('sqliteDir'), `apicalls-fuzz-${randomBytes(4).toString('hex')}.log`);
+    // THROTTLE_REGISTER: generous, as every other allowance here, should the service grow that scope.
+    const service = await startService(engine, { APICALLS_LOG: logPath, THROTTLE_REGISTER: '1000000/day' });
+    const { app, db } = service;
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+
     // Keys stay valid across the run: a generated rotate or revoke must not lock the fuzzer out.
-    let key = await register(app, 'fuzzer@example.com');
-    let created = { trades: 0, accounts: 1 };
+    let fuzzerAccounts = 0;
+    const fuzzerEmail = () => `fuzzer${++fuzzerAccounts}@example.com`;
+    let email = fuzzerEmail();
+    let key = await register(app, email);
+    const acceptedEmails = new Set<string>([emailIdentity(email)]);
+    let accounts = 1;
+    const trades: AcceptedTrade[] = [];
+    const violations: { kind: string; text: string }[] = [];
+    const answered = new Map<Route, { sent: number; ok: number }>();
 
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const response = await Promise.race([
-          app.inject({ method: r.method as 'GET', url: r.url, payload: r.body as string | Buffer | undefined, headers: headersFor(r, key) }),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS} ms`)), DEADLINE_MS)),
-        ]);
-        expect(response.statusCode, `${r.method} ${r.url} → ${response.body.slice(0, 200)}`).toBeLessThan(500);
-        if (response.statusCode === 201 && r.method === 'POST' && /^\/trades\/?$/.test(r.url)) created.trades++;
-        if (response.statusCode === 201 && r.url.startsWith('/api/v1/register')) created.accounts++;
-        if (response.statusCode === 201 && r.url.startsWith('/api/v1/keys/rotate')) key = keyFrom(response);
-        if (response.statusCode === 204 && r.url.startsWith('/api/v1/keys/revoke')) key = await register(app, `fuzzer${++created.accounts}@example.com`);
-        if (response.statusCode >= 400 && String(response.headers['content-type']).includes('json') && r.method !== 'HEAD') {
-          expect(response.json()).toHaveProperty('detail');
+    // The issue's corpus first (#0…), then the generated requests.
+    const drafts = [...issueCorpus(), ...fc.sample(request, { seed, numRuns: RUNS[engine] })];
+    for (const [index, drawnRequest] of drafts.entries()) {
+      const { contentType, accept, forwardedFor, ...rest } = drawnRequest;
+      const headers: [string, string][] = [];
+      const auth = authHeader(rest.auth, key);
+      if (auth) headers.push(auth);
+      if (rest.body !== undefined && contentType) headers.push(['Content-Type', contentType]);
+      if (accept) headers.push(['Accept', accept]);
+      if (forwardedFor) headers.push(['X-Forwarded-For', headerSafe(forwardedFor)]);
+      const r: FuzzRequest = { ...rest, headers };
+      const isHead = r.method === 'HEAD';
+
+      const result = await exchange(port, [serialize(r)], { deadlineMs: DEADLINE_MS, expectResponses: 1, heads: [isHead] });
+      const report = (kind: string) => violations.push({ kind, text: `#${index} ${describeRequest(r)}\n    → ${describeExchange(result)}` });
+      const answer = result.responses[0];
+      const tally = answered.get(r.route) ?? { sent: 0, ok: 0 };
+      answered.set(r.route, tally);
+      tally.sent++;
+      if (!answer) {
+        report(result.timedOut ? 'no answer within the deadline' : result.parseError ? 'an answer that is not HTTP' : 'closed without an answer');
+        continue;
+      }
+      const general = generalAnswerProblem(answer, isHead);
+      if (general) report(general);
+      const unexpected = r.expected && expectationProblem(r.expected, answer);
+      if (unexpected) report(unexpected);
+      if (answer.status < 200 || answer.status >= 300) continue;
+      tally.ok++;
+      const success = successProblem(r, answer, accept);
+      if (success) report(success);
+
+      if (r.route === 'trades' && r.method === 'POST' && answer.status === 201) {
+        const problem = tradeAnswerProblem(r, answer, trades.length + 1);
+        if (problem) report(problem);
+        try {
+          trades.push(JSON.parse(answer.body.toString('utf8')) as AcceptedTrade);
+        } catch {
+          // reported above
         }
-      }),
-      { numRuns: RUNS[engine], seed: fuzzSeed() },
-    );
+      }
+      if (r.route === 'register' && answer.status === 201) {
+        accounts++;
+        const problem = r.registration ? registrationProblem(r.registration, acceptedEmails) : 'a registration the suite did not send as one was accepted';
+        if (problem) report(problem);
+        if (r.registration?.email !== undefined) acceptedEmails.add(emailIdentity(String(r.registration.email)));
+        // The new account makes one keyed request, so its email reaches apicalls.log (checked at the end).
+        const text = answer.body.toString('utf8');
+        const newKey = /^text\/plain/.test(answer.headers['content-type'] ?? '') ? text : (JSON.parse(text) as string);
+        const me = await exchange(port, [`GET /api/v1/me/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${newKey}\r\n\r\n`], { deadlineMs: DEADLINE_MS, expectResponses: 1 });
+        if (me.responses[0]?.status !== 200) report(`the new account's key does not work on /api/v1/me/: ${describeExchange(me)}`);
+      }
+      if (r.route === 'rotate' && answer.status === 201) {
+        const text = answer.body.toString('utf8');
+        key = /^text\/plain/.test(answer.headers['content-type'] ?? '') ? text : (JSON.parse(text) as string);
+      }
+      if (r.route === 'revoke' && answer.status === 204) {
+        email = fuzzerEmail();
+        key = await register(app, email);
+        acceptedEmails.add(emailIdentity(email));
+        accounts++;
+      }
+    }
 
-    const trades = await db.selectFrom('trades').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const accounts = await db.selectFrom('accounts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(trades.n)).toBe(created.trades);
-    expect(Number(accounts.n)).toBe(created.accounts);
+    // The process is still serving: /health over a fresh socket.
+    const health = await exchange(port, ['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { deadlineMs: DEADLINE_MS, expectResponses: 1 });
+    if (health.responses[0]?.status !== 200) violations.push({ kind: '/health is not 200 after the run', text: describeExchange(health) });
+
+    // The database holds exactly what the answers acknowledged.
+    const storedTrades = await db.selectFrom('trades').selectAll().orderBy('id').execute();
+    const plain = (t: AcceptedTrade) => JSON.stringify({ id: Number(t.id), type: t.type, user_id: Number(t.user_id), symbol: t.symbol, shares: Number(t.shares), price: Number(t.price), timestamp: Number(t.timestamp) });
+    if (storedTrades.length !== trades.length) violations.push({ kind: 'stored trades ≠ acknowledged trades', text: `${storedTrades.length} stored, ${trades.length} acknowledged with 201` });
+    for (const [i, stored] of storedTrades.entries()) {
+      const acknowledged = trades[i];
+      if (!acknowledged || plain(stored as AcceptedTrade) !== plain(acknowledged)) {
+        violations.push({ kind: 'a stored trade differs from its 201', text: `stored ${show(plain(stored as AcceptedTrade))}, acknowledged ${acknowledged ? show(plain(acknowledged)) : 'none'}` });
+      }
+    }
+    const storedAccounts = await db.selectFrom('accounts').select(['email', 'name', 'last_name']).execute();
+    if (storedAccounts.length !== accounts) violations.push({ kind: 'stored accounts ≠ acknowledged registrations', text: `${storedAccounts.length} stored, ${accounts} acknowledged with 201` });
+    const identities = new Map<string, string>();
+    for (const account of storedAccounts) {
+      for (const [field, value] of Object.entries(account)) {
+        if (value.includes('\u0000') || hasLoneSurrogate(value) || hasFormatCharacter(value)) {
+          violations.push({ kind: `a stored ${field} holds NUL, a lone surrogate or an invisible character`, text: show(value) });
+        }
+      }
+      if (codePoints(account.email) > 254) violations.push({ kind: 'a stored email is over 254 characters', text: `${codePoints(account.email)}: ${show(account.email)}` });
+      for (const field of ['name', 'last_name'] as const) {
+        if (codePoints(account[field]) > 100) violations.push({ kind: `a stored ${field} is over 100 characters`, text: show(account[field]) });
+      }
+      const identity = emailIdentity(account.email);
+      const twin = identities.get(identity);
+      if (twin !== undefined) violations.push({ kind: 'two accounts whose emails are the same after NFKC and case folding', text: `${show(twin)} and ${show(account.email)}` });
+      identities.set(identity, account.email);
+    }
+
+    // apicalls.log: flushed on close; nothing unprintable reaches it raw.
+    await service.close();
+    const logLines = readFileSync(logPath, 'utf8').split('\n').filter((line) => line !== '');
+    for (const line of logLines) {
+      const problem = logLineProblem(line);
+      if (problem) violations.push({ kind: `an apicalls.log line ${problem}`, text: show(line, 300) });
+    }
+
+    // The run reached every route, and every route but the unknown ones answered 2xx at least once.
+    const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
+    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'me', 'rotate', 'revoke', 'health', 'openapi', 'unknown'] as Route[]) {
+      const t = answered.get(route);
+      if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
+      else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });
+    }
+
+    // FUZZ_REPORT=<file> keeps every violation, not only the examples the assertion prints.
+    if (process.env.FUZZ_REPORT) appendFileSync(process.env.FUZZ_REPORT, violations.map((v) => `[${engine}] ${v.kind}\n  ${v.text}\n`).join(''));
+    expect(violations.length === 0 ? 'no violations' : summarise(violations, seed, engine)).toBe('no violations');
   }, 240_000);
 });
+
+/** Violations grouped by kind, a few examples each, with what replays them. */
+function summarise(violations: { kind: string; text: string }[], seed: number, engine: string): string {
+  const byKind = new Map<string, string[]>();
+  for (const v of violations) byKind.set(v.kind, [...(byKind.get(v.kind) ?? []), v.text]);
+  const groups = [...byKind].map(([kind, texts]) => `● ${kind} (${texts.length}×), e.g.:\n  ${texts.slice(0, 4).join('\n  ')}`);
+  return `${violations.length} violations on ${engine}; replay with FUZZ_SEED=${seed} TEST_ENGINES=${engine}\n${groups.join('\n')}`;
+}

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, runEntry } from '../support/process.js';
-import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-http.js';
+import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-connection.js';
 import { startService } from '../support/service.js';
 
 // Registered after the service's own cleanup, so it runs before it: the service's close waits for open connections.

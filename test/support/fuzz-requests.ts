@@ -1,0 +1,306 @@
+import fc from 'fast-check';
+import { escapeBytes, hasFormatCharacter, hasLoneSurrogate, show } from './answers.js';
+import {
+  hostileEmail, hostileText, INTEGER_BOUNDARIES, integerText, ISSUE_EMAILS, ISSUE_STRINGS, jsonIntegerLiteral, percentEncode, RAW_URL_PIECES, urlText, wtf8,
+} from './hostile-values.js';
+
+/**
+ * The requests the route fuzzer sends: generated ones for every route, and
+ * issue 7's corpus sent on purpose. Each knows what it means (its route, the
+ * registration it stands for) and how it travels (method, target, headers,
+ * body, Content-Length or chunked), so the test can judge the answer.
+ */
+export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'me' | 'rotate' | 'revoke' | 'health' | 'openapi' | 'unknown';
+export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
+
+export interface Registration {
+  name?: string;
+  last_name?: string;
+  email?: string;
+}
+
+/** A request as generated: what it means (route, logical values) and how it travels. */
+export interface FuzzRequest {
+  route: Route;
+  method: string;
+  target: string;
+  auth: Auth;
+  headers: [string, string][];
+  body?: Buffer;
+  chunked: boolean;
+  /** The registration fields as the client meant them (before any encoding). */
+  registration?: Registration;
+  /** What the issue requires of the answer, for the corpus's requests. */
+  expected?: Expectation;
+}
+
+/** The statuses allowed; a 400 must then also name `field` (DRF's `field`), when given. */
+export interface Expectation {
+  statuses: number[];
+  field?: string;
+}
+
+const methods = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('GET', 'POST') },
+  { weight: 3, arbitrary: fc.constantFrom('PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') },
+);
+const slash = fc.constantFrom('/', '');
+
+/** Query junk sometimes appended to any URL. */
+const extraQuery = fc.option(fc.tuple(urlText, urlText).map(([k, v]) => `${k}=${v}`), { nil: undefined, freq: 4 });
+const withQuery = (path: string, query: string | undefined, first = true) => (query === undefined ? path : `${path}${first ? '?' : '&'}${query}`);
+
+const tradeId = fc.oneof(integerText.map(percentEncode), urlText, fc.integer({ min: 1, max: 8 }).map(String));
+const symbolText = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom('IBM', 'ibm', 'AAPL', 'BRK.B', 'MSFT', 'A', 'X'.repeat(15), 'X'.repeat(16), '0DAY', '-IBM', 'IBM-') },
+  { weight: 3, arbitrary: urlText },
+);
+const symbolList = fc.array(symbolText, { minLength: 0, maxLength: 12 }).map((list) => list.join(','));
+const date = fc.oneof(fc.constantFrom('2024-01-01', '2022-07-29', '1970-01-01', '9999-12-31', '2024-02-30', '2024-13-01', '20240101', '-0001-01-01'), urlText);
+
+const tradeQuery = fc
+  .array(
+    fc.oneof(
+      fc.tuple(fc.constantFrom('user_id', 'limit', 'after_id'), integerText.map(percentEncode)),
+      fc.tuple(fc.constant('type'), fc.oneof(fc.constantFrom('buy', 'sell', 'hold', 'BUY'), urlText)),
+      fc.tuple(fc.constant('symbol'), fc.oneof(fc.constantFrom('IBM', 'ABX'), urlText)),
+      fc.tuple(urlText, urlText),
+    ),
+    { maxLength: 4 },
+  )
+  .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+
+/** Each route's URLs (with and without the trailing slash, with odd queries), and some unknown ones. */
+const routeTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
+  fc.tuple(slash, tradeQuery).map(([s, q]) => ({ route: 'trades' as const, target: withQuery(`/trades${s}`, q || undefined) })),
+  fc.tuple(tradeId, extraQuery).map(([id, q]) => ({ route: 'trade' as const, target: withQuery(`/trades/${id}`, q) })),
+  fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'api-root' as const, target: withQuery(`/api/v1${s}`, q) })),
+  fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'register' as const, target: withQuery(`/api/v1/register${s}`, q) })),
+  fc.tuple(symbolText, slash, extraQuery).map(([sym, s, q]) => ({ route: 'symbol' as const, target: withQuery(`/api/v1/symbol/${sym}${s}`, q) })),
+  fc.tuple(slash, symbolList, extraQuery).map(([s, list, q]) => ({ route: 'symbols' as const, target: withQuery(`/api/v1/symbols${s}?symbols=${list}`, q, false) })),
+  fc.tuple(symbolText, slash, fc.option(date, { nil: undefined }), fc.option(date, { nil: undefined }), extraQuery).map(([sym, s, from, to, q]) => {
+    const query = [from === undefined ? undefined : `from=${from}`, to === undefined ? undefined : `to=${to}`, q].filter((p) => p !== undefined).join('&');
+    return { route: 'history' as const, target: withQuery(`/api/v1/symbol/${sym}/history${s}`, query || undefined) };
+  }),
+  fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'me' as const, target: withQuery(`/api/v1/me${s}`, q) })),
+  fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'rotate' as const, target: withQuery(`/api/v1/keys/rotate${s}`, q) })),
+  fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'revoke' as const, target: withQuery(`/api/v1/keys/revoke${s}`, q) })),
+  extraQuery.map((q) => ({ route: 'health' as const, target: withQuery('/health', q) })),
+  extraQuery.map((q) => ({ route: 'openapi' as const, target: withQuery('/openapi.json', q) })),
+  fc.oneof(
+    fc.constantFrom('/', '//trades', '/trades//1', '/trades/1/2', '/api/v1/symbol/', '/api/v1/symbol//history/', '/api/v2/', '/api/v1/keys/', '/api/v1/nope', `/api/v1/${'a'.repeat(15_000)}`, '/health/x', '/%2e%2e/etc/passwd', '/api/v1/symbol/IBM/history/extra'),
+    fc.webPath().map((p) => p || '/'),
+    urlText.map((t) => `/api/v1/${t}`),
+  ).map((target) => ({ route: 'unknown' as const, target })),
+);
+
+/** A JSON object written field by field, so number literals travel exactly as written. */
+function jsonObject(fields: Record<string, string | undefined>): string {
+  return `{${Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+}
+
+const jsonString = (s: string) => JSON.stringify(s); // escapes lone surrogates as \udXXX: valid JSON text
+const jsonFieldValue = (integer: boolean) =>
+  fc.oneof(
+    { weight: 3, arbitrary: integer ? jsonIntegerLiteral : hostileText.map(jsonString) },
+    { weight: 1, arbitrary: fc.oneof(hostileText.map(jsonString), fc.double().map((d) => JSON.stringify(d)), fc.constantFrom('null', 'true', '[]', '{}', '"1"', '[1]')) },
+  );
+
+/** Mostly a valid trade with one or two fields made hostile, so accepted writes happen and are checked. */
+const tradeBody = fc
+  .record({
+    type: fc.constantFrom('"buy"', '"sell"'),
+    user_id: fc.nat({ max: 99 }).map(String),
+    symbol: fc.constantFrom('"ABX"', '"IBM"', '"brk.b"'),
+    shares: fc.integer({ min: 1, max: 100 }).map(String),
+    price: fc.nat({ max: 10_000 }).map(String),
+    timestamp: fc.constant('1531522701000'),
+  })
+  .chain((valid) =>
+    fc.tuple(
+      fc.constant(valid),
+      fc.array(
+        fc.oneof(
+          fc.constantFrom('type', 'symbol').chain((k) => jsonFieldValue(false).map((v) => [k, v] as const)),
+          fc.constantFrom('user_id', 'shares', 'price', 'timestamp').chain((k) => jsonFieldValue(true).map((v) => [k, v] as const)),
+          fc.constantFrom('type', 'user_id', 'symbol', 'shares', 'price', 'timestamp').map((k) => [k, undefined] as const),
+          fc.constantFrom('id', 'extra', '__proto__', 'constructor').chain((k) => jsonIntegerLiteral.map((v) => [k, v] as const)),
+        ),
+        { maxLength: 2 },
+      ),
+    ),
+  )
+  .map(([valid, changes]) => {
+    const fields: Record<string, string | undefined> = { ...valid };
+    for (const [k, v] of changes) fields[k] = v;
+    return jsonObject(fields);
+  });
+
+const registration: fc.Arbitrary<Registration> = fc.record(
+  {
+    name: fc.oneof({ weight: 2, arbitrary: fc.constantFrom('Dave', 'José', 'Zoë') }, { weight: 3, arbitrary: hostileText }),
+    last_name: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('Mustaine', "O'Brien") }, { weight: 2, arbitrary: hostileText }),
+    email: hostileEmail,
+  },
+  { requiredKeys: [] },
+);
+
+function formUrlEncoded(r: Registration): Buffer {
+  return Buffer.from(Object.entries(r).map(([k, v]) => `${k}=${percentEncode(String(v))}`).join('&'), 'latin1');
+}
+
+function multipart(r: Registration): Buffer {
+  const parts = Object.entries(r).map(([k, v]) => Buffer.concat([Buffer.from(`--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n`), wtf8(String(v)), Buffer.from('\r\n')]));
+  return Buffer.concat([...parts, Buffer.from('--XyZ--\r\n')]);
+}
+
+const otherBody = fc.oneof(
+  fc.json({ maxDepth: 4 }).map((s) => Buffer.from(s)),
+  fc.integer({ min: 1, max: 20_000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth))),
+  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from('{"symbol": "'), Buffer.from([0xff, 0xfe, ...bytes]), Buffer.from('"}')])),
+  fc.constant(Buffer.concat([Buffer.from('{"type":"buy","user_id":1,"symbol":"A'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('B","shares":1,"price":1,"timestamp":1}')])),
+  fc.integer({ min: 60_000, max: 90_000 }).map((n) => Buffer.from(JSON.stringify({ symbol: 'x'.repeat(n) }))),
+  fc.constantFrom('--XyZ\r\nContent-Disposition: form-data; name="a"', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {}}}', '\u0000\u0000', 'null', '[]', '"string"', '1e999', '').map((s) => Buffer.from(s)),
+);
+
+/** A body, its content type, and the registration it stands for (when it is one). */
+const bodyAndType: fc.Arbitrary<{ body?: Buffer; contentType?: string; registration?: Registration }> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({}) },
+  { weight: 4, arbitrary: tradeBody.map((t) => ({ body: wtf8(t), contentType: 'application/json' })) },
+  { weight: 2, arbitrary: registration.map((r) => ({ body: wtf8(JSON.stringify(r)), contentType: 'application/json', registration: r })) },
+  { weight: 1, arbitrary: registration.map((r) => ({ body: formUrlEncoded(r), contentType: 'application/x-www-form-urlencoded', registration: r })) },
+  { weight: 1, arbitrary: registration.map((r) => ({ body: multipart(r), contentType: 'multipart/form-data; boundary=XyZ', registration: r })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      body: otherBody,
+      contentType: fc.constantFrom('application/json', 'application/json; charset=utf-16', 'application/problem+json', 'text/plain', 'text/csv', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=XyZ', 'multipart/form-data', 'multipart/form-data; boundary=', '*/*', 'garbage', ';;;'),
+    }),
+  },
+);
+
+/** A request before the run's current key and the headers are filled in. */
+export type Draft = Omit<FuzzRequest, 'headers'> & { contentType?: string; accept?: string; forwardedFor?: string };
+
+export const request: fc.Arbitrary<Draft> = fc
+  .record({
+    method: methods,
+    where: routeTarget,
+    payload: bodyAndType,
+    chunked: fc.boolean(),
+    auth: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom<Auth>('token', 'bearer', 'x-api-key', 'token-lowercase') },
+      { weight: 4, arbitrary: fc.constantFrom<Auth>('none', 'token-junk', 'bearer-empty', 'token-spaces', 'x-api-key-long', 'basic', 'token-lookalike', 'token-nul') },
+    ),
+    accept: fc.option(fc.constantFrom('text/plain', 'text/csv', 'application/json', '*/*', 'text/csv;q=0', 'text/plain, application/json;q=0.5', 'image/png', ',,;q=x'), { nil: undefined }),
+    forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant('1.2.3.4, 5.6.7.8'), hostileText), { nil: undefined }),
+  })
+  .map(({ method, where, payload, chunked, auth, accept, forwardedFor }) => ({
+    route: where.route,
+    method,
+    target: where.target,
+    auth,
+    // Bodies travel on the methods that carry them; a GET body now and then.
+    body: method === 'GET' || method === 'HEAD' ? undefined : payload.body,
+    contentType: payload.contentType,
+    registration: method === 'POST' ? payload.registration : undefined,
+    chunked,
+    accept,
+    forwardedFor,
+  }));
+
+const VALID_TRADE = { type: '"buy"', user_id: '23', symbol: '"ABX"', shares: '30', price: '134', timestamp: '1531522701000' };
+
+/**
+ * Issue 7's inputs, each sent on purpose rather than left to chance: every
+ * integer boundary in every id, filter and trade field; every NUL, lone
+ * surrogate, invisible and look-alike string in every string field (body,
+ * query, path); every look-alike email in each of the three registration encodings.
+ */
+export function issueCorpus(): Draft[] {
+  const get = (route: Route, target: string, expected?: Expectation, auth: Auth = 'token'): Draft => ({ route, method: 'GET', target, auth, chunked: false, expected });
+  const postTrade = (fields: Record<string, string>, expected: Expectation): Draft => ({ route: 'trades', method: 'POST', target: '/trades', auth: 'none', chunked: false, body: wtf8(jsonObject({ ...VALID_TRADE, ...fields })), contentType: 'application/json', expected });
+  const encodings = [
+    (r: Registration) => ({ body: wtf8(JSON.stringify(r)), contentType: 'application/json' }),
+    (r: Registration) => ({ body: formUrlEncoded(r), contentType: 'application/x-www-form-urlencoded' }),
+    (r: Registration) => ({ body: multipart(r), contentType: 'multipart/form-data; boundary=XyZ' }),
+  ];
+  const postRegistration = (r: Registration, encoding: number, expected: Expectation): Draft => ({ route: 'register', method: 'POST', target: '/api/v1/register/', auth: 'none', chunked: false, registration: r, expected, ...encodings[encoding % 3]!(r) });
+  // NUL, lone surrogates and (in names and emails) invisible characters are refused, naming the field.
+  const unstorable = (text: string) => text.includes('\u0000') || hasLoneSurrogate(text);
+  const refusedIn = (field: string, text: string, invisibleToo: boolean): Expectation =>
+    unstorable(text) || (invisibleToo && hasFormatCharacter(text.trim())) ? { statuses: [400], field } : { statuses: [200, 201, 400], field };
+
+  const drafts: Draft[] = [];
+  // Ids and integer filters: 200/404, or a 400 naming the field — never a 5xx (issue 7, item 3).
+  for (const n of INTEGER_BOUNDARIES) {
+    drafts.push(get('trade', `/trades/${n}`, { statuses: [200, 404] }));
+    for (const param of ['after_id', 'user_id', 'limit']) drafts.push(get('trades', `/trades?${param}=${n}`, { statuses: [200, 400], field: param }));
+    drafts.push(get('trades', `/trades?limit=2&after_id=${n}`, { statuses: [200, 400], field: 'after_id' }));
+    for (const field of ['user_id', 'shares', 'price', 'timestamp']) drafts.push(postTrade({ [field]: n }, { statuses: [201, 400], field }));
+    drafts.push(get('symbol', `/api/v1/symbol/${n}/`));
+  }
+  for (const [i, text] of ISSUE_STRINGS.entries()) {
+    const encoded = percentEncode(text);
+    drafts.push(postTrade({ symbol: JSON.stringify(text) }, refusedIn('symbol', text, false)), postTrade({ type: JSON.stringify(text) }, { statuses: [400], field: 'type' }));
+    drafts.push(get('trades', `/trades?symbol=${encoded}`, text.includes('\u0000') ? { statuses: [400], field: 'symbol' } : undefined));
+    drafts.push(get('trades', `/trades?type=${encoded}`, { statuses: [400], field: 'type' }), get('trade', `/trades/${encoded}`, { statuses: [400, 404] }) /* 404, or 400 for a URL that does not decode */);
+    drafts.push(get('symbol', `/api/v1/symbol/${encoded}/`), get('history', `/api/v1/symbol/IBM/history/?from=${encoded}`), get('symbols', `/api/v1/symbols/?symbols=IBM,${encoded}`));
+    drafts.push(get('unknown', `/api/v1/${encoded}`, undefined, 'none'));
+    drafts.push(postRegistration({ name: text, last_name: 'Mustaine', email: `name${i}@example.com` }, i, refusedIn('name', text, true)));
+    drafts.push(postRegistration({ name: 'Dave', last_name: text, email: `last${i}@example.com` }, i + 1, refusedIn('last_name', text, true)));
+    drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email: `${text}@example.com` }, i + 2, refusedIn('email', text, true)));
+  }
+  for (const piece of RAW_URL_PIECES) {
+    drafts.push(get('trades', `/trades?symbol=${piece}`), get('trade', `/trades/${piece}`), get('symbol', `/api/v1/symbol/${piece}/`), get('symbols', `/api/v1/symbols/?symbols=${piece}`));
+  }
+  for (const [i, email] of ISSUE_EMAILS.entries()) drafts.push(postRegistration({ name: 'Dave', last_name: 'Mustaine', email }, i, refusedIn('email', email, true)));
+  return drafts;
+}
+
+/** Header values as clients send them: never CR, LF or NUL (those are parser cases, in fuzz-protocol.test.ts). */
+export const headerSafe = (value: string) => value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '');
+
+export function authHeader(auth: Auth, key: string): [string, string] | undefined {
+  const headers: Record<Auth, [string, string] | undefined> = {
+    none: undefined,
+    token: ['Authorization', `Token ${key}`],
+    bearer: ['Authorization', `Bearer ${key}`],
+    'x-api-key': ['X-API-Key', key],
+    'token-lowercase': ['authorization', `token ${key}`],
+    'token-junk': ['Authorization', 'Token deadbeef'],
+    'bearer-empty': ['Authorization', 'Bearer'],
+    'token-spaces': ['Authorization', 'Token a b c'],
+    'x-api-key-long': ['X-API-Key', 'x'.repeat(300)],
+    basic: ['Authorization', 'Basic dXNlcjpwYXNz'],
+    'token-lookalike': ['Authorization', `Token ${key.replace(/[a-f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x61 + 0xff41))}`],
+    'token-nul': ['Authorization', `Token ${key}%00`],
+  };
+  return headers[auth];
+}
+
+export function serialize(r: FuzzRequest): Buffer {
+  const lines = [`${r.method} ${r.target} HTTP/1.1`, 'Host: 127.0.0.1', ...r.headers.map(([k, v]) => `${k}: ${v}`)];
+  if (r.body === undefined) return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`);
+  if (!r.chunked) return Buffer.concat([Buffer.from(`${[...lines, `Content-Length: ${r.body.length}`].join('\r\n')}\r\n\r\n`), r.body]);
+  // Chunked, in two chunks split mid-body (mid-character, too, now and then).
+  const half = Math.floor(r.body.length / 2);
+  const chunk = (part: Buffer) => (part.length === 0 ? [] : [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]);
+  return Buffer.concat([Buffer.from(`${[...lines, 'Transfer-Encoding: chunked'].join('\r\n')}\r\n\r\n`), ...chunk(r.body.subarray(0, half)), ...chunk(r.body.subarray(half)), Buffer.from('0\r\n\r\n')]);
+}
+
+export function describeRequest(r: FuzzRequest): string {
+  const headers = r.headers.map(([k, v]) => `${k}: ${show(v, 80)}`).join('; ');
+  const body = r.body === undefined ? '' : ` body(${r.body.length} B${r.chunked ? ', chunked' : ''})=${showBytes(r.body, 160)}`;
+  return `${r.method} ${show(r.target, 160)} [${headers}]${body}`;
+}
+
+/** Body bytes for a failure message: UTF-8 when they are, else each byte outside printable ASCII as \xNN. */
+function showBytes(bytes: Buffer, max: number): string {
+  try {
+    return show(new TextDecoder('utf-8', { fatal: true }).decode(bytes), max);
+  } catch {
+    return `(not UTF-8) ${escapeBytes(bytes, max)}`;
+  }
+}
+
