@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createFailover } from '../src/adapters/providers/failover.js';
 import { type MarketDataProvider, ProviderError } from '../src/app/market-data.js';
 import { IBM_BARS } from './support/stand-in.js';
@@ -42,6 +42,7 @@ describe('failover between providers', () => {
     const fetchBars = createFailover([first.provider, second.provider], { warn: () => undefined });
 
     const fetches = ['X1', 'X2', 'X3'].map((symbol) => fetchBars(symbol, { client: 'A' }));
+    await vi.waitFor(() => expect(first.started).toEqual(['X1']));
     await first.fail('X1'); // X1 runs at the second provider; X2 at the first
     await first.fail('X2'); // X2 waits at the second; X3 runs at the first
     fetchBars.join('X3', { client: 'B' });

@@ -33,6 +33,8 @@ describe.each(testEngines())('upstream scheduling on %s', (engine) => {
       ALPHAVANTAGE_BASE_URL: upstream.url,
       // Held answers must not time out while the test sets the scene.
       PROVIDER_TIMEOUT_MS: '60000',
+      // Scheduling is the subject: no quota or fair share caps the 15 new symbols.
+      ALPHAVANTAGE_DAILY_LIMIT: '0',
     });
     const queue = queues.at(-1)!;
     for (const symbol of [...BATCH, 'QUOTEB']) upstream.set('alphavantage', symbol, { kind: 'held', then: { kind: 'bars', bars: IBM_BARS } });
