@@ -81,6 +81,17 @@ describe.each(testEngines())('who counts against which allowance, on %s', (engin
       expect((await app.inject({ method: 'GET', url: '/nope' })).statusCode).toBe(404);
     });
 
+    it('when URLs the router refuses (414) flood /api/v1, then they count against the address and become 429', async () => {
+      const { app } = await startService(engine, { THROTTLE_ANON: '3/day' });
+      const overLong = `/api/v1/symbol/${'x'.repeat(15_000)}/`;
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await app.inject({ method: 'GET', url: overLong }));
+      expect(answers.map((a) => a.statusCode)).toEqual([414, 414, 414, 429, 429]);
+      expect(answers[0]!.json()).toEqual({ detail: 'Request URI is too long.' });
+      expect(answers[3]!.json()).toEqual({ detail: `Request was throttled. Expected available in ${answers[3]!.headers['retry-after']} seconds.` });
+      expect((await app.inject({ method: 'GET', url: '/api/v1/' })).statusCode).toBe(429);
+    });
+
     it('when an address has spent its anonymous allowance, then a key known valid still works and an unknown one is 429 before any look-up', async () => {
       const cached = await startService(engine, { THROTTLE_ANON: '2/day' });
       const key = await register(cached.app); // anonymous request 1, from 127.0.0.1

@@ -21,6 +21,13 @@ describe('the apicalls.log line', () => {
     expect(escapeForLog('/símbolo/€')).toBe('/símbolo/€');
   });
 
+  it('cuts a path past 1,024 characters and says how much it left out, so a flood of long URLs cannot fill the disk', () => {
+    const line = formatApiCall(new Date('2022-07-31T13:56:08Z'), 'GET', `/api/v1/${'x'.repeat(15_000)}`, 'AnonymousUser');
+    expect(line).toBe(`[31/Jul/2022 13:56:08] [INFO] [API_REQUEST] GET /api/v1/${'x'.repeat(1_016)}…(+13984 characters) AnonymousUser\n`);
+    const exact = `/api/v1/${'y'.repeat(1_016)}`;
+    expect(formatApiCall(new Date('2022-07-31T13:56:08Z'), 'GET', exact, 'AnonymousUser')).toContain(` ${exact} AnonymousUser`);
+  });
+
   it('escapes everything not printable, so a look-alike user never reads as the real one', () => {
     const line = formatApiCall(new Date('2022-07-31T13:56:08Z'), 'GET', '/api/v1/me/', 'da\u200bve@example.com');
     expect(line).toBe('[31/Jul/2022 13:56:08] [INFO] [API_REQUEST] GET /api/v1/me/ da\\u200bve@example.com\n');

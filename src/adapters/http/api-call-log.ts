@@ -72,8 +72,16 @@ export function escapeForLog(text: string): string {
   return text.replace(UNPRINTABLE, escapeCharacter);
 }
 
+/** Paths longer than this are cut in the log: a line stays readable, and a flood of 15 KB URLs cannot fill the disk. */
+const LOGGED_PATH_MAX = 1_024;
+
+function cutForLog(path: string): string {
+  if (path.length <= LOGGED_PATH_MAX) return path;
+  return `${path.slice(0, LOGGED_PATH_MAX)}…(+${path.length - LOGGED_PATH_MAX} characters)`;
+}
+
 export function formatApiCall(at: Date, method: string, path: string, user: string): string {
-  return `[${logTimestamp(at)}] [INFO] [API_REQUEST] ${escapeForLog(method)} ${escapeForLog(path)} ${escapeForLog(user)}\n`;
+  return `[${logTimestamp(at)}] [INFO] [API_REQUEST] ${escapeForLog(method)} ${escapeForLog(cutForLog(path))} ${escapeForLog(user)}\n`;
 }
 
 async function openForAppend(path: string): Promise<FileHandle> {

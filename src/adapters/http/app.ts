@@ -2,16 +2,17 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AccountService } from '../../app/accounts.js';
 import type { QuoteService } from '../../app/quotes.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger } from '../../app/trades.js';
+import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
 import { apiRootRoute } from './api-root.js';
 import type { ApiCallLog } from './api-call-log.js';
 import { installApiGate, requireKey } from './auth.js';
-import { answerNotFound, installErrorHandling } from './errors.js';
+import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { quoteRoutes } from './quotes.js';
@@ -40,6 +41,7 @@ export interface HttpOptions {
 
 /** Paths whose requests go to apicalls.log: the API and the ledger, as requested, without the query string. */
 const LOGGED_PATH = /^\/(api\/v1(\/|$)|trades(\/|$))/;
+const API_PATH = /^\/api\/v1(\/|$|\?)/;
 
 function logApiCalls(app: FastifyInstance, log: ApiCallLog): void {
   app.addHook('onResponse', async (request) => {
@@ -60,11 +62,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // Errors raised while routing, before any hook or handler: JSON like the rest.
-    frameworkErrors: (error, _request, reply) => {
-      const status = error.statusCode ?? 400;
-      const detail = status === 414 ? 'Request URI is too long.' : 'Malformed request URL.';
-      void (reply as FastifyReply).code(status).send({ detail });
-    },
+    frameworkErrors: (error, request, reply) => void answerRefusedUrl(error, request, reply as FastifyReply),
     // X-Forwarded-For is believed for exactly this many proxies (DRF's NUM_PROXIES); 0 trusts none.
     // (The hop-count function is what Fastify builds from a number; its types take only the function.)
     trustProxy: options.trustProxy > 0 ? (_address: string, hop: number) => hop < options.trustProxy : false,
@@ -99,6 +97,23 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
+
+  /**
+   * A URL the router refuses (414 over-long, 400 malformed) never reaches a
+   * hook, yet one under /api/v1 is a request like any other: it counts
+   * against the address's anonymous allowance, so a flood of them is 429.
+   */
+  async function answerRefusedUrl(error: { statusCode?: number }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const status = error.statusCode ?? 400;
+    try {
+      if (API_PATH.test(request.raw.url ?? '')) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
+    } catch (refusal) {
+      if (!(refusal instanceof DomainError)) throw refusal;
+      const { status: refusedStatus, headers } = httpStatusOf(refusal);
+      return void reply.code(refusedStatus).headers(headers).send(errorBody(refusal));
+    }
+    void reply.code(status).send({ detail: status === 414 ? 'Request URI is too long.' : 'Malformed request URL.' });
+  }
   // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
   const methods = { refuseOptions: options.corsOrigins.length === 0 };
   await app.register(async (ledger) => {
