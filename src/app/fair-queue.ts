@@ -11,8 +11,9 @@
  * Turns are counted in rounds: each client with waiting tasks gets one start
  * per round. A client that had nothing waiting joins the current round (so it
  * goes before anyone's second turn); one just served joins the next. Within a
- * round, clients go in the order they entered it; a client's own tasks run in
- * the order it queued them.
+ * round, clients go in the order they entered it, except that a client with
+ * nothing waiting or running goes first; a client's own tasks run in the
+ * order it queued them.
  *
  * A task may wait for several clients (one upstream call shared by everyone
  * who asked for the symbol): it sits in each one's lane and runs at the
@@ -34,7 +35,7 @@ export interface FairQueue {
 }
 
 interface Job {
-  start(): void;
+  start(lane: Lane): void;
   key: string | undefined;
   clients: Set<string>;
   started: boolean;
@@ -47,7 +48,16 @@ interface Lane {
   round: number;
   /** Order of entry into that round, to break ties. */
   entered: number;
+  /** This client's tasks running now, started at its turns. */
+  running: number;
 }
+
+/**
+ * Entries of idle clients sort before every other entry of their round: a
+ * client none of whose tasks waits or runs goes ahead of clients taking turn
+ * after turn, so its one task waits only for the tasks already running.
+ */
+const IDLE_ENTRY = -Number.MAX_SAFE_INTEGER;
 
 export function createFairQueue(concurrency: number): FairQueue {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a positive integer');
@@ -63,12 +73,12 @@ export function createFairQueue(concurrency: number): FairQueue {
     job.clients.add(client);
     let lane = lanes.get(client);
     if (!lane) {
-      lane = { jobs: [], round: currentRound, entered: entries++ };
+      lane = { jobs: [], round: currentRound, entered: entries++, running: 0 };
       lanes.set(client, lane);
     } else if (!hasWaitingJob(lane)) {
-      // Idle until now: back in the current round, unless already served in it.
+      // Nothing waiting until now: back in the current round, unless already served in it.
       lane.round = Math.max(lane.round, currentRound);
-      lane.entered = entries++;
+      lane.entered = (lane.running === 0 ? IDLE_ENTRY : 0) + entries++;
     }
     lane.jobs.push(job);
   }
@@ -84,7 +94,7 @@ export function createFairQueue(concurrency: number): FairQueue {
     // A scan over the clients with queued work: a handful at a time, so no heap is needed.
     for (const [client, lane] of lanes) {
       if (!hasWaitingJob(lane)) {
-        if (lane.round <= currentRound) lanes.delete(client);
+        if (lane.round <= currentRound && lane.running === 0) lanes.delete(client);
         continue;
       }
       if (!next || lane.round < next.round || (lane.round === next.round && lane.entered < next.entered)) next = lane;
@@ -99,18 +109,18 @@ export function createFairQueue(concurrency: number): FairQueue {
     currentRound = lane.round;
     lane.round += 1;
     lane.entered = entries++;
-    start(job);
+    start(job, lane);
     return true;
   }
 
-  function start(job: Job): void {
+  function start(job: Job, lane: Lane): void {
     job.started = true;
     waiting -= 1;
     running += 1;
     const sameKey = job.key === undefined ? undefined : waitingByKey.get(job.key);
     sameKey?.delete(job);
     if (sameKey?.size === 0) waitingByKey.delete(job.key!);
-    job.start();
+    job.start(lane);
   }
 
   function drain(): void {
@@ -124,11 +134,13 @@ export function createFairQueue(concurrency: number): FairQueue {
           key,
           clients: new Set(),
           started: false,
-          start: () => {
+          start: (lane) => {
+            lane.running += 1;
             (async () => task())()
               .then(resolve, reject)
               .finally(() => {
                 running -= 1;
+                lane.running -= 1;
                 drain();
               });
           },

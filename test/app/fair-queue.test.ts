@@ -72,6 +72,18 @@ describe('the fair queue', () => {
     expect(tasks.started).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
   });
 
+  it("when a client whose call has finished queues again behind another's batch, then it goes before the batch's next call", async () => {
+    const queue = createFairQueue(1);
+    const tasks = heldTasks();
+    void queue.run(['F'], tasks.task('f1'));
+    for (const name of ['g1', 'g2', 'g3']) void queue.run(['G'], tasks.task(name)); // while f1 runs
+    await tasks.finish('f1');
+    expect(tasks.started).toEqual(['f1', 'g1']);
+    void queue.run(['F'], tasks.task('f2')); // F has nothing queued or running: it waits only for g1
+    await tasks.finishAll();
+    expect(tasks.started).toEqual(['f1', 'g1', 'f2', 'g2', 'g3']);
+  });
+
   it('when the limit is 2, then at most 2 tasks run at once and the next starts as one ends', async () => {
     const queue = createFairQueue(2);
     const tasks = heldTasks();
