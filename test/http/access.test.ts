@@ -90,6 +90,8 @@ describe.each(testEngines())('who counts against which allowance, on %s', (engin
       expect(answers[0]!.json()).toEqual({ detail: 'Request URI is too long.' });
       expect(answers[3]!.json()).toEqual({ detail: `Request was throttled. Expected available in ${answers[3]!.headers['retry-after']} seconds.` });
       expect((await app.inject({ method: 'GET', url: '/api/v1/' })).statusCode).toBe(429);
+      // Spelled with escapes, the router still reads /api/v1/…: counted as well.
+      expect((await app.inject({ method: 'GET', url: '/%61pi/v1/%ZZ' })).statusCode).toBe(429);
     });
 
     it('when an address has spent its anonymous allowance, then a key known valid still works and an unknown one is 429 before any look-up', async () => {

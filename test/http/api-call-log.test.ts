@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeForLog, formatApiCall } from '../../src/adapters/http/api-call-log.js';
 import { register } from '../support/api.js';
+import { parseAnswer, rawExchange } from '../support/raw-connection.js';
 import { startService } from '../support/service.js';
 
 describe('the apicalls.log line', () => {
@@ -82,5 +84,27 @@ describe('logging API calls', () => {
     expect(lines).toHaveLength(expected.length);
     lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^${stamp} ${expected[i]!.replace(/[/?]/g, '\\$&')}$`)));
     expect(lines.join('\n')).not.toContain(key);
+  });
+
+  it('when a path is spelled with percent-escapes or as an absolute URL, then the call is still logged, as requested', async () => {
+    const logPath = join(inject('sqliteDir'), `calls-${Date.now()}-escaped.log`);
+    const service = await startService('sqlite', { APICALLS_LOG: logPath });
+    const { app } = service;
+    const key = await register(app, 'sly@example.com');
+    expect((await app.inject({ method: 'GET', url: '/%61pi/v1/me/', headers: { 'x-api-key': key } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/%761/me/', headers: { 'x-api-key': key } })).statusCode).toBe(200);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const absolute = await rawExchange(port, `GET http://elsewhere/%74rades HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    expect(parseAnswer(absolute).status).toBe(200);
+    await service.close();
+
+    const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((line) => line.replace(/^.*\[API_REQUEST\] /, ''));
+    expect(lines).toEqual([
+      'POST /api/v1/register/ AnonymousUser',
+      'GET /%61pi/v1/me/ sly@example.com',
+      'GET /api/%761/me/ sly@example.com',
+      'GET http://elsewhere/%74rades AnonymousUser',
+    ]);
   });
 });

@@ -39,15 +39,30 @@ export interface HttpOptions {
   serverLimits: ServerLimits;
 }
 
-/** Paths whose requests go to apicalls.log: the API and the ledger, as requested, without the query string. */
+/** Paths whose requests go to apicalls.log: the API and the ledger. */
 const LOGGED_PATH = /^\/(api\/v1(\/|$)|trades(\/|$))/;
-const API_PATH = /^\/api\/v1(\/|$|\?)/;
+const API_PATH = /^\/api\/v1(\/|$)/;
+
+/** The path as requested: without the query string, where a key might travel. */
+const requestedPath = (url: string) => url.split('?', 1)[0]!;
+
+/**
+ * The path as the router reads it, for deciding which rules apply: the
+ * router also serves `/%61pi/v1/…` and `GET http://host/trades` (absolute
+ * form) as `/api/v1/…` and `/trades`, so a client must not escape the log or
+ * the count by spelling a path so.
+ */
+function routedPath(url: string): string {
+  return requestedPath(url)
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '')
+    .replace(/%([0-7][0-9a-f])/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
 
 function logApiCalls(app: FastifyInstance, log: ApiCallLog): void {
   app.addHook('onResponse', async (request) => {
-    const path = (request.raw.url ?? '/').split('?', 1)[0]!;
-    if (!LOGGED_PATH.test(path)) return;
-    log.record(request.method, path, request.auth?.account.email ?? 'AnonymousUser');
+    const url = request.raw.url ?? '/';
+    if (!LOGGED_PATH.test(routedPath(url))) return;
+    log.record(request.method, requestedPath(url), request.auth?.account.email ?? 'AnonymousUser');
   });
 }
 
@@ -106,7 +121,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   async function answerRefusedUrl(error: { statusCode?: number }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const status = error.statusCode ?? 400;
     try {
-      if (API_PATH.test(request.raw.url ?? '')) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
+      if (API_PATH.test(routedPath(request.raw.url ?? '/'))) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
     } catch (refusal) {
       if (!(refusal instanceof DomainError)) throw refusal;
       const { status: refusedStatus, headers } = httpStatusOf(refusal);
