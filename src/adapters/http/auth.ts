@@ -67,31 +67,35 @@ export function installApiGate(
     }
   }
 
-  /** The allowances a request spends, and how many units of each. */
-  function charge(request: FastifyRequest, address: string): { spends: ThrottleScope[]; units: number } {
+  /** The allowances a request spends, how many units of each, and why it is refused anyway, if it is. */
+  function charge(request: FastifyRequest, address: string): { spends: ThrottleScope[]; units: number; refusal?: Error } {
     const { registration, cost } = request.routeOptions.config;
     if (registration) return { spends: scopes.registration(address), units: 1 };
     if (!request.auth) return { spends: [scopes.anonymous(address)], units: 1 };
     const account = scopes.account(request.auth.account.id);
-    return { spends: [account], units: cost ? costWithin(account.rate, cost, request) : 1 };
+    if (!cost) return { spends: [account], units: 1 };
+    const units = cost.of(request);
+    return units > account.rate.limit
+      ? { spends: [account], units: 1, refusal: beyondAnyAllowance(account.rate, cost, units) }
+      : { spends: [account], units };
   }
 
   api.addHook('onRequest', async (request, reply) => {
     const address = scopes.addressOf(request.ip);
     if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
     request.auth = await identify(request, reply, scopes.anonymous(address));
-    const { spends, units } = charge(request, address);
-    return counter.count(request, reply, spends, units);
+    const { spends, units, refusal } = charge(request, address);
+    await counter.count(request, reply, spends, units);
+    if (refusal) throw refusal;
   });
 }
 
-/** A cost no allowance can ever pay is the client's mistake, not a wait: 400 on the input that sets it. */
-function costWithin(rate: Rate, cost: RouteCost, request: FastifyRequest): number {
-  const units = cost.of(request);
-  if (units > rate.limit) {
-    throw new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
-  }
-  return units;
+/**
+ * A cost no allowance can ever pay is the client's mistake, not a wait: 400 on
+ * the input that sets it. It still counts as one request, as every answer does.
+ */
+function beyondAnyAllowance(rate: Rate, cost: RouteCost, units: number): ValidationError {
+  return new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
 }
 
 /** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */
