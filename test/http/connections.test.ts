@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, runEntry } from '../support/process.js';
 import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-connection.js';
+import { describeExchange, exchange } from '../support/raw-http.js';
 import { startService } from '../support/service.js';
 
 // Registered after the service's own cleanup, so it runs before it: the service's close waits for open connections.
@@ -33,6 +34,32 @@ describe("errors Node's HTTP server raises before any route", () => {
     const port = await listening();
     expectJsonDetail(await rawExchange(port, 'THIS IS NOT HTTP\r\n\r\n'), 400);
     expectJsonDetail(await rawExchange(port, 'GET /trades HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'), 400);
+  });
+});
+
+describe('pipelined requests: every request before a broken one is answered, in order', () => {
+  const get = (extra = '') => `GET /health HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+
+  it('when malformed bytes follow a good request, then the good one is answered 200, then the 400 JSON, then the close', async () => {
+    const port = await listening();
+    const result = await exchange(port, [`${get()}BROKEN\r\n\r\n${get()}`], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200, 400]);
+    expect(JSON.parse(result.responses[1]!.body.toString())).toEqual({ detail: expect.any(String) });
+    expect(result.closed).toBe(true);
+  });
+
+  it('when a 20 KB header follows two good requests, then both are answered 200, then the 431 JSON', async () => {
+    const port = await listening();
+    const result = await exchange(port, [get() + get() + get(`X-Big: ${'a'.repeat(20_000)}\r\n`)], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200, 200, 431]);
+    expect(JSON.parse(result.responses[2]!.body.toString())).toEqual({ detail: expect.any(String) });
+  });
+
+  it('when a request says Connection: close and another follows, then the first is answered 200, the rest ignored, and the connection closed', async () => {
+    const port = await listening();
+    const result = await exchange(port, [get('Connection: close\r\n') + get()], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200]);
+    expect(result.closed).toBe(true);
   });
 });
 

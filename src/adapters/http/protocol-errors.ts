@@ -1,0 +1,76 @@
+import { type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What Node's HTTP server would answer on its own, before any route — a request its
+ * parser cannot read, a timeout — answered in the shape of every other answer: JSON
+ * with a `detail`.
+ */
+
+const CLIENT_ERRORS: Record<number, string> = {
+  400: 'Malformed HTTP request.',
+  408: 'Request timed out: the request was not received in time.',
+  431: 'Request header fields are too large.',
+};
+
+const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+
+function clientErrorStatus(error: NodeJS.ErrnoException): number {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
+  return 400;
+}
+
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/** Sockets whose client error is being answered: the parser reports again on each later chunk. */
+const answering = new WeakSet<Socket>();
+
+/**
+ * Runs `then` once the answers to the requests read whole before the error are written.
+ * Node hands the socket to each pipelined response in turn (`_httpMessage`), the next one as
+ * the previous finishes; a response closes once written or when the socket goes. A response
+ * whose request is not complete (the error is in its body, or its body is too slow) waits for
+ * bytes that will not come: `then` runs with it, to answer in its place.
+ */
+function afterEarlierAnswers(socket: HttpSocket, then: (unanswered: ServerResponse | undefined) => void): void {
+  const inFlight = socket._httpMessage ?? undefined;
+  if (socket.destroyed) return;
+  if (!inFlight?.req.complete) return then(inFlight);
+  inFlight.once('close', () => afterEarlierAnswers(socket, then));
+}
+
+/**
+ * Fastify's `clientErrorHandler`. Node's parser stops at the error, but requests it read
+ * whole before it (pipelined) are still being answered: the error's answer goes after theirs,
+ * in order (RFC 9112 §9.3.2), then the connection closes (the parser's state is lost).
+ * Bytes after a `Connection: close` request are no request at all: they are ignored, and the
+ * connection closes once that request is answered.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has no one to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed || answering.has(socket)) return;
+  answering.add(socket);
+  if (error.code === 'HPE_CLOSED_CONNECTION') {
+    afterEarlierAnswers(socket, () => socket.destroy());
+    return;
+  }
+  const status = clientErrorStatus(error);
+  this.log.debug({ err: error, status }, 'client error answered by the HTTP server');
+  afterEarlierAnswers(socket, (unanswered) => {
+    // As Node does: not once that request's answer has begun, or the bytes would corrupt it.
+    if (socket.writable && !unanswered?.headersSent) {
+      const body = JSON.stringify({ detail: CLIENT_ERRORS[status] });
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+          `Content-Type: ${JSON_HEADERS['Content-Type']}\r\n` +
+          'X-Content-Type-Options: nosniff\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          'Connection: close\r\n\r\n' +
+          body,
+      );
+    }
+    socket.destroy(error);
+  });
+}
