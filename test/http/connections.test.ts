@@ -37,6 +37,30 @@ describe("errors Node's HTTP server raises before any route", () => {
   });
 });
 
+describe('requests Node itself refuses with a bare status, no body', () => {
+  /** The answers to `bytes`, sent on one connection, once `count` came. */
+  const answers = async (port: number, bytes: string, count: number) => {
+    const result = await exchange(port, [bytes], { deadlineMs: 5000, expectResponses: count });
+    expect(result.responses.length, describeExchange(result)).toBe(count);
+    return result.responses.map((r) => ({ status: r.status, type: r.headers['content-type'], body: JSON.parse(r.body.toString()) as unknown }));
+  };
+  const refused = (status: number) => ({ status, type: expect.stringMatching(/^application\/json/), body: { detail: expect.any(String) } });
+  const health = { status: 200, type: expect.any(String), body: expect.anything() };
+
+  it('when an HTTP/1.1 request has no Host, then the answer is 400 JSON with detail, and a request pipelined after it is served', async () => {
+    const port = await listening();
+    expect(await answers(port, 'GET /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n', 2)).toEqual([refused(400), health]);
+    const form = 'name=Dave&last_name=Mustaine&email=dave%40example.com';
+    const withBody = `DELETE /api/v1/register/ HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`;
+    expect(await answers(port, `${withBody}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`, 2)).toEqual([refused(400), health]);
+  });
+
+  it('when an HTTP/1.0 request has no Host, then it is served (Host is optional in HTTP/1.0)', async () => {
+    const port = await listening();
+    expect(await answers(port, 'GET /health HTTP/1.0\r\n\r\n', 1)).toEqual([health]);
+  });
+});
+
 describe('pipelined requests: every request before a broken one is answered, in order', () => {
   const get = (extra = '') => `GET /health HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 

@@ -1,11 +1,11 @@
-import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
 /**
  * What Node's HTTP server would answer on its own, before any route — a request its
- * parser cannot read, a timeout — answered in the shape of every other answer: JSON
- * with a `detail`.
+ * parser cannot read, a timeout, a missing Host — answered in the shape of every other
+ * answer: JSON with a `detail`.
  */
 
 const CLIENT_ERRORS: Record<number, string> = {
@@ -13,8 +13,29 @@ const CLIENT_ERRORS: Record<number, string> = {
   408: 'Request timed out: the request was not received in time.',
   431: 'Request header fields are too large.',
 };
+const MISSING_HOST = 'An HTTP/1.1 request must have a Host header.';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
+
+function refuse(response: ServerResponse, status: number, detail: string): void {
+  const body = JSON.stringify({ detail });
+  response.writeHead(status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+function lacksHost(request: IncomingMessage): boolean {
+  return request.httpVersion === '1.1' && request.headers.host === undefined;
+}
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without Host is 400 (HTTP/1.0 needs none). Node's own
+ * check (`requireHostHeader`) answers a bare 400, so the server turns it off and this does it.
+ * The request's framing is sound, so the connection stays open: requests pipelined after it
+ * are answered in turn (Node reads and drops this one's body).
+ */
+export function requiringHost(handler: RequestListener<typeof IncomingMessage>): RequestListener<typeof IncomingMessage> {
+  return (request, response) => (lacksHost(request) ? refuse(response, 400, MISSING_HOST) : handler(request, response));
+}
 
 function clientErrorStatus(error: NodeJS.ErrnoException): number {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { ServerLimits } from '../../config.js';
 import { createCountingReport } from './counting-report.js';
-import { clientErrorHandler } from './protocol-errors.js';
+import { clientErrorHandler, requiringHost } from './protocol-errors.js';
 
 export type { ServerLimits };
 
@@ -46,8 +46,10 @@ export function createLimitedServer(handler: RequestListener<typeof IncomingMess
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingIntervalMs(limits),
+      // Node's check answers a bare 400; requiringHost answers it with a detail.
+      requireHostHeader: false,
     },
-    handler,
+    requiringHost(handler),
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;
