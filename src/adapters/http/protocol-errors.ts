@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * What Node's HTTP server would answer on its own, before any route — a request its
- * parser cannot read, a timeout, a missing Host — answered in the shape of every other
- * answer: JSON with a `detail`.
+ * parser cannot read, a timeout, a missing Host, an unmet Expect — answered in the
+ * shape of every other answer: JSON with a `detail`.
  */
 
 const CLIENT_ERRORS: Record<number, string> = {
@@ -14,6 +14,7 @@ const CLIENT_ERRORS: Record<number, string> = {
   431: 'Request header fields are too large.',
 };
 const MISSING_HOST = 'An HTTP/1.1 request must have a Host header.';
+const EXPECTATION_FAILED = 'Expectation failed: the only expectation supported is "Expect: 100-continue".';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
 
@@ -36,6 +37,12 @@ function lacksHost(request: IncomingMessage): boolean {
 export function requiringHost(handler: RequestListener<typeof IncomingMessage>): RequestListener<typeof IncomingMessage> {
   return (request, response) => (lacksHost(request) ? refuse(response, 400, MISSING_HOST) : handler(request, response));
 }
+
+/**
+ * The server's 'checkExpectation' listener: an `Expect` other than 100-continue (which Node
+ * answers itself, then serves the request) is 417, as Node would answer, but with a `detail`.
+ */
+export const answerUnmetExpectation = requiringHost((_request, response) => refuse(response, 417, EXPECTATION_FAILED));
 
 function clientErrorStatus(error: NodeJS.ErrnoException): number {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
