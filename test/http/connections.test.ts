@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, runEntry } from '../support/process.js';
 import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-connection.js';
+import { describeExchange, exchange } from '../support/raw-http.js';
 import { startService } from '../support/service.js';
 
 // Registered after the service's own cleanup, so it runs before it: the service's close waits for open connections.
@@ -33,6 +34,66 @@ describe("errors Node's HTTP server raises before any route", () => {
     const port = await listening();
     expectJsonDetail(await rawExchange(port, 'THIS IS NOT HTTP\r\n\r\n'), 400);
     expectJsonDetail(await rawExchange(port, 'GET /trades HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'), 400);
+  });
+});
+
+describe('requests Node itself refuses with a bare status, no body', () => {
+  /** The answers to `bytes`, sent on one connection, once `count` came. */
+  const answers = async (port: number, bytes: string, count: number) => {
+    const result = await exchange(port, [bytes], { deadlineMs: 5000, expectResponses: count });
+    expect(result.responses.length, describeExchange(result)).toBe(count);
+    return result.responses.map((r) => ({ status: r.status, type: r.headers['content-type'], body: JSON.parse(r.body.toString()) as unknown }));
+  };
+  const refused = (status: number) => ({ status, type: expect.stringMatching(/^application\/json/), body: { detail: expect.any(String) } });
+  const health = { status: 200, type: expect.any(String), body: expect.anything() };
+
+  it('when an HTTP/1.1 request has no Host, then the answer is 400 JSON with detail, and a request pipelined after it is served', async () => {
+    const port = await listening();
+    expect(await answers(port, 'GET /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n', 2)).toEqual([refused(400), health]);
+    const form = 'name=Dave&last_name=Mustaine&email=dave%40example.com';
+    const withBody = `DELETE /api/v1/register/ HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`;
+    expect(await answers(port, `${withBody}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`, 2)).toEqual([refused(400), health]);
+  });
+
+  it('when an HTTP/1.0 request has no Host, then it is served (Host is optional in HTTP/1.0)', async () => {
+    const port = await listening();
+    expect(await answers(port, 'GET /health HTTP/1.0\r\n\r\n', 1)).toEqual([health]);
+  });
+
+  it('when Expect is not 100-continue, then the answer is 417 JSON with detail and the connection goes on; 100-continue still works', async () => {
+    const port = await listening();
+    const trade = '{"type":"buy","user_id":23,"symbol":"ABX","shares":30,"price":134,"timestamp":1531522701000}';
+    const post = (expectation: string) =>
+      `POST /trades HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${trade.length}\r\nExpect: ${expectation}\r\n\r\n${trade}`;
+    expect(await answers(port, `${post('teapot')}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`, 2)).toEqual([refused(417), health]);
+    const created = { status: 201, type: expect.stringMatching(/^application\/json/), body: expect.objectContaining({ symbol: 'ABX' }) };
+    expect(await answers(port, post('100-continue'), 1)).toEqual([created]);
+  });
+});
+
+describe('pipelined requests: every request before a broken one is answered, in order', () => {
+  const get = (extra = '') => `GET /health HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
+
+  it('when malformed bytes follow a good request, then the good one is answered 200, then the 400 JSON, then the close', async () => {
+    const port = await listening();
+    const result = await exchange(port, [`${get()}BROKEN\r\n\r\n${get()}`], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200, 400]);
+    expect(JSON.parse(result.responses[1]!.body.toString())).toEqual({ detail: expect.any(String) });
+    expect(result.closed).toBe(true);
+  });
+
+  it('when a 20 KB header follows two good requests, then both are answered 200, then the 431 JSON', async () => {
+    const port = await listening();
+    const result = await exchange(port, [get() + get() + get(`X-Big: ${'a'.repeat(20_000)}\r\n`)], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200, 200, 431]);
+    expect(JSON.parse(result.responses[2]!.body.toString())).toEqual({ detail: expect.any(String) });
+  });
+
+  it('when a request says Connection: close and another follows, then the first is answered 200, the rest ignored, and the connection closed', async () => {
+    const port = await listening();
+    const result = await exchange(port, [get('Connection: close\r\n') + get()], { deadlineMs: 5000 });
+    expect(result.responses.map((r) => r.status), describeExchange(result)).toEqual([200]);
+    expect(result.closed).toBe(true);
   });
 });
 

@@ -71,7 +71,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
-    // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts.
+    // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts, protocol-errors.ts.
     ...serverLimitOptions(options.serverLimits, options.logger),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.

@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
-import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { ServerLimits } from '../../config.js';
 import { createCountingReport } from './counting-report.js';
+import { answerUnmetExpectation, clientErrorHandler, requiringHost } from './protocol-errors.js';
 
 export type { ServerLimits };
 
@@ -22,51 +22,13 @@ function checkingIntervalMs(limits: ServerLimits): number {
   return Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
 }
 
-/** Node's own client errors (parser, header size, timeouts), in every other answer's shape. */
-const CLIENT_ERRORS: Record<number, string> = {
-  400: 'Malformed HTTP request.',
-  408: 'Request timed out: the request was not received in time.',
-  431: 'Request header fields are too large.',
-};
-
-function clientErrorStatus(error: NodeJS.ErrnoException): number {
-  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
-  if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
-  return 400;
-}
-
-/**
- * Fastify's `clientErrorHandler`: what Node's parser and timeouts refuse never reaches a
- * route, so Fastify's default answers `{"error": …}`; this answers `{"detail": …}` like the
- * rest of the API, then closes the connection (the parser's state is lost).
- */
-export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
-  // A reset connection has no one to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const status = clientErrorStatus(error);
-  this.log.debug({ err: error, status }, 'client error answered by the HTTP server');
-  // As Node does: answer only if no answer has started on this socket, or the bytes would corrupt it.
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) {
-    const body = JSON.stringify({ detail: CLIENT_ERRORS[status] });
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
-        'X-Content-Type-Options: nosniff\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
-  }
-  socket.destroy(error);
-}
-
 /** Connections refused at the cap are reported at most this often. */
 const REPORT_EVERY_MS = 5000;
 
 /**
  * The Fastify options that apply the limits: the HTTP server is built here (Fastify's
- * `serverFactory`) because the connection cap is a property of the server, not an option.
+ * `serverFactory`) because the connection cap is a property of the server, not an option;
+ * what Node would answer on its own is answered as JSON (protocol-errors.ts).
  */
 export function serverLimitOptions(
   limits: ServerLimits,
@@ -84,9 +46,12 @@ export function createLimitedServer(handler: RequestListener<typeof IncomingMess
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingIntervalMs(limits),
+      // Node's check answers a bare 400; requiringHost answers it with a detail.
+      requireHostHeader: false,
     },
-    handler,
+    requiringHost(handler),
   );
+  server.on('checkExpectation', answerUnmetExpectation);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;
   // Node closes a connection past the cap without a word: the operator hears of it here.
