@@ -170,4 +170,9 @@ describe('redacting a provider key', () => {
     );
     expect(redact('nothing secret here', key)).toBe('nothing secret here');
   });
+
+  it('replaces the key in any case, as a vendor may upper-case what it quotes', async () => {
+    const { redact } = await import('../src/adapters/providers/http.js');
+    expect(redact('key=S3CR+ET/KEY, key=s3cr%2Bet%2Fkey', 's3cr+et/key')).toBe('key=[REDACTED], key=[REDACTED]');
+  });
 });

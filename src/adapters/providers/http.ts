@@ -24,10 +24,16 @@ export interface VendorClient {
 
 const REDACTED = '[REDACTED]';
 
-/** `text` with every occurrence of `secret` (as is, or URL-encoded as in a query string) replaced. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * `text` with every occurrence of `secret` (as is, or URL-encoded as in a
+ * query string), in any case, replaced: a vendor may quote the key upper-cased.
+ */
 export function redact(text: string, secret: string): string {
   if (secret === '') return text;
-  return [secret, encodeURIComponent(secret)].reduce((redacted, form) => redacted.split(form).join(REDACTED), text);
+  const forms = [secret, encodeURIComponent(secret)].map(escapeRegExp);
+  return text.replace(new RegExp(forms.join('|'), 'gi'), REDACTED);
 }
 
 /**
