@@ -35,6 +35,9 @@ export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promi
  */
 export type JoinFetch = (symbol: string, request: { client: string }) => void;
 
+/** Who asks: the account, for fair scheduling and its fair share, and its address, which shares the latter. */
+export type Requester = Pick<UpstreamRequest, 'client' | 'network'>;
+
 export interface QuoteServiceOptions {
   refreshIntervalMs: number;
   joinFetch?: JoinFetch;
@@ -113,7 +116,7 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
   }
 
   /** Makes the store as fresh as policy wants; returns whether what it holds is stale. */
-  async function ensureFresh(symbol: string, client: string): Promise<{ stale: boolean }> {
+  async function ensureFresh(symbol: string, requester: Requester): Promise<{ stale: boolean }> {
     const checkedAt = performance.now();
     const [[latest], attempt] = await Promise.all([store.recentBars(symbol, 1), store.lastAttempt(symbol)]);
     // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
@@ -127,7 +130,7 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     try {
       if (backOff && backOff.until > current.getTime()) throw retryLater(backOff.error, backOff.until - current.getTime());
       // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
-      await sharedRefresh(symbol, checkedAt, { client, refresh: latest !== undefined });
+      await sharedRefresh(symbol, checkedAt, { ...requester, refresh: latest !== undefined });
       return { stale: false };
     } catch (error) {
       // Upstream failed: stored bars, however old, beat no answer. An unknown
@@ -137,11 +140,11 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     }
   }
 
-  async function getQuote(rawSymbol: string, client: string): Promise<ServedQuote> {
+  async function getQuote(rawSymbol: string, requester: Requester): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
     const cached = recentQuotes.get(symbol);
     if (cached) return cached;
-    const { stale } = await ensureFresh(symbol, client);
+    const { stale } = await ensureFresh(symbol, requester);
     const bars = await store.recentBars(symbol, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
@@ -150,10 +153,10 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
     return served;
   }
 
-  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }, client: string) {
+  async function getHistory(rawSymbol: string, range: { from?: string; to?: string }, requester: Requester) {
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
-    const { stale } = await ensureFresh(symbol, client);
+    const { stale } = await ensureFresh(symbol, requester);
     const bars =
       from === undefined && to === undefined
         ? (await store.recentBars(symbol, HISTORY_DEFAULT_SESSIONS)).reverse()
@@ -168,13 +171,13 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
    * Quotes of several symbols at once. Each symbol succeeds or fails on its
    * own; upstream calls run concurrently within each provider's limit.
    */
-  async function getQuotes(rawSymbols: string[], client: string): Promise<Map<string, ServedQuote | Error>> {
+  async function getQuotes(rawSymbols: string[], requester: Requester): Promise<Map<string, ServedQuote | Error>> {
     const symbols = [...new Set(rawSymbols.map((raw) => normalizeSymbol(raw)))];
     if (symbols.length === 0) throw new ValidationError('symbols', 'give at least one symbol');
     if (symbols.length > BATCH_MAX_SYMBOLS) {
       throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
     }
-    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol, client).catch((error: Error) => error)));
+    const results = await Promise.all(symbols.map((symbol) => getQuote(symbol, requester).catch((error: Error) => error)));
     return new Map(symbols.map((symbol, i) => [symbol, results[i]!]));
   }
 

@@ -25,11 +25,11 @@ export interface LookupTake {
 /** Port: call counts every instance shares (adapters/db/upstream-budget-store.ts). */
 export interface BudgetStore {
   /**
-   * Counts one call in every window and, for a lookup, one lookup of the
-   * client in the day window — atomically, and only if each has room:
+   * Counts one call in every window and, for a lookup, one lookup of each
+   * of `lookups` in the day window — atomically, and only if each has room:
    * otherwise nothing is counted and the answer names what refused.
    */
-  take(provider: string, windows: WindowTake[], lookup?: LookupTake): Promise<'taken' | QuotaWindow | 'fair_share'>;
+  take(provider: string, windows: WindowTake[], lookups: LookupTake[]): Promise<'taken' | QuotaWindow | 'fair_share'>;
   /** Marks the window spent (the vendor said so): its count rises to its limit. */
   exhaust(provider: string, window: WindowTake): Promise<void>;
   calls(provider: string, window: QuotaWindow, start: number): Promise<number>;
@@ -45,7 +45,13 @@ export interface BudgetRefusal {
 }
 
 export interface UpstreamRequest {
+  /** The account the call is made for. */
   client: string;
+  /**
+   * The address (IPv6 grouped by prefix) the request came from: the fair
+   * share holds for it too, so the accounts one address registers share one.
+   */
+  network?: string;
   /** The store already holds the symbol: a refresh, not capped by the fair share. */
   refresh?: boolean;
 }
@@ -76,6 +82,15 @@ export interface UpstreamBudgetOptions {
   /** The fraction of a provider's calls left today that one client may spend on new symbols. */
   fairShare: number;
   now?: () => Date;
+}
+
+/**
+ * Whose fair share a lookup spends: the account's, and its address's —
+ * accounts cost only a registration, so one address must not get a fresh
+ * share with each. (An address is kept apart from account ids by its prefix.)
+ */
+function fairShareHolders(request: UpstreamRequest): string[] {
+  return request.network === undefined ? [request.client] : [request.client, `address:${request.network}`];
 }
 
 /** A vendor's per-minute refusal asks for at most a minute; anything longer is its daily quota. */
@@ -112,11 +127,12 @@ export function createUpstreamBudget(
       const windows = windowsOf(quota, at, lookup);
       if (windows.length === 0) return undefined;
       // The fair share is a share of the day's calls: without a daily limit there is nothing to share.
-      const fairShare: LookupTake | undefined =
-        lookup && quota.perDay > 0
-          ? { client: request.client, allowed: (lookups, left) => mayLookUp(lookups, left, options.fairShare) }
-          : undefined;
-      const outcome = await store.take(provider, windows, fairShare);
+      const fairShare = lookup && quota.perDay > 0 ? fairShareHolders(request) : [];
+      const outcome = await store.take(
+        provider,
+        windows,
+        fairShare.map((client) => ({ client, allowed: (lookups, left) => mayLookUp(lookups, left, options.fairShare) })),
+      );
       if (outcome === 'taken') return undefined;
       if (outcome === 'fair_share') return { reason: 'fair_share', retryAfterSeconds: secondsUntilReset('day', at) };
       return { reason: 'quota_spent', retryAfterSeconds: secondsUntilReset(outcome, at) };

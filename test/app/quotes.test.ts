@@ -42,9 +42,9 @@ describe('the quote service', () => {
     );
 
     holdNextRead();
-    const slow = quotes.getQuote('IBM', 'client-1'); // reads "no bars", then waits, as a slow query would
+    const slow = quotes.getQuote('IBM', { client: 'client-1' }); // reads "no bars", then waits, as a slow query would
     await new Promise((resolve) => setImmediate(resolve));
-    const fast = await quotes.getQuote('IBM', 'client-2'); // reads, refreshes upstream, answers
+    const fast = await quotes.getQuote('IBM', { client: 'client-2' }); // reads, refreshes upstream, answers
     release();
     const late = await slow;
 
@@ -67,9 +67,9 @@ describe('the quote service', () => {
       { refreshIntervalMs: 3_600_000, joinFetch: (symbol, { client }) => void joined.push(`${symbol} for ${client}`) },
     );
 
-    const first = quotes.getQuote('IBM', 'client-a');
+    const first = quotes.getQuote('IBM', { client: 'client-a' });
     await new Promise((resolve) => setImmediate(resolve));
-    const second = quotes.getQuote('ibm', 'client-b');
+    const second = quotes.getQuote('ibm', { client: 'client-b' });
     await new Promise((resolve) => setImmediate(resolve));
     answer();
 
@@ -95,9 +95,9 @@ describe('the quote service', () => {
       { refreshIntervalMs: 3_600_000 },
     );
 
-    const first = quotes.getQuote('IBM', 'past-share').catch((error: unknown) => error);
+    const first = quotes.getQuote('IBM', { client: 'past-share' }).catch((error: unknown) => error);
     await new Promise((resolve) => setImmediate(resolve));
-    const second = quotes.getQuote('IBM', 'other'); // joins the refresh in flight
+    const second = quotes.getQuote('IBM', { client: 'other' }); // joins the refresh in flight
     await new Promise((resolve) => setImmediate(resolve));
     letFirstFail();
 

@@ -11,8 +11,8 @@ const HOUR = 3_600_000;
 
 type Answer = { detail?: string; status?: number; source?: string };
 
-function clientOf(app: FastifyInstance, key: string) {
-  return (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Token ${key}` } });
+function clientOf(app: FastifyInstance, key: string, remoteAddress: string) {
+  return (url: string) => app.inject({ method: 'GET', url, remoteAddress, headers: { authorization: `Token ${key}` } });
 }
 
 describe.each(testEngines())('upstream quota and fair share on %s', (engine) => {
@@ -22,7 +22,11 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
     upstream.clock = () => now;
     const service = await startService(engine, { ...providerEnv(upstream, options.order), ...options.env }, undefined, { now: () => now });
     let accounts = 0;
-    const client = async () => clientOf(service.app, await register(service.app, `client${++accounts}@example.com`));
+    /** A new account; each from its own address unless one is given. */
+    const client = async (remoteAddress?: string) => {
+      const n = ++accounts;
+      return clientOf(service.app, await register(service.app, `client${n}@example.com`), remoteAddress ?? `127.0.1.${n}`);
+    };
     const advance = (ms: number) => void (now = new Date(now.getTime() + ms));
     return { upstream, service, client, advance };
   }
@@ -59,6 +63,22 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
     expect(single.headers['retry-after']).toBe(String(9 * 3600));
     expect(single.json().detail).toMatch(/stored symbols are still served/);
     expect(upstream.calls.alphavantage).toHaveLength(6);
+  });
+
+  it('when one address registers account after account to spend the quota, then its accounts share one fair share and another address still reaches upstream', async () => {
+    const { upstream, client } = await setup({ order: ['alphavantage'] });
+    upstream.setQuota('alphavantage', { perDay: 25 });
+    for (const symbol of ['AAPL', 'MSFT']) upstream.set('alphavantage', symbol, { kind: 'bars', bars: IBM_BARS });
+    for (let i = 0; i < 10; i++) {
+      const sybil = await client('127.0.2.50');
+      const symbols = Array.from({ length: 30 }, (_, j) => `Q${i}N${j}`);
+      expect((await sybil(`/api/v1/symbols/?symbols=${symbols.join(',')}`)).statusCode).toBe(200);
+    }
+    // The address's share, as one account's: 5 of 25 (0 < 5, … 4 < 4.2), not 5 + 4 + 3 + … per account.
+    expect(upstream.calls.alphavantage).toHaveLength(5);
+    const victim = await client('127.0.3.1');
+    expect((await victim('/api/v1/symbol/aapl/')).statusCode).toBe(200);
+    expect((await victim('/api/v1/symbol/msft/')).statusCode).toBe(200);
   });
 
   it('when a batch of made-up symbols is asked again, then it costs no upstream call, no quota and no new row', async () => {
@@ -179,7 +199,7 @@ describe.each(testEngines())('an uncountable quota on %s', (engine) => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
     const service = await startService(engine, providerEnv(upstream, ['alphavantage']));
-    const a = clientOf(service.app, await register(service.app));
+    const a = clientOf(service.app, await register(service.app), '127.0.0.1');
     await service.db.schema.dropTable('upstream_calls').execute();
     const response = await a('/api/v1/symbol/IBM/');
     expect(response.statusCode).toBe(502);
@@ -190,7 +210,7 @@ describe.each(testEngines())('an uncountable quota on %s', (engine) => {
 describe.each(testEngines())('the sandbox on %s', (engine) => {
   it('when no provider is configured, then there is no quota: a batch of 40 new symbols is served whole', async () => {
     const { app } = await startService(engine);
-    const a = clientOf(app, await register(app));
+    const a = clientOf(app, await register(app), '127.0.0.1');
     const symbols = Array.from({ length: 40 }, (_, i) => `SYM${i}`);
     const batch = await a(`/api/v1/symbols/?symbols=${symbols.join(',')}`);
     expect(Object.values(batch.json<Record<string, Answer>>()).every((x) => x.source === 'sandbox')).toBe(true);
@@ -210,7 +230,7 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('upstream quota acr
       const clients = [];
       for (let i = 0; i < 20; i++) {
         const app = instances[i % 2]!.app;
-        clients.push(clientOf(app, await register(app, `c${i}@example.com`)));
+        clients.push(clientOf(app, await register(app, `c${i}@example.com`), `127.0.1.${i}`));
       }
       const answers = await Promise.all(clients.map((ask, i) => ask(`/api/v1/symbol/${symbols[i]}/`)));
       // Ten calls a day, the last kept for refreshes: nine lookups, whichever instance took them.

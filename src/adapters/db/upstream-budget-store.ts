@@ -20,14 +20,16 @@ const DAY_MS = 86_400_000;
  */
 export function createBudgetStore(db: Kysely<Database>): BudgetStore {
   return {
-    async take(provider, windows, lookup) {
+    async take(provider, windows, lookups) {
       try {
         await db.transaction().execute(async (trx) => {
           for (const window of windows) {
             const calls = await countCall(trx, provider, window);
             if (calls === undefined) throw new Refused(window.window);
             if (window.window === 'day' && calls === 1) await forgetOldWindows(trx, provider, window.start);
-            if (window.window === 'day' && lookup) await countLookup(trx, provider, window, calls, lookup);
+            if (window.window === 'day') {
+              for (const lookup of lookups) await countLookup(trx, provider, window, calls, lookup);
+            }
           }
         });
         return 'taken';

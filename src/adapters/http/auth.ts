@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, when it sent a valid API key; null for anonymous calls. */
     auth: Authenticated | null;
+    /** The client's address as the throttle counts it (IPv6 grouped by prefix); set by the /api/v1 gate. */
+    clientAddress?: string;
   }
   interface FastifyContextConfig {
     /** Registration: counted against the client address, whatever key is sent. */
@@ -82,6 +84,7 @@ export function installApiGate(
 
   api.addHook('onRequest', async (request, reply) => {
     const address = scopes.addressOf(request.ip);
+    request.clientAddress = address;
     if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
     request.auth = await identify(request, reply, scopes.anonymous(address));
     const { spends, units, refusal } = charge(request, address);

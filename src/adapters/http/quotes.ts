@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BATCH_MAX_SYMBOLS, type QuoteService } from '../../app/quotes.js';
+import { BATCH_MAX_SYMBOLS, type QuoteService, type Requester } from '../../app/quotes.js';
 import { DomainError, ValidationError } from '../../domain/errors.js';
 import { normalizeSymbol } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
@@ -19,9 +19,9 @@ function symbolFailure(error: Error): { detail: string; status: number } {
   throw error; // not a per-symbol failure: our bug, answered by the error handler
 }
 
-/** Whose upstream work a request is, for fair scheduling and the fair share: its account. */
-function clientOf(request: FastifyRequest): string {
-  return String(accountOf(request).account.id);
+/** Whose upstream work a request is: its account (fair scheduling, fair share), and the address that shares the share. */
+function requesterOf(request: FastifyRequest): Requester {
+  return { client: String(accountOf(request).account.id), network: request.clientAddress };
 }
 
 /** The symbols of a batch as sent: comma-separated, blanks ignored. */
@@ -65,7 +65,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { quote, stale } = await quotes.getQuote(request.params.symbol, clientOf(request));
+        const { quote, stale } = await quotes.getQuote(request.params.symbol, requesterOf(request));
         if (stale) reply.header(STALE_HEADER, 'true');
         return quote;
       },
@@ -84,7 +84,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const symbols = symbolList(request.query.symbols);
-        const results = await quotes.getQuotes(symbols, clientOf(request));
+        const results = await quotes.getQuotes(symbols, requesterOf(request));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
         );
@@ -106,7 +106,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, clientOf(request));
+        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, requesterOf(request));
         if (stale) reply.header(STALE_HEADER, 'true');
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.
