@@ -71,6 +71,15 @@ describe('requests Node itself refuses with a bare status, no body', () => {
   });
 });
 
+describe('CONNECT', () => {
+  it('when a client asks to tunnel with CONNECT, then the answer is 405 JSON with detail, not a silent close', async () => {
+    const port = await listening();
+    const raw = await rawExchange(port, 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n');
+    expectJsonDetail(raw, 405);
+    expect(parseAnswer(raw).body).toEqual({ detail: 'Method "CONNECT" not allowed.' });
+  });
+});
+
 describe('pipelined requests: every request before a broken one is answered, in order', () => {
   const get = (extra = '') => `GET /health HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 

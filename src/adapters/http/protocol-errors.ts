@@ -44,6 +44,28 @@ export function requiringHost(handler: RequestListener<typeof IncomingMessage>):
  */
 export const answerUnmetExpectation = requiringHost((_request, response) => refuse(response, 417, EXPECTATION_FAILED));
 
+/**
+ * The server's 'connect' listener: the service is no proxy, so CONNECT is 405 like any method a
+ * path does not serve (Node, with no listener, closes the socket without a word). A CONNECT has
+ * no response object, so the answer is written to the socket, which is then closed.
+ */
+export function refuseConnect(request: IncomingMessage, socket: Socket): void {
+  socket.end(closingAnswer(405, `Method "${request.method}" not allowed.`));
+}
+
+/** A whole answer, written straight to a socket that has no response object, closing the connection. */
+function closingAnswer(status: number, detail: string): string {
+  const body = JSON.stringify({ detail });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+    `Content-Type: ${JSON_HEADERS['Content-Type']}\r\n` +
+    'X-Content-Type-Options: nosniff\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
+}
+
 function clientErrorStatus(error: NodeJS.ErrnoException): number {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
   if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
@@ -88,17 +110,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   this.log.debug({ err: error, status }, 'client error answered by the HTTP server');
   afterEarlierAnswers(socket, (unanswered) => {
     // As Node does: not once that request's answer has begun, or the bytes would corrupt it.
-    if (socket.writable && !unanswered?.headersSent) {
-      const body = JSON.stringify({ detail: CLIENT_ERRORS[status] });
-      socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-          `Content-Type: ${JSON_HEADERS['Content-Type']}\r\n` +
-          'X-Content-Type-Options: nosniff\r\n' +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-          'Connection: close\r\n\r\n' +
-          body,
-      );
-    }
+    if (socket.writable && !unanswered?.headersSent) socket.write(closingAnswer(status, CLIENT_ERRORS[status]!));
     socket.destroy(error);
   });
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { ServerLimits } from '../../config.js';
 import { createCountingReport } from './counting-report.js';
-import { answerUnmetExpectation, clientErrorHandler, requiringHost } from './protocol-errors.js';
+import { answerUnmetExpectation, clientErrorHandler, refuseConnect, requiringHost } from './protocol-errors.js';
 
 export type { ServerLimits };
 
@@ -52,6 +52,7 @@ export function createLimitedServer(handler: RequestListener<typeof IncomingMess
     requiringHost(handler),
   );
   server.on('checkExpectation', answerUnmetExpectation);
+  server.on('connect', refuseConnect);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;
   // Node closes a connection past the cap without a word: the operator hears of it here.
