@@ -129,3 +129,66 @@ describe('what the check covers', () => {
     }
   });
 });
+
+// Bytes that are not UTF-8 used to be decoded to U+FFFD before any check saw them: each body
+// decoder (JSON, urlencoded form, multipart form) must refuse them instead, naming the field where
+// it can. A U+FFFD the client really sent (EF BF BD) is text like any other.
+const NOT_UTF8 = [
+  ['an encoded lone high surrogate', [0xed, 0xa0, 0x80]],
+  ['an encoded reversed pair', [0xed, 0xb0, 0x80, 0xed, 0xa0, 0x80]],
+  ['an encoded lone low surrogate', [0x58, 0xed, 0xbf, 0xbf]],
+  ['a byte UTF-8 never uses', [0x41, 0xff, 0x42]],
+  ['an overlong slash', [0xc0, 0xaf]],
+  ['a sequence cut short', [0x41, 0xe2, 0x82]],
+] as const;
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]); // U+FFFD, validly encoded
+
+describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engine) => {
+  it('when a JSON trade carries bytes that are not UTF-8, then 400 names the field and nothing is stored; an encoded U+FFFD is stored as sent', async () => {
+    const { app } = await startService(engine);
+    const tradeWith = (symbol: Buffer) =>
+      Buffer.concat([Buffer.from('{"type":"buy","user_id":1,"symbol":"'), symbol, Buffer.from('","shares":1,"price":1,"timestamp":1}')]);
+    for (const [what, bytes] of NOT_UTF8) {
+      for (const contentType of ['application/json', 'application/json; charset=utf-8', 'application/json; charset="UTF-8"']) {
+        const response = await app.inject({ method: 'POST', url: '/trades', payload: tradeWith(Buffer.from([0x41, ...bytes])), headers: { 'content-type': contentType } });
+        expect(response.statusCode, `${what} (${contentType})`).toBe(400);
+        expect(response.json(), what).toMatchObject({ field: 'symbol' });
+        expect(response.json().detail, what).toMatch(/^symbol: must be UTF-8/);
+      }
+    }
+    // Outside any string, the body as a whole is named.
+    const structural = await app.inject({ method: 'POST', url: '/trades', payload: Buffer.from([0x7b, 0xff, 0x7d]), headers: { 'content-type': 'application/json' } });
+    expect(structural.statusCode).toBe(400);
+    expect(structural.json()).toMatchObject({ field: 'body' });
+    expect((await app.inject({ method: 'GET', url: '/trades' })).json()).toEqual([]);
+
+    const replacement = await app.inject({ method: 'POST', url: '/trades', payload: tradeWith(Buffer.concat([Buffer.from('A'), REPLACEMENT, Buffer.from('B')])), headers: { 'content-type': 'application/json' } });
+    expect(replacement.statusCode).toBe(201);
+    expect((await app.inject({ method: 'GET', url: `/trades/${replacement.json().id}` })).json().symbol).toBe('A\ufffdB');
+  });
+
+  it('when a JSON body declares a charset other than UTF-8, then 415 says to send UTF-8', async () => {
+    const { app } = await startService(engine);
+    for (const charset of ['utf-16', 'UTF-16LE', 'iso-8859-1']) {
+      const response = await app.inject({ method: 'POST', url: '/trades', payload: JSON.stringify(ABX), headers: { 'content-type': `application/json; charset=${charset}` } });
+      expect(response.statusCode, charset).toBe(415);
+      expect(response.json().detail, charset).toMatch(/UTF-8/);
+    }
+    expect((await app.inject({ method: 'GET', url: '/trades' })).json()).toEqual([]);
+  });
+
+  it("when a JSON body is empty, malformed or poisons a prototype, then Fastify's answers stand", async () => {
+    const { app } = await startService(engine);
+    const send = (payload: string) => app.inject({ method: 'POST', url: '/trades', payload, headers: { 'content-type': 'application/json' } });
+    expect((await send('')).json()).toEqual({ detail: 'body: must be a JSON object, not empty.' });
+    expect((await send('')).statusCode).toBe(400);
+    const malformed = await send('{"type": ');
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().detail).toMatch(/^Malformed JSON body: /);
+    for (const poison of ['{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {"admin": true}}}']) {
+      const response = await send(poison);
+      expect(response.statusCode, poison).toBe(400);
+      expect(response.json().detail, poison).toMatch(/^Malformed JSON body: /);
+    }
+  });
+});

@@ -18,6 +18,7 @@ import { quoteRoutes } from './quotes.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
+import { installStrictJsonParser } from './utf8-bodies.js';
 import { installValidators } from './validation.js';
 
 export interface HttpDependencies {
@@ -72,8 +73,9 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
 
   installValidators(app);
   installErrorHandling(app);
-  // JSON only: anything else (text/plain included) is 415, not a string body.
+  // JSON only, and only UTF-8: anything else (text/plain included) is 415, not a string body.
   app.removeContentTypeParser('text/plain');
+  installStrictJsonParser(app);
   app.decorateRequest('auth', null);
 
   // helmet's defaults, built once. (@fastify/helmet rebuilds the middleware,

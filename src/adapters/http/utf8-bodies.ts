@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../domain/errors.js';
+
+/**
+ * Request bodies are text in UTF-8, decoded strictly. Node's and the body
+ * parsers' usual decoding turns bytes that are not UTF-8 (an encoded
+ * surrogate, 0xFF, an overlong form) into U+FFFD before any check can see
+ * them, so a client's broken text was stored as something it never sent.
+ * Here each decoder refuses them instead (400, naming the field where it
+ * can); a U+FFFD the client did send, encoded as EF BF BD, is text like any other.
+ */
+const NOT_UTF8 = 'must be UTF-8 text (it has bytes that are not valid UTF-8)';
+
+/** The text of `bytes`, or undefined if they are not UTF-8. A BOM is kept: it is the client's text. */
+function strictUtf8(bytes: Uint8Array, cutShort = false): string | undefined {
+  try {
+    // A fresh decoder each time: in stream mode it holds back a sequence the cut left incomplete.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes, { stream: cutShort });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the first byte sequence that is not UTF-8 starts (the ranges of RFC 3629 §4), or -1. */
+function firstInvalidSequence(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0) return i;
+    // The second byte's range excludes overlong forms, surrogates (ED A0–BF) and code points past U+10FFFF.
+    const [low, high] = lead === 0xe0 ? [0xa0, 0xbf] : lead === 0xed ? [0x80, 0x9f] : lead === 0xf0 ? [0x90, 0xbf] : lead === 0xf4 ? [0x80, 0x8f] : [0x80, 0xbf];
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < (k === 1 ? low : 0x80) || next > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+/**
+ * The top-level field of a JSON body that holds its first invalid bytes, or
+ * `body` when they are outside any value (or the rest does not parse). The
+ * bytes are replaced by an unpaired surrogate, which valid UTF-8 cannot
+ * produce, and the parsed body is searched for it.
+ */
+function fieldWithInvalidBytes(bytes: Buffer): string {
+  const at = firstInvalidSequence(bytes);
+  const marker = '\udcff';
+  const text = `${bytes.subarray(0, at).toString('utf8')}${marker}${bytes.subarray(at + 1).toString('utf8')}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'body';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return 'body';
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key.includes(marker)) return 'body';
+    // Iterative: a value may be nested thousands deep.
+    const pending: unknown[] = [value];
+    while (pending.length > 0) {
+      const next = pending.pop();
+      if (typeof next === 'string' && next.includes(marker)) return key;
+      if (typeof next === 'object' && next !== null) {
+        for (const [childKey, child] of Object.entries(next)) {
+          if (childKey.includes(marker)) return key;
+          pending.push(child);
+        }
+      }
+    }
+  }
+  return 'body';
+}
+
+class UnsupportedCharsetError extends Error {
+  readonly statusCode = 415;
+  readonly code = 'UNSUPPORTED_CHARSET';
+}
+
+/**
+ * JSON is UTF-8 (RFC 8259 §8.1). A body labelled otherwise (`charset=utf-16`)
+ * was most likely encoded that way, and reading it as UTF-8 would misread it:
+ * 415, saying what to send, rather than a misleading 400.
+ */
+function refuseOtherCharsets(request: FastifyRequest): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new UnsupportedCharsetError(`Unsupported charset "${charset}"; send the JSON body as UTF-8.`);
+  }
+}
+
+/**
+ * Replaces Fastify's JSON parser by one that decodes the bytes strictly and
+ * then hands the text to Fastify's own parser: its answers for an empty or
+ * malformed body (FST_ERR_CTP_*, worded in errors.ts) and secure-json-parse's
+ * refusal of `__proto__` and `constructor.prototype` stay as they were.
+ */
+export function installStrictJsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      refuseOtherCharsets(request);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
+    const bytes = body as Buffer;
+    const text = strictUtf8(bytes);
+    if (text === undefined) {
+      const field = fieldWithInvalidBytes(bytes);
+      return done(new ValidationError(field, field === 'body' ? 'must be UTF-8 JSON (it has bytes that are not valid UTF-8)' : NOT_UTF8), undefined);
+    }
+    parseJson(request, text, done);
+  });
+}
