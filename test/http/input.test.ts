@@ -143,6 +143,8 @@ const NOT_UTF8 = [
 ] as const;
 const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]); // U+FFFD, validly encoded
 
+const percentBytes = (bytes: readonly number[]) => bytes.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+
 describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engine) => {
   it('when a JSON trade carries bytes that are not UTF-8, then 400 names the field and nothing is stored; an encoded U+FFFD is stored as sent', async () => {
     const { app } = await startService(engine);
@@ -190,5 +192,36 @@ describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engi
       expect(response.statusCode, poison).toBe(400);
       expect(response.json().detail, poison).toMatch(/^Malformed JSON body: /);
     }
+  });
+
+  it('when a urlencoded registration carries percent-escapes or raw bytes that are not UTF-8, then 400 names the field; an encoded U+FFFD registers', async () => {
+    const { app, db } = await startService(engine);
+    const form = (payload: string | Buffer) => app.inject({ method: 'POST', url: '/api/v1/register/', payload, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    for (const [what, bytes] of NOT_UTF8) {
+      for (const field of ['name', 'last_name', 'email']) {
+        const fields = { name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' };
+        const encoded = Object.entries(fields).map(([k, v]) => `${k}=${k === field ? `Da${percentBytes(bytes)}ve` : encodeURIComponent(v)}`).join('&');
+        const escaped = await form(encoded);
+        expect(escaped.statusCode, `${what} escaped in ${field}`).toBe(400);
+        expect(escaped.json(), `${what} escaped in ${field}`).toMatchObject({ field });
+        const raw = await form(Buffer.from(encoded.replace(percentBytes(bytes), Buffer.from(bytes).toString('latin1')), 'latin1'));
+        expect(raw.statusCode, `${what} raw in ${field}`).toBe(400);
+        expect(raw.json(), `${what} raw in ${field}`).toMatchObject({ field });
+      }
+    }
+    // A stray % is not an escape at all (as browsers and Fastify's own parser read it): kept as sent.
+    const stray = await form('name=100%&last_name=Mustaine&email=stray%40example.com');
+    expect(stray.statusCode).toBe(201);
+    expect(await db.selectFrom('accounts').select('email').execute()).toEqual([{ email: 'stray@example.com' }]);
+    const replacement = await form('name=Da%EF%BF%BDve&last_name=M%C3%BCller+Sm%C3%ADth&email=fffd%40example.com');
+    expect(replacement.statusCode).toBe(201);
+    const raw = await form(Buffer.concat([Buffer.from('name=Da'), REPLACEMENT, Buffer.from('ve&last_name=Jos\u00e9&email=raw%40example.com')]));
+    expect(raw.statusCode).toBe(201);
+    const stored = await db.selectFrom('accounts').select(['name', 'last_name', 'email']).orderBy('email').execute();
+    expect(stored).toEqual([
+      { name: 'Da\ufffdve', last_name: 'Müller Smíth', email: 'fffd@example.com' },
+      { name: 'Da\ufffdve', last_name: 'José', email: 'raw@example.com' },
+      { name: '100%', last_name: 'Mustaine', email: 'stray@example.com' },
+    ]);
   });
 });

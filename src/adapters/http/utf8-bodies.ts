@@ -118,3 +118,46 @@ export function installStrictJsonParser(app: FastifyInstance): void {
     parseJson(request, text, done);
   });
 }
+
+const isHexDigit = (byte: number | undefined) => byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66));
+
+/** `+` as a space and `%XX` as the byte it names; a `%` not followed by two hex digits is itself (WHATWG). */
+function unescapeFormBytes(bytes: Buffer): Buffer {
+  const out = Buffer.alloc(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte === 0x2b) out[length++] = 0x20;
+    else if (byte === 0x25 && isHexDigit(bytes[i + 1]) && isHexDigit(bytes[i + 2])) {
+      out[length++] = Number.parseInt(bytes.toString('latin1', i + 1, i + 3), 16);
+      i += 2;
+    } else out[length++] = byte;
+  }
+  return out.subarray(0, length);
+}
+
+/**
+ * An application/x-www-form-urlencoded body, read as the WHATWG URL standard
+ * reads it, except that bytes (raw or percent-escaped) that are not UTF-8
+ * are refused, naming their field, instead of becoming U+FFFD. A repeated
+ * name gives an array, as @fastify/formbody did; the schema then refuses it.
+ */
+export async function parseUrlencodedForm(_request: FastifyRequest, body: Buffer): Promise<Record<string, string | string[]>> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  let start = 0;
+  while (start <= body.length) {
+    let end = body.indexOf(0x26, start);
+    if (end === -1) end = body.length;
+    const pair = body.subarray(start, end);
+    start = end + 1;
+    if (pair.length === 0) continue;
+    const equals = pair.indexOf(0x3d);
+    const name = strictUtf8(unescapeFormBytes(equals === -1 ? pair : pair.subarray(0, equals)));
+    if (name === undefined) throw new ValidationError('body', 'must be a UTF-8 form (a field name has bytes that are not valid UTF-8)');
+    const value = strictUtf8(unescapeFormBytes(equals === -1 ? Buffer.alloc(0) : pair.subarray(equals + 1)));
+    if (value === undefined) throw new ValidationError(name, NOT_UTF8);
+    const earlier = fields[name];
+    fields[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
+  }
+  return fields;
+}
