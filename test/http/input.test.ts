@@ -143,6 +143,13 @@ const NOT_UTF8 = [
 ] as const;
 const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]); // U+FFFD, validly encoded
 
+function multipartBytes(fields: Record<string, Buffer | string>): { payload: Buffer; headers: Record<string, string> } {
+  const parts = Object.entries(fields).map(([name, value]) =>
+    Buffer.concat([Buffer.from(`--XyZ\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`), Buffer.from(value), Buffer.from('\r\n')]),
+  );
+  return { payload: Buffer.concat([...parts, Buffer.from('--XyZ--\r\n')]), headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } };
+}
+
 const percentBytes = (bytes: readonly number[]) => bytes.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engine) => {
@@ -223,5 +230,24 @@ describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engi
       { name: 'Da\ufffdve', last_name: 'José', email: 'raw@example.com' },
       { name: '100%', last_name: 'Mustaine', email: 'stray@example.com' },
     ]);
+  });
+
+  it('when a multipart registration carries bytes that are not UTF-8, then 400 names the field; an encoded U+FFFD registers', async () => {
+    const { app, db } = await startService(engine);
+    for (const [what, bytes] of NOT_UTF8) {
+      for (const field of ['name', 'last_name', 'email']) {
+        const value = Buffer.concat([Buffer.from('Da'), Buffer.from(bytes), Buffer.from(field === 'email' ? 've@example.com' : 've')]);
+        const response = await app.inject({ method: 'POST', url: '/api/v1/register/', ...multipartBytes({ ...DAVE, [field]: value }) });
+        expect(response.statusCode, `${what} in ${field}`).toBe(400);
+        expect(response.json(), `${what} in ${field}`).toMatchObject({ field });
+      }
+    }
+    const replacement = await app.inject({
+      method: 'POST',
+      url: '/api/v1/register/',
+      ...multipartBytes({ name: Buffer.concat([Buffer.from('Da'), REPLACEMENT, Buffer.from('ve')]), last_name: 'Jos\u00e9', email: 'fffd@example.com' }),
+    });
+    expect(replacement.statusCode).toBe(201);
+    expect(await db.selectFrom('accounts').select(['name', 'last_name', 'email']).execute()).toEqual([{ name: 'Da\ufffdve', last_name: 'José', email: 'fffd@example.com' }]);
   });
 });

@@ -1,3 +1,4 @@
+import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../domain/errors.js';
 
@@ -160,4 +161,26 @@ export async function parseUrlencodedForm(_request: FastifyRequest, body: Buffer
     fields[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
   }
   return fields;
+}
+
+/**
+ * @fastify/multipart options that hand every part's bytes to us undecoded
+ * (busboy would decode a field with replacement, or with whatever charset the
+ * part names), so each value is decoded strictly as UTF-8. A value past
+ * `maxBytes` is cut there, as busboy cuts a field, and left for the length
+ * rules to refuse. A part sent as a file (with a filename) is refused.
+ */
+export function multipartTextFields(maxBytes: number, maxFields: number) {
+  return {
+    isPartAFile: () => true,
+    throwFileSizeLimit: false,
+    limits: { files: maxFields, fileSize: maxBytes },
+    async onFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
+      const bytes = await part.toBuffer();
+      if (part.filename !== undefined) throw new ValidationError(part.fieldname, 'must be a text field, not a file');
+      const text = strictUtf8(bytes, part.file.truncated);
+      if (text === undefined) throw new ValidationError(part.fieldname, NOT_UTF8);
+      (part as MultipartFile & { value: string }).value = text;
+    },
+  };
 }
