@@ -141,7 +141,7 @@ function unescapeFormBytes(bytes: Buffer): Buffer {
  * An application/x-www-form-urlencoded body, read as the WHATWG URL standard
  * reads it, except that bytes (raw or percent-escaped) that are not UTF-8
  * are refused, naming their field, instead of becoming U+FFFD. A repeated
- * name gives an array, as @fastify/formbody did; the schema then refuses it.
+ * name gives an array (as @fastify/formbody, used before, did); the schema then refuses it.
  */
 export async function parseUrlencodedForm(_request: FastifyRequest, body: Buffer): Promise<Record<string, string | string[]>> {
   const fields: Record<string, string | string[]> = Object.create(null);
