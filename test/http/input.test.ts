@@ -251,3 +251,32 @@ describe.each(testEngines())('bodies that are not UTF-8, on %s (issue 7)', (engi
     expect(await db.selectFrom('accounts').select(['name', 'last_name', 'email']).execute()).toEqual([{ name: 'Da\ufffdve', last_name: 'José', email: 'fffd@example.com' }]);
   });
 });
+
+describe.each(testEngines())('query strings that are not UTF-8, on %s (issue 7)', (engine) => {
+  it('when a query value percent-decodes to bytes that are not UTF-8, then 400 names the parameter; an encoded U+FFFD is a value like any other', async () => {
+    const upstream = await startUpstream();
+    const { app } = await startService(engine, providerEnv(upstream));
+    const key = await register(app, 'owner@example.com');
+    for (const [what, bytes] of NOT_UTF8) {
+      const escaped = percentBytes(bytes);
+      const cases = [
+        { url: `/trades?symbol=A${escaped}B`, field: 'symbol' },
+        { url: `/trades?user_id=1&symbol=${escaped}`, field: 'symbol' },
+        { url: `/trades?type=${escaped}`, field: 'type' },
+        { url: `/api/v1/symbols/?symbols=IBM,${escaped}`, field: 'symbols' },
+        { url: `/api/v1/symbol/IBM/history/?from=${escaped}`, field: 'from' },
+      ];
+      for (const { url, field } of cases) {
+        const response = await app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+        expect(response.statusCode, `${what}: ${url}`).toBe(400);
+        expect(response.json(), `${what}: ${url}`).toMatchObject({ field });
+      }
+    }
+    const replacement = await app.inject({ method: 'GET', url: '/trades?symbol=A%EF%BF%BDB' });
+    expect(replacement.statusCode).toBe(200);
+    // A % that starts no escape, + as a space, a repeated or empty parameter: read as before.
+    expect((await app.inject({ method: 'GET', url: '/trades?symbol=100%&limit=5' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/trades?symbol=A+B&&limit=5' })).statusCode).toBe(200);
+    expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+  });
+});

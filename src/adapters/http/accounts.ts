@@ -8,7 +8,7 @@ import { accountOf } from './auth.js';
 import { ErrorSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
-import { multipartTextFields, parseUrlencodedForm } from './utf8-bodies.js';
+import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
 
 const RegistrationSchema = Type.Object({
   name: Type.String({ description: 'First name, up to 100 characters' }),
@@ -26,7 +26,7 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
 export function registrationRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
-    // Both forms' values are decoded as strict UTF-8 (utf8-bodies.ts): bytes that are not are a 400 on their field.
+    // Both forms' values are decoded as strict UTF-8 (strict-utf8.ts): bytes that are not are a 400 on their field.
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, parseUrlencodedForm);
     const textFields = multipartTextFields(1024, 10);
     await app.register(multipart, { ...textFields, attachFieldsToBody: 'keyValues', limits: { ...textFields.limits, parts: 10 } });

@@ -18,7 +18,7 @@ import { quoteRoutes } from './quotes.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
-import { installStrictJsonParser } from './utf8-bodies.js';
+import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
 import { installValidators } from './validation.js';
 
 export interface HttpDependencies {
@@ -59,7 +59,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     ...serverLimitOptions(options.serverLimits, options.logger),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Query strings decoded strictly as UTF-8 (strict-utf8.ts), so a value that is not is a 400 naming it.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: parseQueryString },
     // Errors raised while routing, before any hook or handler: JSON like the rest.
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode ?? 400;

@@ -3,14 +3,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../../domain/errors.js';
 
 /**
- * Request bodies are text in UTF-8, decoded strictly. Node's and the body
- * parsers' usual decoding turns bytes that are not UTF-8 (an encoded
+ * Request bodies and query strings are text in UTF-8, decoded strictly.
+ * Node's and the parsers' usual decoding turns bytes that are not UTF-8 (an encoded
  * surrogate, 0xFF, an overlong form) into U+FFFD before any check can see
  * them, so a client's broken text was stored as something it never sent.
  * Here each decoder refuses them instead (400, naming the field where it
  * can); a U+FFFD the client did send, encoded as EF BF BD, is text like any other.
  */
 const NOT_UTF8 = 'must be UTF-8 text (it has bytes that are not valid UTF-8)';
+
+/** Stands for bytes that are not UTF-8 where text must go on: an unpaired surrogate, which UTF-8 cannot produce. */
+const INVALID_BYTE = '\udcff';
 
 /** The text of `bytes`, or undefined if they are not UTF-8. A BOM is kept: it is the client's text. */
 function strictUtf8(bytes: Uint8Array, cutShort = false): string | undefined {
@@ -51,7 +54,7 @@ function firstInvalidSequence(bytes: Uint8Array): number {
  */
 function fieldWithInvalidBytes(bytes: Buffer): string {
   const at = firstInvalidSequence(bytes);
-  const marker = '\udcff';
+  const marker = INVALID_BYTE;
   const text = `${bytes.subarray(0, at).toString('utf8')}${marker}${bytes.subarray(at + 1).toString('utf8')}`;
   let parsed: unknown;
   try {
@@ -137,29 +140,68 @@ function unescapeFormBytes(bytes: Buffer): Buffer {
   return out.subarray(0, length);
 }
 
-/**
- * An application/x-www-form-urlencoded body, read as the WHATWG URL standard
- * reads it, except that bytes (raw or percent-escaped) that are not UTF-8
- * are refused, naming their field, instead of becoming U+FFFD. A repeated
- * name gives an array (as @fastify/formbody, used before, did); the schema then refuses it.
- */
-export async function parseUrlencodedForm(_request: FastifyRequest, body: Buffer): Promise<Record<string, string | string[]>> {
-  const fields: Record<string, string | string[]> = Object.create(null);
-  let start = 0;
-  while (start <= body.length) {
-    let end = body.indexOf(0x26, start);
-    if (end === -1) end = body.length;
-    const pair = body.subarray(start, end);
+/** Each `name=value` of an urlencoded text, as the bytes they stand for; empty pairs are skipped. */
+function* urlencodedPairs(bytes: Buffer): Generator<[name: Buffer, value: Buffer]> {
+  for (let start = 0; start <= bytes.length; ) {
+    let end = bytes.indexOf(0x26, start);
+    if (end === -1) end = bytes.length;
+    const pair = bytes.subarray(start, end);
     start = end + 1;
     if (pair.length === 0) continue;
     const equals = pair.indexOf(0x3d);
-    const name = strictUtf8(unescapeFormBytes(equals === -1 ? pair : pair.subarray(0, equals)));
-    if (name === undefined) throw new ValidationError('body', 'must be a UTF-8 form (a field name has bytes that are not valid UTF-8)');
-    const value = strictUtf8(unescapeFormBytes(equals === -1 ? Buffer.alloc(0) : pair.subarray(equals + 1)));
-    if (value === undefined) throw new ValidationError(name, NOT_UTF8);
-    const earlier = fields[name];
-    fields[name] = earlier === undefined ? value : Array.isArray(earlier) ? [...earlier, value] : [earlier, value];
+    yield equals === -1 ? [unescapeFormBytes(pair), Buffer.alloc(0)] : [unescapeFormBytes(pair.subarray(0, equals)), unescapeFormBytes(pair.subarray(equals + 1))];
   }
+}
+
+/** A repeated name gives an array (as @fastify/formbody and Fastify's query parser did); the schema then refuses it. */
+function addField(fields: Record<string, string | string[]>, name: string, value: string): void {
+  const earlier = fields[name];
+  if (earlier === undefined) fields[name] = value;
+  else if (Array.isArray(earlier)) earlier.push(value);
+  else fields[name] = [earlier, value];
+}
+
+/**
+ * An application/x-www-form-urlencoded body, read as the WHATWG URL standard
+ * reads it, except that bytes (raw or percent-escaped) that are not UTF-8
+ * are refused, naming their field, instead of becoming U+FFFD.
+ */
+export async function parseUrlencodedForm(_request: FastifyRequest, body: Buffer): Promise<Record<string, string | string[]>> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  for (const [nameBytes, valueBytes] of urlencodedPairs(body)) {
+    const name = strictUtf8(nameBytes);
+    if (name === undefined) throw new ValidationError('body', 'must be a UTF-8 form (a field name has bytes that are not valid UTF-8)');
+    const value = strictUtf8(valueBytes);
+    if (value === undefined) throw new ValidationError(name, NOT_UTF8);
+    addField(fields, name, value);
+  }
+  return fields;
+}
+
+/** The text of `bytes` with each byte that is not part of valid UTF-8 as an unpaired surrogate. */
+function markingInvalidBytes(bytes: Buffer): string {
+  let text = '';
+  let rest = bytes;
+  for (let at = firstInvalidSequence(rest); at !== -1; at = firstInvalidSequence(rest)) {
+    text += `${rest.subarray(0, at).toString('utf8')}${INVALID_BYTE}`;
+    rest = rest.subarray(at + 1);
+  }
+  return text + rest.toString('utf8');
+}
+
+/**
+ * The query string, read like a form. The router calls this while it looks
+ * the route up, where an error cannot become a 400 naming the parameter; so
+ * bytes that are not UTF-8 become an unpaired surrogate (which valid UTF-8
+ * cannot produce) and the validator refuses that as it refuses any other,
+ * naming the parameter (validation.ts).
+ */
+export function parseQueryString(query: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null);
+  if (query.length === 0) return fields;
+  // Node hands the URL's bytes over one character each; inject() may pass text.
+  const bytes = Buffer.from(query, /[^\x00-\xff]/.test(query) ? 'utf8' : 'latin1');
+  for (const [name, value] of urlencodedPairs(bytes)) addField(fields, markingInvalidBytes(name), markingInvalidBytes(value));
   return fields;
 }
 
