@@ -1,4 +1,3 @@
-import formBody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +8,7 @@ import { accountOf } from './auth.js';
 import { ErrorSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
+import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
 
 const RegistrationSchema = Type.Object({
   name: Type.String({ description: 'First name, up to 100 characters' }),
@@ -26,11 +26,10 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
 export function registrationRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
-    await app.register(formBody, { bodyLimit: 16 * 1024 });
-    await app.register(multipart, {
-      attachFieldsToBody: 'keyValues',
-      limits: { files: 0, fields: 10, fieldSize: 1024, parts: 10 },
-    });
+    // Both forms' values are decoded as strict UTF-8 (strict-utf8.ts): bytes that are not are a 400 on their field.
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, parseUrlencodedForm);
+    const textFields = multipartTextFields(1024, 10);
+    await app.register(multipart, { ...textFields, attachFieldsToBody: 'keyValues', limits: { ...textFields.limits, parts: 10 } });
 
     app.post(
       '/register',

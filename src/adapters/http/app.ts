@@ -19,6 +19,7 @@ import { quoteRoutes } from './quotes.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
+import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
 import { installValidators } from './validation.js';
 
 export interface HttpDependencies {
@@ -75,7 +76,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     ...serverLimitOptions(options.serverLimits, options.logger),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Query strings decoded strictly as UTF-8 (strict-utf8.ts), so a value that is not is a 400 naming it.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500, querystringParser: parseQueryString },
     // Errors raised while routing, before any hook or handler: JSON like the rest.
     frameworkErrors: (error, request, reply) => void answerRefusedUrl(error, request, reply as FastifyReply),
     // X-Forwarded-For is believed for exactly this many proxies (DRF's NUM_PROXIES); 0 trusts none.
@@ -85,8 +87,9 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
 
   installValidators(app);
   installErrorHandling(app);
-  // JSON only: anything else (text/plain included) is 415, not a string body.
+  // JSON only, and only UTF-8: anything else (text/plain included) is 415, not a string body.
   app.removeContentTypeParser('text/plain');
+  installStrictJsonParser(app);
   app.decorateRequest('auth', null);
 
   // helmet's defaults, built once. (@fastify/helmet rebuilds the middleware,

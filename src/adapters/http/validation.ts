@@ -37,7 +37,8 @@ function convertIntegers(data: unknown, integers: string[]): void {
  */
 function whyUnstorable(text: string): string | undefined {
   if (text.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
-  if (/\p{Cs}/u.test(text)) return 'must be well-formed Unicode text (it has an unpaired surrogate)';
+  // A query value's bytes that are not UTF-8 arrive as unpaired surrogates too (strict-utf8.ts).
+  if (/\p{Cs}/u.test(text)) return 'must be well-formed Unicode text (it has an unpaired surrogate, or bytes that are not UTF-8)';
   return undefined;
 }
 
