@@ -89,7 +89,8 @@ const CASES: ProtocolCase[] = [
   { name: 'a 20 KB header', bytes: get('/health', `X-Big: ${'a'.repeat(20_000)}\r\n`), statuses: [[431]] },
   { name: 'a 20 KB Authorization header', bytes: get('/api/v1/me/', `Authorization: Token ${'a'.repeat(20_000)}\r\n`), statuses: [[431]] },
   { name: '3,000 small headers (24 KB)', bytes: get('/health', 'X-N: 1\r\n'.repeat(3000)), statuses: [[200, 431]] },
-  { name: '1,500 small headers (12 KB)', bytes: get('/health', 'X-N: 1\r\n'.repeat(1500)), statuses: [[200]] },
+  // Node 20 serves this header block; Node 24 refuses it as too large. Either answer is JSON with a detail.
+  { name: '1,500 small headers (12 KB)', bytes: get('/health', 'X-N: 1\r\n'.repeat(1500)), statuses: [[200, 431]] },
   { name: '300 Authorization headers', bytes: get('/api/v1/me/', 'Authorization: Token deadbeef\r\n'.repeat(300)), statuses: [[400, 401]] },
   { name: 'two different X-API-Key headers', bytes: get('/api/v1/me/', 'X-API-Key: a\r\nX-API-Key: b\r\n'), statuses: [[400, 401]] },
   { name: 'two Host headers', bytes: `GET /health HTTP/1.1\r\n${H}Host: evil.example\r\n\r\n`, statuses: [[200, 400]] },
