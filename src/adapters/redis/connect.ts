@@ -2,6 +2,7 @@
  * Redis client set-up shared by the adapters that talk to Redis (the
  * rate-limit store, key revocations): one home, so neither imports the other.
  */
+
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** How long start-up waits for a first connection before going on without it. */
