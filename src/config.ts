@@ -1,9 +1,10 @@
-import { parseRate, type Rate } from './domain/throttle.js';
-
 /**
  * Environment → typed, validated configuration. A wrong value stops the
  * process with one line naming the variable and what it accepts.
  */
+
+import { parseRate, type Rate } from './domain/throttle.js';
+
 export type DatabaseTarget =
   | { engine: 'sqlite'; path: string }
   | { engine: 'postgres'; url: string; poolSize: number };

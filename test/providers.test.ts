@@ -163,7 +163,7 @@ describe('provider keys in the log of a running service', () => {
 
 describe('redacting a provider key', () => {
   it('replaces the key as is and URL-encoded, wherever it appears', async () => {
-    const { redact } = await import('../src/adapters/providers/http.js');
+    const { redact } = await import('../src/adapters/providers/vendor-client.js');
     const key = 'k+y/1=';
     expect(redact(`bad key ${key}; see https://x/query?apikey=${encodeURIComponent(key)}&a=${key}`, key)).toBe(
       'bad key [REDACTED]; see https://x/query?apikey=[REDACTED]&a=[REDACTED]',
@@ -172,7 +172,7 @@ describe('redacting a provider key', () => {
   });
 
   it('replaces the key in any case, as a vendor may upper-case what it quotes', async () => {
-    const { redact } = await import('../src/adapters/providers/http.js');
+    const { redact } = await import('../src/adapters/providers/vendor-client.js');
     expect(redact('key=S3CR+ET/KEY, key=s3cr%2Bet%2Fkey', 's3cr+et/key')).toBe('key=[REDACTED], key=[REDACTED]');
   });
 });

@@ -1,9 +1,10 @@
-import { throttledDetail } from './throttle.js';
-
 /**
  * Errors the domain and use cases raise. Each has a stable `code`; the HTTP
  * adapter maps codes to status codes in one place (adapters/http/errors.ts).
  */
+
+import { throttledDetail } from './throttle.js';
+
 export type ErrorCode =
   | 'validation'
   | 'not_found'

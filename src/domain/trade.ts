@@ -1,10 +1,11 @@
-import { ValidationError } from './errors.js';
-import { characterCount } from './text.js';
-
 /**
  * A buy or sell trade in the ledger. Field names are the public contract's
  * (snake_case), so the same shape travels from HTTP to storage unchanged.
  */
+
+import { ValidationError } from './errors.js';
+import { characterCount } from './text.js';
+
 export const TRADE_TYPES = ['buy', 'sell'] as const;
 export type TradeType = (typeof TRADE_TYPES)[number];
 

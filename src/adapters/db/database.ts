@@ -1,7 +1,7 @@
+/** Table shapes as Kysely sees them. Migrations (./migrations) create them. */
+
 import type { DailyBar } from '../../domain/quote.js';
 import type { Trade } from '../../domain/trade.js';
-
-/** Table shapes as Kysely sees them. Migrations (./migrations) create them. */
 
 /** A row is exactly a trade of the contract. */
 export type TradesTable = Trade;

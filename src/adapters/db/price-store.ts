@@ -79,5 +79,3 @@ async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: 'bar
     .onConflict((oc) => oc.column('symbol').doUpdateSet({ last_attempt_at: at, outcome }))
     .execute();
 }
-
-export type { StoredBar };

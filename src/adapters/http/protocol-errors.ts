@@ -1,12 +1,12 @@
-import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-
 /**
  * What Node's HTTP server would answer on its own, before any route — a request its
  * parser cannot read, a timeout, a missing Host, an unmet Expect — answered in the
  * shape of every other answer: JSON with a `detail`.
  */
+
+import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 
 const CLIENT_ERRORS: Record<number, string> = {
   400: 'Malformed HTTP request.',

@@ -1,7 +1,3 @@
-import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ValidationError } from '../../domain/errors.js';
-
 /**
  * Request bodies and query strings are text in UTF-8, decoded strictly.
  * Node's and the parsers' usual decoding turns bytes that are not UTF-8 (an encoded
@@ -10,6 +6,11 @@ import { ValidationError } from '../../domain/errors.js';
  * Here each decoder refuses them instead (400, naming the field where it
  * can); a U+FFFD the client did send, encoded as EF BF BD, is text like any other.
  */
+
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ValidationError } from '../../domain/errors.js';
+
 const NOT_UTF8 = 'must be UTF-8 text (it has bytes that are not valid UTF-8)';
 
 /** Stands for bytes that are not UTF-8 where text must go on: an unpaired surrogate, which UTF-8 cannot produce. */

@@ -1,6 +1,6 @@
 import type { MarketDataProvider } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './http.js';
+import { barOrThrow, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './vendor-client.js';
 
 const NAME = 'alphavantage';
 
@@ -54,7 +54,7 @@ function parseSeries(vendor: VendorClient, series: unknown): DailyBar[] {
       close: String(day['4. close']),
       volume: Number(day['5. volume']),
     };
-    bars.push(checkedBar(vendor, bar));
+    bars.push(barOrThrow(vendor, bar));
   }
   return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
 }

@@ -37,13 +37,13 @@ function barFor(symbol: string, date: Date): DailyBar {
  * 100 weekday sessions. Used only when no real provider is configured, so the
  * service works on a laptop without a key; every answer says source "sandbox".
  */
-export function createSandboxProvider(now: () => Date = () => new Date()): MarketDataProvider {
+export function createSandboxProvider(): MarketDataProvider {
   return {
     name: SANDBOX_SOURCE,
     maxConcurrentRequests: 100,
     async getDailyBars(symbol) {
       const bars: DailyBar[] = [];
-      const day = new Date(`${latestFinalSession(now())}T00:00:00Z`);
+      const day = new Date(`${latestFinalSession(new Date())}T00:00:00Z`);
       while (bars.length < 100) {
         if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) bars.push(barFor(symbol, day));
         day.setUTCDate(day.getUTCDate() - 1);

@@ -1,6 +1,6 @@
 import type { MarketDataProvider } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { checkedBar, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './http.js';
+import { barOrThrow, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './vendor-client.js';
 
 const NAME = 'twelvedata';
 
@@ -53,7 +53,7 @@ function parseValues(vendor: VendorClient, values: unknown): DailyBar[] {
       close: String(value.close),
       volume: Number(value.volume ?? 0),
     };
-    return checkedBar(vendor, bar);
+    return barOrThrow(vendor, bar);
   });
   return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
 }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { KeyRevocations } from '../../app/accounts.js';
-import { readyOrTimeout } from '../ratelimit/redis.js';
+import { CONNECT_TIMEOUT_MS, failFastRedis, readyOrTimeout } from '../redis/connect.js';
 
 export interface RevocationLogger {
   error(details: object, message: string): void;
@@ -16,12 +16,13 @@ export interface RevocationLogger {
 export async function connectRedisKeyRevocations(url: string, keyPrefix: string, log: RevocationLogger): Promise<KeyRevocations> {
   // Not the earlier `key-revoked` channel, which carried key hashes: mixed versions ignore each other.
   const channel = `${keyPrefix}account-keys-revoked`;
-  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 500 });
-  const subscriber = new Redis(url, { connectTimeout: 2000 });
+  const publisher = failFastRedis(url);
+  // The subscriber queues its SUBSCRIBE until connected: no fail-fast options.
+  const subscriber = new Redis(url, { connectTimeout: CONNECT_TIMEOUT_MS });
   // Connection errors are reported by the rate-limit store; these clients just keep reconnecting.
   publisher.on('error', () => undefined);
   subscriber.on('error', () => undefined);
-  await Promise.all([readyOrTimeout(publisher, 2000), readyOrTimeout(subscriber, 2000)]);
+  await Promise.all([readyOrTimeout(publisher), readyOrTimeout(subscriber)]);
   return {
     async publish(accountId) {
       await publisher.publish(channel, String(accountId)).catch((error: unknown) => {

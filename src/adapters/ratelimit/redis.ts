@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RateLimitStore } from '../../app/throttle.js';
 import { bucketSizeMs, type Rate, type ThrottleDecision } from '../../domain/throttle.js';
+import { failFastRedis, readyOrTimeout } from '../redis/connect.js';
 
 /**
  * domain/throttle.ts's decide(), in Lua, so one check is one atomic step on
@@ -88,20 +89,6 @@ export interface RedisStoreLogger {
   info(message: string): void;
 }
 
-/** Resolves once `redis` is ready, or after `timeoutMs` in any case: a Redis that is down must not stop the service from starting. */
-export function readyOrTimeout(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    redis.once('ready', done);
-  });
-}
-
 /**
  * Counts in Redis. Fails fast when Redis is away: no offline queue, one try
  * per command, a short command timeout — the caller decides what a failed
@@ -115,12 +102,8 @@ export async function connectRedisRateLimitStore(
   log: RedisStoreLogger,
   options: { now?: () => number } = {},
 ): Promise<RateLimitStore> {
-  const redis = new Redis(url, {
+  const redis = failFastRedis(url, {
     keyPrefix: `${keyPrefix}throttle:`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2000,
-    commandTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   }) as ThrottleRedis;
   redis.defineCommand('decideWindow', { numberOfKeys: 1, lua: DECIDE_LUA });
@@ -134,7 +117,7 @@ export async function connectRedisRateLimitStore(
     }
   });
   redis.on('ready', () => log.info('rate-limit store (Redis) connected'));
-  await readyOrTimeout(redis, 2000);
+  await readyOrTimeout(redis);
 
   async function decide(key: string, rate: Rate, cost: number, record: 0 | 1): Promise<ThrottleDecision> {
     const [allowed, count, resetMs, retryAfterMs] = await redis.decideWindow(

@@ -1,13 +1,14 @@
-import { type Kysely, PostgresAdapter } from 'kysely';
-
-// Frozen in time: this file never imports application code.
-
 /**
  * Ids were 32-bit `integer` columns on PostgreSQL, so an id or `after_id` past
  * 2^31−1 was an out-of-range error (a 500), and the ledger would have stopped
  * at 2^31−1 trades. `bigint` keeps every stored value; the counters already
  * were. SQLite's INTEGER holds 64 bits whatever the declared type: nothing to do.
+ *
+ * Frozen in time: this file never imports application code.
  */
+
+import { type Kysely, PostgresAdapter } from 'kysely';
+
 const COLUMNS = [
   ['accounts', 'id'],
   ['api_keys', 'account_id'],

@@ -1,7 +1,3 @@
-import type { Kysely, Transaction } from 'kysely';
-
-// Frozen in time: this file never imports application code.
-
 /**
  * Email keys were the lower-cased email, so look-alikes (composed and
  * decomposed é, fullwidth letters, the Kelvin sign, ß and ss) were different
@@ -10,7 +6,12 @@ import type { Kysely, Transaction } from 'kysely';
  * key `#<id>` — no registration can take that key, since every email has an @.
  * So does an account whose new key would not fit the column. Their emails are
  * left as they are.
+ *
+ * Frozen in time: this file never imports application code.
  */
+
+import type { Kysely, Transaction } from 'kysely';
+
 const KEY_MAX_LENGTH = 254;
 
 /** The email key as of this migration: NFKC, lower, upper, lower, NFKC. */

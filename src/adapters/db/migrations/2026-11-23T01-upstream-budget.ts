@@ -1,6 +1,7 @@
+// Frozen in time: this file never imports application code.
+
 import type { Kysely } from 'kysely';
 
-// Frozen in time: this file never imports application code.
 export async function up(db: Kysely<any>): Promise<void> {
   // Calls made to each provider per quota window, shared by every instance.
   await db.schema

@@ -1,6 +1,7 @@
+// Frozen in time: this file never imports application code.
+
 import { type Kysely, sql } from 'kysely';
 
-// Frozen in time: this file never imports application code.
 export async function up(db: Kysely<any>): Promise<void> {
   // Racing rotations could leave an account several active keys. Keep the newest
   // (ties broken by hash, so the choice is the same on every engine) and revoke the rest now.

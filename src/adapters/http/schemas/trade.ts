@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { Type } from 'typebox';
 import { SHARES_MAX, SHARES_MIN, TRADE_SYMBOL_MAX_LENGTH, TRADE_TYPES } from '../../../domain/trade.js';
 
 const SafeCount = (description: string) =>
@@ -19,7 +19,6 @@ export const TradeSchema = Type.Object(
   { id: Type.Integer({ minimum: 1, description: 'Assigned by the server: 1, 2, 3…' }), ...tradeFields },
   { additionalProperties: false },
 );
-export type TradeBody = Static<typeof TradeSchema>;
 
 export const TradeListQuerySchema = Type.Object(
   {

@@ -57,8 +57,8 @@ export function createVendorClient(provider: string, options: VendorOptions, key
   };
 }
 
-/** The bar, if well-formed; a vendor answering malformed bars is treated as unavailable. */
-export function checkedBar(vendor: VendorClient, bar: DailyBar): DailyBar {
+/** The bar, if well-formed (domain/quote.ts checkBar); else throws: a vendor answering malformed bars is treated as unavailable. */
+export function barOrThrow(vendor: VendorClient, bar: DailyBar): DailyBar {
   const problem = checkBar(bar);
   if (problem) throw vendor.error('unavailable', `malformed bar: ${problem}`);
   return bar;
