@@ -50,16 +50,14 @@ function firstInvalidSequence(bytes: Uint8Array): number {
 /**
  * The top-level field of a JSON body that holds its first invalid bytes, or
  * `body` when they are outside any value (or the rest does not parse). The
- * bytes are replaced by an unpaired surrogate, which valid UTF-8 cannot
- * produce, and the parsed body is searched for it.
+ * bytes are marked as unpaired surrogates (markingInvalidBytes), which valid
+ * UTF-8 cannot produce, and the parsed body is searched, in order, for one.
  */
 function fieldWithInvalidBytes(bytes: Buffer): string {
-  const at = firstInvalidSequence(bytes);
   const marker = INVALID_BYTE;
-  const text = `${bytes.subarray(0, at).toString('utf8')}${marker}${bytes.subarray(at + 1).toString('utf8')}`;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(markingInvalidBytes(bytes));
   } catch {
     return 'body';
   }
