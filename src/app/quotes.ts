@@ -172,11 +172,7 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
    * own; upstream calls run concurrently within each provider's limit.
    */
   async function getQuotes(rawSymbols: string[], requester: Requester): Promise<Map<string, ServedQuote | Error>> {
-    const symbols = [...new Set(rawSymbols.map((raw) => normalizeSymbol(raw)))];
-    if (symbols.length === 0) throw new ValidationError('symbols', 'give at least one symbol');
-    if (symbols.length > BATCH_MAX_SYMBOLS) {
-      throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
-    }
+    const symbols = batchSymbols(rawSymbols);
     const results = await Promise.all(symbols.map((symbol) => getQuote(symbol, requester).catch((error: Error) => error)));
     return new Map(symbols.map((symbol, i) => [symbol, results[i]!]));
   }
@@ -185,6 +181,16 @@ export function createQuoteService(store: PriceStore, fetchBars: FetchDailyBars,
 }
 
 export const BATCH_MAX_SYMBOLS = 100;
+
+/** The distinct symbols of a batch, as normalised; a ValidationError when one is invalid, or none or too many are given. */
+export function batchSymbols(rawSymbols: string[]): string[] {
+  const symbols = [...new Set(rawSymbols.map((raw) => normalizeSymbol(raw)))];
+  if (symbols.length === 0) throw new ValidationError('symbols', 'give at least one symbol');
+  if (symbols.length > BATCH_MAX_SYMBOLS) {
+    throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
+  }
+  return symbols;
+}
 
 export type QuoteService = ReturnType<typeof createQuoteService>;
 

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BATCH_MAX_SYMBOLS, type QuoteService, type Requester } from '../../app/quotes.js';
+import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService, type Requester } from '../../app/quotes.js';
 import { DomainError, ValidationError } from '../../domain/errors.js';
-import { normalizeSymbol } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
@@ -30,17 +29,16 @@ function symbolList(text: string): string[] {
 }
 
 /**
- * What a batch costs an account: one request per distinct symbol, folded as
- * the quote service folds them (normalizeSymbol). A batch the service refuses
- * whole (an invalid symbol, none, more than BATCH_MAX_SYMBOLS) looks nothing
- * up and costs 1, as any request does.
+ * What a batch costs an account: one request per distinct symbol, as the
+ * quote service counts them (batchSymbols). A batch the service refuses whole
+ * (an invalid symbol, none, more than BATCH_MAX_SYMBOLS) looks nothing up and
+ * costs 1, as any request does.
  */
 function batchCost(request: FastifyRequest): number {
   const text = (request.query as { symbols?: unknown }).symbols;
   if (typeof text !== 'string') return 1;
   try {
-    const distinct = new Set(symbolList(text).map(normalizeSymbol)).size;
-    return distinct >= 1 && distinct <= BATCH_MAX_SYMBOLS ? distinct : 1;
+    return batchSymbols(symbolList(text)).length;
   } catch (error) {
     if (error instanceof ValidationError) return 1;
     throw error;
