@@ -126,7 +126,12 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     try {
       if (API_PATH.test(routedPath(request.raw.url ?? '/'))) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
     } catch (refusal) {
-      if (!(refusal instanceof DomainError)) throw refusal;
+      // Not thrown: nothing awaits this answer, so a throw would be an unhandled rejection. (The app's
+      // error handler does not serve replies made while routing; hence the mapping here.)
+      if (!(refusal instanceof DomainError)) {
+        request.log.error({ err: refusal }, 'unhandled error');
+        return void reply.code(500).send({ detail: 'Internal server error.' });
+      }
       const { status: refusedStatus, headers } = httpStatusOf(refusal);
       return void reply.code(refusedStatus).headers(headers).send(errorBody(refusal));
     }
