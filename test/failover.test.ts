@@ -14,7 +14,7 @@ function heldProvider(name: string) {
       started.push(symbol);
       return new Promise((resolve, reject) => {
         pending.set(symbol, {
-          answer: () => resolve(IBM_BARS),
+          answer: () => resolve({ bars: IBM_BARS }),
           fail: () => reject(new ProviderError(name, 'unavailable', 'down')),
         });
       });

@@ -32,7 +32,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   it('when the vendor has the symbol, then bars come back newest first with prices exactly as given', async () => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [...IBM_BARS].reverse() });
-    const bars = await adapter.getDailyBars('IBM');
+    const { bars } = await adapter.getDailyBars('IBM');
     expect(bars).toEqual(IBM_BARS);
     expect(upstream.keys[vendor]).toEqual(['secret-key']);
   });
@@ -73,7 +73,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
     const upstream = await startUpstream({ prefix: '/av-proxy' });
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: IBM_BARS });
     const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: `${upstream.url}${path}`, timeoutMs: 5000 });
-    expect(await adapter.getDailyBars('IBM')).toEqual(IBM_BARS);
+    expect((await adapter.getDailyBars('IBM')).bars).toEqual(IBM_BARS);
     expect(upstream.calls[vendor]).toEqual(['IBM']);
   });
 

@@ -1,8 +1,46 @@
 import type { DailyBar } from '../domain/quote.js';
 
+/** A provider's daily bars, newest first, and the currency their prices are in when the vendor says. */
+export interface DailySeries {
+  bars: DailyBar[];
+  /** ISO 4217 code ("USD"); undefined when the vendor does not say (Alpha Vantage's daily series). */
+  currency?: string;
+}
+
+/** One match of a symbol search, as the vendors give it. */
+export interface SymbolMatch {
+  symbol: string;
+  name: string;
+  /** "Equity", "ETF", "Common Stock"…, as the vendor words it. */
+  type: string;
+  /** Where it trades: Alpha Vantage gives a region ("United States"), Twelve Data an exchange ("NASDAQ"). */
+  region?: string;
+  exchange?: string;
+  currency: string;
+  /** Alpha Vantage's extra fields, kept for its gateway's SYMBOL_SEARCH answer. */
+  marketOpen?: string;
+  marketClose?: string;
+  timezone?: string;
+  /** "1.0000" … "0.0000", Alpha Vantage's relevance; computed for vendors that give none. */
+  matchScore?: string;
+}
+
+/** A stock split effective on `date`: `factor` new shares per old share, as a decimal string (4-for-1 is "4", 1-for-10 is "0.1"). */
+export interface Split {
+  date: string;
+  factor: string;
+}
+
+/** A cash dividend per share, in the quote's currency, for holders before its ex-date. */
+export interface Dividend {
+  exDate: string;
+  amount: string;
+}
+
 /**
- * Port: an upstream source of daily bars (one adapter per vendor).
+ * Port: an upstream source of market data (one adapter per vendor).
  * Failures are thrown as ProviderError so failover can tell them apart.
+ * A capability a vendor lacks is left out; failover passes over it.
  */
 export interface MarketDataProvider {
   /** Stable name, reported as a quote's `source`. */
@@ -10,7 +48,13 @@ export interface MarketDataProvider {
   /** How many requests this vendor tolerates at once. */
   readonly maxConcurrentRequests: number;
   /** Recent daily bars of `symbol`, newest first. */
-  getDailyBars(symbol: string): Promise<DailyBar[]>;
+  getDailyBars(symbol: string): Promise<DailySeries>;
+  /** Symbols matching `query` (a name or ticker fragment), best first. */
+  searchSymbols?(query: string): Promise<SymbolMatch[]>;
+  /** Every split the vendor knows for `symbol`, any order; [] when none. */
+  getSplits?(symbol: string): Promise<Split[]>;
+  /** Every cash dividend the vendor knows for `symbol`, any order; [] when none. */
+  getDividends?(symbol: string): Promise<Dividend[]>;
 }
 
 export type ProviderFailure =

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { FairShareExceededError, NotFoundError, symbolNotFound, UpstreamRateLimitedError, ValidationError } from '../domain/errors.js';
 import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import type { DailySeries } from './market-data.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface StoredBar extends DailyBar {
@@ -26,7 +27,7 @@ export interface PriceStore {
  * adapters/providers/failover.ts). `request.client` is the account the call
  * is made for; `request.refresh` says the store already holds the symbol.
  */
-export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<{ bars: DailyBar[]; source: string }>;
+export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<DailySeries & { source: string }>;
 
 /**
  * Port: another client now waits for a symbol's upstream fetch already under

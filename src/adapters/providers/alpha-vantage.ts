@@ -22,7 +22,8 @@ export function createAlphaVantageProvider(options: VendorOptions): MarketDataPr
       if (status === 429) throw vendor.error('rate_limited', 'HTTP 429', 60);
       if (status !== 200 || !isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status}`);
       throwIfErrorBody(vendor, body);
-      return parseSeries(vendor, body['Time Series (Daily)']);
+      // TIME_SERIES_DAILY does not say its currency (SYMBOL_SEARCH does).
+      return { bars: parseSeries(vendor, body['Time Series (Daily)']) };
     },
   };
 }

@@ -66,8 +66,8 @@ export function createFailover(
         continue;
       }
       try {
-        const bars = await queue.run(clients, () => provider.getDailyBars(symbol), symbol);
-        return { bars, source: provider.name };
+        const series = await queue.run(clients, () => provider.getDailyBars(symbol), symbol);
+        return { ...series, source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
         if (failure.failure !== 'unknown_symbol') log.warn({ symbol, err: failure }, 'market-data provider failed');

@@ -48,7 +48,7 @@ export function createSandboxProvider(): MarketDataProvider {
         if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) bars.push(barFor(symbol, day));
         day.setUTCDate(day.getUTCDate() - 1);
       }
-      return bars;
+      return { bars, currency: 'USD' };
     },
   };
 }

@@ -22,7 +22,8 @@ export function createTwelveDataProvider(options: VendorOptions): MarketDataProv
       const { status, body, retryAfter } = await vendor.get('time_series', { symbol, interval: '1day', outputsize: '100' });
       if (!isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status} without an object`);
       if (body.status === 'error' || status !== 200) throwError(vendor, body, status, retryAfter);
-      return parseValues(vendor, body.values);
+      const currency = isRecord(body.meta) && typeof body.meta.currency === 'string' ? body.meta.currency : undefined;
+      return { bars: parseValues(vendor, body.values), currency };
     },
   };
 }
