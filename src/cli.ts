@@ -4,6 +4,7 @@ import { CsvRowError, readPriceCsv } from './adapters/csv/price-csv.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPriceStore } from './adapters/db/price-store.js';
+import { SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
 import { importPrices } from './app/import-prices.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DomainError } from './domain/errors.js';
@@ -39,7 +40,7 @@ async function importPricesCommand(args: string[]): Promise<void> {
   const bars = await readPriceCsv(createReadStream(file), (rows) => console.error(`read ${rows} rows…`));
   const result = await withDatabase(async (db) => {
     await migrateToLatest(db);
-    return importPrices(createPriceStore(db), values.symbol!, bars);
+    return importPrices(createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders: false }), values.symbol!, bars);
   });
   console.log(`Imported ${result.count} daily bars of ${result.symbol} (${result.first} to ${result.last}).`);
 }

@@ -17,7 +17,9 @@ import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
+import { createPriceSource } from './app/prices.js';
 import { createQuoteService } from './app/quotes.js';
+import { createRefreshCoordinator } from './app/refresh.js';
 import { createUpstreamBudget } from './app/upstream-budget.js';
 import type { Config } from './config.js';
 
@@ -35,11 +37,10 @@ function marketData(config: Config, logger: pino.Logger) {
   const real = createProviders(config);
   if (real.length > 0) {
     logger.info({ providers: real.map((p) => p.name) }, 'market data providers, in failover order');
-    // Sandbox bars left from an earlier keyless run are never served as real data.
-    return { providers: real, ignoredSource: SANDBOX_SOURCE };
+    return { providers: real, realProviders: true };
   }
   logger.warn('no market data provider configured: serving SANDBOX data (synthetic, marked "source": "sandbox")');
-  return { providers: [createSandboxProvider()], ignoredSource: undefined };
+  return { providers: [createSandboxProvider()], realProviders: false };
 }
 
 /** In-process counts for one instance; Redis when instances must share one limit. */
@@ -70,17 +71,18 @@ export async function composeService(config: Config, options: ComposeOptions = {
     throw error;
   }
 
-  const { providers, ignoredSource } = marketData(config, logger);
+  const now = options.now ?? (() => new Date());
+  const { providers, realProviders } = marketData(config, logger);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
     fairShare: config.upstreamFairShare,
-    now: options.now,
+    now,
   });
   const fetchBars = createFailover(providers, logger, budget);
-  const quotes = createQuoteService(createPriceStore(db, { ignoredSource }), fetchBars, {
-    refreshIntervalMs: config.quoteRefreshSeconds * 1000,
-    joinFetch: fetchBars.join,
-    now: options.now,
-  });
+  const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
+  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: fetchBars.join, now });
+  const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
+  const prices = createPriceSource(priceStore, fetchBars, coordinator, { refreshIntervalMs, now });
+  const quotes = createQuoteService(prices, { refreshIntervalMs, now });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
     cacheSize: 10_000,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createQuoteService, type PriceStore, type StoredBar } from '../../src/app/quotes.js';
+import { createPriceSource, type FetchDailyBars, type PriceStore, type StoredBar } from '../../src/app/prices.js';
+import { createQuoteService } from '../../src/app/quotes.js';
+import { createRefreshCoordinator, type JoinFetch } from '../../src/app/refresh.js';
 import { FairShareExceededError } from '../../src/domain/errors.js';
 import type { DailyBar } from '../../src/domain/quote.js';
 import { IBM_BARS } from '../support/stand-in.js';
@@ -19,8 +21,8 @@ function heldStore() {
       return snapshot;
     },
     barsBetween: async () => stored,
-    lastAttempt: async () => undefined,
-    async saveBars(_symbol, bars: DailyBar[], source, fetchedAt) {
+    refreshState: async () => undefined,
+    async saveBars(_symbol, bars: DailyBar[], { source, fetchedAt }) {
       stored = bars.map((bar) => ({ ...bar, source, fetched_at: fetchedAt }));
     },
     recordUnknown: async () => undefined,
@@ -28,11 +30,18 @@ function heldStore() {
   return { store, holdNextRead: () => (holdNextRead = true), release: () => held.splice(0).forEach((go) => go()) };
 }
 
+/** The quote use cases as the composition root wires them, on a clock that does not move. */
+function createQuotes(store: PriceStore, fetchBars: FetchDailyBars, options: { refreshIntervalMs: number; joinFetch?: JoinFetch }) {
+  const now = () => new Date('2026-11-20T22:00:00Z');
+  const coordinator = createRefreshCoordinator({ ...options, now });
+  return createQuoteService(createPriceSource(store, fetchBars, coordinator, { ...options, now }), { ...options, now });
+}
+
 describe('the quote service', () => {
   it('when a request read the store before another request refreshed it, then it does not fetch again', async () => {
     const { store, holdNextRead, release } = heldStore();
     let upstreamCalls = 0;
-    const quotes = createQuoteService(
+    const quotes = createQuotes(
       store,
       async () => {
         upstreamCalls++;
@@ -58,7 +67,7 @@ describe('the quote service', () => {
     const fetched: string[] = [];
     const joined: string[] = [];
     let answer = () => undefined as void;
-    const quotes = createQuoteService(
+    const quotes = createQuotes(
       store,
       (symbol, { client }) => {
         fetched.push(`${symbol} for ${client}`);
@@ -82,7 +91,7 @@ describe('the quote service', () => {
     const { store } = heldStore();
     let letFirstFail = () => {};
     const asked: string[] = [];
-    const quotes = createQuoteService(
+    const quotes = createQuotes(
       store,
       async (_symbol, request) => {
         asked.push(request.client);

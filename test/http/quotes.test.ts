@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createPriceStore } from '../../src/adapters/db/price-store.js';
+import { importPrices } from '../../src/app/import-prices.js';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
@@ -44,7 +46,8 @@ describe.each(testEngines())('market data on %s', (engine) => {
         upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: IBM_BARS });
         const response = await get('/api/v1/symbol/IBM/');
         expect(response.statusCode).toBe(200);
-        expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'twelvedata' });
+        // Twelve Data names the currency of its series; it joins the seed's fields.
+        expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'twelvedata', currency: 'USD' });
         expect(upstream.calls.twelvedata).toEqual(['IBM']);
       },
     );
@@ -88,16 +91,37 @@ describe.each(testEngines())('market data on %s', (engine) => {
       expect(response.json().detail).toMatch(/unavailable/);
     });
 
+    it('when a symbol is fetched, then X-Cache says MISS, and HIT while it is fresh, for the quote, the batch and history', async () => {
+      const { upstream, get } = await setup();
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      upstream.set('alphavantage', 'AAPL', { kind: 'bars', bars: IBM_BARS });
+      const first = await get('/api/v1/symbol/IBM/');
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(first.headers['x-data-stale']).toBeUndefined();
+      expect((await get('/api/v1/symbol/IBM/')).headers['x-cache']).toBe('HIT');
+      expect((await get('/api/v1/symbol/IBM/history/')).headers['x-cache']).toBe('HIT');
+      expect((await get('/api/v1/symbols/?symbols=IBM')).headers['x-cache']).toBe('HIT');
+      // A batch says the worst of its symbols: one fetched makes it a MISS.
+      expect((await get('/api/v1/symbols/?symbols=IBM,AAPL')).headers['x-cache']).toBe('MISS');
+      expect(upstream.calls.alphavantage).toEqual(['IBM', 'AAPL']);
+    });
+
     it('when providers fail after data was stored, then the stored quote is served, marked stale', async () => {
-      const { upstream, get } = await setup({ env: { QUOTE_REFRESH_SECONDS: '1' } });
+      // A Tuesday: the stand-in's newest bar (Friday 2022-07-29) is behind Monday's close, so a refresh is due once the interval passes.
+      let now = new Date('2022-08-02T12:00:00Z');
+      const upstream = await startUpstream();
+      const service = await startService(engine, { ...providerEnv(upstream), QUOTE_REFRESH_SECONDS: '60' }, undefined, { now: () => now });
+      const key = await register(service.app);
+      const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { authorization: `Token ${key}` } });
       upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
       expect((await get('/api/v1/symbol/IBM/')).headers['x-data-stale']).toBeUndefined();
       upstream.set('alphavantage', 'IBM', { kind: 'http_500' });
       upstream.set('twelvedata', 'IBM', { kind: 'rate_limited' });
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // let the 1 s refresh interval pass
+      now = new Date('2022-08-02T12:01:01Z'); // the refresh interval has passed
       const response = await get('/api/v1/symbol/IBM/');
       expect(response.statusCode).toBe(200);
       expect(response.headers['x-data-stale']).toBe('true');
+      expect(response.headers['x-cache']).toBe('STALE');
       expect(response.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'alphavantage' });
       expect(upstream.calls.alphavantage).toEqual(['IBM', 'IBM']);
     });
@@ -161,6 +185,7 @@ describe.each(testEngines())('market data on %s', (engine) => {
         source: 'alphavantage',
         bars: [...IBM_BARS].reverse(),
       });
+      expect(response.headers['x-cache']).toBe('MISS');
     });
 
     it('when a range is given, then only bars inside it, both ends included; CSV on request', async () => {
@@ -200,6 +225,24 @@ describe.each(testEngines())('the sandbox on %s', (engine) => {
     const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/anything/history/', headers: { 'x-api-key': key } });
     expect(history.json().bars).toHaveLength(100);
     expect(history.json().source).toBe('sandbox');
+  });
+
+  it('when a symbol has imported history, then the sandbox serves it alone, never mixed with synthetic bars', async () => {
+    let now = new Date();
+    const service = await startService(engine, {}, undefined, { now: () => now });
+    const key = await register(service.app);
+    const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    // Synthetic bars stored first, as after a keyless run asked for IBM; then real history is imported.
+    expect((await get('/api/v1/symbol/IBM/')).json().source).toBe('sandbox');
+    await importPrices(createPriceStore(service.db, { sandboxSource: 'sandbox', realProviders: false }), 'IBM', IBM_BARS);
+    now = new Date(now.getTime() + 2 * 3_600_000); // past the quote cache and the refresh interval: the sandbox is asked again
+
+    const quote = await get('/api/v1/symbol/IBM/');
+    expect(quote.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'import' });
+    const history = await get('/api/v1/symbol/IBM/history/');
+    expect(history.json().bars).toStrictEqual([...IBM_BARS].reverse());
+    // Another symbol is still synthetic.
+    expect((await get('/api/v1/symbol/MSFT/')).json().source).toBe('sandbox');
   });
 
   it('when a real provider is configured later, then stored sandbox bars are never served as real data', async () => {

@@ -39,6 +39,7 @@ export interface SymbolRefreshesTable {
   symbol: string;
   last_attempt_at: number;
   outcome: 'bars' | 'unknown';
+  currency: string | null;
 }
 
 /** Calls made to a provider in one quota window ('day' from 00:00 UTC, or the calendar 'minute'). */

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
-import { IMPORT_SOURCE } from '../../app/import-prices.js';
-import type { PriceStore, StoredBar } from '../../app/quotes.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { PriceStore } from '../../app/prices.js';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Database } from './database.js';
 
@@ -8,57 +7,63 @@ const BAR_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume', 'source',
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
 const CHUNK = 500;
 
+export interface PriceStoreOptions {
+  /** The source name of synthetic bars (the offline sandbox). */
+  sandboxSource: string;
+  /** A real provider is configured: sandbox bars left from an earlier keyless run are never read. */
+  realProviders: boolean;
+}
+
 /**
- * Daily bars on SQLite or PostgreSQL. `ignoredSource` hides bars of one source
- * from every read: sandbox bars must never be served as real data once a real
- * provider is configured.
+ * Daily bars on SQLite or PostgreSQL. The one home of the rule "sandbox bars
+ * are never served as real data": with a real provider they are hidden from
+ * every read; in sandbox mode they are never stored beside real (imported)
+ * bars of a symbol, and real bars replace them, so a series is never a mix.
  */
-export function createPriceStore(db: Kysely<Database>, options: { ignoredSource?: string } = {}): PriceStore {
+export function createPriceStore(db: Kysely<Database>, options: PriceStoreOptions): PriceStore {
+  const { sandboxSource } = options;
   const bars = (symbol: string) => {
     let query = db.selectFrom('daily_bars').select(BAR_COLUMNS).where('symbol', '=', symbol);
-    if (options.ignoredSource) query = query.where('source', '<>', options.ignoredSource);
+    if (options.realProviders) query = query.where('source', '<>', sandboxSource);
     return query;
   };
 
+  async function hasRealBars(trx: Transaction<Database>, symbol: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('daily_bars')
+      .select('date')
+      .where('symbol', '=', symbol)
+      .where('source', '<>', sandboxSource)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   return {
     async recentBars(symbol, limit) {
-      return bars(symbol).orderBy('date', 'desc').limit(limit).execute();
+      const newestFirst = bars(symbol).orderBy('date', 'desc');
+      return (limit === undefined ? newestFirst : newestFirst.limit(limit)).execute();
     },
 
     async barsBetween(symbol, from, to) {
       return bars(symbol).where('date', '>=', from).where('date', '<=', to).orderBy('date').execute();
     },
 
-    async lastAttempt(symbol) {
+    async refreshState(symbol) {
       const row = await db
         .selectFrom('symbol_refreshes')
-        .select(['last_attempt_at', 'outcome'])
+        .select(['last_attempt_at', 'outcome', 'currency'])
         .where('symbol', '=', symbol)
         .executeTakeFirst();
-      return row && { at: Number(row.last_attempt_at), outcome: row.outcome };
+      return row && { at: Number(row.last_attempt_at), outcome: row.outcome, currency: row.currency ?? undefined };
     },
 
-    async saveBars(symbol, newBars, source, fetchedAt) {
+    async saveBars(symbol, newBars, origin) {
       await db.transaction().execute(async (trx) => {
-        for (let i = 0; i < newBars.length; i += CHUNK) {
-          const rows = newBars.slice(i, i + CHUNK).map((bar: DailyBar) => ({ symbol, ...pickBar(bar), source, fetched_at: fetchedAt }));
-          await trx
-            .insertInto('daily_bars')
-            .values(rows)
-            .onConflict((oc) =>
-              oc.columns(['symbol', 'date']).doUpdateSet((eb) => ({
-                open: eb.ref('excluded.open'),
-                high: eb.ref('excluded.high'),
-                low: eb.ref('excluded.low'),
-                close: eb.ref('excluded.close'),
-                volume: eb.ref('excluded.volume'),
-                source: eb.ref('excluded.source'),
-                fetched_at: eb.ref('excluded.fetched_at'),
-              })),
-            )
-            .execute();
-        }
-        if (source !== IMPORT_SOURCE) await recordAttempt(trx, symbol, 'bars', fetchedAt);
+        const synthetic = origin.source === sandboxSource;
+        if (!synthetic) await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+        if (!synthetic || !(await hasRealBars(trx, symbol))) await upsertBars(trx, symbol, newBars, origin.source, origin.fetchedAt);
+        if (origin.upstreamAttempt) await recordAttempt(trx, symbol, 'bars', origin.fetchedAt, origin.currency);
       });
     },
 
@@ -68,14 +73,37 @@ export function createPriceStore(db: Kysely<Database>, options: { ignoredSource?
   };
 }
 
+async function upsertBars(trx: Transaction<Database>, symbol: string, newBars: DailyBar[], source: string, fetchedAt: number) {
+  for (let i = 0; i < newBars.length; i += CHUNK) {
+    const rows = newBars.slice(i, i + CHUNK).map((bar) => ({ symbol, ...pickBar(bar), source, fetched_at: fetchedAt }));
+    await trx
+      .insertInto('daily_bars')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['symbol', 'date']).doUpdateSet((eb) => ({
+          open: eb.ref('excluded.open'),
+          high: eb.ref('excluded.high'),
+          low: eb.ref('excluded.low'),
+          close: eb.ref('excluded.close'),
+          volume: eb.ref('excluded.volume'),
+          source: eb.ref('excluded.source'),
+          fetched_at: eb.ref('excluded.fetched_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
 function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
   return { date, open, high, low, close, volume };
 }
 
-async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: 'bars' | 'unknown', at: number) {
+async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: 'bars' | 'unknown', at: number, currency?: string) {
+  // An answer that does not name its currency keeps the one known (an unknown symbol keeps it too).
+  const values = { symbol, last_attempt_at: at, outcome, ...(currency && { currency }) };
   await db
     .insertInto('symbol_refreshes')
-    .values({ symbol, last_attempt_at: at, outcome })
-    .onConflict((oc) => oc.column('symbol').doUpdateSet({ last_attempt_at: at, outcome }))
+    .values(values)
+    .onConflict((oc) => oc.column('symbol').doUpdateSet({ last_attempt_at: at, outcome, ...(currency && { currency }) }))
     .execute();
 }

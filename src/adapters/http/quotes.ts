@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService, type Requester } from '../../app/quotes.js';
+import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService, worstCacheState } from '../../app/quotes.js';
+import type { CacheState, Requester } from '../../app/refresh.js';
 import { DomainError, ValidationError } from '../../domain/errors.js';
 import { accountOf } from './auth.js';
 import { httpStatusOf } from './errors.js';
@@ -9,7 +10,14 @@ import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
 import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
 
-const STALE_HEADER = 'x-data-stale';
+/**
+ * What the answer cost upstream: HIT (from the store), MISS (fetched for it), STALE (upstream failed; older than
+ * policy wants). STALE answers also keep the older `X-Data-Stale: true`, which clients already read.
+ */
+export function sayCacheState(reply: FastifyReply, cache: CacheState): void {
+  reply.header('x-cache', cache);
+  if (cache === 'STALE') reply.header('x-data-stale', 'true');
+}
 
 const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
 
@@ -63,8 +71,8 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { quote, stale } = await quotes.getQuote(request.params.symbol, requesterOf(request));
-        if (stale) reply.header(STALE_HEADER, 'true');
+        const { quote, cache } = await quotes.getQuote(request.params.symbol, requesterOf(request));
+        sayCacheState(reply, cache);
         return quote;
       },
     );
@@ -80,9 +88,10 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
           response: { 200: Type.Record(Type.String(), Type.Union([QuoteSchema, SymbolErrorSchema])), 400: ErrorSchema, 401: ErrorSchema },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const symbols = symbolList(request.query.symbols);
         const results = await quotes.getQuotes(symbols, requesterOf(request));
+        sayCacheState(reply, worstCacheState([...results.values()].flatMap((result) => (result instanceof Error ? [] : [result.cache]))));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),
         );
@@ -104,13 +113,13 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { symbol, bars, stale } = await quotes.getHistory(request.params.symbol, request.query, requesterOf(request));
-        if (stale) reply.header(STALE_HEADER, 'true');
+        const { symbol, bars, cache, currency } = await quotes.getHistory(request.params.symbol, request.query, requesterOf(request));
+        sayCacheState(reply, cache);
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.
           return reply.type('text/csv; charset=utf-8').send(toCsv(bars) as never);
         }
-        return { symbol, source: bars[bars.length - 1]?.source, bars };
+        return { symbol, source: bars[bars.length - 1]?.source, currency, bars };
       },
     );
   };

@@ -1,6 +1,7 @@
 import { createFairQueue } from '../../app/fair-queue.js';
 import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
-import type { FetchDailyBars, JoinFetch } from '../../app/quotes.js';
+import type { FetchDailyBars } from '../../app/prices.js';
+import type { JoinFetch } from '../../app/refresh.js';
 import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 

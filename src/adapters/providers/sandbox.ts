@@ -48,7 +48,8 @@ export function createSandboxProvider(): MarketDataProvider {
         if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) bars.push(barFor(symbol, day));
         day.setUTCDate(day.getUTCDate() - 1);
       }
-      return { bars, currency: 'USD' };
+      // Synthetic prices are in no currency: none is claimed (it would stick to a symbol imported later).
+      return { bars };
     },
   };
 }

@@ -9,6 +9,7 @@ export const QuoteSchema = Type.Object({
   variation_between_last_two_days: Type.Number({ description: 'Last close minus the previous close' }),
   symbol: Type.String(),
   source: Type.String({ description: 'The provider the data came from; "sandbox" for synthetic data' }),
+  currency: Type.Optional(Type.String({ description: 'ISO 4217 code, when the provider says (Twelve Data does; Alpha Vantage\'s daily series does not)' })),
 });
 
 export const SymbolErrorSchema = Type.Object({ detail: Type.String(), status: Type.Integer() });
@@ -25,6 +26,7 @@ export const BarSchema = Type.Object({
 export const HistorySchema = Type.Object({
   symbol: Type.String(),
   source: Type.Optional(Type.String()),
+  currency: Type.Optional(Type.String({ description: 'ISO 4217 code, when the provider says' })),
   bars: Type.Array(BarSchema),
 });
 

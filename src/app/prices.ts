@@ -1,0 +1,118 @@
+/**
+ * Daily bars as fresh as policy wants: read from the service's own price
+ * store, refreshed from upstream only when due (domain/market-calendar.ts),
+ * through the refresh coordinator (app/refresh.ts).
+ */
+import { NotFoundError, symbolNotFound } from '../domain/errors.js';
+import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
+import type { DailyBar } from '../domain/quote.js';
+import type { DailySeries } from './market-data.js';
+import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import type { UpstreamRequest } from './upstream-budget.js';
+
+export interface StoredBar extends DailyBar {
+  source: string;
+  fetched_at: number;
+}
+
+/** Where bars came from: a provider's answer (an upstream attempt), or an import of files (not one). */
+export interface BarsOrigin {
+  source: string;
+  fetchedAt: number;
+  upstreamAttempt: boolean;
+  currency?: string;
+}
+
+/** The last upstream attempt for a symbol, and the currency its vendor quoted. */
+export interface RefreshState {
+  at: number;
+  outcome: 'bars' | 'unknown';
+  currency?: string;
+}
+
+/**
+ * Port: the service's own store of daily bars. It alone decides which bars
+ * may be served: synthetic sandbox bars never pass as real data.
+ */
+export interface PriceStore {
+  /** Newest first; every stored bar when `limit` is undefined. */
+  recentBars(symbol: string, limit?: number): Promise<StoredBar[]>;
+  /** Ascending, both ends inclusive. */
+  barsBetween(symbol: string, from: string, to: string): Promise<StoredBar[]>;
+  refreshState(symbol: string): Promise<RefreshState | undefined>;
+  /** Upserts bars by (symbol, date); an upstream attempt is recorded with them, in one transaction. */
+  saveBars(symbol: string, bars: DailyBar[], origin: BarsOrigin): Promise<void>;
+  recordUnknown(symbol: string, at: number): Promise<void>;
+}
+
+/**
+ * Port: upstream bars, newest first, with the provider that gave them (see
+ * adapters/providers/failover.ts). `request.client` is the account the call
+ * is made for; `request.refresh` says the store already holds the symbol.
+ */
+export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<DailySeries & { source: string }>;
+
+/** How many of a symbol's newest sessions to read: a count, or all that are stored. */
+export type Sessions = number | 'all';
+
+export interface FreshBars {
+  /** Newest first. */
+  bars: StoredBar[];
+  cache: CacheState;
+  currency?: string;
+}
+
+export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, coordinator: RefreshCoordinator, options: { refreshIntervalMs: number; now: () => Date }) {
+  const read = (symbol: string, sessions: Sessions) => store.recentBars(symbol, sessions === 'all' ? undefined : sessions);
+
+  async function refreshBars(symbol: string, request: UpstreamRequest): Promise<void> {
+    const at = options.now();
+    try {
+      const { bars, source, currency } = await fetchBars(symbol, request);
+      // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
+      const finalSession = latestFinalSession(at);
+      const final = bars.filter((bar) => bar.date <= finalSession);
+      await store.saveBars(symbol, final, { source, fetchedAt: at.getTime(), upstreamAttempt: true, currency });
+    } catch (error) {
+      if (error instanceof NotFoundError) await store.recordUnknown(symbol, at.getTime());
+      throw error;
+    }
+  }
+
+  /**
+   * The symbol's newest `sessions` bars, refreshed from upstream first when
+   * due. When upstream fails, stored bars however old beat no answer (STALE);
+   * a symbol neither upstream nor the store knows is a NotFoundError.
+   */
+  async function freshBars(symbol: string, requester: Requester, sessions: Sessions): Promise<FreshBars> {
+    const readAt = coordinator.checkpoint();
+    const [stored, state] = await Promise.all([read(symbol, sessions), store.refreshState(symbol)]);
+    const latest = stored[0];
+    // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
+    const lastAttemptAt = latest || state?.outcome === 'unknown' ? state?.at : undefined;
+    if (!isRefreshDue({ latestBarDate: latest?.date, lastAttemptAt }, options.now(), options.refreshIntervalMs)) {
+      if (!latest && state?.outcome === 'unknown') throw symbolNotFound(symbol);
+      return { bars: stored, cache: 'HIT', currency: state?.currency };
+    }
+    try {
+      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
+      const request = { ...requester, refresh: latest !== undefined };
+      const fetched = await coordinator.refresh(symbol, readAt, request, (asked) => refreshBars(symbol, asked));
+      const [bars, refreshed] = await Promise.all([read(symbol, sessions), store.refreshState(symbol)]);
+      if (bars.length === 0) throw symbolNotFound(symbol);
+      return { bars, cache: fetched ? 'MISS' : 'HIT', currency: refreshed?.currency };
+    } catch (error) {
+      if (!latest) throw error;
+      // An unknown symbol with imported history is served from the store, as current as it gets.
+      return { bars: stored, cache: error instanceof NotFoundError ? 'MISS' : 'STALE', currency: state?.currency };
+    }
+  }
+
+  return {
+    freshBars,
+    /** Ascending, both ends inclusive, as stored (call freshBars first to refresh). */
+    barsBetween: (symbol: string, from: string, to: string) => store.barsBetween(symbol, from, to),
+  };
+}
+
+export type PriceSource = ReturnType<typeof createPriceSource>;
