@@ -77,11 +77,11 @@ export async function composeService(config: Config, options: ComposeOptions = {
     fairShare: config.upstreamFairShare,
     now,
   });
-  const fetchBars = createFailover(providers, logger, budget);
+  const failover = createFailover(providers, logger, budget);
   const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
-  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: fetchBars.join, now });
+  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
-  const prices = createPriceSource(priceStore, fetchBars, coordinator, { refreshIntervalMs, now });
+  const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
   const quotes = createQuoteService(prices, { refreshIntervalMs, now });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {

@@ -39,13 +39,13 @@ describe('failover between providers', () => {
   it('when a client joins a fetch that then moves on to the next provider, then it keeps its turn there', async () => {
     const first = heldProvider('first');
     const second = heldProvider('second');
-    const fetchBars = createFailover([first.provider, second.provider], { warn: () => undefined });
+    const { fetchBars, join } = createFailover([first.provider, second.provider], { warn: () => undefined });
 
     const fetches = ['X1', 'X2', 'X3'].map((symbol) => fetchBars(symbol, { client: 'A' }));
     await vi.waitFor(() => expect(first.started).toEqual(['X1']));
     await first.fail('X1'); // X1 runs at the second provider; X2 at the first
     await first.fail('X2'); // X2 waits at the second; X3 runs at the first
-    fetchBars.join('X3', { client: 'B' });
+    join('X3', { client: 'B' });
     await first.fail('X3');
     await second.answer('X1');
 
@@ -59,8 +59,8 @@ describe('failover between providers', () => {
 
   it('when a client joins a fetch of a symbol nobody is fetching, then nothing is called', async () => {
     const first = heldProvider('first');
-    const fetchBars = createFailover([first.provider], { warn: () => undefined });
-    fetchBars.join('X1', { client: 'B' });
+    const { fetchBars, join } = createFailover([first.provider], { warn: () => undefined });
+    join('X1', { client: 'B' });
     expect(first.started).toEqual([]);
   });
 });

@@ -1,16 +1,5 @@
-import { createFairQueue } from '../../app/fair-queue.js';
-import { type MarketDataProvider, ProviderError } from '../../app/market-data.js';
-import type { FetchDailyBars } from '../../app/prices.js';
-import type { JoinFetch } from '../../app/refresh.js';
-import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
-import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
-
-export interface FailoverLogger {
-  warn(details: object, message: string): void;
-}
-
 /**
- * Asks each provider in order until one answers. A provider that is rate
+ * Failover between market-data providers. Asks each provider in order until one answers. A provider that is rate
  * limited, down, or does not know the symbol passes the question on; one
  * whose quota is spent, or whose fair share this client has used, is passed
  * over without being called. When all fail: every one said "unknown" → 404;
@@ -20,30 +9,57 @@ export interface FailoverLogger {
  * clients in turn (see app/fair-queue.ts): one client's batch cannot hold up
  * another's quote. `join` adds a client to a fetch under way, which then runs
  * at the earliest turn of anyone waiting for it; the call still counts
- * against the budget of the client that started it.
+ * against the budget of the client that started it. Every capability
+ * (bars, search, splits, dividends) goes the same way; a provider without
+ * one is passed over.
  */
-export function createFailover(
-  providers: MarketDataProvider[],
-  log: FailoverLogger,
-  budget?: UpstreamBudget,
-): FetchDailyBars & { join: JoinFetch } {
+import { createFairQueue } from '../../app/fair-queue.js';
+import { type Dividend, type MarketDataProvider, ProviderError, type Split, type SymbolMatch } from '../../app/market-data.js';
+import type { FetchDailyBars } from '../../app/prices.js';
+import type { JoinFetch } from '../../app/refresh.js';
+import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
+import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
+
+export interface FailoverLogger {
+  warn(details: object, message: string): void;
+}
+
+export interface Failover {
+  fetchBars: FetchDailyBars;
+  /** Symbols matching `query`, from the first provider with search that answers. */
+  searchSymbols(query: string, request: UpstreamRequest): Promise<Answered<SymbolMatch[]>>;
+  getSplits(symbol: string, request: UpstreamRequest): Promise<Answered<Split[]>>;
+  getDividends(symbol: string, request: UpstreamRequest): Promise<Answered<Dividend[]>>;
+  join: JoinFetch;
+}
+
+/** A provider's answer and its name. */
+export interface Answered<T> {
+  value: T;
+  source: string;
+}
+
+/** One capability of a provider, if it has it: a call to make, or undefined (failover passes over the provider). */
+type Capability<T> = (provider: MarketDataProvider) => (() => Promise<T>) | undefined;
+
+export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget): Failover {
   const queued = providers.map((provider) => ({ provider, queue: createFairQueue(provider.maxConcurrentRequests) }));
-  // Who waits for each symbol's fetch: a fetch passed on to the next provider keeps everyone's turn.
+  // Who waits for each fetch (by key): a fetch passed on to the next provider keeps everyone's turn.
   const waiters = new Map<string, Set<string>>();
 
-  const fetchBars: FetchDailyBars = (symbol, request) => {
+  function ask<T>(key: string, subject: string, request: UpstreamRequest, capability: Capability<T>): Promise<Answered<T>> {
     const clients = new Set([request.client]);
-    waiters.set(symbol, clients);
-    return fetchInTurn(symbol, request, clients).finally(() => {
-      if (waiters.get(symbol) === clients) waiters.delete(symbol);
+    waiters.set(key, clients);
+    return askInTurn(key, subject, request, clients, capability).finally(() => {
+      if (waiters.get(key) === clients) waiters.delete(key);
     });
-  };
+  }
 
-  const join: JoinFetch = (symbol, { client }) => {
-    const clients = waiters.get(symbol);
+  const join: JoinFetch = (key, { client }) => {
+    const clients = waiters.get(key);
     if (!clients || clients.has(client)) return;
     clients.add(client);
-    for (const { queue } of queued) queue.join(symbol, client);
+    for (const { queue } of queued) queue.join(key, client);
   };
 
   /** Why the provider may not be called for this request, if it may not. */
@@ -58,20 +74,21 @@ export function createFailover(
     }
   }
 
-  async function fetchInTurn(symbol: string, request: UpstreamRequest, clients: ReadonlySet<string>) {
+  async function askInTurn<T>(key: string, subject: string, request: UpstreamRequest, clients: ReadonlySet<string>, capability: Capability<T>) {
     const failures: ProviderError[] = [];
     for (const { provider, queue } of queued) {
+      const call = capability(provider);
+      if (!call) continue; // the vendor does not offer it: no call, no failure
       const refusal = await budgetRefusal(provider.name, request);
       if (refusal) {
         failures.push(refusal);
         continue;
       }
       try {
-        const series = await queue.run(clients, () => provider.getDailyBars(symbol), symbol);
-        return { ...series, source: provider.name };
+        return { value: await queue.run(clients, call, key), source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
-        if (failure.failure !== 'unknown_symbol') log.warn({ symbol, err: failure }, 'market-data provider failed');
+        if (failure.failure !== 'unknown_symbol') log.warn({ subject, err: failure }, 'market-data provider failed');
         // The vendor counts calls we did not see (another service on the key, a restart): trust it.
         if (failure.failure === 'rate_limited') {
           await budget?.vendorRefused(provider.name, failure.retryAfterSeconds ?? 60).catch((err: unknown) => {
@@ -81,17 +98,27 @@ export function createFailover(
         failures.push(failure);
       }
     }
-    throw summarize(symbol, failures);
+    throw summarize(subject, failures);
   }
 
-  return Object.assign(fetchBars, { join });
+  return {
+    fetchBars: async (symbol, request) => {
+      const { value, source } = await ask(symbol, symbol, request, (p) => () => p.getDailyBars(symbol));
+      return { ...value, source };
+    },
+    searchSymbols: (query, request) => ask(`search:${query}`, query, request, (p) => p.searchSymbols && (() => p.searchSymbols!(query))),
+    getSplits: (symbol, request) => ask(`splits:${symbol}`, symbol, request, (p) => p.getSplits && (() => p.getSplits!(symbol))),
+    getDividends: (symbol, request) => ask(`dividends:${symbol}`, symbol, request, (p) => p.getDividends && (() => p.getDividends!(symbol))),
+    join,
+  };
 }
 
 const soonest = (failures: ProviderError[]) => Math.min(...failures.map((f) => f.retryAfterSeconds ?? 60));
 
-function summarize(symbol: string, failures: ProviderError[]): Error {
+function summarize(subject: string, failures: ProviderError[]): Error {
+  if (failures.length === 0) return new UpstreamUnavailableError('No market data provider offers this; try again later.');
   if (failures.every((f) => f.failure === 'unknown_symbol')) {
-    return symbolNotFound(symbol);
+    return symbolNotFound(subject);
   }
   // The client's own cap is why it was not served, whatever the other providers did.
   const unfair = failures.filter((f) => f.failure === 'fair_share');
