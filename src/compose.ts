@@ -6,6 +6,7 @@ import { connectDatabase } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPriceStore } from './adapters/db/price-store.js';
+import { createSearchCache } from './adapters/db/search-cache.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
@@ -19,6 +20,7 @@ import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
 import { createPriceSource } from './app/prices.js';
 import { createQuoteService } from './app/quotes.js';
+import { createSearchService } from './app/search.js';
 import { createRefreshCoordinator } from './app/refresh.js';
 import { createUpstreamBudget } from './app/upstream-budget.js';
 import type { Config } from './config.js';
@@ -83,6 +85,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
   const quotes = createQuoteService(prices, { refreshIntervalMs, now });
+  const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
     cacheSize: 10_000,
@@ -96,6 +99,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       ledger: createTradeLedger(db),
       accounts,
       quotes,
+      search,
       rateLimits,
       apiCallLog,
       health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health }, apiCallsLog: apiCallLog.health },

@@ -42,6 +42,14 @@ export interface SymbolRefreshesTable {
   currency: string | null;
 }
 
+/** A search query's answer (matches as JSON text). */
+export interface SymbolSearchesTable {
+  query: string;
+  matches: string;
+  source: string;
+  fetched_at: number;
+}
+
 /** Calls made to a provider in one quota window ('day' from 00:00 UTC, or the calendar 'minute'). */
 export interface UpstreamCallsTable {
   provider: string;
@@ -65,6 +73,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
+  symbol_searches: SymbolSearchesTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;
 }

@@ -7,6 +7,7 @@ const ENDPOINTS = {
   symbol: '/api/v1/symbol/{symbol}/',
   symbols: '/api/v1/symbols/?symbols={symbol},{symbol}',
   history: '/api/v1/symbol/{symbol}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}',
+  search: '/api/v1/search/?q={name or ticker}',
   me: '/api/v1/me/',
   rotate_key: '/api/v1/keys/rotate/',
   revoke_key: '/api/v1/keys/revoke/',

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AccountService } from '../../app/accounts.js';
 import type { QuoteService } from '../../app/quotes.js';
+import type { SearchService } from '../../app/search.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger } from '../../app/trades.js';
 import { DomainError } from '../../domain/errors.js';
@@ -16,6 +17,7 @@ import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from '.
 import { healthRoute, type HealthChecks } from './health.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { quoteRoutes } from './quotes.js';
+import { searchRoutes } from './search.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
@@ -26,6 +28,7 @@ export interface HttpDependencies {
   ledger: TradeLedger;
   accounts: AccountService;
   quotes: QuoteService;
+  search: SearchService;
   rateLimits: RateLimitStore;
   apiCallLog: ApiCallLog;
   health: HealthChecks;
@@ -155,6 +158,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
         requireKey(keyed);
         await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts), methods));
         await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
+        await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
       });
     },
     { prefix: '/api/v1' },
