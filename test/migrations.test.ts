@@ -10,7 +10,7 @@ import { parseDatabaseUrl } from '../src/config.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
 import { startService } from './support/service.js';
 
-const ALL_MIGRATIONS = ['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T00-64-bit-ids', '2026-11-23T00-email-keys', '2026-11-23T01-upstream-budget', '2026-11-23T02-one-active-key'];
+const ALL_MIGRATIONS = ['2026-11-22T00-trades', '2026-11-22T01-market-data', '2026-11-23T00-64-bit-ids', '2026-11-23T00-email-keys', '2026-11-23T01-upstream-budget', '2026-11-23T02-one-active-key', '2026-11-23T03-corporate-actions'];
 
 /** The schema as a release before `latest` left it: only the migrations given. */
 async function migrateOnly(db: Kysely<Database>, migrations: Record<string, Migration>): Promise<void> {

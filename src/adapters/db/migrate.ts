@@ -5,6 +5,7 @@ import * as bigIds from './migrations/2026-11-23T00-64-bit-ids.js';
 import * as emailKeys from './migrations/2026-11-23T00-email-keys.js';
 import * as upstreamBudget from './migrations/2026-11-23T01-upstream-budget.js';
 import * as oneActiveKey from './migrations/2026-11-23T02-one-active-key.js';
+import * as corporateActions from './migrations/2026-11-23T03-corporate-actions.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T00-email-keys': emailKeys,
   '2026-11-23T01-upstream-budget': upstreamBudget,
   '2026-11-23T02-one-active-key': oneActiveKey,
+  '2026-11-23T03-corporate-actions': corporateActions,
 };
 
 /**
