@@ -3,6 +3,7 @@ import { IMPORT_SOURCE } from '../../app/import-prices.js';
 import type { PriceStore, StoredBar } from '../../app/quotes.js';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Database } from './database.js';
+import { withinTransaction } from './transaction.js';
 
 const BAR_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume', 'source', 'fetched_at'] as const;
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
@@ -39,7 +40,7 @@ export function createPriceStore(db: Kysely<Database>, options: { ignoredSource?
     },
 
     async saveBars(symbol, newBars, source, fetchedAt) {
-      await db.transaction().execute(async (trx) => {
+      await withinTransaction(db, async (trx) => {
         for (let i = 0; i < newBars.length; i += CHUNK) {
           const rows = newBars.slice(i, i + CHUNK).map((bar: DailyBar) => ({ symbol, ...pickBar(bar), source, fetched_at: fetchedAt }));
           await trx
