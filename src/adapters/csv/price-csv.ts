@@ -40,6 +40,7 @@ const LAYOUTS_HELP =
  * Yahoo's Adj Close, adjusted for splits and dividends where its Close is adjusted for splits
  * only: their ratio implies the dividends. Alpha Vantage's adjusted_close is not read: its
  * close is raw, so the ratio also moves at splits (its file states dividends and splits itself).
+ * Stooq's files have no adjusted column: they imply nothing.
  */
 const ADJUSTED_CLOSE = 'adj close';
 
