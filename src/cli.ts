@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readDividendsCsv, readSplitsCsv } from './adapters/csv/action-csv.js';
 import { CsvRowError, readPriceCsv } from './adapters/csv/price-csv.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
-import { createPriceStore } from './adapters/db/price-store.js';
+import { createImportTransaction } from './adapters/db/import-transaction.js';
 import { SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
 import { importPrices } from './app/import-prices.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -13,7 +14,10 @@ const USAGE = `Usage: npm run cli -- <command>
 
 Commands:
   migrate                               apply pending database migrations (DATABASE_URL) and exit
-  import-prices FILE --symbol SYMBOL    load daily bars from an Alpha Vantage, Yahoo or Stooq CSV file`;
+  import-prices FILE --symbol SYMBOL [--splits SPLITS.csv] [--dividends DIVIDENDS.csv]
+                                        load daily bars from an Alpha Vantage, Yahoo or Stooq CSV file;
+                                        a Yahoo file's Adj Close implies dividends. SPLITS.csv: date,factor
+                                        (or Yahoo's Date,Stock Splits); DIVIDENDS.csv: ex_date,amount`;
 
 class UsageError extends Error {}
 
@@ -33,16 +37,26 @@ async function migrate(): Promise<void> {
 }
 
 async function importPricesCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { symbol: { type: 'string' } }, allowPositionals: true });
+  const options = { symbol: { type: 'string' }, splits: { type: 'string' }, dividends: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
   const [file] = positionals;
   if (!file || !values.symbol || positionals.length > 1) throw new UsageError('import-prices takes one FILE and --symbol SYMBOL');
-  // Read and check the whole file before touching the database: nothing is half-imported.
-  const bars = await readPriceCsv(createReadStream(file), (rows) => console.error(`read ${rows} rows…`));
+  // Read and check every file before touching the database: nothing is half-imported.
+  const prices = await readPriceCsv(createReadStream(file), (rows) => console.error(`read ${rows} rows…`));
+  const splits = values.splits === undefined ? undefined : await readSplitsCsv(createReadStream(values.splits), values.splits);
+  const dividends = values.dividends === undefined ? undefined : await readDividendsCsv(createReadStream(values.dividends), values.dividends);
   const result = await withDatabase(async (db) => {
     await migrateToLatest(db);
-    return importPrices(createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders: false }), values.symbol!, bars);
+    return importPrices(createImportTransaction(db, { sandboxSource: SANDBOX_SOURCE, realProviders: false }), values.symbol!, { ...prices, splits, dividends });
   });
   console.log(`Imported ${result.count} daily bars of ${result.symbol} (${result.first} to ${result.last}).`);
+  if (result.impliedDividends !== undefined) console.log(`The Adj Close column implied ${plural(result.impliedDividends, 'dividend')}.`);
+  if (splits) console.log(`Imported ${plural(splits.length, 'split')} from ${values.splits}.`);
+  if (dividends) console.log(`Imported ${plural(dividends.length, 'dividend')} from ${values.dividends}.`);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {

@@ -17,6 +17,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T00-email-keys',
   '2026-11-23T01-upstream-budget',
   '2026-11-23T02-one-active-key',
+  '2026-11-23T03-corporate-actions',
   '2026-11-23T04-symbol-currency',
   '2026-11-23T07-symbol-searches',
 ];

@@ -1,17 +1,59 @@
+import { type AdjustedCloseRow, impliedDividends } from '../domain/corporate-actions.js';
 import { type DailyBar, normalizeSymbol } from '../domain/quote.js';
+import type { ActionStore, CorporateActions } from './corporate-actions.js';
+import type { Dividend, Split } from './market-data.js';
 import type { PriceStore } from './prices.js';
 
 export const IMPORT_SOURCE = 'import';
 
-/** Stores checked bars of one symbol in one transaction: all of them, or none. An import is not an upstream attempt. */
-export async function importPrices(
-  store: PriceStore,
-  rawSymbol: string,
-  bars: DailyBar[],
-  now: () => Date = () => new Date(),
-): Promise<{ symbol: string; count: number; first: string; last: string }> {
+/**
+ * Port: runs `work` in one transaction, with stores that write within it: every
+ * write lands, or none does.
+ */
+export type ImportTransaction = <T>(work: (stores: { prices: PriceStore; actions: ActionStore }) => Promise<T>) => Promise<T>;
+
+/** What an import brings, every part already checked. */
+export interface PriceImport {
+  bars: DailyBar[];
+  /** Each row's close and split-and-dividend-adjusted close, when the file has one (Yahoo's Adj Close); they imply dividends. */
+  adjustedCloses?: AdjustedCloseRow[];
+  /** From --splits and --dividends files. */
+  splits?: Split[];
+  dividends?: Dividend[];
+}
+
+export interface ImportResult {
+  symbol: string;
+  count: number;
+  first: string;
+  last: string;
+  /** Dividends the adjusted close implied; undefined when the file has none (Stooq, Alpha Vantage). */
+  impliedDividends?: number;
+}
+
+/** Stores the bars and actions of one symbol in one transaction: all of them, or none. */
+export async function importPrices(transaction: ImportTransaction, rawSymbol: string, file: PriceImport): Promise<ImportResult> {
   const symbol = normalizeSymbol(rawSymbol);
-  const dates = bars.map((b) => b.date).sort();
-  await store.saveBars(symbol, bars, { source: IMPORT_SOURCE, fetchedAt: now().getTime(), upstreamAttempt: false });
-  return { symbol, count: bars.length, first: dates[0] ?? '', last: dates[dates.length - 1] ?? '' };
+  const implied = file.adjustedCloses && impliedDividends([...file.adjustedCloses].sort(byDate));
+  const actions: CorporateActions = {
+    splits: file.splits ?? [],
+    dividends: withDividendsFile(implied ?? [], file.dividends ?? []),
+  };
+  const fetchedAt = Date.now();
+  await transaction(async (stores) => {
+    await stores.prices.saveBars(symbol, file.bars, { source: IMPORT_SOURCE, fetchedAt, upstreamAttempt: false });
+    await stores.actions.saveActions(symbol, actions, { source: IMPORT_SOURCE, fetchedAt, upstreamAttempt: false });
+  });
+  const dates = file.bars.map((b) => b.date).sort();
+  return { symbol, count: file.bars.length, first: dates[0] ?? '', last: dates[dates.length - 1] ?? '', impliedDividends: implied?.length };
+}
+
+function byDate(a: { date: string }, b: { date: string }): number {
+  return a.date < b.date ? -1 : a.date > b.date ? 1 : 0;
+}
+
+/** A dividends file states amounts; an adjusted close only estimates them, so the file wins on a shared ex-date. */
+function withDividendsFile(implied: Dividend[], stated: Dividend[]): Dividend[] {
+  const statedDates = new Set(stated.map((d) => d.exDate));
+  return [...implied.filter((d) => !statedDates.has(d.exDate)), ...stated];
 }

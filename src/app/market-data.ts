@@ -1,3 +1,4 @@
+import type { Dividend, Split } from '../domain/corporate-actions.js';
 import type { DailyBar } from '../domain/quote.js';
 
 /** A provider's daily bars, newest first, and the currency their prices are in when the vendor says. */
@@ -25,17 +26,7 @@ export interface SymbolMatch {
   matchScore?: string;
 }
 
-/** A stock split effective on `date`: `factor` new shares per old share, as a decimal string (4-for-1 is "4", 1-for-10 is "0.1"). */
-export interface Split {
-  date: string;
-  factor: string;
-}
-
-/** A cash dividend per share, in the quote's currency, for holders before its ex-date. */
-export interface Dividend {
-  exDate: string;
-  amount: string;
-}
+export type { Dividend, Split } from '../domain/corporate-actions.js';
 
 /**
  * Port: an upstream source of market data (one adapter per vendor).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPriceStore } from '../../src/adapters/db/price-store.js';
+import { createImportTransaction } from '../../src/adapters/db/import-transaction.js';
 import { importPrices } from '../../src/app/import-prices.js';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
@@ -234,7 +234,7 @@ describe.each(testEngines())('the sandbox on %s', (engine) => {
     const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
     // Synthetic bars stored first, as after a keyless run asked for IBM; then real history is imported.
     expect((await get('/api/v1/symbol/IBM/')).json().source).toBe('sandbox');
-    await importPrices(createPriceStore(service.db, { sandboxSource: 'sandbox', realProviders: false }), 'IBM', IBM_BARS);
+    await importPrices(createImportTransaction(service.db, { sandboxSource: 'sandbox', realProviders: false }), 'IBM', { bars: IBM_BARS });
     now = new Date(now.getTime() + 2 * 3_600_000); // past the quote cache and the refresh interval: the sandbox is asked again
 
     const quote = await get('/api/v1/symbol/IBM/');

@@ -50,6 +50,29 @@ export interface SymbolSearchesTable {
   fetched_at: number;
 }
 
+export interface SplitsTable {
+  symbol: string;
+  date: string;
+  factor: string;
+  source: string;
+  fetched_at: number;
+}
+
+export interface DividendsTable {
+  symbol: string;
+  ex_date: string;
+  amount: string;
+  source: string;
+  fetched_at: number;
+}
+
+/** When a symbol's splits and dividends were last asked upstream (imports are not attempts). */
+export interface ActionRefreshesTable {
+  symbol: string;
+  last_attempt_at: number;
+  outcome: 'actions' | 'unknown';
+}
+
 /** Calls made to a provider in one quota window ('day' from 00:00 UTC, or the calendar 'minute'). */
 export interface UpstreamCallsTable {
   provider: string;
@@ -76,4 +99,7 @@ export interface Database {
   symbol_searches: SymbolSearchesTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;
+  splits: SplitsTable;
+  dividends: DividendsTable;
+  action_refreshes: ActionRefreshesTable;
 }

@@ -1,7 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { PriceStore } from '../../app/prices.js';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Database } from './database.js';
+import { withinTransaction } from './transaction.js';
 
 const BAR_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume', 'source', 'fetched_at'] as const;
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
@@ -28,7 +29,7 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
     return query;
   };
 
-  async function hasRealBars(trx: Transaction<Database>, symbol: string): Promise<boolean> {
+  async function hasRealBars(trx: Kysely<Database>, symbol: string): Promise<boolean> {
     const row = await trx
       .selectFrom('daily_bars')
       .select('date')
@@ -59,7 +60,7 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
     },
 
     async saveBars(symbol, newBars, origin) {
-      await db.transaction().execute(async (trx) => {
+      await withinTransaction(db, async (trx) => {
         const synthetic = origin.source === sandboxSource;
         if (!synthetic) await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
         if (!synthetic || !(await hasRealBars(trx, symbol))) await upsertBars(trx, symbol, newBars, origin.source, origin.fetchedAt);
@@ -73,7 +74,7 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
   };
 }
 
-async function upsertBars(trx: Transaction<Database>, symbol: string, newBars: DailyBar[], source: string, fetchedAt: number) {
+async function upsertBars(trx: Kysely<Database>, symbol: string, newBars: DailyBar[], source: string, fetchedAt: number) {
   for (let i = 0; i < newBars.length; i += CHUNK) {
     const rows = newBars.slice(i, i + CHUNK).map((bar) => ({ symbol, ...pickBar(bar), source, fetched_at: fetchedAt }));
     await trx

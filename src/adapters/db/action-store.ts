@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { ActionsOutcome, ActionStore, CorporateActions } from '../../app/corporate-actions.js';
+import type { Database } from './database.js';
+import { withinTransaction } from './transaction.js';
+
+/** Rows per INSERT: well under SQLite's limit of bound parameters. */
+const CHUNK = 500;
+
+/** Splits and dividends on SQLite or PostgreSQL. */
+export function createActionStore(db: Kysely<Database>): ActionStore {
+  return {
+    async actions(symbol) {
+      const [splits, dividends] = await Promise.all([
+        db.selectFrom('splits').select(['date', 'factor']).where('symbol', '=', symbol).orderBy('date').execute(),
+        db.selectFrom('dividends').select(['ex_date', 'amount']).where('symbol', '=', symbol).orderBy('ex_date').execute(),
+      ]);
+      return { splits, dividends: dividends.map((d) => ({ exDate: d.ex_date, amount: d.amount })) };
+    },
+
+    async saveActions(symbol, actions, { source, fetchedAt, upstreamAttempt }) {
+      await withinTransaction(db, async (trx) => {
+        await upsertSplits(trx, symbol, actions.splits, { source, fetched_at: fetchedAt });
+        await upsertDividends(trx, symbol, actions.dividends, { source, fetched_at: fetchedAt });
+        if (upstreamAttempt) await recordAttempt(trx, symbol, 'actions', fetchedAt);
+      });
+    },
+
+    async lastAttempt(symbol) {
+      const row = await db
+        .selectFrom('action_refreshes')
+        .select(['last_attempt_at', 'outcome'])
+        .where('symbol', '=', symbol)
+        .executeTakeFirst();
+      return row && { at: Number(row.last_attempt_at), outcome: row.outcome };
+    },
+
+    async recordUnknown(symbol, at) {
+      await recordAttempt(db, symbol, 'unknown', at);
+    },
+  };
+}
+
+type Provenance = { source: string; fetched_at: number };
+
+async function upsertSplits(trx: Kysely<Database>, symbol: string, splits: CorporateActions['splits'], provenance: Provenance) {
+  for (let i = 0; i < splits.length; i += CHUNK) {
+    const rows = splits.slice(i, i + CHUNK).map(({ date, factor }) => ({ symbol, date, factor, ...provenance }));
+    await trx
+      .insertInto('splits')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['symbol', 'date']).doUpdateSet((eb) => ({
+          factor: eb.ref('excluded.factor'),
+          source: eb.ref('excluded.source'),
+          fetched_at: eb.ref('excluded.fetched_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+async function upsertDividends(trx: Kysely<Database>, symbol: string, dividends: CorporateActions['dividends'], provenance: Provenance) {
+  for (let i = 0; i < dividends.length; i += CHUNK) {
+    const rows = dividends.slice(i, i + CHUNK).map(({ exDate, amount }) => ({ symbol, ex_date: exDate, amount, ...provenance }));
+    await trx
+      .insertInto('dividends')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['symbol', 'ex_date']).doUpdateSet((eb) => ({
+          amount: eb.ref('excluded.amount'),
+          source: eb.ref('excluded.source'),
+          fetched_at: eb.ref('excluded.fetched_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: ActionsOutcome, at: number) {
+  await db
+    .insertInto('action_refreshes')
+    .values({ symbol, last_attempt_at: at, outcome })
+    .onConflict((oc) => oc.column('symbol').doUpdateSet({ last_attempt_at: at, outcome }))
+    .execute();
+}

@@ -1,0 +1,174 @@
+/**
+ * Splits and cash dividends, and the adjusted history they imply.
+ *
+ * Adjustment is by cumulative backward factors, as CRSP and the vendors do:
+ * the newest bars stay as traded, and each action scales every bar before it.
+ * - A split on date d with factor f (new shares per old share): bars before d
+ *   have prices divided by f and volume multiplied by f.
+ * - A dividend with ex-date d and amount D: bars before d have prices multiplied
+ *   by 1 − D / P, P being the close of the last bar before d (in d's share basis).
+ * Volume is adjusted for splits only: a dividend does not change the share count.
+ */
+import { Decimal } from 'decimal.js';
+import { type DailyBar, isCalendarDate, isDecimal } from './quote.js';
+
+/** A stock split effective on `date`: `factor` new shares per old share, as a decimal string (4-for-1 is "4", 1-for-10 is "0.1"). */
+export interface Split {
+  date: string;
+  factor: string;
+}
+
+/** A cash dividend per share, in the quote's currency, for holders before its ex-date. */
+export interface Dividend {
+  exDate: string;
+  amount: string;
+}
+
+// Forty digits: a product of decades of factors loses nothing visible at the output's scale.
+const Exact = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+type Exact = InstanceType<typeof Exact>;
+
+/**
+ * Adjusted prices keep at least this many decimals (Yahoo's Adj Close has six),
+ * more when the provider gave more, so a price divided by a large cumulative split
+ * factor (AAPL's is 224) keeps its significant digits.
+ */
+export const MIN_ADJUSTED_DECIMALS = 6;
+
+type Action = { kind: 'split'; date: string; factor: Exact } | { kind: 'dividend'; date: string; amount: Exact };
+
+interface Factors {
+  price: Exact;
+  volume: Exact;
+}
+
+/**
+ * Split- and dividend-adjusted bars, ascending like the input. Actions are assumed
+ * checked (checkSplit, checkDividend). Rounding: a bar with no action after it is
+ * returned exactly as given; an adjusted price is rounded half-up to its own
+ * decimals or MIN_ADJUSTED_DECIMALS, whichever is more, trailing zeros kept
+ * (fixed decimals, as the providers write prices); volume half-up to a whole number.
+ */
+export function adjustBars(barsAscending: DailyBar[], splits: Split[], dividends: Dividend[]): DailyBar[] {
+  const pending = actionsNewestFirst(splits, dividends);
+  const factors: Factors = { price: new Exact(1), volume: new Exact(1) };
+  const adjusted: DailyBar[] = [];
+  for (let i = barsAscending.length - 1; i >= 0; i--) {
+    const bar = barsAscending[i]!;
+    // The actions after this bar and not after the next one: this bar is the last session before each.
+    const step: Action[] = [];
+    while (pending.length > 0 && pending[0]!.date > bar.date) step.unshift(pending.shift()!);
+    applyStep(factors, step, new Exact(bar.close));
+    adjusted.push(adjustBar(bar, factors));
+  }
+  return adjusted.reverse();
+}
+
+function actionsNewestFirst(splits: Split[], dividends: Dividend[]): Action[] {
+  const actions: Action[] = [
+    ...splits.map((s): Action => ({ kind: 'split', date: s.date, factor: new Exact(s.factor) })),
+    ...dividends.map((d): Action => ({ kind: 'dividend', date: d.exDate, amount: new Exact(d.amount) })),
+  ];
+  // On one date, the dividend sorts first here so that, replayed oldest first in
+  // applyStep, the split comes before it: holders on that ex-date hold split shares.
+  const rank = (a: Action) => (a.kind === 'split' ? 0 : 1);
+  return actions.sort((a, b) => (a.date === b.date ? rank(b) - rank(a) : a.date < b.date ? 1 : -1));
+}
+
+/** Folds one step of actions, oldest first, into the cumulative factors; `close` is the last close before them. */
+function applyStep(factors: Factors, stepAscending: Action[], close: Exact): void {
+  // Splits already in this step: a dividend after them is per split share, so the close is put in that basis.
+  let basis = new Exact(1);
+  for (const action of stepAscending) {
+    if (action.kind === 'split') {
+      basis = basis.times(action.factor);
+      factors.price = factors.price.div(action.factor);
+      factors.volume = factors.volume.times(action.factor);
+      continue;
+    }
+    const previousClose = close.div(basis);
+    // A dividend at or above the previous close would make prices zero or negative: it is a
+    // data error (or a liquidation, which no factor describes), so it adjusts nothing.
+    if (action.amount.gte(previousClose)) continue;
+    factors.price = factors.price.times(new Exact(1).minus(action.amount.div(previousClose)));
+  }
+}
+
+function adjustBar(bar: DailyBar, factors: Factors): DailyBar {
+  const price = (value: string) =>
+    factors.price.eq(1) ? value : new Exact(value).times(factors.price).toFixed(Math.max(MIN_ADJUSTED_DECIMALS, decimalsOf(value)));
+  return {
+    date: bar.date,
+    open: price(bar.open),
+    high: price(bar.high),
+    low: price(bar.low),
+    close: price(bar.close),
+    volume: factors.volume.eq(1) ? bar.volume : new Exact(bar.volume).times(factors.volume).toDecimalPlaces(0).toNumber(),
+  };
+}
+
+function decimalsOf(value: string): number {
+  return value.split('.')[1]?.length ?? 0;
+}
+
+/** One row of a file with a split-adjusted close and a split-and-dividend-adjusted close (Yahoo's Close and Adj Close). */
+export interface AdjustedCloseRow {
+  date: string;
+  close: string;
+  adjustedClose: string;
+}
+
+/** Implied dividend amounts are rounded half-up to this many decimals (cents and fractions of them). */
+export const IMPLIED_DIVIDEND_DECIMALS = 4;
+
+/**
+ * The dividends a split-and-dividend-adjusted close implies. The ratio
+ * adjusted/close is constant between dividends; where it grows from one row to
+ * the next, a dividend went ex on the later row, of amount
+ * close_prev × (1 − ratio_prev / ratio_cur) — the inverse of adjustBars' factor.
+ * Rows must be ascending by date.
+ */
+export function impliedDividends(rowsAscending: AdjustedCloseRow[]): Dividend[] {
+  const dividends: Dividend[] = [];
+  for (let i = 1; i < rowsAscending.length; i++) {
+    const amount = impliedAmount(rowsAscending[i - 1]!, rowsAscending[i]!);
+    if (amount) dividends.push({ exDate: rowsAscending[i]!.date, amount });
+  }
+  return dividends;
+}
+
+function impliedAmount(previous: AdjustedCloseRow, current: AdjustedCloseRow): string | undefined {
+  const written = [previous.adjustedClose, current.adjustedClose, previous.close, current.close];
+  const values = written.map((v) => new Exact(v));
+  // A zero price (a placeholder row) says nothing about a ratio.
+  if (values.some((v) => v.lte(0))) return undefined;
+  const [adjustedPrevious, adjustedCurrent, closePrevious, closeCurrent] = values as [Exact, Exact, Exact, Exact];
+  const ratioChange = adjustedPrevious.div(closePrevious).div(adjustedCurrent.div(closeCurrent));
+  const amount = closePrevious.times(new Exact(1).minus(ratioChange));
+  // The file's prices are rounded, so the ratio wobbles from row to row. Below this bound
+  // (a full unit of the last decimal of each of the four values, relative: twice the worst
+  // rounding) a change is that wobble, not a dividend. A falling ratio is never a dividend.
+  const relativeUnits = written.map((v, i) => new Exact(10).pow(-decimalsOf(v)).div(values[i]!));
+  const wobble = closePrevious.times(relativeUnits.reduce((sum, unit) => sum.plus(unit)));
+  if (amount.lte(wobble)) return undefined;
+  const rounded = amount.toDecimalPlaces(IMPLIED_DIVIDEND_DECIMALS);
+  return rounded.gt(0) ? rounded.toFixed(IMPLIED_DIVIDEND_DECIMALS) : undefined;
+}
+
+/** A split is well-formed when its date is a real calendar day and its factor a positive decimal. */
+export function checkSplit(split: Split): string | undefined {
+  if (!isCalendarDate(split.date)) return `date "${split.date}" is not a YYYY-MM-DD calendar date`;
+  if (!isPositiveDecimal(split.factor)) return `factor "${split.factor}" is not a positive decimal number`;
+  return undefined;
+}
+
+/** A dividend is well-formed when its ex-date is a real calendar day and its amount a positive decimal. */
+export function checkDividend(dividend: Dividend): string | undefined {
+  if (!isCalendarDate(dividend.exDate)) return `ex_date "${dividend.exDate}" is not a YYYY-MM-DD calendar date`;
+  if (!isPositiveDecimal(dividend.amount)) return `amount "${dividend.amount}" is not a positive decimal number`;
+  return undefined;
+}
+
+function isPositiveDecimal(value: string): boolean {
+  return isDecimal(value) && !value.startsWith('-') && /[1-9]/.test(value);
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { adjustBars, checkDividend, checkSplit, impliedDividends } from '../../src/domain/corporate-actions.js';
+import type { DailyBar } from '../../src/domain/quote.js';
+
+const bar = (date: string, open: string, high: string, low: string, close: string, volume: number): DailyBar => ({ date, open, high, low, close, volume });
+
+// Four sessions; the price falls to about a quarter on the 4th, as after a 4-for-1 split.
+const BARS: DailyBar[] = [
+  bar('2024-01-02', '100', '104', '96', '100', 1000),
+  bar('2024-01-03', '102', '106', '98', '104', 2000),
+  bar('2024-01-04', '26', '27', '25', '26.5', 8000),
+  bar('2024-01-05', '27', '28', '26', '27', 9000),
+];
+const [FIRST, SECOND, THIRD, FOURTH] = BARS as [DailyBar, DailyBar, DailyBar, DailyBar];
+
+describe('adjustBars', () => {
+  it('when there are no actions, then the bars come back exactly as given', () => {
+    expect(adjustBars(BARS, [], [])).toEqual(BARS);
+    expect(adjustBars([], [{ date: '2024-01-04', factor: '4' }], [])).toEqual([]);
+  });
+
+  it('when a 4-for-1 split falls halfway, then earlier prices are divided by 4 and volumes multiplied by 4', () => {
+    expect(adjustBars(BARS, [{ date: '2024-01-04', factor: '4' }], [])).toEqual([
+      bar('2024-01-02', '25.000000', '26.000000', '24.000000', '25.000000', 4000),
+      bar('2024-01-03', '25.500000', '26.500000', '24.500000', '26.000000', 8000),
+      THIRD,
+      FOURTH,
+    ]);
+  });
+
+  it('when a dividend goes ex, then earlier prices are multiplied by 1 − D / previous close and volume is kept', () => {
+    // 2 on a previous close of 100: × 0.98.
+    expect(adjustBars(BARS, [], [{ exDate: '2024-01-03', amount: '2' }])).toEqual([
+      bar('2024-01-02', '98.000000', '101.920000', '94.080000', '98.000000', 1000),
+      SECOND,
+      THIRD,
+      FOURTH,
+    ]);
+  });
+
+  it('when splits and dividends mix, then each bar gets the product of the factors after it', () => {
+    const adjusted = adjustBars(
+      BARS,
+      [{ date: '2024-01-04', factor: '4' }],
+      // Any order in: 0.53 on 26.5 is × 0.98 for the first three; 2 on 100 is × 0.98 for the first.
+      [{ exDate: '2024-01-05', amount: '0.53' }, { exDate: '2024-01-03', amount: '2' }],
+    );
+    expect(adjusted).toEqual([
+      // × 0.98 × 0.98 / 4 = × 0.2401
+      bar('2024-01-02', '24.010000', '24.970400', '23.049600', '24.010000', 4000),
+      // × 0.98 / 4 = × 0.245
+      bar('2024-01-03', '24.990000', '25.970000', '24.010000', '25.480000', 8000),
+      bar('2024-01-04', '25.480000', '26.460000', '24.500000', '25.970000', 8000),
+      FOURTH,
+    ]);
+  });
+
+  it('when a split and a dividend share a date, then the dividend is per split share: the previous close is divided first', () => {
+    // 0.52 on 104 / 4 = 26 is × 0.98; with the split, × 0.245.
+    const adjusted = adjustBars(BARS, [{ date: '2024-01-04', factor: '4' }], [{ exDate: '2024-01-04', amount: '0.52' }]);
+    expect(adjusted.slice(0, 2)).toEqual([
+      bar('2024-01-02', '24.500000', '25.480000', '23.520000', '24.500000', 4000),
+      bar('2024-01-03', '24.990000', '25.970000', '24.010000', '25.480000', 8000),
+    ]);
+  });
+
+  it('when actions fall before the first bar or on its date, then nothing is adjusted: no bar is before them', () => {
+    const splits = [{ date: '2023-06-01', factor: '2' }, { date: '2024-01-02', factor: '4' }];
+    const dividends = [{ exDate: '2023-12-29', amount: '1' }, { exDate: '2024-01-02', amount: '1' }];
+    expect(adjustBars(BARS, splits, dividends)).toEqual(BARS);
+  });
+
+  it('when actions fall after the last bar, then every bar is adjusted, the dividend on the last close', () => {
+    // 2-for-1, and 2.7 on the last close of 27: × 0.9 / 2 = × 0.45.
+    const adjusted = adjustBars(BARS, [{ date: '2024-03-01', factor: '2' }], [{ exDate: '2024-02-01', amount: '2.7' }]);
+    expect(adjusted[0]).toEqual(bar('2024-01-02', '45.000000', '46.800000', '43.200000', '45.000000', 2000));
+    expect(adjusted[3]).toEqual(bar('2024-01-05', '12.150000', '12.600000', '11.700000', '12.150000', 18000));
+  });
+
+  it('when a dividend is at or above the previous close, then it is ignored rather than making prices zero or negative', () => {
+    expect(adjustBars(BARS, [], [{ exDate: '2024-01-03', amount: '100' }, { exDate: '2024-01-04', amount: '250' }])).toEqual(BARS);
+  });
+
+  it('rounds half-up to six decimals or the price’s own, and volume to a whole number', () => {
+    const bars = [bar('2024-01-02', '100', '104', '10.12345678', '130.7900', 1005), bar('2024-01-03', '1', '1', '1', '1', 1)];
+    // 3-for-1: 104 / 3 = 34.6666…67; eight decimals kept for the eight-decimal low; 1005 × 3.
+    expect(adjustBars(bars, [{ date: '2024-01-03', factor: '3' }], [])[0]).toEqual(
+      bar('2024-01-02', '33.333333', '34.666667', '3.37448559', '43.596667', 3015),
+    );
+    // 1-for-10: × 10, and 1005 × 0.1 = 100.5 → 101.
+    expect(adjustBars(bars, [{ date: '2024-01-03', factor: '0.1' }], [])[0]).toEqual(
+      bar('2024-01-02', '1000.000000', '1040.000000', '101.23456780', '1307.900000', 101),
+    );
+  });
+});
+
+describe('impliedDividends', () => {
+  const row = (date: string, close: string, adjustedClose: string) => ({ date, close, adjustedClose });
+
+  it('when the adjusted/close ratio grows, then a dividend went ex on the later day, of close_prev × (1 − ratio_prev / ratio_cur)', () => {
+    // Made by adjusting 100, 105, 110 for 2 ex on the 3rd (× 0.98) and 1.05 ex on the 4th (× 0.99).
+    const rows = [row('2024-01-02', '100.000000', '97.020000'), row('2024-01-03', '105.000000', '103.950000'), row('2024-01-04', '110.000000', '110.000000')];
+    const dividends = impliedDividends(rows);
+    expect(dividends).toEqual([
+      { exDate: '2024-01-03', amount: '2.0000' },
+      { exDate: '2024-01-04', amount: '1.0500' },
+    ]);
+    // The inverse of adjustBars: the implied dividends give back the adjusted closes.
+    const bars = rows.map((r) => bar(r.date, r.close, r.close, r.close, r.close, 1));
+    expect(adjustBars(bars, [], dividends).map((b) => b.close)).toEqual(['97.020000', '103.950000', '110.000000']);
+  });
+
+  it('when the ratio only wobbles from rounding the adjusted close, then no dividend is implied', () => {
+    // Both adjusted closes are 0.9 × close, rounded to six decimals (116.2980009, 117.7109937).
+    expect(impliedDividends([row('2022-07-28', '129.220001', '116.298001'), row('2022-07-29', '130.789993', '117.710994')])).toEqual([]);
+    // Two decimals wobble more: 0.9 × 129.26 = 116.334 and 0.9 × 130.81 = 117.729 make the ratio grow as if
+    // 0.0055 went ex, within the rounding bound of 0.042.
+    expect(impliedDividends([row('2022-07-28', '129.26', '116.33'), row('2022-07-29', '130.81', '117.73')])).toEqual([]);
+  });
+
+  it('when the ratio falls, or a price is zero, then no dividend is implied', () => {
+    expect(impliedDividends([row('2024-01-02', '100.000000', '100.000000'), row('2024-01-03', '100.000000', '98.000000')])).toEqual([]);
+    expect(impliedDividends([row('2024-01-02', '0', '0'), row('2024-01-03', '100.000000', '98.000000')])).toEqual([]);
+    expect(impliedDividends([row('2024-01-02', '100.000000', '98.000000')])).toEqual([]);
+  });
+});
+
+describe('checkSplit and checkDividend', () => {
+  it('accept a calendar date with a positive decimal', () => {
+    expect(checkSplit({ date: '2020-08-31', factor: '4' })).toBeUndefined();
+    expect(checkSplit({ date: '2020-08-31', factor: '0.1' })).toBeUndefined();
+    expect(checkDividend({ exDate: '2022-08-09', amount: '1.65' })).toBeUndefined();
+  });
+
+  it.each([
+    [{ date: '2020-02-30', factor: '4' }, 'date "2020-02-30" is not a YYYY-MM-DD calendar date'],
+    [{ date: '2020-08-31', factor: '4:1' }, 'factor "4:1" is not a positive decimal number'],
+    [{ date: '2020-08-31', factor: '0' }, 'factor "0" is not a positive decimal number'],
+    [{ date: '2020-08-31', factor: '-2' }, 'factor "-2" is not a positive decimal number'],
+  ])('refuse the split %j', (split, message) => {
+    expect(checkSplit(split)).toBe(message);
+  });
+
+  it.each([
+    [{ exDate: '22-08-09', amount: '1.65' }, 'ex_date "22-08-09" is not a YYYY-MM-DD calendar date'],
+    [{ exDate: '2022-08-09', amount: '0.00' }, 'amount "0.00" is not a positive decimal number'],
+    [{ exDate: '2022-08-09', amount: '$1.65' }, 'amount "$1.65" is not a positive decimal number'],
+  ])('refuse the dividend %j', (dividend, message) => {
+    expect(checkDividend(dividend)).toBe(message);
+  });
+});

@@ -1,0 +1,142 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { describe, expect, inject, it } from 'vitest';
+import { connectDatabase } from '../src/adapters/db/connect.js';
+import type { Database } from '../src/adapters/db/database.js';
+import { migrateToLatest } from '../src/adapters/db/migrate.js';
+import { parseDatabaseUrl } from '../src/config.js';
+import { createTestDatabase, testEngines } from './support/engines.js';
+import { runEntry } from './support/process.js';
+
+// Adj Close is 0.98 × Close before 2022-08-09 and equal after: 130 × (1 − 0.98) = 2.6 went ex on the 9th.
+const YAHOO_WITH_DIVIDEND = [
+  'Date,Open,High,Low,Close,Adj Close,Volume',
+  '2022-08-08,130.000000,131.000000,129.000000,130.000000,127.400000,100',
+  '2022-08-09,131.000000,132.000000,130.000000,131.000000,131.000000,200',
+  '2022-08-10,132.000000,133.000000,131.000000,132.000000,132.000000,300',
+].join('\n');
+const STOOQ = 'Date,Open,High,Low,Close,Volume\n2022-08-08,130,131,129,130,100\n2022-08-09,131,132,130,131,200\n';
+
+function csvFile(name: string, text: string): string {
+  const path = join(inject('sqliteDir'), `${name}-${Math.random().toString(36).slice(2)}.csv`);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe.each(testEngines())('npm run cli -- import-prices with actions on %s', (engine) => {
+  async function withDatabase(test: (url: string, db: Kysely<Database>) => Promise<void>): Promise<void> {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    try {
+      await test(database.url, db);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
+  }
+
+  async function importPrices(url: string, args: string[]) {
+    const run = runEntry('src/cli.ts', { DATABASE_URL: url }, ['import-prices', ...args]);
+    return { code: await run.exited, output: run.output() };
+  }
+
+  const stored = async (db: Kysely<Database>) => ({
+    bars: (await db.selectFrom('daily_bars').select(['symbol', 'date', 'close']).orderBy('date').execute()).length,
+    splits: await db.selectFrom('splits').select(['symbol', 'date', 'factor', 'source']).orderBy('date').execute(),
+    dividends: await db.selectFrom('dividends').select(['symbol', 'ex_date', 'amount', 'source']).orderBy('ex_date').execute(),
+  });
+
+  it('when a Yahoo CSV is imported, then the dividends its Adj Close implies are stored with the bars, and no upstream attempt', async () => {
+    await withDatabase(async (url, db) => {
+      const { code, output } = await importPrices(url, [csvFile('yahoo', YAHOO_WITH_DIVIDEND), '--symbol', 'ibm']);
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/The Adj Close column implied 1 dividend\./);
+      expect(await stored(db)).toEqual({
+        bars: 3,
+        splits: [],
+        dividends: [{ symbol: 'IBM', ex_date: '2022-08-09', amount: '2.6000', source: 'import' }],
+      });
+      expect(await db.selectFrom('action_refreshes').selectAll().execute()).toEqual([]);
+    });
+  });
+
+  it('when a Stooq CSV is imported, then no dividend is implied: it has no adjusted close', async () => {
+    await withDatabase(async (url, db) => {
+      const { code, output } = await importPrices(url, [csvFile('stooq', STOOQ), '--symbol', 'IBM']);
+      expect(code, output).toBe(0);
+      expect(output).not.toMatch(/implied/);
+      expect(await stored(db)).toEqual({ bars: 2, splits: [], dividends: [] });
+    });
+  });
+
+  it('when splits and dividends files are given, then they are stored, Yahoo ratios as factors, the stated amount over the implied one', async () => {
+    await withDatabase(async (url, db) => {
+      const splits = csvFile('splits', 'Date,Stock Splits\n2021-11-04,1.046:1\n1999-05-27,2:1\n');
+      const dividends = csvFile('dividends', 'ex_date,amount\n2022-05-09,1.65\n2022-08-09,1.65\n');
+      const { code, output } = await importPrices(url, [csvFile('yahoo', YAHOO_WITH_DIVIDEND), '--symbol', 'IBM', '--splits', splits, '--dividends', dividends]);
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/Imported 2 splits from .*\nImported 2 dividends from /);
+      expect(await stored(db)).toEqual({
+        bars: 3,
+        splits: [
+          { symbol: 'IBM', date: '1999-05-27', factor: '2', source: 'import' },
+          { symbol: 'IBM', date: '2021-11-04', factor: '1.046', source: 'import' },
+        ],
+        dividends: [
+          { symbol: 'IBM', ex_date: '2022-05-09', amount: '1.65', source: 'import' },
+          { symbol: 'IBM', ex_date: '2022-08-09', amount: '1.65', source: 'import' },
+        ],
+      });
+    });
+  });
+
+  it.each([
+    ['--splits', 'date,factor\n2020-08-31,4\n2014-06-09,4:1\n', /, line 3: factor "4:1" is not a positive decimal number/],
+    ['--splits', 'Date,Stock Splits\n2020-08-31,4-1\n', /, line 2: factor "4-1" is not a positive decimal number/],
+    ['--splits', 'when,ratio\n2020-08-31,4\n', /, line 1: unknown header; expected a header date,factor or date,stock splits/],
+    ['--dividends', 'ex_date,amount\n2022-02-30,1.65\n', /, line 2: ex_date "2022-02-30" is not a YYYY-MM-DD calendar date/],
+    ['--dividends', 'ex_date,amount\n2022-05-09,1.65\n2022-05-09,1.66\n', /, line 3: date 2022-05-09 repeats line 2/],
+    ['--dividends', 'ex_date,amount\n2022-05-09,-1\n', /, line 2: amount "-1" is not a positive decimal number/],
+  ])('when the %s file has a bad row (%j), then nothing is imported and the file, line and field are named', async (flag, text, message) => {
+    await withDatabase(async (url, db) => {
+      const actions = csvFile('bad-actions', text);
+      const { code, output } = await importPrices(url, [csvFile('stooq', STOOQ), '--symbol', 'IBM', flag, actions]);
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/^Nothing imported: /);
+      expect(output).toContain(`${actions}, line`);
+      expect(output).toMatch(message);
+      await migrateToLatest(db);
+      expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
+    });
+  });
+
+  it('when a Yahoo Adj Close is not a number, then nothing is imported and the line is named', async () => {
+    await withDatabase(async (url, db) => {
+      const text = 'Date,Open,High,Low,Close,Adj Close,Volume\n2022-08-08,1,2,0.5,1.5,1.4,10\n2022-08-09,1,2,0.5,1.5,null,10\n';
+      const { code, output } = await importPrices(url, [csvFile('yahoo-bad', text), '--symbol', 'IBM']);
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/^Nothing imported: line 3: adj close "null" is not a decimal number/);
+      await migrateToLatest(db);
+      expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
+    });
+  });
+
+  it.runIf(engine === 'postgres')('when the database refuses an action, then the bars are not stored either: one transaction', async () => {
+    await withDatabase(async (url, db) => {
+      // A valid amount longer than its varchar(32) column: only PostgreSQL enforces the length.
+      const dividends = csvFile('long-amount', `ex_date,amount\n2022-05-09,1.${'0'.repeat(40)}1\n`);
+      const { code, output } = await importPrices(url, [csvFile('stooq', STOOQ), '--symbol', 'IBM', '--dividends', dividends]);
+      expect(code, output).not.toBe(0);
+      expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
+    });
+  });
+});
+
+describe('import-prices usage with actions', () => {
+  it('when the arguments are wrong, then the usage names the splits and dividends files', async () => {
+    const run = runEntry('src/cli.ts', { DATABASE_URL: `sqlite:${join(inject('sqliteDir'), 'usage-actions.db')}` }, ['import-prices', 'x.csv']);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(/\[--splits SPLITS\.csv\] \[--dividends DIVIDENDS\.csv\]/);
+  });
+});
