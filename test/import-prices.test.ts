@@ -5,6 +5,7 @@ import { register } from './support/api.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
 import { runEntry } from './support/process.js';
 import { startService } from './support/service.js';
+import { providerEnv, SEED_QUOTE, startUpstream } from './support/upstream.js';
 
 const LAYOUTS = {
   'Alpha Vantage': 'timestamp,open,high,low,close,volume\n2022-07-29,129.5200,131.0000,129.3100,130.7900,4236283\n2022-07-28,128.2000,129.5500,127.6600,129.2200,3895133\n',
@@ -26,9 +27,18 @@ describe.each(testEngines())('npm run cli -- import-prices on %s', (engine) => {
       expect(await run.exited).toBe(0);
       expect(run.output()).toMatch(/Imported 2 daily bars of IBM \(2022-07-28 to 2022-07-29\)/);
 
-      // The sandbox would answer anything; the imported history is what the store serves first.
-      const { app } = await startService(engine, { QUOTE_REFRESH_SECONDS: '3600' }, database);
+      // A real provider is configured (the stand-in, which knows no IBM), and the clock is the Saturday after the
+      // import's last session: the imported history is current, so it is what the quote serves, without asking upstream.
+      const upstream = await startUpstream();
+      const { app } = await startService(engine, { ...providerEnv(upstream), QUOTE_REFRESH_SECONDS: '3600' }, database, {
+        now: () => new Date('2022-07-30T15:00:00Z'),
+      });
       const key = await register(app);
+      const quote = await app.inject({ method: 'GET', url: '/api/v1/symbol/ibm/', headers: { 'x-api-key': key } });
+      expect(quote.statusCode).toBe(200);
+      expect(quote.json()).toStrictEqual({ ...SEED_QUOTE, symbol: 'IBM', source: 'import' });
+      expect(upstream.calls).toEqual({ alphavantage: [], twelvedata: [] });
+
       const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/IBM/history/?from=2022-07-01&to=2022-07-31', headers: { 'x-api-key': key } });
       expect(history.json()).toMatchObject({
         symbol: 'IBM',
@@ -85,10 +95,32 @@ describe('import-prices usage', () => {
       lines.push(`${day.toISOString().slice(0, 10)},1.0,2.0,0.5,1.5,${i}`);
       day.setUTCDate(day.getUTCDate() + 1);
     }
+    const lastDay = lines.at(-1)!.slice(0, 10);
     const dbPath = join(inject('sqliteDir'), 'large-import.db');
     const run = runEntry('src/cli.ts', { DATABASE_URL: `sqlite:${dbPath}` }, ['import-prices', csvFile('large', lines.join('\n')), '--symbol', 'BIG']);
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/read 10000 rows…\nread 20000 rows…/);
     expect(run.output()).toMatch(/Imported 25000 daily bars of BIG \(1950-01-02 to 2018-06-\d\d\)/);
+
+    // Counted in the database, not taken from the CLI's word: every date once, every volume summed.
+    const { db } = await startService('sqlite', {}, { url: `sqlite:${dbPath}`, drop: async () => undefined });
+    const stored = await db
+      .selectFrom('daily_bars')
+      .where('symbol', '=', 'BIG')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('rows'),
+        eb.fn.count<number>('date').distinct().as('dates'),
+        eb.fn.min('date').as('first'),
+        eb.fn.max('date').as('last'),
+        eb.fn.sum<number>('volume').as('volumes'),
+      ])
+      .executeTakeFirstOrThrow();
+    expect({ ...stored, rows: Number(stored.rows), dates: Number(stored.dates), volumes: Number(stored.volumes) }).toEqual({
+      rows: 25_000,
+      dates: 25_000,
+      first: '1950-01-02',
+      last: lastDay,
+      volumes: (24_999 * 25_000) / 2,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPriceSource, type FetchDailyBars, type PriceStore, type StoredBar } from '../../src/app/prices.js';
 import { createQuoteService } from '../../src/app/quotes.js';
 import { createRefreshCoordinator, type JoinFetch } from '../../src/app/refresh.js';
@@ -27,7 +27,12 @@ function heldStore() {
     },
     recordUnknown: async () => undefined,
   };
-  return { store, holdNextRead: () => (holdNextRead = true), release: () => held.splice(0).forEach((go) => go()) };
+  return {
+    store,
+    holdNextRead: () => (holdNextRead = true),
+    heldReads: () => held.length,
+    release: () => held.splice(0).forEach((go) => go()),
+  };
 }
 
 /** The quote use cases as the composition root wires them, on a clock that does not move. */
@@ -39,7 +44,7 @@ function createQuotes(store: PriceStore, fetchBars: FetchDailyBars, options: { r
 
 describe('the quote service', () => {
   it('when a request read the store before another request refreshed it, then it does not fetch again', async () => {
-    const { store, holdNextRead, release } = heldStore();
+    const { store, holdNextRead, heldReads, release } = heldStore();
     let upstreamCalls = 0;
     const quotes = createQuotes(
       store,
@@ -52,7 +57,7 @@ describe('the quote service', () => {
 
     holdNextRead();
     const slow = quotes.getQuote('IBM', { client: 'client-1' }); // reads "no bars", then waits, as a slow query would
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(heldReads()).toBe(1));
     const fast = await quotes.getQuote('IBM', { client: 'client-2' }); // reads, refreshes upstream, answers
     release();
     const late = await slow;
@@ -77,9 +82,9 @@ describe('the quote service', () => {
     );
 
     const first = quotes.getQuote('IBM', { client: 'client-a' });
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(fetched).toEqual(['IBM for client-a']));
     const second = quotes.getQuote('ibm', { client: 'client-b' });
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(joined).toEqual(['IBM for client-b']));
     answer();
 
     expect((await second).quote).toEqual((await first).quote);
@@ -91,6 +96,7 @@ describe('the quote service', () => {
     const { store } = heldStore();
     let letFirstFail = () => {};
     const asked: string[] = [];
+    const joined: string[] = [];
     const quotes = createQuotes(
       store,
       async (_symbol, request) => {
@@ -101,13 +107,13 @@ describe('the quote service', () => {
         }
         return { bars: IBM_BARS, source: 'alphavantage' };
       },
-      { refreshIntervalMs: 3_600_000 },
+      { refreshIntervalMs: 3_600_000, joinFetch: (_symbol, { client }) => void joined.push(client) },
     );
 
     const first = quotes.getQuote('IBM', { client: 'past-share' }).catch((error: unknown) => error);
-    await new Promise((resolve) => setImmediate(resolve));
-    const second = quotes.getQuote('IBM', { client: 'other' }); // joins the refresh in flight
-    await new Promise((resolve) => setImmediate(resolve));
+    await vi.waitFor(() => expect(asked).toEqual(['past-share']));
+    const second = quotes.getQuote('IBM', { client: 'other' });
+    await vi.waitFor(() => expect(joined).toEqual(['other'])); // it joins the refresh in flight
     letFirstFail();
 
     expect(await first).toBeInstanceOf(FairShareExceededError);

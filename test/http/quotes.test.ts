@@ -8,9 +8,9 @@ import { IBM_BARS, providerEnv, SEED_QUOTE, startUpstream, type Vendor } from '.
 
 
 describe.each(testEngines())('market data on %s', (engine) => {
-  async function setup(options: { env?: Record<string, string>; order?: Vendor[] } = {}) {
+  async function setup(options: { env?: Record<string, string>; order?: Vendor[]; now?: () => Date } = {}) {
     const upstream = await startUpstream();
-    const service = await startService(engine, { ...providerEnv(upstream, options.order), ...options.env });
+    const service = await startService(engine, { ...providerEnv(upstream, options.order), ...options.env }, undefined, { now: options.now });
     const key = await register(service.app);
     const get = (url: string, headers: Record<string, string> = {}) =>
       service.app.inject({ method: 'GET', url, headers: { authorization: `Token ${key}`, ...headers } });
@@ -107,17 +107,13 @@ describe.each(testEngines())('market data on %s', (engine) => {
     });
 
     it('when providers fail after data was stored, then the stored quote is served, marked stale', async () => {
-      // A Tuesday: the stand-in's newest bar (Friday 2022-07-29) is behind Monday's close, so a refresh is due once the interval passes.
-      let now = new Date('2022-08-02T12:00:00Z');
-      const upstream = await startUpstream();
-      const service = await startService(engine, { ...providerEnv(upstream), QUOTE_REFRESH_SECONDS: '60' }, undefined, { now: () => now });
-      const key = await register(service.app);
-      const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { authorization: `Token ${key}` } });
+      let now = new Date();
+      const { upstream, get } = await setup({ env: { QUOTE_REFRESH_SECONDS: '1' }, now: () => now });
       upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
       expect((await get('/api/v1/symbol/IBM/')).headers['x-data-stale']).toBeUndefined();
       upstream.set('alphavantage', 'IBM', { kind: 'http_500' });
       upstream.set('twelvedata', 'IBM', { kind: 'rate_limited' });
-      now = new Date('2022-08-02T12:01:01Z'); // the refresh interval has passed
+      now = new Date(now.getTime() + 1100); // the 1 s refresh interval passes
       const response = await get('/api/v1/symbol/IBM/');
       expect(response.statusCode).toBe(200);
       expect(response.headers['x-data-stale']).toBe('true');

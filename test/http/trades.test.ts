@@ -344,18 +344,18 @@ describe('the OpenAPI document', () => {
   });
 });
 
-describe('query and path edge cases (found by the fuzz suite)', () => {
+describe.each(testEngines())('query and path edge cases on %s (found by the fuzz suite)', (engine) => {
   it.each(['after_id=1e309', 'after_id=Infinity', 'user_id=0x10', 'user_id=%205', 'limit=1e1', 'user_id=99999999999999999999'])(
     'when the query has %s, then 400, never a 500',
     async (query) => {
-      const { app } = await startService('postgres');
+      const { app } = await startService(engine);
       const response = await app.inject({ method: 'GET', url: `/trades?${query}` });
       expect(response.statusCode).toBe(400);
     },
   );
 
   it('when a path parameter is very long, then the route still answers 400/404 in JSON', async () => {
-    const { app } = await startService('sqlite');
+    const { app } = await startService(engine);
     const key = (await app.inject({ method: 'POST', url: '/api/v1/register/', payload: { name: 'a', last_name: 'b', email: 'a@b.io' } })).json();
     expect((await app.inject({ method: 'GET', url: `/trades/${'1'.repeat(200)}` })).json()).toEqual({ detail: 'Not found.' });
     const symbol = await app.inject({ method: 'GET', url: `/api/v1/symbol/${'IBM'.repeat(60)}/`, headers: { 'x-api-key': key } });

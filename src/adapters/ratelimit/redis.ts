@@ -49,12 +49,21 @@ local allowed = 0
 if count + cost <= limit then allowed = 1 end
 if allowed == 1 and record then
   local current = now - (now % size)
-  local bucket = byStart[current] or {0, now}
-  local last = math.max(bucket[2], now)
-  redis.call('HSET', KEYS[1], tostring(current), string.format('%d:%d', bucket[1] + cost, last))
+  local bucket = byStart[current]
+  if bucket == nil then
+    bucket = {0, now}
+    buckets[#buckets + 1] = bucket
+  end
+  bucket[1] = bucket[1] + cost
+  bucket[2] = math.max(bucket[2], now)
+  redis.call('HSET', KEYS[1], tostring(current), string.format('%d:%d', bucket[1], bucket[2]))
   redis.call('PEXPIRE', KEYS[1], window)
   count = count + cost
-  if oldest == nil or last < oldest then oldest = last end
+  -- The bucket counted into may have been the oldest: its latest request is now later.
+  oldest = nil
+  for _, b in ipairs(buckets) do
+    if oldest == nil or b[2] < oldest then oldest = b[2] end
+  end
 end
 local reset = 0
 if oldest ~= nil then reset = oldest + window - now end
