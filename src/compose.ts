@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { pino } from 'pino';
 import { createAccountStore } from './adapters/db/account-store.js';
+import { createActionStore } from './adapters/db/action-store.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
@@ -18,6 +19,7 @@ import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
+import { createActionsSource } from './app/corporate-actions.js';
 import { createPriceSource } from './app/prices.js';
 import { createQuoteService } from './app/quotes.js';
 import { createSearchService } from './app/search.js';
@@ -84,7 +86,8 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
-  const quotes = createQuoteService(prices, { refreshIntervalMs, now });
+  const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
+  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {

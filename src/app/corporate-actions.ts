@@ -1,8 +1,13 @@
 /**
- * Splits and cash dividends per symbol: the ports the actions use cases need.
- * The adjustment itself is domain/corporate-actions.ts.
+ * Splits and cash dividends per symbol: their store, their refresh from
+ * upstream, and the ports both need. The adjustment itself is
+ * domain/corporate-actions.ts.
  */
+import { NotFoundError } from '../domain/errors.js';
+import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
 import type { Dividend, Split } from './market-data.js';
+import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import type { UpstreamRequest } from './upstream-budget.js';
 
 /** A symbol's actions, each list ascending by date. */
 export interface CorporateActions {
@@ -33,3 +38,60 @@ export interface ActionStore {
   /** Records that every provider said the symbol does not exist. */
   recordUnknown(symbol: string, at: number): Promise<void>;
 }
+
+/** Port: the providers' splits and dividends, in failover order (adapters/providers/failover.ts). */
+export interface ActionsUpstream {
+  getSplits(symbol: string, request: UpstreamRequest): Promise<{ value: Split[]; source: string }>;
+  getDividends(symbol: string, request: UpstreamRequest): Promise<{ value: Dividend[]; source: string }>;
+}
+
+export interface FreshActions {
+  actions: CorporateActions;
+  cache: CacheState;
+}
+
+/**
+ * A symbol's splits and dividends, refreshed from upstream at most once per
+ * session close (as bars are) and only when a client asks for them: they
+ * cost two upstream calls (splits, dividends), so a symbol nobody adjusts
+ * never spends them. Callers ask only for symbols the price store holds
+ * (see quotes.ts), so these calls are refreshes, never fair-share lookups.
+ */
+export function createActionsSource(store: ActionStore, upstream: ActionsUpstream, coordinator: RefreshCoordinator, options: { refreshIntervalMs: number; now: () => Date }) {
+  async function refreshActions(symbol: string, request: UpstreamRequest): Promise<void> {
+    const at = options.now().getTime();
+    try {
+      const [splits, dividends] = await Promise.all([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+      const source = splits.source === dividends.source ? splits.source : `${splits.source}+${dividends.source}`;
+      await store.saveActions(symbol, { splits: splits.value, dividends: dividends.value }, { source, fetchedAt: at, upstreamAttempt: true });
+    } catch (error) {
+      if (error instanceof NotFoundError) await store.recordUnknown(symbol, at);
+      throw error;
+    }
+  }
+
+  /** The stored actions of a symbol the price store holds, refreshed first when due. */
+  async function freshActions(symbol: string, requester: Requester): Promise<FreshActions> {
+    const readAt = coordinator.checkpoint();
+    const [actions, attempt] = await Promise.all([store.actions(symbol), store.lastAttempt(symbol)]);
+    // Due like bars: once per final session, not within the refresh interval of the last attempt.
+    const askedFor = attempt && latestFinalSession(new Date(attempt.at));
+    if (!isRefreshDue({ latestBarDate: askedFor, lastAttemptAt: attempt?.at }, options.now(), options.refreshIntervalMs)) {
+      return { actions, cache: 'HIT' };
+    }
+    try {
+      const request = { ...requester, refresh: true };
+      const fetched = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
+      return { actions: await store.actions(symbol), cache: fetched ? 'MISS' : 'HIT' };
+    } catch (error) {
+      // Providers that do not know the symbol's actions know of none: what is stored (imported) stands.
+      if (error instanceof NotFoundError) return { actions, cache: 'MISS' };
+      if (attempt || actions.splits.length + actions.dividends.length > 0) return { actions, cache: 'STALE' };
+      throw error;
+    }
+  }
+
+  return { freshActions };
+}
+
+export type ActionsSource = ReturnType<typeof createActionsSource>;

@@ -1,10 +1,13 @@
 /**
  * Use cases of market data over the price store: the latest quote of a
- * symbol, a batch of them, and daily history.
+ * symbol, a batch of them, daily history (as traded, or adjusted for splits
+ * and dividends), and a symbol's splits and dividends.
  */
 import { LRUCache } from 'lru-cache';
 import { symbolNotFound, ValidationError } from '../domain/errors.js';
-import { isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import { adjustBars } from '../domain/corporate-actions.js';
+import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import type { ActionsSource, CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import type { CacheState, Requester } from './refresh.js';
 
@@ -18,21 +21,25 @@ export interface HistoryRange {
   from?: string;
   to?: string;
   sessions?: Sessions;
+  /** Also give the bars adjusted for splits and dividends (domain/corporate-actions.ts). */
+  adjusted?: boolean;
 }
 
 export interface ServedHistory {
   symbol: string;
-  /** Oldest first. */
+  /** Oldest first, as traded. */
   bars: StoredBar[];
   cache: CacheState;
   currency?: string;
+  /** When asked: the same sessions adjusted, and the actions that adjusted them. */
+  adjusted?: { bars: DailyBar[] } & CorporateActions;
 }
 
 export const HISTORY_DEFAULT_SESSIONS = 100;
 export const BATCH_MAX_SYMBOLS = 100;
 const QUOTE_CACHE_MAX_MS = 60_000;
 
-export function createQuoteService(prices: PriceSource, options: { refreshIntervalMs: number; now: () => Date }) {
+export function createQuoteService(prices: PriceSource, actions: ActionsSource, options: { refreshIntervalMs: number; now: () => Date }) {
   // A served quote cannot change before its symbol's next refresh, so hot
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
@@ -64,15 +71,36 @@ export function createQuoteService(prices: PriceSource, options: { refreshInterv
   async function getHistory(rawSymbol: string, range: HistoryRange, requester: Requester): Promise<ServedHistory> {
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
+    const history = await rawHistory(symbol, range, requester);
+    if (!range.adjusted) return history;
+    const { actions: stored, cache } = await actions.freshActions(symbol, requester);
+    // A dividend's factor needs the close before its ex-date, and every action after a bar scales it:
+    // adjust from the first bar through the newest stored, then keep the range.
+    const through = to === undefined ? history.bars : await prices.barsBetween(symbol, history.bars[0]?.date ?? from ?? '0000-01-01', '9999-12-31');
+    const adjusted = adjustBars(through, stored.splits, stored.dividends).slice(0, history.bars.length);
+    return { ...history, cache: worstCacheState([history.cache, cache]), adjusted: { bars: adjusted, ...stored } };
+  }
+
+  /** The bars of the range as stored, oldest first, refreshed first when due. */
+  async function rawHistory(symbol: string, { from, to, sessions }: HistoryRange, requester: Requester): Promise<ServedHistory> {
     if (from === undefined && to === undefined) {
-      const fresh = await prices.freshBars(symbol, requester, range.sessions ?? HISTORY_DEFAULT_SESSIONS);
+      const fresh = await prices.freshBars(symbol, requester, sessions ?? HISTORY_DEFAULT_SESSIONS);
       return { symbol, ...fresh, bars: fresh.bars.reverse() };
     }
     const fresh = await prices.freshBars(symbol, requester, 1);
     return { symbol, ...fresh, bars: await prices.barsBetween(symbol, from ?? '0000-01-01', to ?? '9999-12-31') };
   }
 
-  return { getQuote, getQuotes, getHistory };
+  /** A symbol's splits and dividends, ascending; the symbol must be one the providers or the store know. */
+  async function getActions(rawSymbol: string, requester: Requester): Promise<{ symbol: string; cache: CacheState } & CorporateActions> {
+    const symbol = normalizeSymbol(rawSymbol);
+    // Bars first: an unknown symbol is a 404 (once, cached), never two upstream calls for its actions.
+    const bars = await prices.freshBars(symbol, requester, 1);
+    const { actions: stored, cache } = await actions.freshActions(symbol, requester);
+    return { symbol, ...stored, cache: worstCacheState([bars.cache, cache]) };
+  }
+
+  return { getQuote, getQuotes, getHistory, getActions };
 }
 
 export type QuoteService = ReturnType<typeof createQuoteService>;

@@ -4,11 +4,12 @@ import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService, worstCacheState } from '../../app/quotes.js';
 import type { CacheState, Requester } from '../../app/refresh.js';
 import { DomainError, ValidationError } from '../../domain/errors.js';
+import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { ErrorSchema } from './schemas/common.js';
-import { HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
+import { ActionsSchema, HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
 
 /**
  * What the answer cost upstream: HIT (from the store), MISS (fetched for it), STALE (upstream failed; older than
@@ -53,7 +54,12 @@ function batchCost(request: FastifyRequest): number {
   }
 }
 
-function toCsv(bars: { date: string; open: string; high: string; low: string; close: string; volume: number }[]): string {
+/** A bar's own fields, without the store's bookkeeping (source, fetched_at). */
+function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
+  return { date, open, high, low, close, volume };
+}
+
+function toCsv(bars: DailyBar[]): string {
   const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
   return ['date,open,high,low,close,volume', ...lines, ''].join('\n');
 }
@@ -102,24 +108,50 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       '/symbol/:symbol/history',
       {
         schema: {
-          summary: 'Daily bars, oldest first (default: the last 100 sessions); Accept: text/csv for CSV',
+          summary: 'Daily bars, oldest first (default: the last 100 sessions), as traded or adjusted; Accept: text/csv for CSV',
           tags: ['market data'],
           params: SymbolParams,
           querystring: Type.Object({
             from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive' })),
             to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive' })),
+            adjusted: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                description: 'true: prices adjusted for splits and dividends, volume for splits (cumulative backward factors); false (default): as traded',
+              }),
+            ),
           }),
           response: { 200: HistorySchema, ...failureResponses },
         },
       },
       async (request, reply) => {
-        const { symbol, bars, cache, currency } = await quotes.getHistory(request.params.symbol, request.query, requesterOf(request));
-        sayCacheState(reply, cache);
+        const { from, to } = request.query;
+        const adjusted = request.query.adjusted === 'true';
+        const history = await quotes.getHistory(request.params.symbol, { from, to, adjusted }, requesterOf(request));
+        sayCacheState(reply, history.cache);
+        const bars = history.adjusted?.bars ?? history.bars;
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.
           return reply.type('text/csv; charset=utf-8').send(toCsv(bars) as never);
         }
-        return { symbol, source: bars[bars.length - 1]?.source, currency, bars };
+        const source = history.bars[history.bars.length - 1]?.source;
+        return { symbol: history.symbol, source, currency: history.currency, adjusted, bars: bars.map(pickBar) };
+      },
+    );
+
+    app.get(
+      '/symbol/:symbol/actions',
+      {
+        schema: {
+          summary: 'Splits and cash dividends of a symbol, oldest first',
+          tags: ['market data'],
+          params: SymbolParams,
+          response: { 200: ActionsSchema, ...failureResponses },
+        },
+      },
+      async (request, reply) => {
+        const { symbol, splits, dividends, cache } = await quotes.getActions(request.params.symbol, requesterOf(request));
+        sayCacheState(reply, cache);
+        return { symbol, splits, dividends: dividends.map(({ exDate, amount }) => ({ ex_date: exDate, amount })) };
       },
     );
   };

@@ -27,7 +27,24 @@ export const HistorySchema = Type.Object({
   symbol: Type.String(),
   source: Type.Optional(Type.String()),
   currency: Type.Optional(Type.String({ description: 'ISO 4217 code, when the provider says' })),
+  adjusted: Type.Optional(Type.Boolean({ description: 'Whether the bars are adjusted for splits and dividends' })),
   bars: Type.Array(BarSchema),
+});
+
+export const ActionsSchema = Type.Object({
+  symbol: Type.String(),
+  splits: Type.Array(
+    Type.Object({
+      date: Type.String({ description: 'Effective date, YYYY-MM-DD' }),
+      factor: Type.String({ description: 'New shares per old share, decimal: 4-for-1 is "4", 1-for-10 is "0.1"' }),
+    }),
+  ),
+  dividends: Type.Array(
+    Type.Object({
+      ex_date: Type.String({ description: 'Ex-dividend date, YYYY-MM-DD' }),
+      amount: Type.String({ description: 'Cash per share, decimal, in the quote\'s currency' }),
+    }),
+  ),
 });
 
 export const SymbolParams = Type.Object({ symbol: Type.String() });
