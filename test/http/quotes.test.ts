@@ -179,6 +179,7 @@ describe.each(testEngines())('market data on %s', (engine) => {
       expect(response.json()).toStrictEqual({
         symbol: 'IBM',
         source: 'alphavantage',
+        adjusted: false,
         bars: [...IBM_BARS].reverse(),
       });
       expect(response.headers['x-cache']).toBe('MISS');
