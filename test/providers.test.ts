@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError, type ProviderFailure } from '../src/app/market-data.js';
+import { ProviderError, type ProviderFailure, type SymbolMatch } from '../src/app/market-data.js';
 import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
+import { createSandboxProvider } from '../src/adapters/providers/sandbox.js';
 import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freePort, runEntry, waitForServer } from './support/process.js';
-import { type Behavior, IBM_BARS, providerEnv, startUpstream, type Vendor } from './support/upstream.js';
+import { type Behavior, type Capability, IBM_BARS, providerEnv, type StandInMatch, startUpstream, type Vendor } from './support/upstream.js';
 
 const adapters = {
   alphavantage: createAlphaVantageProvider,
@@ -90,6 +91,222 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: 'n/a' }] });
     expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+  });
+});
+
+const APPLE: StandInMatch = {
+  symbol: 'AAPL',
+  name: 'Apple Inc',
+  type: 'Equity',
+  region: 'United States',
+  exchange: 'NASDAQ',
+  micCode: 'XNGS',
+  timezone: 'UTC-04',
+  marketOpen: '09:30',
+  marketClose: '16:00',
+  currency: 'USD',
+  matchScore: '0.8889',
+};
+const APPLE_HOSPITALITY: StandInMatch = { ...APPLE, symbol: 'APLE', name: 'Apple Hospitality REIT Inc', exchange: 'NYSE', micCode: 'XNYS', matchScore: '0.8000' };
+
+/** What each vendor's answer says of a match, and nothing it does not say. */
+const expectedMatch: Record<Vendor, (m: StandInMatch) => SymbolMatch> = {
+  alphavantage: (m) => ({
+    symbol: m.symbol,
+    name: m.name,
+    type: m.type!,
+    region: m.region,
+    marketOpen: m.marketOpen,
+    marketClose: m.marketClose,
+    timezone: m.timezone,
+    currency: m.currency!,
+    matchScore: m.matchScore,
+  }),
+  twelvedata: (m) => ({ symbol: m.symbol, name: m.name, type: m.type!, exchange: m.exchange, region: m.region, timezone: m.timezone, currency: m.currency! }),
+};
+
+describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter\'s search, splits and dividends', (vendor) => {
+  async function provider() {
+    const upstream = await startUpstream();
+    const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: upstream.url, timeoutMs: 5000 });
+    return { upstream, adapter };
+  }
+
+  /** Each capability, called with `subject`. */
+  const ask = {
+    search: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.searchSymbols!(subject),
+    splits: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.getSplits!(subject),
+    dividends: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.getDividends!(subject),
+  } satisfies Record<Capability, unknown>;
+
+  it('when the vendor finds matches, then each is mapped field for field, in the vendor\'s order', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, 'search', 'apple', { kind: 'matches', matches: [APPLE, APPLE_HOSPITALITY] });
+    expect(await adapter.searchSymbols!('apple')).toEqual([APPLE, APPLE_HOSPITALITY].map(expectedMatch[vendor]));
+    expect(upstream.capabilityCalls[vendor].search).toEqual(['apple']);
+    expect(upstream.calls[vendor]).toEqual([]);
+  });
+
+  it('when nothing matches, then the search is empty, not an error', async () => {
+    const { adapter } = await provider();
+    expect(await adapter.searchSymbols!('zzzz')).toEqual([]);
+  });
+
+  it('when a stock split 4-for-1, 3-for-2 and reverse 1-for-10, then the factors are new shares per old: "4", "1.5", "0.1"', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, 'splits', 'AAPL', {
+      kind: 'splits',
+      splits: [
+        { date: '2020-08-31', newShares: 4, oldShares: 1 },
+        { date: '2005-02-28', newShares: 3, oldShares: 2 },
+        { date: '2024-06-10', newShares: 1, oldShares: 10 },
+      ],
+    });
+    const splits = await adapter.getSplits!('AAPL');
+    expect([...splits].sort((a, b) => (a.date < b.date ? -1 : 1))).toEqual([
+      { date: '2005-02-28', factor: '1.5' },
+      { date: '2020-08-31', factor: '4' },
+      { date: '2024-06-10', factor: '0.1' },
+    ]);
+    expect(upstream.capabilityCalls[vendor].splits).toEqual(['AAPL']);
+  });
+
+  it('when the symbol pays dividends, then each comes back with its ex-date and its amount exactly as given', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, 'dividends', 'IBM', {
+      kind: 'dividends',
+      dividends: [
+        { exDate: '2024-02-08', amount: '1.66', declarationDate: '2024-01-30', recordDate: '2024-02-09', paymentDate: '2024-03-09' },
+        { exDate: '1999-02-08', amount: '0.22' },
+      ],
+    });
+    const dividends = await adapter.getDividends!('IBM');
+    expect([...dividends].sort((a, b) => (a.exDate < b.exDate ? 1 : -1))).toEqual([
+      { exDate: '2024-02-08', amount: '1.66' },
+      { exDate: '1999-02-08', amount: '0.22' },
+    ]);
+  });
+
+  it('when the symbol never split nor paid, then both lists are empty', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, 'splits', 'GROW', { kind: 'splits', splits: [] });
+    upstream.setFor(vendor, 'dividends', 'GROW', { kind: 'dividends', dividends: [] });
+    expect(await adapter.getSplits!('GROW')).toEqual([]);
+    expect(await adapter.getDividends!('GROW')).toEqual([]);
+  });
+
+  it.each<[Capability, Behavior['kind'], ProviderFailure]>([
+    ['splits', 'unknown', 'unknown_symbol'],
+    ['dividends', 'unknown', 'unknown_symbol'],
+    ['search', 'rate_limited', 'rate_limited'],
+    ['splits', 'rate_limited', 'rate_limited'],
+    ['dividends', 'daily_limit', 'rate_limited'],
+    ['splits', 'premium', 'unavailable'],
+    ['dividends', 'bad_key', 'unavailable'],
+    ['search', 'http_500', 'unavailable'],
+    ['search', 'no_series', 'unavailable'],
+    ['splits', 'no_series', 'unavailable'],
+    ['dividends', 'malformed_json', 'unavailable'],
+  ])('when asked for %s and the vendor answers %s, then the failure is %s', async (capability, kind, failure) => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, capability, 'IBM', { kind } as Behavior);
+    const error = await failureOf(ask[capability](adapter, 'IBM'));
+    expect(error.failure).toBe(failure);
+    if (failure === 'rate_limited') expect(error.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it.each<Capability>(['search', 'splits', 'dividends'])('when the vendor quotes the key in its error to %s, then the error carries no key', async (capability) => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, capability, 'IBM', { kind: 'quotes_key' });
+    const error = await failureOf(ask[capability](adapter, 'IBM'));
+    expect(error.message).toContain('[REDACTED]');
+    expect(`${error.message} ${error.stack}`).not.toContain('secret-key');
+    expect(upstream.keys[vendor]).toEqual(['secret-key']);
+  });
+
+  it('when a split or dividend date is not a calendar date, then the answer is refused as unavailable', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor(vendor, 'splits', 'IBM', { kind: 'splits', splits: [{ date: '2020-02-30', newShares: 2, oldShares: 1 }] });
+    upstream.setFor(vendor, 'dividends', 'IBM', { kind: 'dividends', dividends: [{ exDate: '2024-13-01', amount: '1.66' }] });
+    expect((await failureOf(adapter.getSplits!('IBM'))).failure).toBe('unavailable');
+    expect((await failureOf(adapter.getDividends!('IBM'))).failure).toBe('unavailable');
+  });
+});
+
+describe('Alpha Vantage dividends not yet fixed', () => {
+  it('when a dividend\'s ex-date is still "None", then it is left out, and "None" in its other dates does not matter', async () => {
+    const upstream = await startUpstream();
+    upstream.setFor('alphavantage', 'dividends', 'IBM', {
+      kind: 'json',
+      body: {
+        symbol: 'IBM',
+        data: [
+          { ex_dividend_date: 'None', declaration_date: '2026-10-29', record_date: 'None', payment_date: 'None', amount: '1.68' },
+          { ex_dividend_date: '2026-08-10', declaration_date: 'None', record_date: 'None', payment_date: 'None', amount: '1.68' },
+        ],
+      },
+    });
+    const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
+    expect(await adapter.getDividends!('IBM')).toEqual([{ exDate: '2026-08-10', amount: '1.68' }]);
+  });
+});
+
+describe('Twelve Data splits', () => {
+  const adapterOn = (url: string) => createTwelveDataProvider({ apiKey: 'k', baseUrl: url, timeoutMs: 5000 });
+
+  it('when asked, then it asks for the full range, not the latest split only (the default)', async () => {
+    const upstream = await startUpstream();
+    upstream.setFor('twelvedata', 'splits', 'NVDA', {
+      kind: 'splits',
+      splits: [
+        { date: '2021-07-20', newShares: 4, oldShares: 1 },
+        { date: '2024-06-10', newShares: 10, oldShares: 1 },
+      ],
+    });
+    expect(await adapterOn(upstream.url).getSplits!('NVDA')).toHaveLength(2);
+  });
+
+  it('when the factors contradict the description, then the split is refused rather than inverted', async () => {
+    const upstream = await startUpstream();
+    // As a third-party copy of the docs shows it: factors the other way round from Twelve Data's own example.
+    const inverted = { date: '2020-08-31', description: '4-for-1 split', ratio: 4, from_factor: 1, to_factor: 4 };
+    upstream.setFor('twelvedata', 'splits', 'AAPL', { kind: 'json', body: { meta: { symbol: 'AAPL' }, splits: [inverted] } });
+    const error = await failureOf(adapterOn(upstream.url).getSplits!('AAPL'));
+    expect(error.failure).toBe('unavailable');
+    expect(error.message).toMatch(/contradict/);
+  });
+
+  it('when a dividend amount is not a plain decimal, then the answer is refused as unavailable', async () => {
+    const upstream = await startUpstream();
+    upstream.setFor('twelvedata', 'dividends', 'PENNY', { kind: 'json', body: { meta: {}, dividends: [{ ex_date: '2024-01-05', amount: 1e-7 }] } });
+    expect((await failureOf(adapterOn(upstream.url).getDividends!('PENNY'))).failure).toBe('unavailable');
+  });
+});
+
+describe('the sandbox', () => {
+  const sandbox = createSandboxProvider();
+
+  it.each([
+    ['aapl', ['AAPL']],
+    ['micro', ['MSFT']],
+    ['ama', ['AMZN']],
+    ['t', ['TSLA', 'IBM', 'MSFT', 'GOOGL', 'NVDA', 'META', 'SPY', 'QQQ']],
+    ['Q', ['QQQ']],
+    ['  ', []],
+    ['nothing like it', []],
+  ])('when searching %j, then it finds %j: symbols by prefix first, then names containing it, any case', async (query, symbols) => {
+    expect((await sandbox.searchSymbols!(query)).map((m) => m.symbol)).toEqual(symbols);
+  });
+
+  it('when a match is found, then it is a US listing in dollars with its real name', async () => {
+    expect(await sandbox.searchSymbols!('IBM')).toEqual([
+      { symbol: 'IBM', name: 'International Business Machines Corp', type: 'Equity', exchange: 'NYSE', region: 'United States', currency: 'USD' },
+    ]);
+  });
+
+  it('when asked for splits or dividends, then there are none, as its bars never show one', async () => {
+    expect(await sandbox.getSplits!('AAPL')).toEqual([]);
+    expect(await sandbox.getDividends!('AAPL')).toEqual([]);
   });
 });
 

@@ -5,13 +5,58 @@ import type { DailyBar } from '../../src/domain/quote.js';
 
 /**
  * A local stand-in for the market-data vendors: it answers Alpha Vantage's
- * `/query?function=TIME_SERIES_DAILY` and Twelve Data's `/time_series` in their
- * documented formats, error shapes included. No test reaches the internet.
+ * `/query?function=TIME_SERIES_DAILY|SYMBOL_SEARCH|SPLITS|DIVIDENDS` and Twelve Data's
+ * `/time_series`, `/symbol_search`, `/splits` and `/dividends` in their documented
+ * formats, error shapes included. No test reaches the internet.
  */
 export type Bar = DailyBar;
 
+/** The optional capabilities of the market-data port, each one endpoint per vendor (see Upstream.setFor). */
+export type Capability = 'search' | 'splits' | 'dividends';
+type Endpoint = 'daily' | Capability;
+
+/**
+ * One search match, rendered in each vendor's shape. Alpha Vantage shows region, marketOpen,
+ * marketClose, timezone and matchScore; Twelve Data exchange, micCode, timezone (its
+ * exchange_timezone) and region (its country). Left out, each field takes a typical value.
+ */
+export interface StandInMatch {
+  symbol: string;
+  name: string;
+  type?: string;
+  currency?: string;
+  region?: string;
+  exchange?: string;
+  micCode?: string;
+  timezone?: string;
+  marketOpen?: string;
+  marketClose?: string;
+  matchScore?: string;
+}
+
+/** `newShares` for `oldShares` on `date`: Apple's 2020 split is { newShares: 4, oldShares: 1 }, a 1-for-10 reverse split { newShares: 1, oldShares: 10 }. */
+export interface StandInSplit {
+  date: string;
+  newShares: number;
+  oldShares: number;
+}
+
+/** A cash dividend; the dates Alpha Vantage also gives are "None" there when left out. */
+export interface StandInDividend {
+  exDate: string;
+  amount: string;
+  declarationDate?: string;
+  recordDate?: string;
+  paymentDate?: string;
+}
+
 export type Behavior =
   | { kind: 'bars'; bars: Bar[] }
+  | { kind: 'matches'; matches: StandInMatch[] }
+  | { kind: 'splits'; splits: StandInSplit[] }
+  | { kind: 'dividends'; dividends: StandInDividend[] }
+  // `body` as is, HTTP 200: for the shapes no other kind gives (a contradictory split, a malformed date).
+  | { kind: 'json'; body: unknown }
   | { kind: 'unknown' }
   | { kind: 'rate_limited' } // per-minute/burst limit notice
   | { kind: 'daily_limit' } // Alpha Vantage's 25-a-day Information
@@ -22,7 +67,7 @@ export type Behavior =
   | { kind: 'http_500' }
   | { kind: 'html' }
   | { kind: 'malformed_json' }
-  | { kind: 'no_series' }
+  | { kind: 'no_series' } // a body without its data (series, bestMatches, data, splits, dividends)
   | { kind: 'slow'; ms: number }
   // Answers as `then` only when the test releases it (Upstream.release): a vendor call stays in flight for
   // exactly as long as the test wants, so tests assert the order calls arrive in, never how long they took.
@@ -55,49 +100,115 @@ export const avBurstLimit =
 export const avDailyLimit =
   'Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.';
 
-function alphaVantage(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
-  const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+/** One call as the stand-in received it. */
+interface Call {
+  vendor: Vendor;
+  endpoint: Endpoint;
+  /** The symbol asked, or the keywords of a search. */
+  subject: string;
+  key: string;
+  params: URLSearchParams;
+}
+
+const AV_FUNCTIONS: Record<Endpoint, string> = { daily: 'TIME_SERIES_DAILY', search: 'SYMBOL_SEARCH', splits: 'SPLITS', dividends: 'DIVIDENDS' };
+const TD_PATHS: Record<Endpoint, string> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
+
+const json = (res: ServerResponse, body: unknown, status = 200) =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void {
+  const { endpoint, subject: symbol, key } = call;
   switch (behavior.kind) {
     case 'bars': {
       const series = Object.fromEntries(
         behavior.bars.map((b) => [b.date, { '1. open': b.open, '2. high': b.high, '3. low': b.low, '4. close': b.close, '5. volume': String(b.volume) }]),
       );
-      return json({
+      return json(res, {
         'Meta Data': { '1. Information': 'Daily Prices (open, high, low, close) and Volumes', '2. Symbol': symbol, '3. Last Refreshed': behavior.bars[0]?.date, '4. Output Size': 'Compact', '5. Time Zone': 'US/Eastern' },
         'Time Series (Daily)': series,
       });
     }
+    case 'matches':
+      return json(res, { bestMatches: behavior.matches.map(avMatch) });
+    case 'splits':
+      // split_factor is new shares per old, with four decimals: "4.0000", "0.1000".
+      return json(res, { symbol, data: behavior.splits.map((s) => ({ effective_date: s.date, split_factor: (s.newShares / s.oldShares).toFixed(4) })) });
+    case 'dividends':
+      return json(res, {
+        symbol,
+        data: behavior.dividends.map((d) => ({
+          ex_dividend_date: d.exDate,
+          declaration_date: d.declarationDate ?? 'None',
+          record_date: d.recordDate ?? 'None',
+          payment_date: d.paymentDate ?? 'None',
+          amount: d.amount,
+        })),
+      });
     case 'unknown':
-      return json({ 'Error Message': 'Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY.' });
+      return json(res, { 'Error Message': `Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for ${AV_FUNCTIONS[endpoint]}.` });
     case 'rate_limited':
-      return json({ Note: avRateNote });
+      return json(res, { Note: avRateNote });
     case 'daily_limit':
-      return json({ Information: avDailyLimit });
+      return json(res, { Information: avDailyLimit });
     case 'burst':
-      return json({ Information: avBurstLimit });
+      return json(res, { Information: avBurstLimit });
     case 'premium':
-      return json({ Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
+      return json(res, { Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
     case 'bad_key':
-      return json({ Information: 'the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key).' });
+      return json(res, { Information: 'the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key).' });
     case 'quotes_key':
-      return json({ Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&apikey=${encodeURIComponent(key)} to check it.` });
+      return json(res, { Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=${AV_FUNCTIONS[endpoint]}&apikey=${encodeURIComponent(key)} to check it.` });
     case 'no_series':
-      return json({ 'Meta Data': { '2. Symbol': symbol } });
+      return json(res, endpoint === 'daily' ? { 'Meta Data': { '2. Symbol': symbol } } : endpoint === 'search' ? {} : { symbol });
     default:
       return common(behavior, res);
   }
 }
 
-function twelveData(behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
-  const json = (body: unknown, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  const error = (code: number, message: string) => json({ code, message, status: 'error', meta: {} });
+function avMatch(m: StandInMatch) {
+  return {
+    '1. symbol': m.symbol,
+    '2. name': m.name,
+    '3. type': m.type ?? 'Equity',
+    '4. region': m.region ?? 'United States',
+    '5. marketOpen': m.marketOpen ?? '09:30',
+    '6. marketClose': m.marketClose ?? '16:00',
+    '7. timezone': m.timezone ?? 'UTC-04',
+    '8. currency': m.currency ?? 'USD',
+    '9. matchScore': m.matchScore ?? '1.0000',
+  };
+}
+
+function twelveData(behavior: Behavior, call: Call, res: ServerResponse): void {
+  const { endpoint, subject: symbol, key } = call;
+  const error = (code: number, message: string) => json(res, { code, message, status: 'error', meta: {} });
+  const meta = { symbol, name: symbol, currency: 'USD', exchange: 'NASDAQ', mic_code: 'XNAS', exchange_timezone: 'America/New_York' };
+  // /splits and /dividends answer only the latest event unless asked for range=full (their `range` defaults to "last").
+  const full = call.params.get('range') === 'full';
   switch (behavior.kind) {
     case 'bars':
-      return json({
+      return json(res, {
         meta: { symbol, interval: '1day', currency: 'USD', exchange_timezone: 'America/New_York', exchange: 'NYSE', type: 'Common Stock' },
         values: behavior.bars.map((b) => ({ datetime: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: String(b.volume) })),
         status: 'ok',
       });
+    case 'matches':
+      return json(res, { data: behavior.matches.map(tdMatch), status: 'ok' });
+    case 'splits':
+      // The docs' own example: Apple's 4-for-1 is ratio 0.25, from_factor 4, to_factor 1.
+      return json(res, {
+        meta,
+        splits: (full ? behavior.splits : latest(behavior.splits, (s) => s.date)).map((s) => ({
+          date: s.date,
+          description: `${s.newShares}-for-${s.oldShares} split`,
+          ratio: s.oldShares / s.newShares,
+          from_factor: s.newShares,
+          to_factor: s.oldShares,
+        })),
+      });
+    case 'dividends':
+      // Amounts are JSON numbers here.
+      return json(res, { meta, dividends: (full ? behavior.dividends : latest(behavior.dividends, (d) => d.exDate)).map((d) => ({ ex_date: d.exDate, amount: Number(d.amount) })) });
     case 'unknown':
       return error(400, `**symbol** not found: ${symbol}. Please specify it correctly according to API Documentation.`);
     case 'rate_limited':
@@ -105,20 +216,39 @@ function twelveData(behavior: Behavior, symbol: string, res: ServerResponse, key
     case 'burst':
       return error(429, 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8.');
     case 'premium':
-      return error(403, '/time_series is available exclusively with pro or enterprise plans.');
+      return error(403, `/${TD_PATHS[endpoint]} is available exclusively with pro or enterprise plans.`);
     case 'bad_key':
       return error(401, '**apikey** parameter is incorrect or not specified.');
     case 'quotes_key':
       return error(401, `**apikey** ${key} is incorrect.`);
     case 'no_series':
-      return json({ meta: { symbol }, status: 'ok' });
+      return json(res, endpoint === 'search' ? { status: 'ok' } : { meta: { symbol }, status: 'ok' });
     default:
       return common(behavior, res);
   }
 }
 
+function latest<T>(events: T[], dateOf: (event: T) => string): T[] {
+  return [...events].sort((a, b) => (dateOf(a) < dateOf(b) ? 1 : -1)).slice(0, 1);
+}
+
+function tdMatch(m: StandInMatch) {
+  return {
+    symbol: m.symbol,
+    instrument_name: m.name,
+    exchange: m.exchange ?? 'NASDAQ',
+    mic_code: m.micCode ?? 'XNAS',
+    exchange_timezone: m.timezone ?? 'America/New_York',
+    instrument_type: m.type ?? 'Common Stock',
+    country: m.region ?? 'United States',
+    currency: m.currency ?? 'USD',
+  };
+}
+
 function common(behavior: Behavior, res: ServerResponse): void {
   switch (behavior.kind) {
+    case 'json':
+      return json(res, behavior.body);
     case 'http_500':
       res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
       return;
@@ -141,11 +271,20 @@ export interface Quota {
 
 export interface Upstream {
   url: string;
-  /** Symbols asked of each vendor, in order. */
+  /** Symbols whose daily series was asked of each vendor, in order. */
   calls: Record<Vendor, string[]>;
-  /** Keys each vendor received. */
+  /** What each vendor was asked of each capability, in order: the keywords of a search, the symbol of splits and dividends. */
+  capabilityCalls: Record<Vendor, Record<Capability, string[]>>;
+  /** Keys each vendor received, on every endpoint. */
   keys: Record<Vendor, string[]>;
+  /** How the vendor answers for `symbol`'s daily series (unset: 'unknown'). */
   set(vendor: Vendor, symbol: string, behavior: Behavior): void;
+  /**
+   * How the vendor answers a capability: a search for `subject` (keywords, any case; unset: no
+   * matches) with 'matches', or `subject`'s splits or dividends (unset: 'unknown') with 'splits'
+   * or 'dividends'; any error kind, 'held', 'slow' or 'json' on any of them.
+   */
+  setFor(vendor: Vendor, capability: Capability, subject: string, behavior: Behavior): void;
   /** Resolves once `count` calls in all have reached the vendor. */
   callsReached(vendor: Vendor, count: number): Promise<void>;
   /** Lets the oldest held answer (of `symbol`, if given) go; throws when none is held. */
@@ -165,19 +304,44 @@ export interface Upstream {
  * per-minute message is documented; the daily one is worded the same way).
  */
 function quotaAnswer(vendor: Vendor, window: 'day' | 'minute', res: ServerResponse): void {
-  const json = (body: unknown) => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  if (vendor === 'alphavantage') return json({ Information: window === 'day' ? avDailyLimit : avBurstLimit });
+  if (vendor === 'alphavantage') return json(res, { Information: window === 'day' ? avDailyLimit : avBurstLimit });
   const message =
     window === 'day'
       ? 'You have run out of API credits for the day. 801 API credits were used, with the current limit being 800. Wait for the next day or consider switching to a higher tier plan at https://twelvedata.com/pricing'
       : 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8. Wait for the next minute or consider switching to a higher tier plan at https://twelvedata.com/pricing';
-  return json({ code: 429, message, status: 'error' });
+  return json(res, { code: 429, message, status: 'error' });
 }
 
 interface HeldAnswer {
   vendor: Vendor;
+  /** The symbol, or the keywords of a search. */
   symbol: string;
   answer: () => void;
+}
+
+/** Which vendor endpoint the request is, if it is one the stand-in serves. */
+function route(url: URL, prefix: string, key: string): Call | undefined {
+  const endpointOf = (names: Record<Endpoint, string>, name: string | null) =>
+    (Object.keys(names) as Endpoint[]).find((endpoint) => names[endpoint] === name);
+  const params = url.searchParams;
+  if (url.pathname === `${prefix}/query`) {
+    const endpoint = endpointOf(AV_FUNCTIONS, params.get('function'));
+    const subject = params.get(endpoint === 'search' ? 'keywords' : 'symbol') ?? '';
+    return endpoint && { vendor: 'alphavantage', endpoint, subject, key, params };
+  }
+  if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
+  const endpoint = endpointOf(TD_PATHS, url.pathname.slice(prefix.length + 1));
+  if (!endpoint || (endpoint === 'daily' && params.get('interval') !== '1day')) return undefined;
+  return { vendor: 'twelvedata', endpoint, subject: params.get('symbol') ?? '', key, params };
+}
+
+/** Where a behavior is kept: keywords in any case, as the vendors search them. */
+function behaviorKey(vendor: Vendor, endpoint: Endpoint, subject: string): string {
+  return `${vendor}:${endpoint}:${endpoint === 'search' ? subject.toUpperCase() : subject}`;
+}
+
+function defaultBehavior(endpoint: Endpoint): Behavior {
+  return endpoint === 'search' ? { kind: 'matches', matches: [] } : { kind: 'unknown' };
 }
 
 /** `prefix`: where the vendors are mounted, as behind a proxy or gateway (`/av-proxy`); requests outside it are 404. */
@@ -185,6 +349,10 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const prefix = options.prefix ?? '';
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
+  const capabilityCalls: Record<Vendor, Record<Capability, string[]>> = {
+    alphavantage: { search: [], splits: [], dividends: [] },
+    twelvedata: { search: [], splits: [], dividends: [] },
+  };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const held: HeldAnswer[] = [];
   const quotas = new Map<Vendor, { quota: Quota; counted: Map<string, number> }>();
@@ -214,14 +382,15 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     }
   }
 
-  function answer(vendor: Vendor, behavior: Behavior, symbol: string, res: ServerResponse, key: string): void {
+  function answer(call: Call, behavior: Behavior, res: ServerResponse): void {
+    const { vendor, subject: symbol } = call;
     if (behavior.kind === 'slow') {
       const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), behavior.ms);
       res.on('close', () => clearTimeout(timer));
       return;
     }
     if (behavior.kind === 'held') {
-      const entry: HeldAnswer = { vendor, symbol, answer: () => answer(vendor, behavior.then, symbol, res, key) };
+      const entry: HeldAnswer = { vendor, symbol, answer: () => answer(call, behavior.then, res) };
       held.push(entry);
       // A call the service gave up on (timeout, shutdown) is no longer held.
       res.on('close', () => {
@@ -229,27 +398,21 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
       });
       return;
     }
-    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, symbol, res, key);
+    (vendor === 'alphavantage' ? alphaVantage : twelveData)(behavior, call, res);
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
-    const vendor: Vendor | undefined =
-      url.pathname === `${prefix}/query` && url.searchParams.get('function') === 'TIME_SERIES_DAILY'
-        ? 'alphavantage'
-        : url.pathname === `${prefix}/time_series` && url.searchParams.get('interval') === '1day'
-          ? 'twelvedata'
-          : undefined;
-    if (!vendor) return void res.writeHead(404).end('not a vendor endpoint');
-    const symbol = url.searchParams.get('symbol') ?? '';
-    const key = url.searchParams.get('apikey') ?? '';
-    calls[vendor].push(symbol);
-    keys[vendor].push(key);
+    const call = route(url, prefix, url.searchParams.get('apikey') ?? '');
+    if (!call) return void res.writeHead(404).end('not a vendor endpoint');
+    const { vendor, endpoint, subject } = call;
+    (endpoint === 'daily' ? calls[vendor] : capabilityCalls[vendor][endpoint]).push(subject);
+    keys[vendor].push(call.key);
     const over = overQuota(vendor);
     if (over) {
       quotaAnswer(vendor, over, res);
     } else {
-      answer(vendor, behaviors.get(`${vendor}:${symbol}`) ?? { kind: 'unknown' }, symbol, res, key);
+      answer(call, behaviors.get(behaviorKey(vendor, endpoint, subject)) ?? defaultBehavior(endpoint), res);
     }
     callArrived();
   });
@@ -260,8 +423,10 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const upstream: Upstream = {
     url: `http://127.0.0.1:${port}`,
     calls,
+    capabilityCalls,
     keys,
-    set: (vendor, symbol, behavior) => behaviors.set(`${vendor}:${symbol}`, behavior),
+    set: (vendor, symbol, behavior) => behaviors.set(behaviorKey(vendor, 'daily', symbol), behavior),
+    setFor: (vendor, capability, subject, behavior) => behaviors.set(behaviorKey(vendor, capability, subject), behavior),
     callsReached: (vendor, count) =>
       calls[vendor].length >= count ? Promise.resolve() : new Promise((resolve) => waitingForCalls.push({ vendor, count, resolve })),
     release(vendor, symbol) {

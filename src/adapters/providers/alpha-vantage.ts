@@ -1,13 +1,23 @@
-import type { MarketDataProvider } from '../../app/market-data.js';
+import type { Dividend, MarketDataProvider, Split, SymbolMatch } from '../../app/market-data.js';
 import type { DailyBar } from '../../domain/quote.js';
-import { barOrThrow, createVendorClient, isRecord, secondsUntilUtcMidnight, type VendorClient, type VendorOptions } from './vendor-client.js';
+import {
+  barOrThrow,
+  createVendorClient,
+  dateOrThrow,
+  decimalOrThrow,
+  isRecord,
+  secondsUntilUtcMidnight,
+  splitFactorOrThrow,
+  type VendorClient,
+  type VendorOptions,
+} from './vendor-client.js';
 
 const NAME = 'alphavantage';
 
 /**
  * Alpha Vantage TIME_SERIES_DAILY, compact output (the last 100 sessions;
- * `outputsize=full` is premium on free keys). Alpha Vantage answers HTTP 200
- * for its errors, so the body decides:
+ * `outputsize=full` is premium on free keys), and SYMBOL_SEARCH, SPLITS and
+ * DIVIDENDS. Alpha Vantage answers HTTP 200 for its errors, so the body decides:
  *   {"Error Message": …}            the symbol is unknown (or the call invalid)
  *   {"Note": …} / {"Information": …} rate limit, premium-only, or a bad key
  * (notices have quoted the key: every error goes through the client, which redacts it).
@@ -18,14 +28,39 @@ export function createAlphaVantageProvider(options: VendorOptions): MarketDataPr
     name: NAME,
     maxConcurrentRequests: 1,
     async getDailyBars(symbol) {
-      const { status, body } = await vendor.get('query', { function: 'TIME_SERIES_DAILY', symbol, outputsize: 'compact' });
-      if (status === 429) throw vendor.error('rate_limited', 'HTTP 429', 60);
-      if (status !== 200 || !isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status}`);
-      throwIfErrorBody(vendor, body);
+      const body = await query(vendor, { function: 'TIME_SERIES_DAILY', symbol, outputsize: 'compact' });
       // TIME_SERIES_DAILY does not say its currency (SYMBOL_SEARCH does).
       return { bars: parseSeries(vendor, body['Time Series (Daily)']) };
     },
+    async searchSymbols(keywords) {
+      // No match is {"bestMatches": []}, not an error.
+      const body = await query(vendor, { function: 'SYMBOL_SEARCH', keywords });
+      return rowsOf(vendor, body, 'bestMatches').map((row) => parseMatch(vendor, row));
+    },
+    async getSplits(symbol) {
+      // {"symbol": "AAPL", "data": [{"effective_date": "2020-08-31", "split_factor": "4.0000"}]}:
+      // the factor is already new shares per old (NVDA's 10-for-1 of 2024 is "10.0000").
+      const body = await query(vendor, { function: 'SPLITS', symbol });
+      return rowsOf(vendor, body, 'data').map(
+        (row): Split => ({ date: dateOrThrow(vendor, row.effective_date, 'split date'), factor: splitFactorOrThrow(vendor, row.split_factor) }),
+      );
+    },
+    async getDividends(symbol) {
+      // {"symbol": …, "data": [{"ex_dividend_date", "declaration_date", "record_date", "payment_date", "amount"}]},
+      // dates it does not know yet written "None".
+      const body = await query(vendor, { function: 'DIVIDENDS', symbol });
+      return rowsOf(vendor, body, 'data').flatMap((row) => parseDividend(vendor, row));
+    },
   };
+}
+
+/** The answer's body, once neither HTTP nor the body says it is an error. */
+async function query(vendor: VendorClient, params: Record<string, string>): Promise<Record<string, unknown>> {
+  const { status, body } = await vendor.get('query', params);
+  if (status === 429) throw vendor.error('rate_limited', 'HTTP 429', 60);
+  if (status !== 200 || !isRecord(body)) throw vendor.error('unavailable', `answered HTTP ${status}`);
+  throwIfErrorBody(vendor, body);
+  return body;
 }
 
 function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): void {
@@ -40,6 +75,51 @@ function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): 
   }
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.
   throw vendor.error('unavailable', notice);
+}
+
+/** The array `body[field]` of objects; an answer without it is nonsense, as a daily answer without its series is. */
+function rowsOf(vendor: VendorClient, body: Record<string, unknown>, field: string): Record<string, unknown>[] {
+  const rows = body[field];
+  if (!Array.isArray(rows)) throw vendor.error('unavailable', `answer has no "${field}"`);
+  if (!rows.every(isRecord)) throw vendor.error('unavailable', `malformed "${field}"`);
+  return rows;
+}
+
+const MATCH_FIELDS = {
+  symbol: '1. symbol',
+  name: '2. name',
+  type: '3. type',
+  region: '4. region',
+  marketOpen: '5. marketOpen',
+  marketClose: '6. marketClose',
+  timezone: '7. timezone',
+  currency: '8. currency',
+  matchScore: '9. matchScore',
+} as const;
+
+function parseMatch(vendor: VendorClient, row: Record<string, unknown>): SymbolMatch {
+  const text = (field: keyof typeof MATCH_FIELDS) => {
+    const value = row[MATCH_FIELDS[field]];
+    if (typeof value !== 'string') throw vendor.error('unavailable', `malformed match: no "${MATCH_FIELDS[field]}"`);
+    return value;
+  };
+  return {
+    symbol: text('symbol'),
+    name: text('name'),
+    type: text('type'),
+    region: text('region'),
+    marketOpen: text('marketOpen'),
+    marketClose: text('marketClose'),
+    timezone: text('timezone'),
+    currency: text('currency'),
+    matchScore: decimalOrThrow(vendor, row[MATCH_FIELDS.matchScore], 'match score'),
+  };
+}
+
+/** A dividend whose ex-date or amount is still "None" (announced, not fixed) cannot be applied yet: left out. */
+function parseDividend(vendor: VendorClient, row: Record<string, unknown>): Dividend[] {
+  if (row.ex_dividend_date === 'None' || row.amount === 'None') return [];
+  return [{ exDate: dateOrThrow(vendor, row.ex_dividend_date, 'ex-dividend date'), amount: decimalOrThrow(vendor, row.amount, 'dividend amount') }];
 }
 
 function parseSeries(vendor: VendorClient, series: unknown): DailyBar[] {

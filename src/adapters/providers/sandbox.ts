@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MarketDataProvider } from '../../app/market-data.js';
+import type { MarketDataProvider, SymbolMatch } from '../../app/market-data.js';
 import { latestFinalSession } from '../../domain/market-calendar.js';
 import type { DailyBar } from '../../domain/quote.js';
 
@@ -32,6 +32,36 @@ function barFor(symbol: string, date: Date): DailyBar {
   };
 }
 
+type Listing = Pick<SymbolMatch, 'symbol' | 'name' | 'type' | 'exchange'>;
+
+/** Well-known US listings, enough to try a search offline; any symbol still gets bars. */
+const LISTINGS: Listing[] = [
+  { symbol: 'IBM', name: 'International Business Machines Corp', type: 'Equity', exchange: 'NYSE' },
+  { symbol: 'AAPL', name: 'Apple Inc', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'MSFT', name: 'Microsoft Corporation', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'GOOGL', name: 'Alphabet Inc - Class A', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'AMZN', name: 'Amazon.com Inc', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'TSLA', name: 'Tesla Inc', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'NVDA', name: 'NVIDIA Corporation', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'META', name: 'Meta Platforms Inc', type: 'Equity', exchange: 'NASDAQ' },
+  { symbol: 'JPM', name: 'JPMorgan Chase & Co', type: 'Equity', exchange: 'NYSE' },
+  { symbol: 'KO', name: 'Coca-Cola Company', type: 'Equity', exchange: 'NYSE' },
+  { symbol: 'SPY', name: 'SPDR S&P 500 ETF Trust', type: 'ETF', exchange: 'NYSE ARCA' },
+  { symbol: 'QQQ', name: 'Invesco QQQ Trust Series 1', type: 'ETF', exchange: 'NASDAQ' },
+];
+
+/** Listings whose symbol starts with, or whose name contains, `query` (any case): symbol matches first, exact first. */
+function searchListings(query: string): SymbolMatch[] {
+  const wanted = query.trim().toUpperCase();
+  if (wanted === '') return [];
+  const rank = ({ symbol, name }: Listing) =>
+    symbol === wanted ? 0 : symbol.startsWith(wanted) ? 1 : name.toUpperCase().includes(wanted) ? 2 : undefined;
+  return LISTINGS.map((listing) => ({ listing, rank: rank(listing) }))
+    .filter((found): found is { listing: Listing; rank: number } => found.rank !== undefined)
+    .sort((a, b) => a.rank - b.rank)
+    .map(({ listing }) => ({ ...listing, region: 'United States', currency: 'USD' }));
+}
+
 /**
  * Deterministic synthetic daily bars for any valid symbol, offline: the last
  * 100 weekday sessions. Used only when no real provider is configured, so the
@@ -50,6 +80,17 @@ export function createSandboxProvider(): MarketDataProvider {
       }
       // Synthetic prices are in no currency: none is claimed (it would stick to a symbol imported later).
       return { bars };
+    },
+    async searchSymbols(query) {
+      return searchListings(query);
+    },
+    // No corporate actions: the synthetic bars never jump as a split or an ex-dividend day
+    // would make them, so any split or dividend made up here would contradict them.
+    async getSplits() {
+      return [];
+    },
+    async getDividends() {
+      return [];
     },
   };
 }

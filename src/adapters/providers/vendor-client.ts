@@ -1,5 +1,6 @@
+import { Decimal } from 'decimal.js';
 import { ProviderError, type ProviderFailure } from '../../app/market-data.js';
-import { checkBar, type DailyBar } from '../../domain/quote.js';
+import { checkBar, type DailyBar, isCalendarDate, isDecimal } from '../../domain/quote.js';
 
 /** What every vendor adapter is configured with. */
 export interface VendorOptions {
@@ -62,6 +63,36 @@ export function barOrThrow(vendor: VendorClient, bar: DailyBar): DailyBar {
   const problem = checkBar(bar);
   if (problem) throw vendor.error('unavailable', `malformed bar: ${problem}`);
   return bar;
+}
+
+/** `value` if it is a YYYY-MM-DD calendar date; else throws, like a malformed bar. */
+export function dateOrThrow(vendor: VendorClient, value: unknown, what: string): string {
+  if (typeof value !== 'string' || !isCalendarDate(value)) throw vendor.error('unavailable', `malformed ${what}: ${String(value)}`);
+  return value;
+}
+
+/**
+ * `value` as a decimal string, exactly as the vendor wrote it: a string as is, a JSON number
+ * through String() (0.22 → "0.22"), never through arithmetic. Anything else ("1e-7", "None") throws.
+ */
+export function decimalOrThrow(vendor: VendorClient, value: unknown, what: string): string {
+  const text = typeof value === 'number' || typeof value === 'string' ? String(value) : '';
+  if (!isDecimal(text)) throw vendor.error('unavailable', `malformed ${what}: ${String(value)}`);
+  return text;
+}
+
+/**
+ * A split's factor, new shares per old share, as the port wants it: a decimal string
+ * without trailing zeros ("4.0000" → "4", 1 for 10 → "0.1"). Divided in decimal.js, not
+ * floats; a quotient that does not terminate (2 for 3) keeps 20 significant digits.
+ */
+export function splitFactorOrThrow(vendor: VendorClient, newShares: unknown, oldShares: unknown = '1'): string {
+  const shares = [decimalOrThrow(vendor, newShares, 'split factor'), decimalOrThrow(vendor, oldShares, 'split factor')];
+  const [after, before] = shares.map((text) => new Decimal(text)) as [Decimal, Decimal];
+  if (!after.gt(0) || !before.gt(0)) {
+    throw vendor.error('unavailable', `malformed split factor: ${shares.join(' for ')}`);
+  }
+  return after.div(before).toFixed();
 }
 
 /** Why fetch failed, as the operator needs it: undici hides the reason (ECONNREFUSED, a DNS failure) in `cause`. */
