@@ -58,6 +58,12 @@ export interface UpstreamLookupsTable {
   lookups: number;
 }
 
+/** Market-data requests answered per UTC day, by every instance together. */
+export interface ServedRequestsTable {
+  day_start: number;
+  requests: number;
+}
+
 export interface Database {
   trades: TradesTable;
   id_counters: IdCountersTable;
@@ -67,4 +73,5 @@ export interface Database {
   symbol_refreshes: SymbolRefreshesTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;
+  served_requests: ServedRequestsTable;
 }
