@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AccountService } from '../../app/accounts.js';
+import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
 import { ErrorSchema } from './schemas/common.js';
@@ -52,7 +53,7 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
 }
 
 /** The account behind the key, and its key: for callers with a key only (app.ts puts them behind requireKey). */
-export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+export function accountRoutes(accounts: AccountService, providers: ProviderStatus): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/me',
@@ -61,6 +62,8 @@ export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypeb
         const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
         const counted = request.rateLimit;
+        // The fair share is kept by account id, as the quote routes spend it (requesterOf).
+        const shares = await providers.shareOf(String(account.id));
         return {
           name: account.name,
           last_name: account.last_name,
@@ -73,6 +76,7 @@ export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypeb
             remaining: counted.decision.remaining,
             resets_in_seconds: secondsUp(counted.decision.resetMs),
           },
+          upstream_lookups: Object.fromEntries(shares.map((s) => [s.provider, { lookups_today: s.lookupsToday, fair_share_left: s.lookupsLeft }])),
         };
       },
     );

@@ -8,6 +8,7 @@ const ENDPOINTS = {
   symbols: '/api/v1/symbols/?symbols={symbol},{symbol}',
   history: '/api/v1/symbol/{symbol}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}',
   me: '/api/v1/me/',
+  providers: '/api/v1/providers/',
   rotate_key: '/api/v1/keys/rotate/',
   revoke_key: '/api/v1/keys/revoke/',
   openapi: '/openapi.json',
