@@ -9,6 +9,7 @@ import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
+import { createServedRequestsStore } from './adapters/db/served-requests-store.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
 import { buildHttpApp } from './adapters/http/app.js';
@@ -21,19 +22,43 @@ import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/corporate-actions.js';
 import { createPriceSource } from './app/prices.js';
+import { createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
 import { createQuoteService } from './app/quotes.js';
 import { createSearchService } from './app/search.js';
 import { createRefreshCoordinator } from './app/refresh.js';
+import { createServedRequests, type ServedRequests } from './app/served-requests.js';
 import { createUpstreamBudget } from './app/upstream-budget.js';
-import type { Config } from './config.js';
+import { type Config, PROVIDER_NAMES } from './config.js';
 
 export interface Service {
   app: FastifyInstance;
   db: Kysely<Database>;
   /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. Never rejects; reports itself. */
   reopenLogs(): Promise<void>;
+  /** Writes this instance's count of requests served now, instead of at its next flush (tests of several instances). */
+  flushServedCounts(): Promise<void>;
   /** Closes the HTTP server, then flushes the log and closes the stores. */
   close(): Promise<void>;
+}
+
+/** How often an instance adds its count of requests served to the shared one: what other instances' totals lag by. */
+const SERVED_FLUSH_MS = 5000;
+
+/** The configured providers in failover order, then the vendors without a key: a self-hoster sees what it could add. */
+function knownProviders(configured: string[]): KnownProvider[] {
+  const unconfigured = PROVIDER_NAMES.filter((name) => !configured.includes(name));
+  return [...configured.map((name) => ({ name, configured: true })), ...unconfigured.map((name) => ({ name, configured: false }))];
+}
+
+/** Flushes the served count every few seconds, off the request path; a failed flush keeps its counts for the next. */
+function flushPeriodically(served: ServedRequests, logger: pino.Logger): () => Promise<void> {
+  const flush = () => served.flush().catch((err: unknown) => logger.warn({ err }, 'requests served could not be counted yet; kept for the next flush'));
+  const timer = setInterval(() => void flush(), SERVED_FLUSH_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await flush();
+  };
 }
 
 /** Real providers when configured; otherwise the offline sandbox, said loudly. */
@@ -81,7 +106,10 @@ export async function composeService(config: Config, options: ComposeOptions = {
     fairShare: config.upstreamFairShare,
     now,
   });
-  const failover = createFailover(providers, logger, budget);
+  const outcomes = createCallOutcomes(now);
+  const failover = createFailover(providers, logger, budget, outcomes);
+  const served = createServedRequests(createServedRequestsStore(db), { now });
+  const providerStatus = createProviderStatus({ providers: knownProviders(providers.map((p) => p.name)), budget, outcomes, served, now });
   const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
@@ -105,6 +133,8 @@ export async function composeService(config: Config, options: ComposeOptions = {
       search,
       rateLimits,
       apiCallLog,
+      providerStatus,
+      served,
       health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health }, apiCallsLog: apiCallLog.health },
     },
     {
@@ -116,11 +146,13 @@ export async function composeService(config: Config, options: ComposeOptions = {
       serverLimits: config.serverLimits,
     },
   );
+  const stopFlushing = flushPeriodically(served, logger);
   app.addHook('onClose', async () => {
+    await stopFlushing();
     await apiCallLog.close();
     await rateLimits.close();
     await revocations?.close();
     await db.destroy();
   });
-  return { app, db, reopenLogs: () => apiCallLog.reopen(), close: () => app.close() };
+  return { app, db, reopenLogs: () => apiCallLog.reopen(), flushServedCounts: () => served.flush(), close: () => app.close() };
 }

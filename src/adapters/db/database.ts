@@ -89,6 +89,12 @@ export interface UpstreamLookupsTable {
   lookups: number;
 }
 
+/** Market-data requests answered per UTC day, by every instance together. */
+export interface ServedRequestsTable {
+  day_start: number;
+  requests: number;
+}
+
 export interface Database {
   trades: TradesTable;
   id_counters: IdCountersTable;
@@ -102,4 +108,5 @@ export interface Database {
   splits: SplitsTable;
   dividends: DividendsTable;
   action_refreshes: ActionRefreshesTable;
+  served_requests: ServedRequestsTable;
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AccountService } from '../../app/accounts.js';
+import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
 import { ErrorSchema } from './schemas/common.js';
@@ -51,8 +52,21 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
   };
 }
 
+/**
+ * The account's fair share of each provider, kept by account id as the quote routes spend it (requesterOf);
+ * absent, like `usage`, when the database cannot be asked: /me answers from the key cache without it.
+ */
+async function upstreamLookupsOf(request: FastifyRequest, providers: ProviderStatus, client: string) {
+  try {
+    return await providers.shareOf(client);
+  } catch (error) {
+    request.log.warn({ err: error }, 'upstream lookups of the account could not be read');
+    return undefined;
+  }
+}
+
 /** The account behind the key, and its key: for callers with a key only (app.ts puts them behind requireKey). */
-export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+export function accountRoutes(accounts: AccountService, providers: ProviderStatus): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/me',
@@ -61,6 +75,7 @@ export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypeb
         const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
         const counted = request.rateLimit;
+        const shares = await upstreamLookupsOf(request, providers, String(account.id));
         return {
           name: account.name,
           last_name: account.last_name,
@@ -73,6 +88,7 @@ export function accountRoutes(accounts: AccountService): FastifyPluginAsyncTypeb
             remaining: counted.decision.remaining,
             resets_in_seconds: secondsUp(counted.decision.resetMs),
           },
+          upstream_lookups: shares && Object.fromEntries(shares.map((s) => [s.provider, { lookups_today: s.lookupsToday, fair_share_left: s.lookupsLeft }])),
         };
       },
     );

@@ -10,6 +10,7 @@ const ENDPOINTS = {
   actions: '/api/v1/symbol/{symbol}/actions/',
   search: '/api/v1/search/?q={name or ticker}',
   me: '/api/v1/me/',
+  providers: '/api/v1/providers/',
   rotate_key: '/api/v1/keys/rotate/',
   revoke_key: '/api/v1/keys/revoke/',
   openapi: '/openapi.json',

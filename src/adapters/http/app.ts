@@ -4,8 +4,10 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AccountService } from '../../app/accounts.js';
+import type { ProviderStatus } from '../../app/provider-status.js';
 import type { QuoteService } from '../../app/quotes.js';
 import type { SearchService } from '../../app/search.js';
+import type { ServedRequests } from '../../app/served-requests.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger } from '../../app/trades.js';
 import { DomainError } from '../../domain/errors.js';
@@ -16,6 +18,7 @@ import { installApiGate, requireKey } from './auth.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
+import { countServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
 import { searchRoutes } from './search.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
@@ -32,6 +35,8 @@ export interface HttpDependencies {
   rateLimits: RateLimitStore;
   apiCallLog: ApiCallLog;
   health: HealthChecks;
+  providerStatus: ProviderStatus;
+  served: ServedRequests;
 }
 
 export interface HttpOptions {
@@ -115,6 +120,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoute(deps.health));
   logApiCalls(app, deps.apiCallLog);
+  countServedMarketData(app, deps.served);
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
@@ -156,7 +162,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
       await api.register(refusingOtherMethods(registrationRoutes(deps.accounts), methods));
       await api.register(async (keyed) => {
         requireKey(keyed);
-        await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts), methods));
+        await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts, deps.providerStatus), methods));
+        await keyed.register(refusingOtherMethods(providerRoutes(deps.providerStatus), methods));
         await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
       });

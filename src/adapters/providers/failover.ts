@@ -14,9 +14,10 @@
  * one is passed over.
  */
 import { createFairQueue } from '../../app/fair-queue.js';
-import { type Dividend, type MarketDataProvider, ProviderError, type Split, type SymbolMatch } from '../../app/market-data.js';
+import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from '../../app/market-data.js';
 import type { FetchDailyBars } from '../../app/prices.js';
 import type { JoinFetch } from '../../app/refresh.js';
+import type { CallOutcomes } from '../../app/provider-status.js';
 import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 
@@ -42,7 +43,8 @@ export interface Answered<T> {
 /** One capability of a provider, if it has it: a call to make, or undefined (failover passes over the provider). */
 type Capability<T> = (provider: MarketDataProvider) => (() => Promise<T>) | undefined;
 
-export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget): Failover {
+/** `outcomes` hears how each call ended, for /api/v1/providers/ (budget refusals are not calls). */
+export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget, outcomes?: CallOutcomes): Failover {
   const queued = providers.map((provider) => ({ provider, queue: createFairQueue(provider.maxConcurrentRequests) }));
   // Who waits for each fetch (by key): a fetch passed on to the next provider keeps everyone's turn.
   const waiters = new Map<string, Set<string>>();
@@ -85,9 +87,12 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
         continue;
       }
       try {
-        return { value: await queue.run(clients, call, key), source: provider.name };
+        const value = await queue.run(clients, call, key);
+        outcomes?.record(provider.name, 'answered');
+        return { value, source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
+        if (isCallOutcome(failure.failure)) outcomes?.record(provider.name, failure.failure, failure.retryAfterSeconds);
         if (failure.failure !== 'unknown_symbol') log.warn({ subject, err: failure }, 'market-data provider failed');
         // The vendor counts calls we did not see (another service on the key, a restart): trust it.
         if (failure.failure === 'rate_limited') {
@@ -112,6 +117,10 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
     join,
   };
 }
+
+/** A failure the vendor answered or caused; the budget's refusals were never calls. */
+const isCallOutcome = (failure: ProviderFailure): failure is Exclude<ProviderFailure, 'quota_spent' | 'fair_share'> =>
+  failure !== 'quota_spent' && failure !== 'fair_share';
 
 const soonest = (failures: ProviderError[]) => Math.min(...failures.map((f) => f.retryAfterSeconds ?? 60));
 

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { AccountShareSchema } from './economy.js';
 
 export const QuoteSchema = Type.Object({
   last_refreshed: Type.String({ description: 'The last trading day, YYYY-MM-DD' }),
@@ -65,4 +66,5 @@ export const AccountSchema = Type.Object({
       resets_in_seconds: Type.Integer({ description: 'Until the oldest counted request leaves the window' }),
     }),
   ),
+  upstream_lookups: Type.Optional(AccountShareSchema),
 });
