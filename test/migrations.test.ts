@@ -18,6 +18,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T01-upstream-budget',
   '2026-11-23T02-one-active-key',
   '2026-11-23T04-symbol-currency',
+  '2026-11-23T05-prefetch',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

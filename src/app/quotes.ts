@@ -5,6 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import type { DemandLog } from './demand.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import type { CacheState, Requester } from './refresh.js';
 
@@ -32,7 +33,18 @@ export const HISTORY_DEFAULT_SESSIONS = 100;
 export const BATCH_MAX_SYMBOLS = 100;
 const QUOTE_CACHE_MAX_MS = 60_000;
 
-export function createQuoteService(prices: PriceSource, options: { refreshIntervalMs: number; now: () => Date }) {
+export interface QuoteServiceOptions {
+  refreshIntervalMs: number;
+  now: () => Date;
+  /**
+   * Told of each symbol served to a client, for the after-close prefetch.
+   * Noted here, not in the price source: a quote served from the cache below
+   * is demand too, and the prefetch's own reads through the price source are not.
+   */
+  demand?: DemandLog;
+}
+
+export function createQuoteService(prices: PriceSource, options: QuoteServiceOptions) {
   // A served quote cannot change before its symbol's next refresh, so hot
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
@@ -45,12 +57,17 @@ export function createQuoteService(prices: PriceSource, options: { refreshInterv
   async function getQuote(rawSymbol: string, requester: Requester): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
     const cached = recentQuotes.get(symbol);
-    if (cached) return { ...cached, cache: 'HIT' };
+    if (cached) {
+      options.demand?.note(symbol);
+      return { ...cached, cache: 'HIT' };
+    }
     const { bars, cache, currency } = await prices.freshBars(symbol, requester, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
     const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache };
     if (cache !== 'STALE') recentQuotes.set(symbol, served);
+    // Only once served: an invalid or unknown symbol threw above and is no one's watchlist.
+    options.demand?.note(symbol);
     return served;
   }
 
@@ -66,9 +83,11 @@ export function createQuoteService(prices: PriceSource, options: { refreshInterv
     const { from, to } = checkRange(range);
     if (from === undefined && to === undefined) {
       const fresh = await prices.freshBars(symbol, requester, range.sessions ?? HISTORY_DEFAULT_SESSIONS);
+      options.demand?.note(symbol);
       return { symbol, ...fresh, bars: fresh.bars.reverse() };
     }
     const fresh = await prices.freshBars(symbol, requester, 1);
+    options.demand?.note(symbol);
     return { symbol, ...fresh, bars: await prices.barsBetween(symbol, from ?? '0000-01-01', to ?? '9999-12-31') };
   }
 

@@ -6,6 +6,7 @@ import * as emailKeys from './migrations/2026-11-23T00-email-keys.js';
 import * as upstreamBudget from './migrations/2026-11-23T01-upstream-budget.js';
 import * as oneActiveKey from './migrations/2026-11-23T02-one-active-key.js';
 import * as symbolCurrency from './migrations/2026-11-23T04-symbol-currency.js';
+import * as prefetch from './migrations/2026-11-23T05-prefetch.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T01-upstream-budget': upstreamBudget,
   '2026-11-23T02-one-active-key': oneActiveKey,
   '2026-11-23T04-symbol-currency': symbolCurrency,
+  '2026-11-23T05-prefetch': prefetch,
 };
 
 /**
