@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { pino } from 'pino';
 import { createAccountStore } from './adapters/db/account-store.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
+import { createDemandStore } from './adapters/db/demand-store.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
+import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
@@ -17,6 +20,8 @@ import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
+import { createDemandTally, type DemandTally } from './app/demand.js';
+import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/prefetch.js';
 import { createPriceSource } from './app/prices.js';
 import { createQuoteService } from './app/quotes.js';
 import { createRefreshCoordinator } from './app/refresh.js';
@@ -28,6 +33,8 @@ export interface Service {
   db: Kysely<Database>;
   /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. Never rejects; reports itself. */
   reopenLogs(): Promise<void>;
+  /** Saves this instance's symbol demand, then runs the after-close prefetch if it is due (the timer's job; tests call it). */
+  prefetch(): Promise<PrefetchOutcome>;
   /** Closes the HTTP server, then flushes the log and closes the stores. */
   close(): Promise<void>;
 }
@@ -53,6 +60,61 @@ async function sharedState(config: Config, logger: pino.Logger) {
   return { rateLimits, kind: 'redis' as const, revocations };
 }
 
+/** Demand is written this often: a few seconds of counts is all a crash can lose. */
+const DEMAND_FLUSH_MS = 5_000;
+/** Longer than one symbol's refresh can take (provider timeouts, a turn in the fair queue), renewed every third of it. */
+const PREFETCH_LEASE_MS = 120_000;
+
+/**
+ * The after-close prefetch of this instance: one run at a time, and (when
+ * PREFETCH=on) a timer that only decides when; runPrefetch decides the rest.
+ */
+function afterClosePrefetch(config: Config, deps: PrefetchDeps, demand: DemandTally, logger: pino.Logger) {
+  const holder = randomUUID();
+  const stopping = new AbortController();
+  const schedule = { delayMs: config.prefetch.delaySeconds * 1000, retryMs: config.prefetch.retrySeconds * 1000 };
+  const options = { holder, windowDays: config.prefetch.windowDays, leaseMs: PREFETCH_LEASE_MS, signal: stopping.signal };
+  let running: Promise<PrefetchOutcome> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flushing = setInterval(() => void demand.flush(), DEMAND_FLUSH_MS).unref();
+
+  const run = () =>
+    (running ??= (async () => {
+      await demand.flush();
+      return runPrefetch(deps, options);
+    })().finally(() => (running = undefined)));
+
+  function wakeAfter(outcome: PrefetchOutcome | undefined): void {
+    if (stopping.signal.aborted) return;
+    const delay = nextRunInMs(outcome, deps.now(), schedule);
+    timer = setTimeout(() => {
+      run().then(
+        (next) => {
+          const { kind, session } = next;
+          logger.info({ kind, session, refreshed: 'refreshed' in next ? next.refreshed.length : 0 }, 'after-close prefetch');
+          wakeAfter(next);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'after-close prefetch failed; retrying later');
+          wakeAfter(undefined);
+        },
+      );
+    }, delay).unref();
+  }
+
+  return {
+    run,
+    start: () => wakeAfter(undefined),
+    async stop() {
+      stopping.abort();
+      clearTimeout(timer);
+      clearInterval(flushing);
+      await running?.catch(() => undefined);
+      await demand.flush();
+    },
+  };
+}
+
 export interface ComposeOptions {
   /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
   now?: () => Date;
@@ -75,6 +137,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const { providers, realProviders } = marketData(config, logger);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
     fairShare: config.upstreamFairShare,
+    backgroundReserve: config.prefetch.reserve,
     now,
   });
   const failover = createFailover(providers, logger, budget);
@@ -82,7 +145,14 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
-  const quotes = createQuoteService(prices, { refreshIntervalMs, now });
+  const demandStore = createDemandStore(db);
+  const demand = createDemandTally(demandStore, {
+    now,
+    onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
+  });
+  const quotes = createQuoteService(prices, { refreshIntervalMs, now, demand });
+  const prefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providers.map((p) => p.name), now };
+  const prefetch = afterClosePrefetch(config, prefetchDeps, demand, logger);
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
     cacheSize: 10_000,
@@ -110,10 +180,13 @@ export async function composeService(config: Config, options: ComposeOptions = {
     },
   );
   app.addHook('onClose', async () => {
+    // The server no longer answers: stop the run and save the last demand while the database is open.
+    await prefetch.stop();
     await apiCallLog.close();
     await rateLimits.close();
     await revocations?.close();
     await db.destroy();
   });
-  return { app, db, reopenLogs: () => apiCallLog.reopen(), close: () => app.close() };
+  if (config.prefetch.enabled) prefetch.start();
+  return { app, db, reopenLogs: () => apiCallLog.reopen(), prefetch: prefetch.run, close: () => app.close() };
 }
