@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import { pino } from 'pino';
@@ -5,7 +6,9 @@ import { createAccountStore } from './adapters/db/account-store.js';
 import { createActionStore } from './adapters/db/action-store.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
+import { createDemandStore } from './adapters/db/demand-store.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
+import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
@@ -21,6 +24,8 @@ import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/corporate-actions.js';
+import { createDemandTally, type DemandTally } from './app/demand.js';
+import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/prefetch.js';
 import { createPriceSource } from './app/prices.js';
 import { createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
 import { createQuoteService } from './app/quotes.js';
@@ -37,6 +42,8 @@ export interface Service {
   reopenLogs(): Promise<void>;
   /** Writes this instance's count of requests served now, instead of at its next flush (tests of several instances). */
   flushServedCounts(): Promise<void>;
+  /** Saves this instance's symbol demand, then runs the after-close prefetch if it is due (the timer's job; tests call it). */
+  prefetch(): Promise<PrefetchOutcome>;
   /** Closes the HTTP server, then flushes the log and closes the stores. */
   close(): Promise<void>;
 }
@@ -82,6 +89,61 @@ async function sharedState(config: Config, logger: pino.Logger) {
   return { rateLimits, kind: 'redis' as const, revocations };
 }
 
+/** Demand is written this often: a few seconds of counts is all a crash can lose. */
+const DEMAND_FLUSH_MS = 5_000;
+/** Longer than one symbol's refresh can take (provider timeouts, a turn in the fair queue), renewed every third of it. */
+const PREFETCH_LEASE_MS = 120_000;
+
+/**
+ * The after-close prefetch of this instance: one run at a time, and (when
+ * PREFETCH=on) a timer that only decides when; runPrefetch decides the rest.
+ */
+function afterClosePrefetch(config: Config, deps: PrefetchDeps, demand: DemandTally, logger: pino.Logger) {
+  const holder = randomUUID();
+  const stopping = new AbortController();
+  const schedule = { delayMs: config.prefetch.delaySeconds * 1000, retryMs: config.prefetch.retrySeconds * 1000 };
+  const options = { holder, windowDays: config.prefetch.windowDays, leaseMs: PREFETCH_LEASE_MS, signal: stopping.signal };
+  let running: Promise<PrefetchOutcome> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flushing = setInterval(() => void demand.flush(), DEMAND_FLUSH_MS).unref();
+
+  const run = () =>
+    (running ??= (async () => {
+      await demand.flush();
+      return runPrefetch(deps, options);
+    })().finally(() => (running = undefined)));
+
+  function wakeAfter(outcome: PrefetchOutcome | undefined): void {
+    if (stopping.signal.aborted) return;
+    const delay = nextRunInMs(outcome, deps.now(), schedule);
+    timer = setTimeout(() => {
+      run().then(
+        (next) => {
+          const { kind, session } = next;
+          logger.info({ kind, session, refreshed: 'refreshed' in next ? next.refreshed.length : 0 }, 'after-close prefetch');
+          wakeAfter(next);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'after-close prefetch failed; retrying later');
+          wakeAfter(undefined);
+        },
+      );
+    }, delay).unref();
+  }
+
+  return {
+    run,
+    start: () => wakeAfter(undefined),
+    async stop() {
+      stopping.abort();
+      clearTimeout(timer);
+      clearInterval(flushing);
+      await running?.catch(() => undefined);
+      await demand.flush();
+    },
+  };
+}
+
 export interface ComposeOptions {
   /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
   now?: () => Date;
@@ -104,6 +166,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const { providers, realProviders } = marketData(config, logger);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
     fairShare: config.upstreamFairShare,
+    backgroundReserve: config.prefetch.reserve,
     now,
   });
   const outcomes = createCallOutcomes(now);
@@ -114,9 +177,16 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
+  const demandStore = createDemandStore(db);
+  const demand = createDemandTally(demandStore, {
+    now,
+    onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
+  });
   const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
-  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now });
+  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
+  const prefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providers.map((p) => p.name), now };
+  const prefetch = afterClosePrefetch(config, prefetchDeps, demand, logger);
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
     cacheSize: 10_000,
@@ -148,11 +218,14 @@ export async function composeService(config: Config, options: ComposeOptions = {
   );
   const stopFlushing = flushPeriodically(served, logger);
   app.addHook('onClose', async () => {
+    // The server no longer answers: stop the run and save the last demand while the database is open.
+    await prefetch.stop();
     await stopFlushing();
     await apiCallLog.close();
     await rateLimits.close();
     await revocations?.close();
     await db.destroy();
   });
-  return { app, db, reopenLogs: () => apiCallLog.reopen(), flushServedCounts: () => served.flush(), close: () => app.close() };
+  if (config.prefetch.enabled) prefetch.start();
+  return { app, db, reopenLogs: () => apiCallLog.reopen(), prefetch: prefetch.run, flushServedCounts: () => served.flush(), close: () => app.close() };
 }

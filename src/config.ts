@@ -30,6 +30,19 @@ export interface ServerLimits {
   maxConnections: number;
 }
 
+/** The after-close refresh of symbols clients asked for recently (README, "Fresh before anyone asks"). */
+export interface PrefetchConfig {
+  enabled: boolean;
+  /** Symbols asked for in this many days are refreshed. */
+  windowDays: number;
+  /** The fraction of each provider's quota the prefetch leaves for clients' lookups. */
+  reserve: number;
+  /** How long after a session's bar is final (17:00 New York, 14:00 after an early close) the run starts. */
+  delaySeconds: number;
+  /** How soon a run that did not complete is tried again (and how soon a new instance first tries). */
+  retrySeconds: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -65,6 +78,7 @@ export interface Config {
   serverLimits: ServerLimits;
   /** Origins allowed by CORS; empty means CORS is off. */
   corsOrigins: string[];
+  prefetch: PrefetchConfig;
 }
 
 interface ProviderEnv {
@@ -230,16 +244,28 @@ function readServerLimits(env: Env): ServerLimits {
   return { headersTimeoutMs, requestTimeoutMs, maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000) };
 }
 
+/** On by default only with a real provider: the sandbox's synthetic bars are nothing to spend a run on. */
+function readPrefetch(env: Env, providers: ProviderConfig[]): PrefetchConfig {
+  return {
+    enabled: readChoice(env, 'PREFETCH', ['on', 'off'] as const, providers.length > 0 ? 'on' : 'off') === 'on',
+    windowDays: readInteger(env, 'PREFETCH_WINDOW_DAYS', 7, 1, 366),
+    reserve: readFraction(env, 'PREFETCH_RESERVE', 0.2),
+    delaySeconds: readInteger(env, 'PREFETCH_DELAY_SECONDS', 60, 0, 6 * 3600),
+    retrySeconds: readInteger(env, 'PREFETCH_RETRY_SECONDS', 300, 10, 86_400),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const poolSize = readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  const providers = readProviders(env);
   return {
     port: readInteger(env, 'PORT', 8000, 0, 65535),
     host,
     database: parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, poolSize),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
-    providers: readProviders(env),
+    providers,
     providerTimeoutMs: readInteger(env, 'PROVIDER_TIMEOUT_MS', 5000, 100, 120_000),
     upstreamFairShare: readFraction(env, 'UPSTREAM_FAIR_SHARE', 0.2),
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
@@ -258,5 +284,6 @@ export function loadConfig(env: Env = process.env): Config {
     apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
     serverLimits: readServerLimits(env),
     corsOrigins: readOrigins(env),
+    prefetch: readPrefetch(env, providers),
   };
 }

@@ -55,9 +55,30 @@ describe('loadConfig', () => {
     ['MARKET_DATA_PROVIDERS', 'yahoo', /MARKET_DATA_PROVIDERS must be a comma-separated list of alphavantage, twelvedata/],
     ['MARKET_DATA_PROVIDERS', 'twelvedata', /TWELVEDATA_API_KEY must be set, since MARKET_DATA_PROVIDERS lists twelvedata/],
     ['QUOTE_REFRESH_SECONDS', '0', /QUOTE_REFRESH_SECONDS must be an integer from 1/],
+    ['PREFETCH', 'yes', /PREFETCH must be one of on, off/],
+    ['PREFETCH_WINDOW_DAYS', '0', /PREFETCH_WINDOW_DAYS must be an integer from 1 to 366/],
+    ['PREFETCH_RESERVE', '0', /PREFETCH_RESERVE must be a number greater than 0 and at most 1/],
+    ['PREFETCH_RESERVE', '1.5', /PREFETCH_RESERVE must be a number greater than 0/],
+    ['PREFETCH_DELAY_SECONDS', '-5', /PREFETCH_DELAY_SECONDS must be an integer from 0/],
+    ['PREFETCH_RETRY_SECONDS', '5', /PREFETCH_RETRY_SECONDS must be an integer from 10/],
   ])('refuses %s=%s with one line naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('the after-close prefetch', () => {
+  it('is on by default with a real provider and off with the sandbox, keeping a fifth of each quota for lookups', () => {
+    const defaults = { windowDays: 7, reserve: 0.2, delaySeconds: 60, retrySeconds: 300 };
+    expect(loadConfig({ TWELVEDATA_API_KEY: 't' }).prefetch).toEqual({ enabled: true, ...defaults });
+    expect(loadConfig({}).prefetch).toEqual({ enabled: false, ...defaults });
+    expect(loadConfig({ TWELVEDATA_API_KEY: 't', PREFETCH: 'off' }).prefetch.enabled).toBe(false);
+    expect(loadConfig({ PREFETCH: 'on' }).prefetch.enabled).toBe(true);
+  });
+
+  it('reads the window, reserve, delay and retry interval', () => {
+    const env = { PREFETCH_WINDOW_DAYS: '30', PREFETCH_RESERVE: '0.5', PREFETCH_DELAY_SECONDS: '0', PREFETCH_RETRY_SECONDS: '60' };
+    expect(loadConfig(env).prefetch).toEqual({ enabled: false, windowDays: 30, reserve: 0.5, delaySeconds: 0, retrySeconds: 60 });
   });
 });
 

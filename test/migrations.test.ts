@@ -19,6 +19,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T02-one-active-key',
   '2026-11-23T03-corporate-actions',
   '2026-11-23T04-symbol-currency',
+  '2026-11-23T05-prefetch',
   '2026-11-23T06-served-requests',
   '2026-11-23T07-symbol-searches',
 ];

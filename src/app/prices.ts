@@ -84,7 +84,7 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
    * due. When upstream fails, stored bars however old beat no answer (STALE);
    * a symbol neither upstream nor the store knows is a NotFoundError.
    */
-  async function freshBars(symbol: string, requester: Requester, sessions: Sessions): Promise<FreshBars> {
+  async function freshBars(symbol: string, requester: Requester & Pick<UpstreamRequest, 'background'>, sessions: Sessions): Promise<FreshBars> {
     const readAt = coordinator.checkpoint();
     const [stored, state] = await Promise.all([read(symbol, sessions), store.refreshState(symbol)]);
     const latest = stored[0];

@@ -8,6 +8,7 @@ import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { adjustBars } from '../domain/corporate-actions.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
 import type { ActionsSource, CorporateActions } from './corporate-actions.js';
+import type { DemandLog } from './demand.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import type { CacheState, Requester } from './refresh.js';
 
@@ -39,7 +40,18 @@ export const HISTORY_DEFAULT_SESSIONS = 100;
 export const BATCH_MAX_SYMBOLS = 100;
 const QUOTE_CACHE_MAX_MS = 60_000;
 
-export function createQuoteService(prices: PriceSource, actions: ActionsSource, options: { refreshIntervalMs: number; now: () => Date }) {
+export interface QuoteServiceOptions {
+  refreshIntervalMs: number;
+  now: () => Date;
+  /**
+   * Told of each symbol served to a client, for the after-close prefetch.
+   * Noted here, not in the price source: a quote served from the cache below
+   * is demand too, and the prefetch's own reads through the price source are not.
+   */
+  demand?: DemandLog;
+}
+
+export function createQuoteService(prices: PriceSource, actions: ActionsSource, options: QuoteServiceOptions) {
   // A served quote cannot change before its symbol's next refresh, so hot
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
@@ -52,12 +64,17 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
   async function getQuote(rawSymbol: string, requester: Requester): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
     const cached = recentQuotes.get(symbol);
-    if (cached) return { ...cached, cache: 'HIT' };
+    if (cached) {
+      options.demand?.note(symbol);
+      return { ...cached, cache: 'HIT' };
+    }
     const { bars, cache, currency } = await prices.freshBars(symbol, requester, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
     const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache };
     if (cache !== 'STALE') recentQuotes.set(symbol, served);
+    // Only once served: an invalid or unknown symbol threw above and is no one's watchlist.
+    options.demand?.note(symbol);
     return served;
   }
 
@@ -72,6 +89,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
     const history = await rawHistory(symbol, range, requester);
+    options.demand?.note(symbol);
     if (!range.adjusted) return history;
     const { actions: stored, cache } = await actions.freshActions(symbol, requester);
     // A dividend's factor needs the close before its ex-date, and every action after a bar scales it:

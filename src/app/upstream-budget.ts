@@ -54,6 +54,11 @@ export interface UpstreamRequest {
   network?: string;
   /** The store already holds the symbol: a refresh, not capped by the fair share. */
   refresh?: boolean;
+  /**
+   * Nobody waits for it (the after-close prefetch): counted as a refresh, and
+   * refused once it would eat into the reserve kept for clients' lookups.
+   */
+  background?: boolean;
 }
 
 export interface ProviderUsage {
@@ -76,11 +81,21 @@ export interface UpstreamBudget {
    * allows if nobody else calls it meanwhile (undefined: no daily limit, so no share).
    */
   fairShare(provider: string, client: string): Promise<{ lookupsToday: number; lookupsLeft: number | undefined }>;
+  /**
+   * Seconds until at least one of `providers` has room for a background call
+   * (0: one has room now), as counted now; the take itself still decides.
+   */
+  backgroundWait(providers: string[]): Promise<number>;
 }
 
 export interface UpstreamBudgetOptions {
   /** The fraction of a provider's calls left today that one client may spend on new symbols. */
   fairShare: number;
+  /**
+   * The fraction of each window a background call may not use: kept for
+   * clients' lookups. Default 0 (none kept); the composition root sets PREFETCH_RESERVE.
+   */
+  backgroundReserve?: number;
   now?: () => Date;
 }
 
@@ -107,15 +122,35 @@ export function createUpstreamBudget(
   options: UpstreamBudgetOptions,
 ): UpstreamBudget {
   const now = options.now ?? (() => new Date());
+  const backgroundReserve = options.backgroundReserve ?? 0;
 
-  function windowsOf(quota: ProviderQuota, at: Date, lookup: boolean): WindowTake[] {
+  function windowsOf(quota: ProviderQuota, at: Date, kind: 'lookup' | 'refresh' | 'background'): WindowTake[] {
     const windows: WindowTake[] = [];
     if (quota.perDay > 0) {
       // A lookup may not take the day's last call: it is kept for refreshes of stored symbols.
-      windows.push({ window: 'day', start: windowStart('day', at), limit: quota.perDay, reserve: lookup ? 1 : 0 });
+      // The background keeps the reserve, rounded up: a fraction of a call kept is a call kept.
+      const reserve = kind === 'lookup' ? 1 : kind === 'background' ? Math.ceil(quota.perDay * backgroundReserve) : 0;
+      windows.push({ window: 'day', start: windowStart('day', at), limit: quota.perDay, reserve });
     }
-    if (quota.perMinute > 0) windows.push({ window: 'minute', start: windowStart('minute', at), limit: quota.perMinute, reserve: 0 });
+    if (quota.perMinute > 0) {
+      // Rounded down here, so a small per-minute limit (1 a minute, say) is not reserved whole and the prefetch can run.
+      const reserve = kind === 'background' ? Math.floor(quota.perMinute * backgroundReserve) : 0;
+      windows.push({ window: 'minute', start: windowStart('minute', at), limit: quota.perMinute, reserve });
+    }
     return windows;
+  }
+
+  const kindOf = (request: UpstreamRequest) => (request.background ? 'background' : request.refresh ? 'refresh' : 'lookup');
+
+  /** Seconds until the provider has room for a background call; 0 when it has now. */
+  async function backgroundWaitOf(provider: string, at: Date): Promise<number> {
+    const quota = quotas[provider];
+    if (!quota) return 0;
+    let wait = 0;
+    for (const { window, start, limit, reserve } of windowsOf(quota, at, 'background')) {
+      if ((await store.calls(provider, window, start)) >= limit - reserve) wait = Math.max(wait, secondsUntilReset(window, at));
+    }
+    return wait;
   }
 
   return {
@@ -123,8 +158,9 @@ export function createUpstreamBudget(
       const quota = quotas[provider];
       if (!quota) return undefined;
       const at = now();
-      const lookup = !request.refresh;
-      const windows = windowsOf(quota, at, lookup);
+      const kind = kindOf(request);
+      const lookup = kind === 'lookup';
+      const windows = windowsOf(quota, at, kind);
       if (windows.length === 0) return undefined;
       // The fair share is a share of the day's calls: without a daily limit there is nothing to share.
       const fairShare = lookup && quota.perDay > 0 ? fairShareHolders(request) : [];
@@ -143,7 +179,7 @@ export function createUpstreamBudget(
       if (!quota) return;
       const at = now();
       const spent: QuotaWindow = retryAfterSeconds > MINUTE_RETRY_MAX_SECONDS ? 'day' : 'minute';
-      const window = windowsOf(quota, at, false).find((w) => w.window === spent);
+      const window = windowsOf(quota, at, 'refresh').find((w) => w.window === spent);
       // A limit we do not count (none configured) cannot be marked; failover and back-off still apply.
       if (window) await store.exhaust(provider, window);
     },
@@ -165,6 +201,12 @@ export function createUpstreamBudget(
       const perDay = quotas[provider]?.perDay ?? 0;
       if (perDay === 0) return { lookupsToday, lookupsLeft: undefined };
       return { lookupsToday, lookupsLeft: lookupsLeft(lookupsToday, Math.max(0, perDay - callsToday), options.fairShare) };
+    },
+
+    async backgroundWait(providers) {
+      const at = now();
+      const waits = await Promise.all(providers.map((provider) => backgroundWaitOf(provider, at)));
+      return waits.length === 0 ? 0 : Math.min(...waits);
     },
   };
 }

@@ -32,6 +32,8 @@ export async function startService(
     THROTTLE_ANON: '1000000/day',
     THROTTLE_USER: '1000000/day',
     THROTTLE_REGISTER: '1000000/day',
+    // No timer runs the after-close prefetch behind a test's back: tests call service.prefetch() themselves.
+    PREFETCH: 'off',
   };
   const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }), options);
   let closed = false;

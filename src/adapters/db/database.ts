@@ -95,6 +95,22 @@ export interface ServedRequestsTable {
   requests: number;
 }
 
+/** Client requests of a symbol in one UTC day (YYYY-MM-DD): the prefetch's watchlist. */
+export interface SymbolDemandTable {
+  symbol: string;
+  day: string;
+  requests: number;
+  last_asked_at: number;
+}
+
+/** The prefetch's lease (one row per job name) and the last session it completed. */
+export interface PrefetchLeaseTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+  last_session: string | null;
+}
+
 export interface Database {
   trades: TradesTable;
   id_counters: IdCountersTable;
@@ -109,4 +125,6 @@ export interface Database {
   dividends: DividendsTable;
   action_refreshes: ActionRefreshesTable;
   served_requests: ServedRequestsTable;
+  symbol_demand: SymbolDemandTable;
+  prefetch_lease: PrefetchLeaseTable;
 }

@@ -7,6 +7,7 @@ import * as upstreamBudget from './migrations/2026-11-23T01-upstream-budget.js';
 import * as oneActiveKey from './migrations/2026-11-23T02-one-active-key.js';
 import * as corporateActions from './migrations/2026-11-23T03-corporate-actions.js';
 import * as symbolCurrency from './migrations/2026-11-23T04-symbol-currency.js';
+import * as prefetch from './migrations/2026-11-23T05-prefetch.js';
 import * as servedRequests from './migrations/2026-11-23T06-served-requests.js';
 import * as symbolSearches from './migrations/2026-11-23T07-symbol-searches.js';
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T02-one-active-key': oneActiveKey,
   '2026-11-23T03-corporate-actions': corporateActions,
   '2026-11-23T04-symbol-currency': symbolCurrency,
+  '2026-11-23T05-prefetch': prefetch,
   '2026-11-23T06-served-requests': servedRequests,
   '2026-11-23T07-symbol-searches': symbolSearches,
 };
