@@ -27,7 +27,7 @@ function symbolFailure(error: Error): { detail: string; status: number } {
 }
 
 /** Whose upstream work a request is: its account (fair scheduling, fair share), and the address that shares the share. */
-function requesterOf(request: FastifyRequest): Requester {
+export function requesterOf(request: FastifyRequest): Requester {
   return { client: String(accountOf(request).account.id), network: request.clientAddress };
 }
 
