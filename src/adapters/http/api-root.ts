@@ -10,6 +10,7 @@ const ENDPOINTS = {
   me: '/api/v1/me/',
   rotate_key: '/api/v1/keys/rotate/',
   revoke_key: '/api/v1/keys/revoke/',
+  alpha_vantage: '/query?function={function}&symbol={symbol}&apikey={key}',
   openapi: '/openapi.json',
 };
 
