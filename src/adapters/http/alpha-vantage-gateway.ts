@@ -30,7 +30,6 @@ type Query = Record<string, string | string[] | undefined>;
 
 /** One call, as a function of the gateway reads it. */
 interface Call {
-  name: string;
   /** A query parameter's text; sent twice, the last one, as `apikey` is read (auth.ts). */
   parameter(name: string): string | undefined;
   requester: Requester;
@@ -53,7 +52,13 @@ const GLOBAL_QUOTE_KEYS = [
   '07. latest trading day', '08. previous close', '09. change', '10. change percent',
 ] as const;
 const GLOBAL_QUOTE_CSV_HEADER = 'symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent';
+const DAILY_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. volume'] as const;
 const DAILY_CSV_HEADER = 'timestamp,open,high,low,close,volume';
+
+/** Alpha Vantage's numbered keys, each with its value, in order. */
+function keyed(keys: readonly string[], values: string[]): Record<string, string> {
+  return Object.fromEntries(keys.map((key, i) => [key, values[i]!]));
+}
 
 /** Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF. */
 function csv(header: string, rows: string[][]): string {
@@ -76,7 +81,7 @@ const globalQuote: GatewayFunction = async ({ quotes }, call) => {
   const values = [symbol, latest.open, latest.high, latest.low, latest.close, String(latest.volume), latest.date, previousClose, change, `${changePercent}%`];
   return {
     cache,
-    json: { 'Global Quote': Object.fromEntries(GLOBAL_QUOTE_KEYS.map((key, i) => [key, values[i]])) },
+    json: { 'Global Quote': keyed(GLOBAL_QUOTE_KEYS, values) },
     csv: csv(GLOBAL_QUOTE_CSV_HEADER, [values]),
   };
 };
@@ -87,7 +92,7 @@ const dailySeries: GatewayFunction = async ({ quotes }, call) => {
   const history = await quotes.getHistory(requiredSymbol(call), { sessions: full ? 'all' : COMPACT_SESSIONS }, call.requester);
   const bars = [...history.bars].reverse();
   if (!bars[0]) throw symbolNotFound(history.symbol);
-  const row = (bar: DailyBar) => [bar.open, bar.high, bar.low, bar.close, String(bar.volume)];
+  const valuesOf = (bar: DailyBar) => [bar.open, bar.high, bar.low, bar.close, String(bar.volume)];
   return {
     cache: history.cache,
     json: {
@@ -98,14 +103,9 @@ const dailySeries: GatewayFunction = async ({ quotes }, call) => {
         '4. Output Size': full ? 'Full size' : 'Compact',
         '5. Time Zone': 'US/Eastern',
       },
-      'Time Series (Daily)': Object.fromEntries(
-        bars.map((bar) => {
-          const [open, high, low, close, volume] = row(bar);
-          return [bar.date, { '1. open': open, '2. high': high, '3. low': low, '4. close': close, '5. volume': volume }];
-        }),
-      ),
+      'Time Series (Daily)': Object.fromEntries(bars.map((bar) => [bar.date, keyed(DAILY_KEYS, valuesOf(bar))])),
     },
-    csv: csv(DAILY_CSV_HEADER, bars.map((bar) => [bar.date, ...row(bar)])),
+    csv: csv(DAILY_CSV_HEADER, bars.map((bar) => [bar.date, ...valuesOf(bar)])),
   };
 };
 
@@ -154,7 +154,7 @@ function parameterOf(request: FastifyRequest, name: string): string | undefined 
 const text = (description: string) => Type.Optional(Type.String({ description }));
 const GatewayQuery = Type.Object(
   {
-    function: text(`${[...FUNCTIONS.keys()].join(' or ')}`),
+    function: text([...FUNCTIONS.keys()].join(' or ')),
     symbol: text('e.g. IBM'),
     apikey: text("a key of this service (or send it as the API's usual headers)"),
     outputsize: text('TIME_SERIES_DAILY: compact (the latest 100 sessions, the default) or full (every stored session)'),
@@ -191,7 +191,7 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
         const name = parameterOf(request, 'function') ?? '';
         const run = FUNCTIONS.get(name);
         if (!run) return unknownFunction(name);
-        const answer = await run(services, { name, parameter: (parameter) => parameterOf(request, parameter), requester });
+        const answer = await run(services, { parameter: (parameter) => parameterOf(request, parameter), requester });
         sayCacheState(reply, answer.cache);
         if (parameterOf(request, 'datatype') === 'csv') return reply.type('text/csv; charset=utf-8').send(answer.csv);
         return answer.json;
