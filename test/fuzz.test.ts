@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
-import { authHeader, describeRequest, type Expectation, type FuzzRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
+import { authHeader, describeRequest, type Expectation, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
 import { startService } from './support/service.js';
@@ -108,6 +108,10 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
     if (!(r.route === 'register' || r.route === 'rotate') || !/text\/plain/.test(accept ?? '')) return `a text/plain ${answer.status} where JSON is documented`;
     return /^[0-9a-f]{40}$/.test(text) ? undefined : `a text/plain key that is not 40 hex digits: ${show(text)}`;
   }
+  if (/^text\/csv\b/i.test(type) && r.route === 'query') {
+    if (!/[?&]datatype=csv(&|$)/.test(r.target)) return `a text/csv ${answer.status} from the gateway where JSON was asked`;
+    return /^(timestamp,open,high,low,close,volume|symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent)\r\n/.test(text) ? undefined : `a gateway CSV without its header line: ${show(text)}`;
+  }
   if (/^text\/csv\b/i.test(type)) {
     if (r.route !== 'history' || !/text\/csv/.test(accept ?? '')) return `a text/csv ${answer.status} where JSON is documented`;
     return text.startsWith('date,open,high,low,close,volume\n') ? undefined : `a CSV without its header line: ${show(text)}`;
@@ -150,8 +154,9 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     const violations: { kind: string; text: string }[] = [];
     const answered = new Map<Route, { sent: number; ok: number }>();
 
-    // The issue's corpus first (#0…), then the generated requests.
-    const drafts = [...issueCorpus(), ...fc.sample(request, { seed, numRuns: RUNS[engine] })];
+    // The issue's corpus first (#0…), then the generated requests, then a tenth as many to the Alpha Vantage gateway.
+    const gatewayRuns = Math.ceil(RUNS[engine] / 10);
+    const drafts = [...issueCorpus(), ...fc.sample(request, { seed, numRuns: RUNS[engine] }), ...fc.sample(gatewayRequest, { seed, numRuns: gatewayRuns })];
     for (const [index, drawnRequest] of drafts.entries()) {
       const { contentType, accept, forwardedFor, ...rest } = drawnRequest;
       const headers: [string, string][] = [];
@@ -257,7 +262,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The run reached every route, and every route but the unknown ones answered 2xx at least once.
     const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
-    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'me', 'rotate', 'revoke', 'health', 'openapi', 'unknown'] as Route[]) {
+    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'unknown'] as Route[]) {
       const t = answered.get(route);
       if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
       else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });

@@ -43,9 +43,50 @@ export function isDecimal(value: string): boolean {
 
 /** a − b for decimal strings, computed on scaled integers so 130.79 − 129.22 is 1.57, not 1.5699999999999932. */
 export function subtractDecimals(a: string, b: string): number {
+  return Number(decimalDifference(a, b));
+}
+
+/** a − b as a decimal string with the finer of the two scales: "130.7900" − "129.2200" is "1.5700". */
+export function decimalDifference(a: string, b: string): string {
   const scale = Math.max(fractionDigits(a), fractionDigits(b));
-  const difference = toScaledInteger(a, scale) - toScaledInteger(b, scale);
-  return Number(formatScaled(difference, scale));
+  return formatScaled(toScaledInteger(a, scale) - toScaledInteger(b, scale), scale);
+}
+
+/** The move from the previous close to the latest, in decimal: what a day's quote reports beside its prices. */
+export interface DailyChange {
+  previousClose: string;
+  /** close − previous close, at the prices' scale ("1.5700"). */
+  change: string;
+  /** change / previous close × 100, with PERCENT_DIGITS decimals, rounded half away from zero ("1.2150"). */
+  changePercent: string;
+}
+
+/** Alpha Vantage's precision for a change in percent, which its clients parse. */
+export const PERCENT_DIGITS = 4;
+
+/**
+ * The change of `latest` from `previous`. With no previous bar there is no
+ * previous close: the change is 0, as for the quote's variation. A previous
+ * close of 0 has no percent change; it is given as 0 rather than infinity.
+ */
+export function dailyChange(latest: DailyBar, previous: DailyBar | undefined): DailyChange {
+  const previousClose = previous?.close ?? latest.close;
+  const scale = Math.max(fractionDigits(latest.close), fractionDigits(previousClose));
+  const change = toScaledInteger(latest.close, scale) - toScaledInteger(previousClose, scale);
+  const base = toScaledInteger(previousClose, scale);
+  return {
+    previousClose,
+    change: formatScaled(change, scale),
+    changePercent: formatScaled(base === 0n ? 0n : roundedQuotient(change * 100n * 10n ** BigInt(PERCENT_DIGITS), base), PERCENT_DIGITS),
+  };
+}
+
+/** n / d rounded half away from zero, on integers. */
+function roundedQuotient(n: bigint, d: bigint): bigint {
+  const negative = n < 0n !== d < 0n;
+  const [absN, absD] = [n < 0n ? -n : n, d < 0n ? -d : d];
+  const q = (2n * absN + absD) / (2n * absD);
+  return negative ? -q : q;
 }
 
 function fractionDigits(value: string): number {

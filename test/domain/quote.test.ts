@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.js';
-import { checkBar, normalizeSymbol, quoteFromBars, subtractDecimals } from '../../src/domain/quote.js';
+import { checkBar, dailyChange, decimalDifference, normalizeSymbol, quoteFromBars, subtractDecimals } from '../../src/domain/quote.js';
 import { SEED_QUOTE } from '../support/stand-in.js';
 
 describe('subtractDecimals', () => {
@@ -13,6 +13,44 @@ describe('subtractDecimals', () => {
     ['-1.5', '2.25', -3.75],
   ])('%s − %s = %s exactly', (a, b, expected) => {
     expect(subtractDecimals(a, b)).toBe(expected);
+  });
+});
+
+describe('decimalDifference', () => {
+  it.each([
+    ['130.7900', '129.2200', '1.5700'],
+    ['129.2200', '130.7900', '-1.5700'],
+    ['100', '99.999', '0.001'],
+    ['0.1', '0.1000', '0.0000'],
+    ['1.0', '1.05', '-0.05'],
+  ])('%s − %s = %s, at the finer scale', (a, b, expected) => {
+    expect(decimalDifference(a, b)).toBe(expected);
+  });
+});
+
+describe('dailyChange', () => {
+  const bar = (close: string) => ({ date: '2022-07-29', open: '1', high: '1', low: '1', close, volume: 1 });
+
+  it.each([
+    // The seed's IBM: 1.57 / 129.22 = 1.21498…%
+    ['130.7900', '129.2200', '1.5700', '1.2150'],
+    ['129.2200', '130.7900', '-1.5700', '-1.2004'],
+    // 5.15 / 220.82 = 2.33221…%, Alpha Vantage's own AAPL example
+    ['225.9700', '220.8200', '5.1500', '2.3322'],
+    // Exactly half a unit of the last digit rounds away from zero: 0.00005% → 0.0001%, −0.00005% → −0.0001%
+    ['200000.1', '200000', '0.1', '0.0001'],
+    ['199999.9', '200000', '-0.1', '-0.0001'],
+    ['10', '10', '0', '0.0000'],
+  ])('from %s after %s: change %s, percent %s, in decimal', (close, previous, change, percent) => {
+    expect(dailyChange(bar(close), bar(previous))).toEqual({ previousClose: previous, change, changePercent: percent });
+  });
+
+  it('with no previous bar, then the change is 0 and the previous close is the close', () => {
+    expect(dailyChange(bar('130.7900'), undefined)).toEqual({ previousClose: '130.7900', change: '0.0000', changePercent: '0.0000' });
+  });
+
+  it('with a previous close of 0, then the percent is 0, not infinity', () => {
+    expect(dailyChange(bar('1.5'), bar('0'))).toEqual({ previousClose: '0', change: '1.5', changePercent: '0.0000' });
   });
 });
 

@@ -10,7 +10,7 @@ import {
  * registration it stands for) and how it travels (method, target, headers,
  * body, Content-Length or chunked), so the test can judge the answer.
  */
-export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'me' | 'rotate' | 'revoke' | 'health' | 'openapi' | 'unknown';
+export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'unknown';
 export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
 
 export interface Registration {
@@ -69,6 +69,22 @@ const tradeQuery = fc
     { maxLength: 4 },
   )
   .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+
+/** The Alpha Vantage gateway's parameters: its functions, others, and junk; a junk `apikey` now and then (the key itself travels in a header). */
+const gatewayFunction = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('GLOBAL_QUOTE', 'TIME_SERIES_DAILY') },
+  { weight: 1, arbitrary: fc.constantFrom('SYMBOL_SEARCH', 'TIME_SERIES_DAILY_ADJUSTED', 'global_quote', '', '__proto__') },
+  { weight: 1, arbitrary: urlText },
+);
+const gatewayOptions = fc.constantFrom('', '&outputsize=full', '&outputsize=compact', '&datatype=csv', '&datatype=csv&outputsize=full', '&datatype=json', '&outputsize=%00');
+const gatewayQuery = fc
+  .tuple(gatewayFunction, fc.option(symbolText, { nil: undefined }), gatewayOptions, fc.option(urlText, { nil: undefined, freq: 4 }))
+  .map(([fn, symbol, options, apikey]) => `function=${fn}${symbol === undefined ? '' : `&symbol=${symbol}`}${options}${apikey === undefined ? '' : `&apikey=${apikey}`}`);
+
+/** The gateway's URLs; sampled apart from routeTarget (see gatewayRequest). */
+const gatewayTarget = fc
+  .tuple(slash, gatewayQuery, extraQuery)
+  .map(([s, query, q]) => ({ route: 'query' as const, target: withQuery(`/query${s}?${query}`, q, false) }));
 
 /** Each route's URLs (with and without the trailing slash, with odd queries), and some unknown ones. */
 const routeTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
@@ -182,10 +198,11 @@ const bodyAndType: fc.Arbitrary<{ body?: Buffer; contentType?: string; registrat
 /** A request before the run's current key and the headers are filled in. */
 export type Draft = Omit<FuzzRequest, 'headers'> & { contentType?: string; accept?: string; forwardedFor?: string };
 
-export const request: fc.Arbitrary<Draft> = fc
+/** Requests to the URLs `where` draws. */
+const requestTo = (where: fc.Arbitrary<{ route: Route; target: string }>): fc.Arbitrary<Draft> => fc
   .record({
     method: methods,
-    where: routeTarget,
+    where,
     payload: bodyAndType,
     chunked: fc.boolean(),
     auth: fc.oneof(
@@ -208,6 +225,13 @@ export const request: fc.Arbitrary<Draft> = fc
     accept,
     forwardedFor,
   }));
+
+export const request = requestTo(routeTarget);
+/**
+ * Requests to the Alpha Vantage gateway, sampled on their own (after `request`'s), so a
+ * new route leaves the other routes' requests for a seed as they were.
+ */
+export const gatewayRequest = requestTo(gatewayTarget);
 
 const VALID_TRADE = { type: '"buy"', user_id: '23', symbol: '"ABX"', shares: '30', price: '134', timestamp: '1531522701000' };
 

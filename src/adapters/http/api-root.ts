@@ -13,6 +13,7 @@ const ENDPOINTS = {
   providers: '/api/v1/providers/',
   rotate_key: '/api/v1/keys/rotate/',
   revoke_key: '/api/v1/keys/revoke/',
+  alpha_vantage: '/query?function={function}&symbol={symbol}&apikey={key}',
   openapi: '/openapi.json',
 };
 

@@ -12,6 +12,7 @@ import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../a
 import type { TradeLedger } from '../../app/trades.js';
 import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
+import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
 import { apiRootRoute } from './api-root.js';
 import type { ApiCallLog } from './api-call-log.js';
 import { installApiGate, requireKey } from './auth.js';
@@ -48,9 +49,10 @@ export interface HttpOptions {
   serverLimits: ServerLimits;
 }
 
-/** Paths whose requests go to apicalls.log: the API and the ledger. */
-const LOGGED_PATH = /^\/(api\/v1(\/|$)|trades(\/|$))/;
-const API_PATH = /^\/api\/v1(\/|$)/;
+/** Paths whose requests go to apicalls.log: the API, its Alpha Vantage gateway, and the ledger. */
+const LOGGED_PATH = /^\/(api\/v1(\/|$)|query\/?$|trades(\/|$))/;
+/** Paths behind the API's gate: counted against a key or the client's address. */
+const API_PATH = /^\/(api\/v1(\/|$)|query\/?$)/;
 
 /** The path as requested: without the query string, where a key might travel. */
 const requestedPath = (url: string) => url.split('?', 1)[0]!;
@@ -170,5 +172,11 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     },
     { prefix: '/api/v1' },
   );
+
+  // The Alpha Vantage gateway sits at Alpha Vantage's path, behind the same gate: counted and logged as the API is.
+  await app.register(async (gateway) => {
+    installApiGate(gateway, { accounts: deps.accounts, counter, scopes });
+    await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes }), methods));
+  });
   return app;
 }

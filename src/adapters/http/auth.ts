@@ -17,6 +17,8 @@ declare module 'fastify' {
     registration?: boolean;
     /** What the route costs an account, in requests, when more than one. */
     cost?: RouteCost;
+    /** A query parameter that may carry the key too (the Alpha Vantage gateway's `apikey`). */
+    keyParameter?: string;
   }
 }
 
@@ -28,23 +30,33 @@ export interface RouteCost {
 
 /**
  * The key a request carries: `Authorization: Token <key>` (DRF),
- * `Authorization: Bearer <key>`, or `X-API-Key: <key>`. Other Authorization
- * schemes are not ours and count as no credentials, as in DRF.
+ * `Authorization: Bearer <key>`, or `X-API-Key: <key>`; on a route that
+ * declares a `keyParameter`, that query parameter as a last resort. Other
+ * Authorization schemes are not ours and count as no credentials, as in DRF.
  */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const apiKey = request.headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey.trim() !== '') return apiKey.trim();
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  if (!header) return keyInQuery(request);
   const [scheme, ...rest] = header.trim().split(/\s+/);
-  if (!/^(token|bearer)$/i.test(scheme ?? '')) return undefined;
+  if (!/^(token|bearer)$/i.test(scheme ?? '')) return keyInQuery(request);
   if (rest.length === 0) throw new InvalidCredentialsError('Invalid token header. No credentials provided.');
   if (rest.length > 1) throw new InvalidCredentialsError('Invalid token header. Token string should not contain spaces.');
   return rest[0];
 }
 
+/** The route's key parameter; sent twice, the last one counts, as Django reads a query. */
+function keyInQuery(request: FastifyRequest): string | undefined {
+  const name = request.routeOptions.config.keyParameter;
+  if (name === undefined) return undefined;
+  const value = (request.query as Record<string, string | string[] | undefined>)[name];
+  const key = (Array.isArray(value) ? value[value.length - 1] : value)?.trim();
+  return key === '' ? undefined : key;
+}
+
 /**
- * The gate of /api/v1: who is calling, and which allowances it spends, in
+ * The gate of /api/v1 (and of the Alpha Vantage gateway): who is calling, and which allowances it spends, in
  * this order — an unknown route counts against the address and looks no key
  * up; a key is looked up only while the address has anonymous allowance left
  * (a key either cache knows needs no look-up); a wrong key counts against the

@@ -1,0 +1,201 @@
+/**
+ * An Alpha Vantage–compatible gateway, `GET /query?function=…&symbol=…&apikey=…`:
+ * the price store's data in Alpha Vantage's documented shapes, so a program
+ * written for Alpha Vantage works by changing only its base URL. What is
+ * served, and what it costs, is the quote use cases' (app/quotes.ts); this
+ * file knows only Alpha Vantage's format.
+ *
+ * Every refusal is Alpha Vantage's HTTP 200 with an "Error Message" or an
+ * "Information" body, not our 4xx/5xx with `detail`: Alpha Vantage answers its
+ * errors so, and its clients tell success from failure by the body's keys
+ * (many never read the status). Headers keep their meaning (Retry-After,
+ * RateLimit, X-Cache), for clients that do read them.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { QuoteService } from '../../app/quotes.js';
+import type { CacheState, Requester } from '../../app/refresh.js';
+import { DomainError, type ErrorCode, symbolNotFound, ValidationError } from '../../domain/errors.js';
+import { dailyChange, type DailyBar } from '../../domain/quote.js';
+import { httpStatusOf } from './errors.js';
+import { requesterOf, sayCacheState } from './quotes.js';
+
+/** The use cases the gateway answers from; a new function's service joins here. */
+export interface GatewayServices {
+  quotes: QuoteService;
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** One call, as a function of the gateway reads it. */
+interface Call {
+  /** A query parameter's text; sent twice, the last one, as `apikey` is read (auth.ts). */
+  parameter(name: string): string | undefined;
+  requester: Requester;
+}
+
+/** An answer in both of Alpha Vantage's data types; `datatype` picks one. */
+interface Answer {
+  cache: CacheState;
+  json: object;
+  csv: string;
+}
+
+type GatewayFunction = (services: GatewayServices, call: Call) => Promise<Answer>;
+
+/** Alpha Vantage's `outputsize=compact`: the latest 100 sessions. */
+const COMPACT_SESSIONS = 100;
+
+const GLOBAL_QUOTE_KEYS = [
+  '01. symbol', '02. open', '03. high', '04. low', '05. price', '06. volume',
+  '07. latest trading day', '08. previous close', '09. change', '10. change percent',
+] as const;
+const GLOBAL_QUOTE_CSV_HEADER = 'symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent';
+const DAILY_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. volume'] as const;
+const DAILY_CSV_HEADER = 'timestamp,open,high,low,close,volume';
+
+/** Alpha Vantage's numbered keys, each with its value, in order. */
+function keyed(keys: readonly string[], values: string[]): Record<string, string> {
+  return Object.fromEntries(keys.map((key, i) => [key, values[i]!]));
+}
+
+/** Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF. */
+function csv(header: string, rows: string[][]): string {
+  return [header, ...rows.map((row) => row.join(','))].map((line) => `${line}\r\n`).join('');
+}
+
+/** The symbol a function needs; missing, it is Alpha Vantage's "Invalid API call", as an invalid one is. */
+function requiredSymbol(call: Call): string {
+  const symbol = call.parameter('symbol');
+  if (symbol === undefined || symbol === '') throw new ValidationError('symbol', 'is required');
+  return symbol;
+}
+
+/** GLOBAL_QUOTE: the latest session, with the previous close and the change computed in decimal (domain/quote.ts). */
+const globalQuote: GatewayFunction = async ({ quotes }, call) => {
+  const { symbol, bars, cache } = await quotes.getHistory(requiredSymbol(call), { sessions: 2 }, call.requester);
+  const latest = bars[bars.length - 1]; // oldest first
+  if (!latest) throw symbolNotFound(symbol);
+  const { previousClose, change, changePercent } = dailyChange(latest, bars[bars.length - 2]);
+  const values = [symbol, latest.open, latest.high, latest.low, latest.close, String(latest.volume), latest.date, previousClose, change, `${changePercent}%`];
+  return {
+    cache,
+    json: { 'Global Quote': keyed(GLOBAL_QUOTE_KEYS, values) },
+    csv: csv(GLOBAL_QUOTE_CSV_HEADER, [values]),
+  };
+};
+
+/** TIME_SERIES_DAILY: `outputsize=full` is every stored session, anything else the compact 100; newest first. */
+const dailySeries: GatewayFunction = async ({ quotes }, call) => {
+  const full = call.parameter('outputsize') === 'full';
+  const history = await quotes.getHistory(requiredSymbol(call), { sessions: full ? 'all' : COMPACT_SESSIONS }, call.requester);
+  const bars = [...history.bars].reverse();
+  if (!bars[0]) throw symbolNotFound(history.symbol);
+  const valuesOf = (bar: DailyBar) => [bar.open, bar.high, bar.low, bar.close, String(bar.volume)];
+  return {
+    cache: history.cache,
+    json: {
+      'Meta Data': {
+        '1. Information': 'Daily Prices (open, high, low, close) and Volumes',
+        '2. Symbol': history.symbol,
+        '3. Last Refreshed': bars[0].date,
+        '4. Output Size': full ? 'Full size' : 'Compact',
+        '5. Time Zone': 'US/Eastern',
+      },
+      'Time Series (Daily)': Object.fromEntries(bars.map((bar) => [bar.date, keyed(DAILY_KEYS, valuesOf(bar))])),
+    },
+    csv: csv(DAILY_CSV_HEADER, bars.map((bar) => [bar.date, ...valuesOf(bar)])),
+  };
+};
+
+/**
+ * The functions served, by Alpha Vantage's name. A name not here is answered
+ * as Alpha Vantage answers a function it does not have.
+ */
+const FUNCTIONS = new Map<string, GatewayFunction>([
+  ['GLOBAL_QUOTE', globalQuote],
+  ['TIME_SERIES_DAILY', dailySeries],
+  // TODO(adjusted): ['TIME_SERIES_DAILY_ADJUSTED', dailyAdjustedSeries], over the adjusted history of issue 8 §3 — the
+  // daily series' shape with '5. adjusted close', '6. volume', '7. dividend amount', '8. split coefficient'.
+  // TODO(search): ['SYMBOL_SEARCH', symbolSearch], over the symbol search of issue 8 §2 — reads call.parameter('keywords')
+  // and answers {"bestMatches": [{"1. symbol", "2. name", "3. type", "4. region", …, "8. currency", "9. matchScore"}]}.
+]);
+
+const DOCUMENTATION = 'https://www.alphavantage.co/documentation/';
+
+const errorMessage = (text: string) => ({ 'Error Message': text });
+const invalidCall = (name: string) => errorMessage(`Invalid API call. Please retry or visit the documentation (${DOCUMENTATION}) for ${name}.`);
+const unknownFunction = (name: string) => errorMessage(`This API function (${name}) does not exist.`);
+// Alpha Vantage's first sentence, which clients match; the rest points at this service, not at Alpha Vantage's sign-up.
+const invalidKey = () => errorMessage('the parameter apikey is invalid or missing. Register for a key of this service with POST /api/v1/register/.');
+/** "Information" is what Alpha Vantage says when a call may succeed later: its rate limits. Ours, and upstream's, are said so too. */
+const information = (error: DomainError) => ({ Information: error.message });
+
+/** Each refusal as Alpha Vantage words its kind; a new error code must be given one here. */
+const ANSWER_TO: Record<ErrorCode, (error: DomainError, name: string) => object> = {
+  validation: (_, name) => invalidCall(name),
+  not_found: (_, name) => invalidCall(name),
+  conflict: (_, name) => invalidCall(name),
+  not_authenticated: invalidKey,
+  invalid_credentials: invalidKey,
+  throttled: information,
+  upstream_fair_share: information,
+  upstream_rate_limited: information,
+  upstream_unavailable: information,
+  rate_limit_store_unavailable: information,
+};
+
+function parameterOf(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Query)[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+const text = (description: string) => Type.Optional(Type.String({ description }));
+const GatewayQuery = Type.Object(
+  {
+    function: text([...FUNCTIONS.keys()].join(' or ')),
+    symbol: text('e.g. IBM'),
+    apikey: text("a key of this service (or send it as the API's usual headers)"),
+    outputsize: text('TIME_SERIES_DAILY: compact (the latest 100 sessions, the default) or full (every stored session)'),
+    datatype: text('json (the default) or csv'),
+  },
+  { additionalProperties: true },
+);
+
+export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.setErrorHandler((error, request, reply) => {
+      if (!(error instanceof DomainError)) throw error; // our bug: the service's own 500
+      const retryAfter = httpStatusOf(error).headers['retry-after'];
+      if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
+      return reply.code(200).send(ANSWER_TO[error.code](error, parameterOf(request, 'function') ?? ''));
+    });
+
+    app.get(
+      '/query',
+      {
+        config: { keyParameter: 'apikey' },
+        schema: {
+          summary: 'Alpha Vantage–compatible gateway: GLOBAL_QUOTE and TIME_SERIES_DAILY in its shapes; errors as its HTTP 200 bodies',
+          tags: ['alpha vantage gateway'],
+          querystring: GatewayQuery,
+        },
+        // The schema documents the parameters; the handler reads them, so every refusal is Alpha Vantage's
+        // body (not our 400), unknown parameters are ignored as Alpha Vantage ignores them, and the key is
+        // checked before anything else.
+        validatorCompiler: () => () => true,
+      },
+      async (request, reply) => {
+        const requester = requesterOf(request);
+        const name = parameterOf(request, 'function') ?? '';
+        const run = FUNCTIONS.get(name);
+        if (!run) return unknownFunction(name);
+        const answer = await run(services, { parameter: (parameter) => parameterOf(request, parameter), requester });
+        sayCacheState(reply, answer.cache);
+        if (parameterOf(request, 'datatype') === 'csv') return reply.type('text/csv; charset=utf-8').send(answer.csv);
+        return answer.json;
+      },
+    );
+  };
+}
