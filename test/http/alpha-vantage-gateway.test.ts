@@ -137,9 +137,9 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
     ['an unknown function', 'function=TIME_SERIES_HOURLY&symbol=IBM', { 'Error Message': 'This API function (TIME_SERIES_HOURLY) does not exist.' }],
     ['no function', 'symbol=IBM', { 'Error Message': 'This API function () does not exist.' }],
     ['a function named like an object property', 'function=__proto__&symbol=IBM', { 'Error Message': 'This API function (__proto__) does not exist.' }],
-    // Not served yet (TODO(search), TODO(adjusted)): answered as Alpha Vantage answers a function it does not have.
-    ['SYMBOL_SEARCH', 'function=SYMBOL_SEARCH&keywords=ibm', { 'Error Message': 'This API function (SYMBOL_SEARCH) does not exist.' }],
-    ['TIME_SERIES_DAILY_ADJUSTED', 'function=TIME_SERIES_DAILY_ADJUSTED&symbol=IBM', { 'Error Message': 'This API function (TIME_SERIES_DAILY_ADJUSTED) does not exist.' }],
+    ['no keywords, for a search', 'function=SYMBOL_SEARCH', invalidCall('SYMBOL_SEARCH')],
+    ['keywords with a control character', 'function=SYMBOL_SEARCH&keywords=ib%01m', invalidCall('SYMBOL_SEARCH')],
+    ['an unknown symbol, adjusted', 'function=TIME_SERIES_DAILY_ADJUSTED&symbol=NOPE', invalidCall('TIME_SERIES_DAILY_ADJUSTED')],
   ])('when a call has %s, then HTTP 200 with Alpha Vantage\'s "Error Message"', async (_, parameters, expected) => {
     const { upstream, key, query } = await setup();
     upstream.set('alphavantage', 'NOPE', { kind: 'unknown' });
@@ -211,6 +211,64 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('when SYMBOL_SEARCH is asked, then bestMatches in its nine numbered keys, JSON and CSV, from the search cache', async () => {
+    const { upstream, key, query } = await setup();
+    upstream.setFor('alphavantage', 'search', 'intern', {
+      kind: 'matches',
+      matches: [
+        { symbol: 'IBM', name: 'International Business Machines Corp', type: 'Equity', region: 'United States', marketOpen: '09:30', marketClose: '16:00', timezone: 'UTC-04', currency: 'USD', matchScore: '0.6667' },
+        { symbol: 'IBMD', name: 'iShares iBonds Dec 2026 Term, Muni Bond ETF', type: 'ETF', region: 'United States', marketOpen: '09:30', marketClose: '16:00', timezone: 'UTC-04', currency: 'USD', matchScore: '0.5000' },
+      ],
+    });
+    const response = await query(`function=SYMBOL_SEARCH&keywords=intern&apikey=${key}`);
+    expect(response.body).toBe(
+      JSON.stringify({
+        bestMatches: [
+          { '1. symbol': 'IBM', '2. name': 'International Business Machines Corp', '3. type': 'Equity', '4. region': 'United States', '5. marketOpen': '09:30', '6. marketClose': '16:00', '7. timezone': 'UTC-04', '8. currency': 'USD', '9. matchScore': '0.6667' },
+          { '1. symbol': 'IBMD', '2. name': 'iShares iBonds Dec 2026 Term, Muni Bond ETF', '3. type': 'ETF', '4. region': 'United States', '5. marketOpen': '09:30', '6. marketClose': '16:00', '7. timezone': 'UTC-04', '8. currency': 'USD', '9. matchScore': '0.5000' },
+        ],
+      }),
+    );
+    expect(response.headers['x-cache']).toBe('MISS');
+    const csvAnswer = await query(`function=SYMBOL_SEARCH&keywords=INTERN&datatype=csv&apikey=${key}`);
+    expect(csvAnswer.headers['x-cache']).toBe('HIT');
+    expect(csvAnswer.body).toBe(
+      'symbol,name,type,region,marketOpen,marketClose,timezone,currency,matchScore\r\n' +
+        'IBM,International Business Machines Corp,Equity,United States,09:30,16:00,UTC-04,USD,0.6667\r\n' +
+        'IBMD,"iShares iBonds Dec 2026 Term, Muni Bond ETF",ETF,United States,09:30,16:00,UTC-04,USD,0.5000\r\n',
+    );
+    expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
+  });
+
+  it('when TIME_SERIES_DAILY_ADJUSTED is asked, then the series as traded with the adjusted close, the dividend and the split coefficient of each day', async () => {
+    const { upstream, key, query } = await setup();
+    upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [{ date: '2022-07-29', newShares: 2, oldShares: 1 }] });
+    upstream.setFor('alphavantage', 'dividends', 'IBM', { kind: 'dividends', dividends: [{ exDate: '2022-07-28', amount: '1.2808' }] });
+    const response = await query(`function=TIME_SERIES_DAILY_ADJUSTED&symbol=IBM&apikey=${key}`);
+    expect(response.body).toBe(
+      JSON.stringify({
+        'Meta Data': {
+          '1. Information': 'Daily Time Series with Splits and Dividend Events',
+          '2. Symbol': 'IBM',
+          '3. Last Refreshed': '2022-07-29',
+          '4. Output Size': 'Compact',
+          '5. Time Zone': 'US/Eastern',
+        },
+        'Time Series (Daily)': {
+          '2022-07-29': { '1. open': '129.5200', '2. high': '131.0000', '3. low': '129.3100', '4. close': '130.7900', '5. adjusted close': '130.7900', '6. volume': '4236283', '7. dividend amount': '0.0000', '8. split coefficient': '2.0' },
+          '2022-07-28': { '1. open': '128.2000', '2. high': '129.5500', '3. low': '127.6600', '4. close': '129.2200', '5. adjusted close': '64.610000', '6. volume': '3895133', '7. dividend amount': '1.2808', '8. split coefficient': '1.0' },
+          '2022-07-27': { '1. open': '128.0300', '2. high': '129.0100', '3. low': '127.3100', '4. close': '128.0800', '5. adjusted close': '63.399600', '6. volume': '3544716', '7. dividend amount': '0.0000', '8. split coefficient': '1.0' },
+        },
+      }),
+    );
+    const csvAnswer = await query(`function=TIME_SERIES_DAILY_ADJUSTED&symbol=IBM&datatype=csv&apikey=${key}`);
+    expect(csvAnswer.body.split('\r\n').slice(0, 3)).toEqual([
+      'timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient',
+      '2022-07-29,129.5200,131.0000,129.3100,130.7900,130.7900,4236283,0.0000,2.0',
+      '2022-07-28,128.2000,129.5500,127.6600,129.2200,64.610000,3895133,1.2808,1.0',
+    ]);
+  });
+
   it('when another method is used, then 405 with Allow, as on every route', async () => {
     const { key, service } = await setup();
     const response = await service.app.inject({ method: 'POST', url: `/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=${key}` });
@@ -253,6 +311,7 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
     upstream.set('alphavantage', 'NOPE', { kind: 'unknown' });
     upstream.set('twelvedata', 'NOPE', { kind: 'unknown' });
+    upstream.setFor('alphavantage', 'search', 'intern', { kind: 'matches', matches: [{ symbol: 'IBM', name: 'International Business Machines Corp' }] });
     const service = await startService(engine, providerEnv(upstream));
     const key = await register(service.app);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
@@ -271,6 +330,8 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
       { timestamp: '2022-07-28', open: '128.2000', high: '129.5500', low: '127.6600', close: '129.2200', volume: '3895133' },
       { timestamp: '2022-07-27', open: '128.0300', high: '129.0100', low: '127.3100', close: '128.0800', volume: '3544716' },
     ]);
+    const { bestMatches } = (await av.data.search('intern')) as { bestMatches: Record<string, string>[] };
+    expect(bestMatches.map((match) => [match['1. symbol'], match['2. name']])).toEqual([['IBM', 'International Business Machines Corp']]);
     // The client throws a string on any body without data, quoting it.
     await expect(av.data.daily('NOPE')).rejects.toBe(`An AlphaVantage error occurred. ${JSON.stringify(invalidCall('TIME_SERIES_DAILY'))}`);
   });

@@ -15,6 +15,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { QuoteService } from '../../app/quotes.js';
+import type { SearchService } from '../../app/search.js';
 import type { CacheState, Requester } from '../../app/refresh.js';
 import { DomainError, type ErrorCode, symbolNotFound, ValidationError } from '../../domain/errors.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
@@ -24,6 +25,7 @@ import { requesterOf, sayCacheState } from './quotes.js';
 /** The use cases the gateway answers from; a new function's service joins here. */
 export interface GatewayServices {
   quotes: QuoteService;
+  search: SearchService;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -54,15 +56,20 @@ const GLOBAL_QUOTE_KEYS = [
 const GLOBAL_QUOTE_CSV_HEADER = 'symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent';
 const DAILY_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. volume'] as const;
 const DAILY_CSV_HEADER = 'timestamp,open,high,low,close,volume';
+const ADJUSTED_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. adjusted close', '6. volume', '7. dividend amount', '8. split coefficient'] as const;
+const ADJUSTED_CSV_HEADER = 'timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient';
+const SEARCH_KEYS = ['1. symbol', '2. name', '3. type', '4. region', '5. marketOpen', '6. marketClose', '7. timezone', '8. currency', '9. matchScore'] as const;
+const SEARCH_CSV_HEADER = 'symbol,name,type,region,marketOpen,marketClose,timezone,currency,matchScore';
 
 /** Alpha Vantage's numbered keys, each with its value, in order. */
 function keyed(keys: readonly string[], values: string[]): Record<string, string> {
   return Object.fromEntries(keys.map((key, i) => [key, values[i]!]));
 }
 
-/** Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF. */
+/** Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF; a field with a comma or quote is quoted (RFC 4180). */
 function csv(header: string, rows: string[][]): string {
-  return [header, ...rows.map((row) => row.join(','))].map((line) => `${line}\r\n`).join('');
+  const field = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  return [header, ...rows.map((row) => row.map(field).join(','))].map((line) => `${line}\r\n`).join('');
 }
 
 /** The symbol a function needs; missing, it is Alpha Vantage's "Invalid API call", as an invalid one is. */
@@ -88,8 +95,8 @@ const globalQuote: GatewayFunction = async ({ quotes }, call) => {
 
 /** TIME_SERIES_DAILY: `outputsize=full` is every stored session, anything else the compact 100; newest first. */
 const dailySeries: GatewayFunction = async ({ quotes }, call) => {
-  const full = call.parameter('outputsize') === 'full';
-  const history = await quotes.getHistory(requiredSymbol(call), { sessions: full ? 'all' : COMPACT_SESSIONS }, call.requester);
+  const { full, sessions } = seriesRange(call);
+  const history = await quotes.getHistory(requiredSymbol(call), { sessions }, call.requester);
   const bars = [...history.bars].reverse();
   if (!bars[0]) throw symbolNotFound(history.symbol);
   const valuesOf = (bar: DailyBar) => [bar.open, bar.high, bar.low, bar.close, String(bar.volume)];
@@ -109,6 +116,62 @@ const dailySeries: GatewayFunction = async ({ quotes }, call) => {
   };
 };
 
+/** The series of `call`'s symbol, newest first: compact (100 sessions) unless `outputsize=full`. */
+function seriesRange(call: Call): { full: boolean; sessions: 'all' | number } {
+  const full = call.parameter('outputsize') === 'full';
+  return { full, sessions: full ? 'all' : COMPACT_SESSIONS };
+}
+
+/** A split factor as Alpha Vantage writes its coefficient: "4.0", "0.1", "1.0" on a day without a split. */
+const coefficient = (factor: string) => (factor.includes('.') ? factor : `${factor}.0`);
+
+/**
+ * TIME_SERIES_DAILY_ADJUSTED (premium at Alpha Vantage): the daily series as traded, with the close adjusted
+ * for splits and dividends (app/quotes.ts, domain/corporate-actions.ts) and each session's dividend and split.
+ */
+const dailyAdjustedSeries: GatewayFunction = async ({ quotes }, call) => {
+  const { full, sessions } = seriesRange(call);
+  const history = await quotes.getHistory(requiredSymbol(call), { sessions, adjusted: true }, call.requester);
+  const adjusted = history.adjusted!;
+  const dividendOn = new Map(adjusted.dividends.map((d) => [d.exDate, d.amount]));
+  const splitOn = new Map(adjusted.splits.map((split) => [split.date, split.factor]));
+  const rows = history.bars.map((bar, i) => ({ bar, adjustedClose: adjusted.bars[i]!.close })).reverse();
+  if (!rows[0]) throw symbolNotFound(history.symbol);
+  const valuesOf = ({ bar, adjustedClose }: (typeof rows)[number]) => [
+    bar.open, bar.high, bar.low, bar.close, adjustedClose, String(bar.volume), dividendOn.get(bar.date) ?? '0.0000', coefficient(splitOn.get(bar.date) ?? '1'),
+  ];
+  return {
+    cache: history.cache,
+    json: {
+      'Meta Data': {
+        '1. Information': 'Daily Time Series with Splits and Dividend Events',
+        '2. Symbol': history.symbol,
+        '3. Last Refreshed': rows[0].bar.date,
+        '4. Output Size': full ? 'Full size' : 'Compact',
+        '5. Time Zone': 'US/Eastern',
+      },
+      'Time Series (Daily)': Object.fromEntries(rows.map((row) => [row.bar.date, keyed(ADJUSTED_KEYS, valuesOf(row))])),
+    },
+    csv: csv(ADJUSTED_CSV_HEADER, rows.map((row) => [row.bar.date, ...valuesOf(row)])),
+  };
+};
+
+/**
+ * SYMBOL_SEARCH over the service's symbol search (app/search.ts). Fields a provider does not give are
+ * empty; a match score it does not give is the rank in its answer, 1.0000 for the first falling evenly,
+ * so clients sorting by it keep the provider's order.
+ */
+const symbolSearch: GatewayFunction = async ({ search }, call) => {
+  const keywords = call.parameter('keywords');
+  if (keywords === undefined) throw new ValidationError('keywords', 'is required');
+  const { matches, cache } = await search.search(keywords, call.requester);
+  const rankScore = (i: number) => ((matches.length - i) / matches.length).toFixed(4);
+  const rows = matches.map((m, i) => [
+    m.symbol, m.name, m.type, m.region ?? m.exchange ?? '', m.marketOpen ?? '', m.marketClose ?? '', m.timezone ?? '', m.currency, m.matchScore ?? rankScore(i),
+  ]);
+  return { cache, json: { bestMatches: rows.map((row) => keyed(SEARCH_KEYS, row)) }, csv: csv(SEARCH_CSV_HEADER, rows) };
+};
+
 /**
  * The functions served, by Alpha Vantage's name. A name not here is answered
  * as Alpha Vantage answers a function it does not have.
@@ -116,10 +179,8 @@ const dailySeries: GatewayFunction = async ({ quotes }, call) => {
 const FUNCTIONS = new Map<string, GatewayFunction>([
   ['GLOBAL_QUOTE', globalQuote],
   ['TIME_SERIES_DAILY', dailySeries],
-  // TODO(adjusted): ['TIME_SERIES_DAILY_ADJUSTED', dailyAdjustedSeries], over the adjusted history of issue 8 §3 — the
-  // daily series' shape with '5. adjusted close', '6. volume', '7. dividend amount', '8. split coefficient'.
-  // TODO(search): ['SYMBOL_SEARCH', symbolSearch], over the symbol search of issue 8 §2 — reads call.parameter('keywords')
-  // and answers {"bestMatches": [{"1. symbol", "2. name", "3. type", "4. region", …, "8. currency", "9. matchScore"}]}.
+  ['TIME_SERIES_DAILY_ADJUSTED', dailyAdjustedSeries],
+  ['SYMBOL_SEARCH', symbolSearch],
 ]);
 
 const DOCUMENTATION = 'https://www.alphavantage.co/documentation/';
@@ -157,7 +218,8 @@ const GatewayQuery = Type.Object(
     function: text([...FUNCTIONS.keys()].join(' or ')),
     symbol: text('e.g. IBM'),
     apikey: text("a key of this service (or send it as the API's usual headers)"),
-    outputsize: text('TIME_SERIES_DAILY: compact (the latest 100 sessions, the default) or full (every stored session)'),
+    keywords: text('SYMBOL_SEARCH: a name or ticker'),
+    outputsize: text('TIME_SERIES_DAILY(_ADJUSTED): compact (the latest 100 sessions, the default) or full (every stored session)'),
     datatype: text('json (the default) or csv'),
   },
   { additionalProperties: true },
@@ -177,7 +239,7 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
       {
         config: { keyParameter: 'apikey' },
         schema: {
-          summary: 'Alpha Vantage–compatible gateway: GLOBAL_QUOTE and TIME_SERIES_DAILY in its shapes; errors as its HTTP 200 bodies',
+          summary: 'Alpha Vantage–compatible gateway: GLOBAL_QUOTE, TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED and SYMBOL_SEARCH in its shapes; errors as its HTTP 200 bodies',
           tags: ['alpha vantage gateway'],
           querystring: GatewayQuery,
         },

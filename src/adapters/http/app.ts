@@ -176,7 +176,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // The Alpha Vantage gateway sits at Alpha Vantage's path, behind the same gate: counted and logged as the API is.
   await app.register(async (gateway) => {
     installApiGate(gateway, { accounts: deps.accounts, counter, scopes });
-    await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes }), methods));
+    await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes, search: deps.search }), methods));
   });
   return app;
 }
