@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { describe, expect, inject, it } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
 import type { Database } from '../src/adapters/db/database.js';
@@ -122,12 +122,31 @@ describe.each(testEngines())('npm run cli -- import-prices with actions on %s', 
     });
   });
 
-  it.runIf(engine === 'postgres')('when the database refuses an action, then the bars are not stored either: one transaction', async () => {
+  it('when the database refuses an action, then the bars are not stored either: one transaction', async () => {
     await withDatabase(async (url, db) => {
-      // A valid amount longer than its varchar(32) column: only PostgreSQL enforces the length.
-      const dividends = csvFile('long-amount', `ex_date,amount\n2022-05-09,1.${'0'.repeat(40)}1\n`);
+      // A trigger stands in for any failure of the dividends' insert (a full disk, a lost connection).
+      await migrateToLatest(db);
+      if (engine === 'sqlite') {
+        await sql`create trigger refuse_dividends before insert on dividends begin select raise(abort, 'refused'); end`.execute(db);
+      } else {
+        await sql`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'refused'; end $$`.execute(db);
+        await sql`create trigger refuse_dividends before insert on dividends for each row execute function refuse()`.execute(db);
+      }
+      const dividends = csvFile('dividends', 'ex_date,amount\n2022-08-09,1.25\n');
       const { code, output } = await importPrices(url, [csvFile('stooq', STOOQ), '--symbol', 'IBM', '--dividends', dividends]);
       expect(code, output).not.toBe(0);
+      expect(output).toMatch(/refused/);
+      expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
+    });
+  });
+
+  it('when an amount is longer than the store keeps (32 characters), then it is refused by name, on every engine', async () => {
+    await withDatabase(async (url, db) => {
+      const dividends = csvFile('long-amount', `ex_date,amount\n2022-05-09,1.${'0'.repeat(40)}1\n`);
+      const { code, output } = await importPrices(url, [csvFile('stooq', STOOQ), '--symbol', 'IBM', '--dividends', dividends]);
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/line 2: amount "1\.0+1" is not a positive decimal number of at most 32 characters/);
+      await migrateToLatest(db);
       expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
     });
   });

@@ -10,7 +10,7 @@
  * Volume is adjusted for splits only: a dividend does not change the share count.
  */
 import { Decimal } from 'decimal.js';
-import { type DailyBar, isCalendarDate, isDecimal } from './quote.js';
+import { type DailyBar, DECIMAL_MAX_CHARACTERS, isCalendarDate, isDecimal } from './quote.js';
 
 /** A stock split effective on `date`: `factor` new shares per old share, as a decimal string (4-for-1 is "4", 1-for-10 is "0.1"). */
 export interface Split {
@@ -158,14 +158,14 @@ function impliedAmount(previous: AdjustedCloseRow, current: AdjustedCloseRow): s
 /** A split is well-formed when its date is a real calendar day and its factor a positive decimal. */
 export function checkSplit(split: Split): string | undefined {
   if (!isCalendarDate(split.date)) return `date "${split.date}" is not a YYYY-MM-DD calendar date`;
-  if (!isPositiveDecimal(split.factor)) return `factor "${split.factor}" is not a positive decimal number`;
+  if (!isPositiveDecimal(split.factor)) return `factor "${split.factor}" is not a positive decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
   return undefined;
 }
 
 /** A dividend is well-formed when its ex-date is a real calendar day and its amount a positive decimal. */
 export function checkDividend(dividend: Dividend): string | undefined {
   if (!isCalendarDate(dividend.exDate)) return `ex_date "${dividend.exDate}" is not a YYYY-MM-DD calendar date`;
-  if (!isPositiveDecimal(dividend.amount)) return `amount "${dividend.amount}" is not a positive decimal number`;
+  if (!isPositiveDecimal(dividend.amount)) return `amount "${dividend.amount}" is not a positive decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
   return undefined;
 }
 

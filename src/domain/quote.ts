@@ -36,9 +36,12 @@ export function normalizeSymbol(raw: string): string {
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** The longest decimal the price store keeps (its varchar(32) columns): longer is refused here, on every engine alike. */
+export const DECIMAL_MAX_CHARACTERS = 32;
 
+/** A decimal number as text ("130.7900"), at most DECIMAL_MAX_CHARACTERS long. */
 export function isDecimal(value: string): boolean {
-  return DECIMAL.test(value);
+  return value.length <= DECIMAL_MAX_CHARACTERS && DECIMAL.test(value);
 }
 
 /** a − b for decimal strings, computed on scaled integers so 130.79 − 129.22 is 1.57, not 1.5699999999999932. */
@@ -130,7 +133,7 @@ export function quoteFromBars(symbol: string, barsNewestFirst: DailyBar[]): Quot
 export function checkBar(bar: DailyBar): string | undefined {
   if (!isCalendarDate(bar.date)) return `date "${bar.date}" is not a YYYY-MM-DD calendar date`;
   for (const field of ['open', 'high', 'low', 'close'] as const) {
-    if (!isDecimal(bar[field])) return `${field} "${bar[field]}" is not a decimal number`;
+    if (!isDecimal(bar[field])) return `${field} "${bar[field]}" is not a decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
   }
   if (!Number.isSafeInteger(bar.volume) || bar.volume < 0) return `volume "${bar.volume}" is not a whole number`;
   return undefined;

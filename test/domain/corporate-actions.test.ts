@@ -134,17 +134,17 @@ describe('checkSplit and checkDividend', () => {
 
   it.each([
     [{ date: '2020-02-30', factor: '4' }, 'date "2020-02-30" is not a YYYY-MM-DD calendar date'],
-    [{ date: '2020-08-31', factor: '4:1' }, 'factor "4:1" is not a positive decimal number'],
-    [{ date: '2020-08-31', factor: '0' }, 'factor "0" is not a positive decimal number'],
-    [{ date: '2020-08-31', factor: '-2' }, 'factor "-2" is not a positive decimal number'],
+    [{ date: '2020-08-31', factor: '4:1' }, 'factor "4:1" is not a positive decimal number of at most 32 characters'],
+    [{ date: '2020-08-31', factor: '0' }, 'factor "0" is not a positive decimal number of at most 32 characters'],
+    [{ date: '2020-08-31', factor: '-2' }, 'factor "-2" is not a positive decimal number of at most 32 characters'],
   ])('refuse the split %j', (split, message) => {
     expect(checkSplit(split)).toBe(message);
   });
 
   it.each([
     [{ exDate: '22-08-09', amount: '1.65' }, 'ex_date "22-08-09" is not a YYYY-MM-DD calendar date'],
-    [{ exDate: '2022-08-09', amount: '0.00' }, 'amount "0.00" is not a positive decimal number'],
-    [{ exDate: '2022-08-09', amount: '$1.65' }, 'amount "$1.65" is not a positive decimal number'],
+    [{ exDate: '2022-08-09', amount: '0.00' }, 'amount "0.00" is not a positive decimal number of at most 32 characters'],
+    [{ exDate: '2022-08-09', amount: '$1.65' }, 'amount "$1.65" is not a positive decimal number of at most 32 characters'],
   ])('refuse the dividend %j', (dividend, message) => {
     expect(checkDividend(dividend)).toBe(message);
   });

@@ -82,6 +82,26 @@ describe.each(testEngines())('market data on %s', (engine) => {
       expect(upstream.calls.alphavantage).toEqual(['IBM']);
     });
 
+    it('when a vendor answers one date twice, then one bar is stored for it, on every engine (never a 500)', async () => {
+      const { upstream, get } = await setup({ order: ['twelvedata', 'alphavantage'] });
+      const value = (close: string) => ({ datetime: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close, volume: '4236283' });
+      upstream.set('twelvedata', 'IBM', { kind: 'json', body: { meta: { symbol: 'IBM', currency: 'USD' }, values: [value('1.0000'), value('130.7900')], status: 'ok' } });
+      const response = await get('/api/v1/symbol/IBM/');
+      expect(response.statusCode).toBe(200);
+      expect(['1.0000', '130.7900']).toContain(response.json().close_value);
+      expect((await get('/api/v1/symbol/IBM/history/')).json().bars).toHaveLength(1);
+    });
+
+    it('when a vendor answers a price longer than the store keeps, then that vendor counts as unavailable and the next one answers', async () => {
+      const { upstream, get } = await setup();
+      const long = `1.${'0'.repeat(40)}1`;
+      upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: long }, ...IBM_BARS.slice(1)] });
+      upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: IBM_BARS });
+      const response = await get('/api/v1/symbol/IBM/');
+      expect(response.statusCode).toBe(200);
+      expect(response.json().source).toBe('twelvedata');
+    });
+
     it('when every provider is broken and nothing is stored, then 502', async () => {
       const { upstream, get } = await setup();
       upstream.set('alphavantage', 'IBM', { kind: 'http_500' });

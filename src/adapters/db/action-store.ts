@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ActionsOutcome, ActionStore, CorporateActions } from '../../app/corporate-actions.js';
 import type { Database } from './database.js';
 import { withinTransaction } from './transaction.js';
+import { lastPerKey } from './unique-rows.js';
 
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
 const CHUNK = 500;
@@ -42,7 +43,8 @@ export function createActionStore(db: Kysely<Database>): ActionStore {
 
 type Provenance = { source: string; fetched_at: number };
 
-async function upsertSplits(trx: Kysely<Database>, symbol: string, splits: CorporateActions['splits'], provenance: Provenance) {
+async function upsertSplits(trx: Kysely<Database>, symbol: string, given: CorporateActions['splits'], provenance: Provenance) {
+  const splits = lastPerKey(given, (split) => split.date);
   for (let i = 0; i < splits.length; i += CHUNK) {
     const rows = splits.slice(i, i + CHUNK).map(({ date, factor }) => ({ symbol, date, factor, ...provenance }));
     await trx
@@ -59,7 +61,8 @@ async function upsertSplits(trx: Kysely<Database>, symbol: string, splits: Corpo
   }
 }
 
-async function upsertDividends(trx: Kysely<Database>, symbol: string, dividends: CorporateActions['dividends'], provenance: Provenance) {
+async function upsertDividends(trx: Kysely<Database>, symbol: string, given: CorporateActions['dividends'], provenance: Provenance) {
+  const dividends = lastPerKey(given, (dividend) => dividend.exDate);
   for (let i = 0; i < dividends.length; i += CHUNK) {
     const rows = dividends.slice(i, i + CHUNK).map(({ exDate, amount }) => ({ symbol, ex_date: exDate, amount, ...provenance }));
     await trx

@@ -3,6 +3,7 @@ import type { PriceStore } from '../../app/prices.js';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Database } from './database.js';
 import { withinTransaction } from './transaction.js';
+import { lastPerKey } from './unique-rows.js';
 
 const BAR_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume', 'source', 'fetched_at'] as const;
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
@@ -74,7 +75,8 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
   };
 }
 
-async function upsertBars(trx: Kysely<Database>, symbol: string, newBars: DailyBar[], source: string, fetchedAt: number) {
+async function upsertBars(trx: Kysely<Database>, symbol: string, given: DailyBar[], source: string, fetchedAt: number) {
+  const newBars = lastPerKey(given, (bar) => bar.date);
   for (let i = 0; i < newBars.length; i += CHUNK) {
     const rows = newBars.slice(i, i + CHUNK).map((bar) => ({ symbol, ...pickBar(bar), source, fetched_at: fetchedAt }));
     await trx
