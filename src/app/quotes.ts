@@ -8,7 +8,6 @@ import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { adjustBars } from '../domain/corporate-actions.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
 import type { ActionsSource, CorporateActions } from './corporate-actions.js';
-import type { DemandLog } from './demand.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 
@@ -37,6 +36,11 @@ export interface ServedHistory {
   currency?: string;
   /** When asked: the same sessions adjusted, and the actions that adjusted them. */
   adjusted?: { bars: DailyBar[] } & CorporateActions;
+}
+
+/** Port: a symbol was served to a client (validated, and known upstream or in the store); app/demand.ts counts them. */
+export interface DemandLog {
+  note(symbol: string): void;
 }
 
 export const HISTORY_DEFAULT_SESSIONS = 100;
