@@ -1,3 +1,9 @@
+/**
+ * The composition root: builds every adapter from the config and wires them
+ * into the app. composeService reads top to bottom as the service is put
+ * together; the helpers below it each wire one part (the database, market
+ * data, shared state, the background timers).
+ */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
@@ -11,8 +17,8 @@ import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
-import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createServedRequestsStore } from './adapters/db/served-requests-store.js';
+import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
 import { buildHttpApp } from './adapters/http/app.js';
@@ -29,8 +35,8 @@ import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } fro
 import { createPriceSource } from './app/prices.js';
 import { createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
 import { createQuoteService } from './app/quotes.js';
-import { createSearchService } from './app/search.js';
 import { createRefreshCoordinator } from './app/refresh.js';
+import { createSearchService } from './app/search.js';
 import { createServedRequests, type ServedRequests } from './app/served-requests.js';
 import { createUpstreamBudget } from './app/upstream-budget.js';
 import { type Config, PROVIDER_NAMES } from './config.js';
@@ -48,28 +54,122 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** How often an instance adds its count of requests served to the shared one: what other instances' totals lag by. */
-const SERVED_FLUSH_MS = 5000;
-
-/** The configured providers in failover order, then the vendors without a key: a self-hoster sees what it could add. */
-function knownProviders(configured: string[]): KnownProvider[] {
-  const unconfigured = PROVIDER_NAMES.filter((name) => !configured.includes(name));
-  return [...configured.map((name) => ({ name, configured: true })), ...unconfigured.map((name) => ({ name, configured: false }))];
+export interface ComposeOptions {
+  /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
+  now?: () => Date;
 }
 
-/** Flushes the served count every few seconds, off the request path; a failed flush keeps its counts for the next. */
-function flushPeriodically(served: ServedRequests, logger: pino.Logger): () => Promise<void> {
-  const flush = () => served.flush().catch((err: unknown) => logger.warn({ err }, 'requests served could not be counted yet; kept for the next flush'));
-  const timer = setInterval(() => void flush(), SERVED_FLUSH_MS);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await flush();
+export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
+  const logger = pino({ level: config.logLevel });
+  const now = options.now ?? (() => new Date());
+  const db = await openDatabase(config, logger);
+  const market = marketDataServices(config, db, now, logger);
+  const prefetch = afterClosePrefetch(config, market.prefetchDeps, market.demand, logger);
+  const { rateLimits, kind, revocations } = await sharedState(config, logger);
+  const accounts = await createAccountService(createAccountStore(db), {
+    cacheSize: 10_000,
+    cacheTtlMs: config.authCacheSeconds * 1000,
+    revocations,
+  });
+  const apiCallLog = await createApiCallLog(config.apiCallsLogPath, logger);
+  const health = {
+    database: async () => void (await sql`select 1`.execute(db)),
+    rateLimitStore: { kind, health: rateLimits.health },
+    apiCallsLog: apiCallLog.health,
+  };
+
+  const app = await buildHttpApp(
+    {
+      ledger: createTradeLedger(db),
+      accounts,
+      quotes: market.quotes,
+      search: market.search,
+      rateLimits,
+      apiCallLog,
+      providerStatus: market.providerStatus,
+      served: market.served,
+      health,
+    },
+    {
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      throttle: { ...config.throttle, onStoreFailure: config.onRateLimitStoreFailure },
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+      serverLimits: config.serverLimits,
+    },
+  );
+  const stopFlushing = flushPeriodically(market.served, logger);
+  app.addHook('onClose', async () => {
+    // The server no longer answers: stop the run and save the last demand while the database is open.
+    await prefetch.stop();
+    await stopFlushing();
+    await apiCallLog.close();
+    await rateLimits.close();
+    await revocations?.close();
+    await db.destroy();
+  });
+  if (config.prefetch.enabled) prefetch.start();
+  return {
+    app,
+    db,
+    reopenLogs: () => apiCallLog.reopen(),
+    prefetch: prefetch.run,
+    flushServedCounts: () => market.served.flush(),
+    close: () => app.close(),
   };
 }
 
+/** The database, migrated to the latest schema; closed again if migrating fails. */
+async function openDatabase(config: Config, logger: pino.Logger): Promise<Kysely<Database>> {
+  const db = connectDatabase(config.database, (error) =>
+    logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
+  );
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}
+
+/**
+ * Market data from the vendors to the use cases: the upstream budget and
+ * failover, one refresh coordinator shared by bars, actions and search, the
+ * use cases over them, the economy report, and what the prefetch needs.
+ */
+function marketDataServices(config: Config, db: Kysely<Database>, now: () => Date, logger: pino.Logger) {
+  const { providers, realProviders } = marketDataProviders(config, logger);
+  const providerNames = providers.map((p) => p.name);
+  const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
+    fairShare: config.upstreamFairShare,
+    backgroundReserve: config.prefetch.reserve,
+    now,
+  });
+  const outcomes = createCallOutcomes(now);
+  const failover = createFailover(providers, logger, budget, outcomes);
+  const served = createServedRequests(createServedRequestsStore(db), { now });
+  const providerStatus = createProviderStatus({ providers: knownProviders(providerNames), budget, outcomes, served, now });
+
+  const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
+  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
+  const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
+  const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
+  const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
+  const demandStore = createDemandStore(db);
+  const demand = createDemandTally(demandStore, {
+    now,
+    onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
+  });
+  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
+  const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
+  const prefetchDeps: PrefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providerNames, now };
+  return { quotes, search, providerStatus, served, demand, prefetchDeps };
+}
+
 /** Real providers when configured; otherwise the offline sandbox, said loudly. */
-function marketData(config: Config, logger: pino.Logger) {
+function marketDataProviders(config: Config, logger: pino.Logger) {
   const real = createProviders(config);
   if (real.length > 0) {
     logger.info({ providers: real.map((p) => p.name) }, 'market data providers, in failover order');
@@ -77,6 +177,12 @@ function marketData(config: Config, logger: pino.Logger) {
   }
   logger.warn('no market data provider configured: serving SANDBOX data (synthetic, marked "source": "sandbox")');
   return { providers: [createSandboxProvider()], realProviders: false };
+}
+
+/** The configured providers in failover order, then the vendors without a key: a self-hoster sees what it could add. */
+function knownProviders(configured: string[]): KnownProvider[] {
+  const unconfigured = PROVIDER_NAMES.filter((name) => !configured.includes(name));
+  return [...configured.map((name) => ({ name, configured: true })), ...unconfigured.map((name) => ({ name, configured: false }))];
 }
 
 /** In-process counts for one instance; Redis when instances must share one limit. */
@@ -87,6 +193,20 @@ async function sharedState(config: Config, logger: pino.Logger) {
     connectRedisKeyRevocations(config.redisUrl, config.redisKeyPrefix, logger),
   ]);
   return { rateLimits, kind: 'redis' as const, revocations };
+}
+
+/** How often an instance adds its count of requests served to the shared one: what other instances' totals lag by. */
+const SERVED_FLUSH_MS = 5000;
+
+/** Flushes the served count every few seconds, off the request path; a failed flush keeps its counts for the next. */
+function flushPeriodically(served: ServedRequests, logger: pino.Logger): () => Promise<void> {
+  const flush = () => served.flush().catch((err: unknown) => logger.warn({ err }, 'requests served could not be counted yet; kept for the next flush'));
+  const timer = setInterval(() => void flush(), SERVED_FLUSH_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await flush();
+  };
 }
 
 /** Demand is written this often: a few seconds of counts is all a crash can lose. */
@@ -113,22 +233,22 @@ function afterClosePrefetch(config: Config, deps: PrefetchDeps, demand: DemandTa
       return runPrefetch(deps, options);
     })().finally(() => (running = undefined)));
 
+  /** One timed run, logged; undefined when it failed (retried later, as one that did not complete). */
+  async function loggedRun(): Promise<PrefetchOutcome | undefined> {
+    try {
+      const outcome = await run();
+      const { kind, session } = outcome;
+      logger.info({ kind, session, refreshed: 'refreshed' in outcome ? outcome.refreshed.length : 0 }, 'after-close prefetch');
+      return outcome;
+    } catch (error) {
+      logger.error({ err: error }, 'after-close prefetch failed; retrying later');
+      return undefined;
+    }
+  }
+
   function wakeAfter(outcome: PrefetchOutcome | undefined): void {
     if (stopping.signal.aborted) return;
-    const delay = nextRunInMs(outcome, deps.now(), schedule);
-    timer = setTimeout(() => {
-      run().then(
-        (next) => {
-          const { kind, session } = next;
-          logger.info({ kind, session, refreshed: 'refreshed' in next ? next.refreshed.length : 0 }, 'after-close prefetch');
-          wakeAfter(next);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'after-close prefetch failed; retrying later');
-          wakeAfter(undefined);
-        },
-      );
-    }, delay).unref();
+    timer = setTimeout(() => void loggedRun().then(wakeAfter), nextRunInMs(outcome, deps.now(), schedule)).unref();
   }
 
   return {
@@ -142,90 +262,4 @@ function afterClosePrefetch(config: Config, deps: PrefetchDeps, demand: DemandTa
       await demand.flush();
     },
   };
-}
-
-export interface ComposeOptions {
-  /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
-  now?: () => Date;
-}
-
-/** The composition root: builds every adapter from the config and wires them into the app. */
-export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
-  const logger = pino({ level: config.logLevel });
-  const db = connectDatabase(config.database, (error) =>
-    logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
-  );
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-
-  const now = options.now ?? (() => new Date());
-  const { providers, realProviders } = marketData(config, logger);
-  const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
-    fairShare: config.upstreamFairShare,
-    backgroundReserve: config.prefetch.reserve,
-    now,
-  });
-  const outcomes = createCallOutcomes(now);
-  const failover = createFailover(providers, logger, budget, outcomes);
-  const served = createServedRequests(createServedRequestsStore(db), { now });
-  const providerStatus = createProviderStatus({ providers: knownProviders(providers.map((p) => p.name)), budget, outcomes, served, now });
-  const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
-  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
-  const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
-  const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
-  const demandStore = createDemandStore(db);
-  const demand = createDemandTally(demandStore, {
-    now,
-    onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
-  });
-  const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
-  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
-  const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
-  const prefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providers.map((p) => p.name), now };
-  const prefetch = afterClosePrefetch(config, prefetchDeps, demand, logger);
-  const { rateLimits, kind, revocations } = await sharedState(config, logger);
-  const accounts = await createAccountService(createAccountStore(db), {
-    cacheSize: 10_000,
-    cacheTtlMs: config.authCacheSeconds * 1000,
-    revocations,
-  });
-  const apiCallLog = await createApiCallLog(config.apiCallsLogPath, logger);
-
-  const app = await buildHttpApp(
-    {
-      ledger: createTradeLedger(db),
-      accounts,
-      quotes,
-      search,
-      rateLimits,
-      apiCallLog,
-      providerStatus,
-      served,
-      health: { database: async () => void (await sql`select 1`.execute(db)), rateLimitStore: { kind, health: rateLimits.health }, apiCallsLog: apiCallLog.health },
-    },
-    {
-      logger,
-      bodyLimitBytes: config.bodyLimitBytes,
-      throttle: { ...config.throttle, onStoreFailure: config.onRateLimitStoreFailure },
-      trustProxy: config.trustProxy,
-      corsOrigins: config.corsOrigins,
-      serverLimits: config.serverLimits,
-    },
-  );
-  const stopFlushing = flushPeriodically(served, logger);
-  app.addHook('onClose', async () => {
-    // The server no longer answers: stop the run and save the last demand while the database is open.
-    await prefetch.stop();
-    await stopFlushing();
-    await apiCallLog.close();
-    await rateLimits.close();
-    await revocations?.close();
-    await db.destroy();
-  });
-  if (config.prefetch.enabled) prefetch.start();
-  return { app, db, reopenLogs: () => apiCallLog.reopen(), prefetch: prefetch.run, flushServedCounts: () => served.flush(), close: () => app.close() };
 }

@@ -1,3 +1,8 @@
+/**
+ * Accounts and their API keys: registration, authentication of a key on
+ * every request (cached, so that a known key costs no database round trip),
+ * rotation and revocation (which drop the key from every instance's cache).
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type Account, checkRegistration, emailKey, type Registration } from '../domain/account.js';

@@ -4,8 +4,8 @@
  * domain/corporate-actions.ts.
  */
 import { NotFoundError } from '../domain/errors.js';
-import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
-import type { Dividend, Split } from './market-data.js';
+import type { Dividend, Split } from '../domain/corporate-actions.js';
+import { isRefreshDueSinceAttempt } from '../domain/market-calendar.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
@@ -74,15 +74,11 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
   async function freshActions(symbol: string, requester: Requester): Promise<FreshActions> {
     const readAt = coordinator.checkpoint();
     const [actions, attempt] = await Promise.all([store.actions(symbol), store.lastAttempt(symbol)]);
-    // Due like bars: once per final session, not within the refresh interval of the last attempt.
-    const askedFor = attempt && latestFinalSession(new Date(attempt.at));
-    if (!isRefreshDue({ latestBarDate: askedFor, lastAttemptAt: attempt?.at }, options.now(), options.refreshIntervalMs)) {
-      return { actions, cache: 'HIT' };
-    }
+    if (!isRefreshDueSinceAttempt(attempt?.at, options.now(), options.refreshIntervalMs)) return { actions, cache: 'HIT' };
     try {
       const request = { ...requester, refresh: true };
-      const fetched = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
-      return { actions: await store.actions(symbol), cache: fetched ? 'MISS' : 'HIT' };
+      const cache = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
+      return { actions: await store.actions(symbol), cache };
     } catch (error) {
       // Providers that do not know the symbol's actions know of none: what is stored (imported) stands.
       if (error instanceof NotFoundError) return { actions, cache: 'MISS' };

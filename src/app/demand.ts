@@ -31,17 +31,12 @@ export interface DemandStore {
   forgetBefore(day: string): Promise<void>;
 }
 
-/** Port of the quote use cases: a symbol was served to a client (validated, and known upstream or in the store). */
-export interface DemandLog {
-  note(symbol: string): void;
-}
-
 export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
 /** Past this many distinct (symbol, day) counts, a flush starts early: memory stays bounded between flushes. */
 const MAX_PENDING = 10_000;
 
-/** Counts in memory; `flush` writes them in one statement (the composition root calls it every few seconds and on close). */
+/** The quote use cases' DemandLog (app/quotes.ts): counts in memory; `flush` writes them in one statement (the composition root calls it every few seconds and on close). */
 export function createDemandTally(store: DemandStore, options: { now: () => Date; onFlushError: (error: unknown) => void }) {
   let pending = new Map<string, DemandCount>();
   let flushing: Promise<void> = Promise.resolve();

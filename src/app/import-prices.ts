@@ -1,7 +1,12 @@
-import { type AdjustedCloseRow, impliedDividends } from '../domain/corporate-actions.js';
+/**
+ * import-prices: a symbol's history from files (the CLI reads and checks
+ * them), its bars and the splits and dividends they imply, written in one
+ * transaction. An import is not an upstream attempt: it spends no quota and
+ * does not stand for "upstream was asked".
+ */
+import { type AdjustedCloseRow, type Dividend, impliedDividends, type Split } from '../domain/corporate-actions.js';
 import { type DailyBar, normalizeSymbol } from '../domain/quote.js';
 import type { ActionStore, CorporateActions } from './corporate-actions.js';
-import type { Dividend, Split } from './market-data.js';
 import type { PriceStore } from './prices.js';
 
 export const IMPORT_SOURCE = 'import';

@@ -1,3 +1,7 @@
+/**
+ * The port to market-data vendors (one adapter each, under
+ * adapters/providers/) and the shapes they answer in, in domain types.
+ */
 import type { Dividend, Split } from '../domain/corporate-actions.js';
 import type { DailyBar } from '../domain/quote.js';
 

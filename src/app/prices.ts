@@ -24,7 +24,7 @@ export interface BarsOrigin {
 }
 
 /** The last upstream attempt for a symbol, and the currency its vendor quoted. */
-export interface RefreshState {
+export interface LastAttempt {
   at: number;
   outcome: 'bars' | 'unknown';
   currency?: string;
@@ -39,7 +39,7 @@ export interface PriceStore {
   recentBars(symbol: string, limit?: number): Promise<StoredBar[]>;
   /** Ascending, both ends inclusive. */
   barsBetween(symbol: string, from: string, to: string): Promise<StoredBar[]>;
-  refreshState(symbol: string): Promise<RefreshState | undefined>;
+  refreshState(symbol: string): Promise<LastAttempt | undefined>;
   /** Upserts bars by (symbol, date); an upstream attempt is recorded with them, in one transaction. */
   saveBars(symbol: string, bars: DailyBar[], origin: BarsOrigin): Promise<void>;
   recordUnknown(symbol: string, at: number): Promise<void>;
@@ -63,7 +63,40 @@ export interface FreshBars {
 }
 
 export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, coordinator: RefreshCoordinator, options: { refreshIntervalMs: number; now: () => Date }) {
-  const read = (symbol: string, sessions: Sessions) => store.recentBars(symbol, sessions === 'all' ? undefined : sessions);
+  /**
+   * The symbol's newest `sessions` bars, refreshed from upstream first when
+   * due. When upstream fails, stored bars however old beat no answer (STALE);
+   * a symbol neither upstream nor the store knows is a NotFoundError.
+   */
+  async function freshBars(symbol: string, requester: Requester & Pick<UpstreamRequest, 'background'>, sessions: Sessions): Promise<FreshBars> {
+    const readAt = coordinator.checkpoint();
+    const stored = await readStored(symbol, sessions);
+    if (!isDue(stored)) return servedAsStored(symbol, stored);
+    try {
+      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
+      const request = { ...requester, refresh: stored.bars.length > 0 };
+      const cache = await coordinator.refresh(symbol, readAt, request, (asked) => refreshBars(symbol, asked));
+      const refreshed = await readStored(symbol, sessions);
+      if (refreshed.bars.length === 0) throw symbolNotFound(symbol);
+      return { bars: refreshed.bars, cache, currency: refreshed.attempt?.currency };
+    } catch (error) {
+      if (stored.bars.length === 0) throw error;
+      // An unknown symbol with imported history is served from the store, as current as it gets.
+      return { bars: stored.bars, cache: error instanceof NotFoundError ? 'MISS' : 'STALE', currency: stored.attempt?.currency };
+    }
+  }
+
+  /** The symbol's newest bars and its last upstream attempt, read together. */
+  async function readStored(symbol: string, sessions: Sessions): Promise<StoredSymbol> {
+    const [bars, attempt] = await Promise.all([store.recentBars(symbol, sessions === 'all' ? undefined : sessions), store.refreshState(symbol)]);
+    return { bars, attempt };
+  }
+
+  function isDue({ bars, attempt }: StoredSymbol): boolean {
+    // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
+    const lastAttemptAt = bars.length > 0 || attempt?.outcome === 'unknown' ? attempt?.at : undefined;
+    return isRefreshDue({ latestBarDate: bars[0]?.date, lastAttemptAt }, options.now(), options.refreshIntervalMs);
+  }
 
   async function refreshBars(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = options.now();
@@ -79,40 +112,23 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     }
   }
 
-  /**
-   * The symbol's newest `sessions` bars, refreshed from upstream first when
-   * due. When upstream fails, stored bars however old beat no answer (STALE);
-   * a symbol neither upstream nor the store knows is a NotFoundError.
-   */
-  async function freshBars(symbol: string, requester: Requester & Pick<UpstreamRequest, 'background'>, sessions: Sessions): Promise<FreshBars> {
-    const readAt = coordinator.checkpoint();
-    const [stored, state] = await Promise.all([read(symbol, sessions), store.refreshState(symbol)]);
-    const latest = stored[0];
-    // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
-    const lastAttemptAt = latest || state?.outcome === 'unknown' ? state?.at : undefined;
-    if (!isRefreshDue({ latestBarDate: latest?.date, lastAttemptAt }, options.now(), options.refreshIntervalMs)) {
-      if (!latest && state?.outcome === 'unknown') throw symbolNotFound(symbol);
-      return { bars: stored, cache: 'HIT', currency: state?.currency };
-    }
-    try {
-      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
-      const request = { ...requester, refresh: latest !== undefined };
-      const fetched = await coordinator.refresh(symbol, readAt, request, (asked) => refreshBars(symbol, asked));
-      const [bars, refreshed] = await Promise.all([read(symbol, sessions), store.refreshState(symbol)]);
-      if (bars.length === 0) throw symbolNotFound(symbol);
-      return { bars, cache: fetched ? 'MISS' : 'HIT', currency: refreshed?.currency };
-    } catch (error) {
-      if (!latest) throw error;
-      // An unknown symbol with imported history is served from the store, as current as it gets.
-      return { bars: stored, cache: error instanceof NotFoundError ? 'MISS' : 'STALE', currency: state?.currency };
-    }
-  }
-
   return {
     freshBars,
     /** Ascending, both ends inclusive, as stored (call freshBars first to refresh). */
     barsBetween: (symbol: string, from: string, to: string) => store.barsBetween(symbol, from, to),
   };
+}
+
+/** What the store holds of a symbol: bars newest first, and its last upstream attempt. */
+interface StoredSymbol {
+  bars: StoredBar[];
+  attempt: LastAttempt | undefined;
+}
+
+/** Not due for a refresh: the bars as stored, or the NotFoundError of a symbol upstream said it does not know. */
+function servedAsStored(symbol: string, { bars, attempt }: StoredSymbol): FreshBars {
+  if (bars.length === 0 && attempt?.outcome === 'unknown') throw symbolNotFound(symbol);
+  return { bars, cache: 'HIT', currency: attempt?.currency };
 }
 
 export type PriceSource = ReturnType<typeof createPriceSource>;

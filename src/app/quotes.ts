@@ -8,9 +8,11 @@ import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { adjustBars } from '../domain/corporate-actions.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
 import type { ActionsSource, CorporateActions } from './corporate-actions.js';
-import type { DemandLog } from './demand.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
-import type { CacheState, Requester } from './refresh.js';
+import { type CacheState, type Requester, worstCacheState } from './refresh.js';
+
+// Where adapters/http/quotes.ts takes it from; its home is refresh.ts, beside CacheState.
+export { worstCacheState };
 
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
@@ -36,9 +38,17 @@ export interface ServedHistory {
   adjusted?: { bars: DailyBar[] } & CorporateActions;
 }
 
+/** Port: a symbol was served to a client (validated, and known upstream or in the store); app/demand.ts counts them. */
+export interface DemandLog {
+  note(symbol: string): void;
+}
+
 export const HISTORY_DEFAULT_SESSIONS = 100;
 export const BATCH_MAX_SYMBOLS = 100;
 const QUOTE_CACHE_MAX_MS = 60_000;
+/** The ends of a range open on that side: every stored date sorts between them. */
+const OPEN_START = '0000-01-01';
+const OPEN_END = '9999-12-31';
 
 export interface QuoteServiceOptions {
   refreshIntervalMs: number;
@@ -61,20 +71,24 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     perf: { now: () => options.now().getTime() },
   });
 
+  // Only once served: an invalid or unknown symbol has thrown by then and is no one's watchlist.
+  const noteDemand = (symbol: string) => options.demand?.note(symbol);
+
   async function getQuote(rawSymbol: string, requester: Requester): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
-    const cached = recentQuotes.get(symbol);
-    if (cached) {
-      options.demand?.note(symbol);
-      return { ...cached, cache: 'HIT' };
-    }
+    const served = await recentOrFreshQuote(symbol, requester);
+    noteDemand(symbol);
+    return served;
+  }
+
+  async function recentOrFreshQuote(symbol: string, requester: Requester): Promise<ServedQuote> {
+    const recent = recentQuotes.get(symbol);
+    if (recent) return { ...recent, cache: 'HIT' };
     const { bars, cache, currency } = await prices.freshBars(symbol, requester, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
     const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache };
     if (cache !== 'STALE') recentQuotes.set(symbol, served);
-    // Only once served: an invalid or unknown symbol threw above and is no one's watchlist.
-    options.demand?.note(symbol);
     return served;
   }
 
@@ -89,12 +103,17 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const symbol = normalizeSymbol(rawSymbol);
     const { from, to } = checkRange(range);
     const history = await rawHistory(symbol, range, requester);
-    options.demand?.note(symbol);
-    if (!range.adjusted) return history;
+    noteDemand(symbol);
+    return range.adjusted ? withAdjusted(history, { from, to }, requester) : history;
+  }
+
+  /** The history with its bars adjusted for the symbol's splits and dividends beside them. */
+  async function withAdjusted(history: ServedHistory, { from, to }: HistoryRange, requester: Requester): Promise<ServedHistory> {
+    const { symbol } = history;
     const { actions: stored, cache } = await actions.freshActions(symbol, requester);
     // A dividend's factor needs the close before its ex-date, and every action after a bar scales it:
     // adjust from the first bar through the newest stored, then keep the range.
-    const through = to === undefined ? history.bars : await prices.barsBetween(symbol, history.bars[0]?.date ?? from ?? '0000-01-01', '9999-12-31');
+    const through = to === undefined ? history.bars : await prices.barsBetween(symbol, history.bars[0]?.date ?? from ?? OPEN_START, OPEN_END);
     const adjusted = adjustBars(through, stored.splits, stored.dividends).slice(0, history.bars.length);
     return { ...history, cache: worstCacheState([history.cache, cache]), adjusted: { bars: adjusted, ...stored } };
   }
@@ -106,7 +125,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
       return { symbol, ...fresh, bars: fresh.bars.reverse() };
     }
     const fresh = await prices.freshBars(symbol, requester, 1);
-    return { symbol, ...fresh, bars: await prices.barsBetween(symbol, from ?? '0000-01-01', to ?? '9999-12-31') };
+    return { symbol, ...fresh, bars: await prices.barsBetween(symbol, from ?? OPEN_START, to ?? OPEN_END) };
   }
 
   /** A symbol's splits and dividends, ascending; the symbol must be one the providers or the store know. */
@@ -131,16 +150,6 @@ export function batchSymbols(rawSymbols: string[]): string[] {
     throw new ValidationError('symbols', `at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`);
   }
   return symbols;
-}
-
-/** The worst of several answers' cache states, for a batch's one header: STALE over MISS over HIT. */
-export function worstCacheState(states: Iterable<CacheState>): CacheState {
-  let worst: CacheState = 'HIT';
-  for (const state of states) {
-    if (state === 'STALE') return state;
-    if (state === 'MISS') worst = state;
-  }
-  return worst;
 }
 
 function checkRange(range: HistoryRange): HistoryRange {

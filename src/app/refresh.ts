@@ -4,8 +4,11 @@
  * back-off after a failure (a storm of requests cannot burn a vendor's daily
  * quota), and on one injected clock. What is fetched, and when it is due, is
  * the caller's (app/prices.ts for bars, app/corporate-actions.ts for splits
- * and dividends); the upstream budget and fair share are counted by the
- * fetch itself (adapters/providers/failover.ts).
+ * and dividends, app/search.ts for search answers); the upstream budget and
+ * fair share are counted by the fetch itself (adapters/providers/failover.ts).
+ *
+ * Also the vocabulary every market-data answer shares: what it cost
+ * (CacheState) and who asked (Requester).
  */
 import { LRUCache } from 'lru-cache';
 import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError } from '../domain/errors.js';
@@ -13,6 +16,16 @@ import type { UpstreamRequest } from './upstream-budget.js';
 
 /** What a market-data answer cost: served as stored (HIT), fetched for it (MISS), or older than policy wants because upstream failed (STALE). */
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
+
+/** The worst of several answers' cache states, for one header over them all: STALE over MISS over HIT. */
+export function worstCacheState(states: Iterable<CacheState>): CacheState {
+  let worst: CacheState = 'HIT';
+  for (const state of states) {
+    if (state === 'STALE') return state;
+    if (state === 'MISS') worst = state;
+  }
+  return worst;
+}
 
 /** Who asks: the account, for fair scheduling and its fair share, and its address, which shares the latter. */
 export type Requester = Pick<UpstreamRequest, 'client' | 'network'>;
@@ -81,18 +94,18 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
     checkpoint: (): Checkpoint => ++events,
 
     /**
-     * Fetches `key` with `fetch`, shared with everyone fetching it now.
-     * Returns false without fetching when a refresh of `key` settled after
-     * `readAt` (what the caller read is already being replaced); throws the
-     * last failure again while its back-off lasts.
+     * Fetches `key` with `fetch`, shared with everyone fetching it now: the
+     * answer then cost a fetch (MISS). Fetches nothing when a refresh of `key`
+     * settled after `readAt`, as what the caller read is already replaced in
+     * the store (HIT). Throws the last failure again while its back-off lasts.
      */
-    async refresh(key: string, readAt: Checkpoint, request: UpstreamRequest, fetch: (request: UpstreamRequest) => Promise<void>) {
-      if ((settledAt.get(key) ?? -1) > readAt) return false;
+    async refresh(key: string, readAt: Checkpoint, request: UpstreamRequest, fetch: (request: UpstreamRequest) => Promise<void>): Promise<'MISS' | 'HIT'> {
+      if ((settledAt.get(key) ?? -1) > readAt) return 'HIT';
       const backOff = backOffUntil.get(key);
       const remainingMs = backOff ? backOff.until - options.now().getTime() : 0;
       if (backOff && remainingMs > 0) throw retryLater(backOff.error, remainingMs);
       await shared(key, request, fetch);
-      return true;
+      return 'MISS';
     },
   };
 }

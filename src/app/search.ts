@@ -48,9 +48,9 @@ export function createSearchService(cache: SearchCache, upstream: SearchUpstream
     if (cached && options.now().getTime() - cached.fetchedAt < SEARCH_CACHE_MS) return served(query, cached, 'HIT');
     try {
       // Every new query is an upstream call a client chooses: a lookup, capped by its fair share.
-      const fetched = await coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, (asked) => fetchMatches(query, asked));
+      const cost = await coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, (asked) => fetchMatches(query, asked));
       const fresh = await cache.get(query);
-      return served(query, fresh ?? { matches: [], source: '', fetchedAt: 0 }, fetched ? 'MISS' : 'HIT');
+      return served(query, fresh ?? { matches: [], source: '', fetchedAt: 0 }, cost);
     } catch (error) {
       if (!cached || error instanceof NotFoundError) throw error;
       return served(query, cached, 'STALE');

@@ -1,3 +1,8 @@
+/**
+ * Request throttling: which limits a request counts against (per account,
+ * per client address) and the port to where the counts live. The window
+ * itself is domain/throttle.ts.
+ */
 import ipaddr from 'ipaddr.js';
 import type { Rate, ThrottleDecision } from '../domain/throttle.js';
 

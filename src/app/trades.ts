@@ -1,3 +1,7 @@
+/**
+ * Trades: record one (the rules are domain/trade.ts), get one by id, and
+ * list them a page at a time or all at once, over the trade ledger port.
+ */
 import { NotFoundError } from '../domain/errors.js';
 import { checkNewTrade, type NewTrade, type Trade, type TradeFilter } from '../domain/trade.js';
 

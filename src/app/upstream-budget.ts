@@ -1,3 +1,10 @@
+/**
+ * The upstream budget: each provider's quota counted in a store every
+ * instance shares, the fair share of it one client may spend on symbols the
+ * store does not hold (lookups), and the reserve background calls leave for
+ * clients. Failover asks it before every vendor call. The arithmetic of
+ * windows and shares is domain/upstream-quota.ts.
+ */
 import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../domain/upstream-quota.js';
 
 /** A provider's quota; 0 means the vendor sets no such limit (a paid plan, say). */

@@ -1,3 +1,4 @@
+/** An account: what a registration must hold, and the e-mail address as the service compares it. */
 import { ValidationError } from './errors.js';
 import { characterCount } from './text.js';
 

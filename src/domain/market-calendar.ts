@@ -257,3 +257,12 @@ export function isRefreshDue(state: RefreshState, now: Date, refreshIntervalMs: 
   if (state.lastAttemptAt !== undefined && now.getTime() - state.lastAttemptAt < refreshIntervalMs) return false;
   return state.latestBarDate === undefined || state.latestBarDate < latestFinalSession(now);
 }
+
+/**
+ * The same rule for data that bears no session dates of its own (splits and
+ * dividends): an attempt at `lastAttemptAt` covered every session final by then.
+ */
+export function isRefreshDueSinceAttempt(lastAttemptAt: number | undefined, now: Date, refreshIntervalMs: number): boolean {
+  const coveredThrough = lastAttemptAt === undefined ? undefined : latestFinalSession(new Date(lastAttemptAt));
+  return isRefreshDue({ latestBarDate: coveredThrough, lastAttemptAt }, now, refreshIntervalMs);
+}

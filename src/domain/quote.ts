@@ -1,3 +1,7 @@
+/**
+ * Daily bars and the quote made from them: the seed's answer field for
+ * field, with the day's change computed in decimal, never in floating point.
+ */
 import { ValidationError } from './errors.js';
 
 /**

@@ -1,3 +1,4 @@
+/** The symbol-search query: what a client may ask, and the one form it is asked upstream and cached in. */
 import { ValidationError } from './errors.js';
 import { characterCount } from './text.js';
 
