@@ -11,9 +11,6 @@ import type { ActionsSource, CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 
-// Where adapters/http/quotes.ts takes it from; its home is refresh.ts, beside CacheState.
-export { worstCacheState };
-
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
   cache: CacheState;

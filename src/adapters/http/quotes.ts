@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService, worstCacheState } from '../../app/quotes.js';
-import type { CacheState, Requester } from '../../app/refresh.js';
+import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService } from '../../app/quotes.js';
+import { type CacheState, type Requester, worstCacheState } from '../../app/refresh.js';
 import { DomainError, ValidationError } from '../../domain/errors.js';
 import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
