@@ -15,7 +15,7 @@ import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createServedRequestsStore } from './adapters/db/served-requests-store.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
-import { buildHttpApp } from './adapters/http/app.js';
+import { buildHttpApp, logSerializers } from './adapters/http/app.js';
 import { createFailover } from './adapters/providers/failover.js';
 import { createProviders, providerQuotas } from './adapters/providers/index.js';
 import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
@@ -151,7 +151,8 @@ export interface ComposeOptions {
 
 /** The composition root: builds every adapter from the config and wires them into the app. */
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
-  const logger = pino({ level: config.logLevel });
+  // Requests are logged without their query string: the gateway's key may be in it.
+  const logger = pino({ level: config.logLevel, serializers: logSerializers });
   const db = connectDatabase(config.database, (error) =>
     logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
   );
