@@ -171,7 +171,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
     now,
   });
   const outcomes = createCallOutcomes(now);
-  const failover = createFailover(providers, logger, budget, outcomes);
+  const failover = createFailover(providers, logger, budget, outcomes, now);
   const served = createServedRequests(createServedRequestsStore(db), { now });
   const providerStatus = createProviderStatus({ providers: knownProviders(providers.map((p) => p.name)), budget, outcomes, served, now });
   const refreshIntervalMs = config.quoteRefreshSeconds * 1000;

@@ -61,7 +61,12 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
   async function refreshActions(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = options.now().getTime();
     try {
-      const [splits, dividends] = await Promise.all([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+      // Both settle before the answer: a call still under way when the other failed would otherwise go on
+      // behind it, unseen by the next request, which would ask again before its refusal is known.
+      const [askedSplits, askedDividends] = await Promise.allSettled([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+      if (askedSplits.status === 'rejected') throw askedSplits.reason;
+      if (askedDividends.status === 'rejected') throw askedDividends.reason;
+      const [splits, dividends] = [askedSplits.value, askedDividends.value];
       const source = splits.source === dividends.source ? splits.source : `${splits.source}+${dividends.source}`;
       await store.saveActions(symbol, { splits: splits.value, dividends: dividends.value }, { source, fetchedAt: at, upstreamAttempt: true });
     } catch (error) {

@@ -74,7 +74,7 @@ function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): 
     throw vendor.error('rate_limited', notice, retryAfter);
   }
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.
-  throw vendor.error('unavailable', notice);
+  throw vendor.error(/premium endpoint/i.test(notice) ? 'not_offered' : 'unavailable', notice);
 }
 
 /** The array `body[field]` of objects; an answer without it is nonsense, as a daily answer without its series is. */

@@ -74,7 +74,8 @@ function throwError(vendor: VendorClient, body: Record<string, unknown>, status:
   if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
     throw vendor.error('unknown_symbol', message);
   }
-  throw vendor.error('unavailable', message);
+  // 403: "available exclusively with … plans" — the endpoint is not on this key's plan.
+  throw vendor.error(code === 403 ? 'not_offered' : 'unavailable', message);
 }
 
 /** The array `body[field]` of objects; an answer without it is nonsense, as a time series without values is. */
