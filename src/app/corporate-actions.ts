@@ -55,7 +55,10 @@ export interface FreshActions {
  * session close (as bars are) and only when a client asks for them: they
  * cost two upstream calls (splits, dividends), so a symbol nobody adjusts
  * never spends them. Callers ask only for symbols the price store holds
- * (see quotes.ts), so these calls are refreshes, never fair-share lookups.
+ * (see quotes.ts); still, a symbol whose actions were never asked upstream is
+ * a lookup, capped by the client's fair share as a first-time symbol's bars
+ * are — else each symbol a client looks up would bring two calls more,
+ * uncapped — and only later refreshes are not.
  */
 export function createActionsSource(store: ActionStore, upstream: ActionsUpstream, coordinator: RefreshCoordinator, options: { refreshIntervalMs: number; now: () => Date }) {
   async function refreshActions(symbol: string, request: UpstreamRequest): Promise<void> {
@@ -85,7 +88,7 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
       return { actions, cache: 'HIT' };
     }
     try {
-      const request = { ...requester, refresh: true };
+      const request = { ...requester, refresh: attempt !== undefined };
       const fetched = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
       return { actions: await store.actions(symbol), cache: fetched ? 'MISS' : 'HIT' };
     } catch (error) {
