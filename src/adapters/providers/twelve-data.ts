@@ -6,6 +6,7 @@ import {
   dateOrThrow,
   decimalOrThrow,
   isRecord,
+  matchTextOrThrow,
   secondsUntilUtcMidnight,
   splitFactorOrThrow,
   type VendorClient,
@@ -88,10 +89,7 @@ function rowsOf(vendor: VendorClient, body: Record<string, unknown>, field: stri
 
 /** Twelve Data names the listing's exchange and country; its country is what Alpha Vantage calls the region. */
 function parseMatch(vendor: VendorClient, row: Record<string, unknown>): SymbolMatch {
-  const text = (field: string) => {
-    if (typeof row[field] !== 'string') throw vendor.error('unavailable', `malformed match: no "${field}"`);
-    return row[field];
-  };
+  const text = (field: string) => matchTextOrThrow(vendor, row[field], field);
   return {
     symbol: text('symbol'),
     name: text('instrument_name'),
