@@ -21,7 +21,7 @@ import { createServedRequestsStore } from './adapters/db/served-requests-store.j
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
-import { buildHttpApp } from './adapters/http/app.js';
+import { buildHttpApp, logSerializers } from './adapters/http/app.js';
 import { createFailover } from './adapters/providers/failover.js';
 import { createProviders, providerQuotas } from './adapters/providers/index.js';
 import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
@@ -60,7 +60,8 @@ export interface ComposeOptions {
 }
 
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
-  const logger = pino({ level: config.logLevel });
+  // Requests are logged without their query string: the gateway's key may be in it.
+  const logger = pino({ level: config.logLevel, serializers: logSerializers });
   const now = options.now ?? (() => new Date());
   const db = await openDatabase(config, logger);
   const market = marketDataServices(config, db, now, logger);
@@ -148,7 +149,7 @@ function marketDataServices(config: Config, db: Kysely<Database>, now: () => Dat
     now,
   });
   const outcomes = createCallOutcomes(now);
-  const failover = createFailover(providers, logger, budget, outcomes);
+  const failover = createFailover(providers, logger, budget, outcomes, now);
   const served = createServedRequests(createServedRequestsStore(db), { now });
   const providerStatus = createProviderStatus({ providers: knownProviders(providerNames), budget, outcomes, served, now });
 

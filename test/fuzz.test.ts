@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
-import { authHeader, describeRequest, type Expectation, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, type Registration, request, type Route, serialize } from './support/fuzz-requests.js';
+import { authHeader, describeRequest, type Expectation, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, type Registration, request, type Route, searchCorpus, serialize } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
 import { startService } from './support/service.js';
@@ -110,7 +110,9 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
   }
   if (/^text\/csv\b/i.test(type) && r.route === 'query') {
     if (!/[?&]datatype=csv(&|$)/.test(r.target)) return `a text/csv ${answer.status} from the gateway where JSON was asked`;
-    return /^(timestamp,open,high,low,close,volume|symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent)\r\n/.test(text) ? undefined : `a gateway CSV without its header line: ${show(text)}`;
+    return /^(timestamp,open,high,low,close,volume|symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent|timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient|symbol,name,type,region,marketOpen,marketClose,timezone,currency,matchScore)\r\n/.test(text)
+      ? undefined
+      : `a gateway CSV without its header line: ${show(text)}`;
   }
   if (/^text\/csv\b/i.test(type)) {
     if (r.route !== 'history' || !/text\/csv/.test(accept ?? '')) return `a text/csv ${answer.status} where JSON is documented`;
@@ -123,7 +125,17 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
     return `a ${answer.status} that says JSON does not parse: ${show(text)}`;
   }
   if ((r.route === 'register' || r.route === 'rotate') && answer.status === 201 && !/^"[0-9a-f]{40}"$/.test(text)) return `a key that is not 40 hex digits: ${show(text)}`;
+  if (r.route === 'query') return gatewayAnswerProblem(text);
   return undefined;
+}
+
+/** A gateway answer is one of Alpha Vantage's shapes: data, or an "Error Message" or "Information" body — each a string. */
+function gatewayAnswerProblem(text: string): string | undefined {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const keys = Object.keys(body).sort().join(',');
+  if (keys === 'Error Message' || keys === 'Information') return typeof Object.values(body)[0] === 'string' ? undefined : `a gateway refusal whose text is not a string: ${show(text)}`;
+  if (['Global Quote', 'Meta Data,Time Series (Daily)', 'bestMatches'].includes(keys)) return undefined;
+  return `a gateway 200 in none of Alpha Vantage's shapes: ${show(text)}`;
 }
 
 /** Whatever apicalls.log holds must be printable: no control, format or separator characters, one line per request. */
@@ -154,9 +166,17 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     const violations: { kind: string; text: string }[] = [];
     const answered = new Map<Route, { sent: number; ok: number }>();
 
-    // The issue's corpus first (#0…), then the generated requests, then a tenth as many to the Alpha Vantage gateway.
+    // The issue's corpus first (#0…), then the generated requests, then a tenth as many to the Alpha Vantage gateway,
+    // then issue 8's search corpus and a fifth as many to its routes (each sample after the others: their draws stay).
     const gatewayRuns = Math.ceil(RUNS[engine] / 10);
-    const drafts = [...issueCorpus(), ...fc.sample(request, { seed, numRuns: RUNS[engine] }), ...fc.sample(gatewayRequest, { seed, numRuns: gatewayRuns })];
+    const newRouteRuns = Math.ceil(RUNS[engine] / 5);
+    const drafts = [
+      ...issueCorpus(),
+      ...fc.sample(request, { seed, numRuns: RUNS[engine] }),
+      ...fc.sample(gatewayRequest, { seed, numRuns: gatewayRuns }),
+      ...searchCorpus(),
+      ...fc.sample(newRouteRequest, { seed, numRuns: newRouteRuns }),
+    ];
     for (const [index, drawnRequest] of drafts.entries()) {
       const { contentType, accept, forwardedFor, ...rest } = drawnRequest;
       const headers: [string, string][] = [];
@@ -262,7 +282,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The run reached every route, and every route but the unknown ones answered 2xx at least once.
     const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
-    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'unknown'] as Route[]) {
+    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'unknown'] as Route[]) {
       const t = answered.get(route);
       if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
       else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });

@@ -55,13 +55,21 @@ export interface FreshActions {
  * session close (as bars are) and only when a client asks for them: they
  * cost two upstream calls (splits, dividends), so a symbol nobody adjusts
  * never spends them. Callers ask only for symbols the price store holds
- * (see quotes.ts), so these calls are refreshes, never fair-share lookups.
+ * (see quotes.ts); still, a symbol whose actions were never asked upstream is
+ * a lookup, capped by the client's fair share as a first-time symbol's bars
+ * are — else each symbol a client looks up would bring two calls more,
+ * uncapped — and only later refreshes are not.
  */
 export function createActionsSource(store: ActionStore, upstream: ActionsUpstream, coordinator: RefreshCoordinator, options: { refreshIntervalMs: number; now: () => Date }) {
   async function refreshActions(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = options.now().getTime();
     try {
-      const [splits, dividends] = await Promise.all([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+      // Both settle before the answer: a call still under way when the other failed would otherwise go on
+      // behind it, unseen by the next request, which would ask again before its refusal is known.
+      const [askedSplits, askedDividends] = await Promise.allSettled([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+      if (askedSplits.status === 'rejected') throw askedSplits.reason;
+      if (askedDividends.status === 'rejected') throw askedDividends.reason;
+      const [splits, dividends] = [askedSplits.value, askedDividends.value];
       const source = splits.source === dividends.source ? splits.source : `${splits.source}+${dividends.source}`;
       await store.saveActions(symbol, { splits: splits.value, dividends: dividends.value }, { source, fetchedAt: at, upstreamAttempt: true });
     } catch (error) {
@@ -76,7 +84,7 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
     const [actions, attempt] = await Promise.all([store.actions(symbol), store.lastAttempt(symbol)]);
     if (!isRefreshDueSinceAttempt(attempt?.at, options.now(), options.refreshIntervalMs)) return { actions, cache: 'HIT' };
     try {
-      const request = { ...requester, refresh: true };
+      const request = { ...requester, refresh: attempt !== undefined };
       const cache = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
       return { actions: await store.actions(symbol), cache };
     } catch (error) {

@@ -59,6 +59,8 @@ export type ProviderFailure =
   | 'rate_limited'
   /** The vendor is down, slow, misconfigured (bad key) or answered nonsense. */
   | 'unavailable'
+  /** The vendor does not offer this endpoint on the key's plan (a premium endpoint), whatever the symbol. */
+  | 'not_offered'
   /** Not asked: our count says its quota is spent until `retryAfterSeconds` (see upstream-budget.ts). */
   | 'quota_spent'
   /** Not asked: the client used its fair share of this vendor's calls for new symbols today. */

@@ -110,8 +110,10 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const { actions: stored, cache } = await actions.freshActions(symbol, requester);
     // A dividend's factor needs the close before its ex-date, and every action after a bar scales it:
     // adjust from the first bar through the newest stored, then keep the range.
-    const through = to === undefined ? history.bars : await prices.barsBetween(symbol, history.bars[0]?.date ?? from ?? OPEN_START, OPEN_END);
-    const adjusted = adjustBars(through, stored.splits, stored.dividends).slice(0, history.bars.length);
+    // (An empty range adjusts nothing: every bar after it would be read for none.)
+    const first = history.bars[0];
+    const through = to === undefined || !first ? history.bars : await prices.barsBetween(symbol, first.date, OPEN_END);
+    const adjusted = adjustBars(through, stored.splits, stored.dividends, history.bars.length);
     return { ...history, cache: worstCacheState([history.cache, cache]), adjusted: { bars: adjusted, ...stored } };
   }
 

@@ -48,8 +48,12 @@ interface Factors {
  * returned exactly as given; an adjusted price is rounded half-up to its own
  * decimals or MIN_ADJUSTED_DECIMALS, whichever is more, trailing zeros kept
  * (fixed decimals, as the providers write prices); volume half-up to a whole number.
+ *
+ * Only the oldest `keep` bars are returned (all by default): the newer ones are read
+ * for the factors alone — a close only where an action follows — and not adjusted,
+ * so a short range long ago costs a pass over the newer bars, not their arithmetic.
  */
-export function adjustBars(barsAscending: DailyBar[], splits: Split[], dividends: Dividend[]): DailyBar[] {
+export function adjustBars(barsAscending: DailyBar[], splits: Split[], dividends: Dividend[], keep = barsAscending.length): DailyBar[] {
   const pending = actionsNewestFirst(splits, dividends);
   const factors: Factors = { price: new Exact(1), volume: new Exact(1) };
   const adjusted: DailyBar[] = [];
@@ -58,8 +62,8 @@ export function adjustBars(barsAscending: DailyBar[], splits: Split[], dividends
     // The actions after this bar and not after the next one: this bar is the last session before each.
     const step: Action[] = [];
     while (pending.length > 0 && pending[0]!.date > bar.date) step.unshift(pending.shift()!);
-    applyStep(factors, step, new Exact(bar.close));
-    adjusted.push(adjustBar(bar, factors));
+    if (step.length > 0) applyStep(factors, step, new Exact(bar.close));
+    if (i < keep) adjusted.push(adjustBar(bar, factors));
   }
   return adjusted.reverse();
 }

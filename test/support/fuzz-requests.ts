@@ -10,7 +10,7 @@ import {
  * registration it stands for) and how it travels (method, target, headers,
  * body, Content-Length or chunked), so the test can judge the answer.
  */
-export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'unknown';
+export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'unknown';
 export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
 
 export interface Registration {
@@ -85,6 +85,50 @@ const gatewayQuery = fc
 const gatewayTarget = fc
   .tuple(slash, gatewayQuery, extraQuery)
   .map(([s, query, q]) => ({ route: 'query' as const, target: withQuery(`/query${s}?${query}`, q, false) }));
+
+/**
+ * Search queries as a client might send them, already in URL form: names and tickers, look-alikes that fold
+ * to one query (full-width, decomposed accents, odd spacing), RTL and other scripts, and hostile text —
+ * NUL and control characters, emoji, bidi overrides, raw and broken %-escapes, up to 20 KB.
+ */
+const SEARCH_WORDS = ['apple', 'IBM', 'ibm', 'ＩＢＭ', ' Apple   Inc ', 'AT&T', "l'oréal", 'l\'ore\u0301al', 'brk.b', 'מיקרוסופט', 'شركة', 'ｱｯﾌﾟﾙ', 'ﬁat', 'İbm', 'a'.repeat(64), 'a'.repeat(65), 'İ'.repeat(64), '😀', 'apple😀', '\u202eelppa', 'app\u200ble', 'apple\tinc', 'apple\ninc', '\u0000apple', '*', '%', 'a_b', '"apple"', '<script>'];
+const searchText = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...SEARCH_WORDS).map(percentEncode) },
+  { weight: 3, arbitrary: hostileText.map(percentEncode) },
+  { weight: 2, arbitrary: urlText },
+  { weight: 1, arbitrary: fc.constantFrom('%00', 'a%00b', '%01%02', '%1B%5B31m', '%7F', '%C2%85', '%E2%80%AE', '%F0%9F%8D%8E', '%', '%zz', '%ED%A0%80', '%2525', '%FF', '%C0%AF', '+apple+', '%20', '', '%E2%80%A8', 'a%26q%3Db') },
+  { weight: 1, arbitrary: fc.constantFrom(65, 257, 2_000, 8_000, 20_000).map((n) => 'a'.repeat(n)) },
+);
+const searchQuery = fc.oneof(
+  { weight: 6, arbitrary: searchText.map((q) => `q=${q}`) },
+  { weight: 1, arbitrary: fc.array(searchText, { minLength: 2, maxLength: 4 }).map((qs) => qs.map((q) => `q=${q}`).join('&')) },
+  { weight: 1, arbitrary: fc.constantFrom('', 'q', 'q=', 'Q=apple', 'q[]=apple', 'q[a]=b', 'query=apple') },
+);
+const adjustedQuery = fc.constantFrom('adjusted=true', 'adjusted=false', 'adjusted=TRUE', 'adjusted=1', 'adjusted=', 'adjusted', 'adjusted=%00', 'adjusted=true&adjusted=false', 'adjusted=yes', 'adjusted=true%00');
+
+/** The Alpha Vantage gateway's search and adjusted series, with their own parameters (`keywords`, `outputsize`). */
+const gatewayNewQuery = fc.oneof(
+  fc.tuple(fc.option(searchText, { nil: undefined, freq: 6 }), fc.constantFrom('', '&datatype=csv', '&datatype=json', '&keywords=ibm')).map(([keywords, options]) => `function=SYMBOL_SEARCH${keywords === undefined ? '' : `&keywords=${keywords}`}${options}`),
+  fc.tuple(fc.option(symbolText, { nil: undefined, freq: 6 }), gatewayOptions).map(([symbol, options]) => `function=TIME_SERIES_DAILY_ADJUSTED${symbol === undefined ? '' : `&symbol=${symbol}`}${options}`),
+);
+
+/**
+ * The routes of issue 8 (search, actions, adjusted history, providers) and the gateway's SYMBOL_SEARCH and
+ * TIME_SERIES_DAILY_ADJUSTED; sampled apart from routeTarget and gatewayTarget (see newRouteRequest).
+ */
+const newRouteTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(slash, searchQuery, extraQuery).map(([s, q, extra]) => ({ route: 'search' as const, target: withQuery(withQuery(`/api/v1/search${s}`, q || undefined), extra, !q) })) },
+  { weight: 2, arbitrary: fc.tuple(symbolText, slash, extraQuery).map(([sym, s, q]) => ({ route: 'actions' as const, target: withQuery(`/api/v1/symbol/${sym}/actions${s}`, q) })) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(symbolText, slash, adjustedQuery, fc.option(date, { nil: undefined }), fc.option(date, { nil: undefined })).map(([sym, s, adjusted, from, to]) => {
+      const query = [adjusted, from === undefined ? undefined : `from=${from}`, to === undefined ? undefined : `to=${to}`].filter((p) => p !== undefined).join('&');
+      return { route: 'history' as const, target: `/api/v1/symbol/${sym}/history${s}?${query}` };
+    }),
+  },
+  { weight: 1, arbitrary: fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'providers' as const, target: withQuery(`/api/v1/providers${s}`, q) })) },
+  { weight: 2, arbitrary: fc.tuple(slash, gatewayNewQuery, fc.option(urlText, { nil: undefined, freq: 4 })).map(([s, query, apikey]) => ({ route: 'query' as const, target: `/query${s}?${query}${apikey === undefined ? '' : `&apikey=${apikey}`}` })) },
+);
 
 /** Each route's URLs (with and without the trailing slash, with odd queries), and some unknown ones. */
 const routeTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
@@ -232,6 +276,38 @@ export const request = requestTo(routeTarget);
  * new route leaves the other routes' requests for a seed as they were.
  */
 export const gatewayRequest = requestTo(gatewayTarget);
+/** Requests to issue 8's routes, sampled after both: the older routes' and the gateway's draws for a seed stay as they were. */
+export const newRouteRequest = requestTo(newRouteTarget);
+
+/**
+ * Issue 8's search queries sent on purpose: each hostile one must be a 400 naming `q`, never a 5xx, and
+ * the look-alikes that fold to one query must be served (200) — from the same cached answer.
+ */
+export function searchCorpus(): Draft[] {
+  const get = (target: string, expected: Expectation, route: Route = 'search'): Draft => ({ route, method: 'GET', target, auth: 'token', chunked: false, expected });
+  const refused: Expectation = { statuses: [400], field: 'q' };
+  const drafts: Draft[] = [];
+  for (const q of ['%00', 'apple%00', '%01', '%1B%5B31m', '%7F', '%C2%85', '%E2%80%AE', '%E2%80%8B', '%E2%80%A8', '%F0%9F%8D%8E', '%F0%9F%98%80apple', '*', '%25', '%22', '%3Cscript%3E', '%ED%A0%80', '%FF', '%C0%80', '', '%20%20', 'a'.repeat(65), 'a'.repeat(257), 'a'.repeat(2_000)]) {
+    drafts.push(get(`/api/v1/search/?q=${q}`, refused));
+  }
+  // Whitespace controls (tab, line feed, line separator) are folded into one space like any other space: searched.
+  for (const q of ['a%0Ab', 'a%09b', 'a%E2%80%A8b']) drafts.push(get(`/api/v1/search/?q=${q}`, { statuses: [200] }));
+  // Past the 16 KiB of a request line and headers: Node's own 431, as JSON.
+  drafts.push(get(`/api/v1/search/?q=${'a'.repeat(20_000)}`, { statuses: [431] }));
+  // Repeated, bracketed or missing q: a 400 naming it, whatever the parser makes of it.
+  for (const query of ['q=apple&q=ibm', 'q=apple&q=%00', 'q[]=apple', 'q[a]=b', 'Q=apple', 'q']) drafts.push(get(`/api/v1/search/?${query}`, refused));
+  drafts.push(get('/api/v1/search/', refused));
+  // RTL and other scripts, accents composed and not, full-width, ligatures, spacing: searched.
+  for (const q of ['apple', 'APPLE', '%20Apple%20%20', '%EF%BC%A1%EF%BC%B0%EF%BC%B0%EF%BC%AC%EF%BC%A5', percentEncode('מיקרוסופט'), percentEncode('l\'oréal'), percentEncode('l\'ore\u0301al'), percentEncode('ﬁat'), 'AT%26T', 'a'.repeat(64)]) {
+    drafts.push(get(`/api/v1/search/?q=${q}`, { statuses: [200] }));
+  }
+  for (const keywords of ['%00', '%E2%80%AE', 'a'.repeat(65), '']) {
+    drafts.push(get(`/query?function=SYMBOL_SEARCH&keywords=${keywords}`, { statuses: [200] }, 'query'));
+  }
+  for (const adjusted of ['yes', '1', '', 'TRUE', '%00', 'true%00']) drafts.push(get(`/api/v1/symbol/IBM/history/?adjusted=${adjusted}`, { statuses: [400], field: 'adjusted' }, 'history'));
+  for (const adjusted of ['true', 'false']) drafts.push(get(`/api/v1/symbol/IBM/history/?adjusted=${adjusted}&from=1900-01-01&to=9999-12-31`, { statuses: [200] }, 'history'));
+  return drafts;
+}
 
 const VALID_TRADE = { type: '"buy"', user_id: '23', symbol: '"ABX"', shares: '30', price: '134', timestamp: '1531522701000' };
 

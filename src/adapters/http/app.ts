@@ -58,6 +58,22 @@ const API_PATH = /^\/(api\/v1(\/|$)|query\/?$)/;
 const requestedPath = (url: string) => url.split('?', 1)[0]!;
 
 /**
+ * How the service's own (pino) log shows a request: as Fastify does, but its
+ * URL without the query string, as apicalls.log writes it — the gateway's
+ * `apikey` travels there, under any spelling the query parser decodes
+ * (`ap%69key`), so no part of it is logged.
+ */
+export const logSerializers = {
+  req: (request: FastifyRequest) => ({
+    method: request.method,
+    url: requestedPath(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }),
+};
+
+/**
  * The path as the router reads it, for deciding which rules apply: the
  * router also serves `/%61pi/v1/…` and `GET http://host/trades` (absolute
  * form) as `/api/v1/…` and `/trades`, so a client must not escape the log or

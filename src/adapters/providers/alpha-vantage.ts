@@ -6,6 +6,7 @@ import {
   dateOrThrow,
   decimalOrThrow,
   isRecord,
+  matchTextOrThrow,
   secondsUntilUtcMidnight,
   splitFactorOrThrow,
   type VendorClient,
@@ -74,7 +75,7 @@ function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): 
     throw vendor.error('rate_limited', notice, retryAfter);
   }
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.
-  throw vendor.error('unavailable', notice);
+  throw vendor.error(/premium endpoint/i.test(notice) ? 'not_offered' : 'unavailable', notice);
 }
 
 /** The array `body[field]` of objects; an answer without it is nonsense, as a daily answer without its series is. */
@@ -98,11 +99,7 @@ const MATCH_FIELDS = {
 } as const;
 
 function parseMatch(vendor: VendorClient, row: Record<string, unknown>): SymbolMatch {
-  const text = (field: keyof typeof MATCH_FIELDS) => {
-    const value = row[MATCH_FIELDS[field]];
-    if (typeof value !== 'string') throw vendor.error('unavailable', `malformed match: no "${MATCH_FIELDS[field]}"`);
-    return value;
-  };
+  const text = (field: keyof typeof MATCH_FIELDS) => matchTextOrThrow(vendor, row[MATCH_FIELDS[field]], MATCH_FIELDS[field]);
   return {
     symbol: text('symbol'),
     name: text('name'),

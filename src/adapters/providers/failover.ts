@@ -11,7 +11,9 @@
  * at the earliest turn of anyone waiting for it; the call still counts
  * against the budget of the client that started it. Every capability
  * (bars, search, splits, dividends) goes the same way; a provider without
- * one is passed over.
+ * one is passed over, and so, until the next 00:00 UTC, is one that said it
+ * does not offer a capability on its key's plan (Twelve Data's /splits and
+ * /dividends on the Basic plan): each such answer costs a call of its quota.
  */
 import { createFairQueue } from '../../app/fair-queue.js';
 import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from '../../app/market-data.js';
@@ -20,6 +22,7 @@ import type { JoinFetch } from '../../app/refresh.js';
 import type { CallOutcomes } from '../../app/provider-status.js';
 import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
+import { secondsUntilUtcMidnight } from './vendor-client.js';
 
 export interface FailoverLogger {
   warn(details: object, message: string): void;
@@ -43,16 +46,28 @@ export interface Answered<T> {
 /** One capability of a provider, if it has it: a call to make, or undefined (failover passes over the provider). */
 type Capability<T> = (provider: MarketDataProvider) => (() => Promise<T>) | undefined;
 
+/** What is asked: bars (a vendor may refuse one symbol on its plan, not the endpoint), or a capability. */
+type Asked = 'bars' | 'search' | 'splits' | 'dividends';
+
 /** `outcomes` hears how each call ended, for /api/v1/providers/ (budget refusals are not calls). */
-export function createFailover(providers: MarketDataProvider[], log: FailoverLogger, budget?: UpstreamBudget, outcomes?: CallOutcomes): Failover {
+export function createFailover(
+  providers: MarketDataProvider[],
+  log: FailoverLogger,
+  budget?: UpstreamBudget,
+  outcomes?: CallOutcomes,
+  now: () => Date = () => new Date(),
+): Failover {
   const queued = providers.map((provider) => ({ provider, queue: createFairQueue(provider.maxConcurrentRequests) }));
+  // "provider capability" → until when (epoch ms) it is not asked: the vendor said its plan lacks it.
+  const notOffered = new Map<string, number>();
+  const offers = (provider: string, asked: Asked) => (notOffered.get(`${provider} ${asked}`) ?? 0) <= now().getTime();
   // Who waits for each fetch (by key): a fetch passed on to the next provider keeps everyone's turn.
   const waiters = new Map<string, Set<string>>();
 
-  function ask<T>(key: string, subject: string, request: UpstreamRequest, capability: Capability<T>): Promise<Answered<T>> {
+  function ask<T>(asked: Asked, key: string, subject: string, request: UpstreamRequest, capability: Capability<T>): Promise<Answered<T>> {
     const clients = new Set([request.client]);
     waiters.set(key, clients);
-    return askInTurn(key, subject, request, clients, capability).finally(() => {
+    return askInTurn(asked, key, subject, request, clients, capability).finally(() => {
       if (waiters.get(key) === clients) waiters.delete(key);
     });
   }
@@ -76,11 +91,11 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
     }
   }
 
-  async function askInTurn<T>(key: string, subject: string, request: UpstreamRequest, clients: ReadonlySet<string>, capability: Capability<T>) {
+  async function askInTurn<T>(asked: Asked, key: string, subject: string, request: UpstreamRequest, clients: ReadonlySet<string>, capability: Capability<T>) {
     const failures: ProviderError[] = [];
     for (const { provider, queue } of queued) {
       const call = capability(provider);
-      if (!call) continue; // the vendor does not offer it: no call, no failure
+      if (!call || !offers(provider.name, asked)) continue; // the vendor does not offer it: no call, no failure
       const refusal = await budgetRefusal(provider.name, request);
       if (refusal) {
         failures.push(refusal);
@@ -92,7 +107,10 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
         return { value, source: provider.name };
       } catch (error) {
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
-        if (isCallOutcome(failure.failure)) outcomes?.record(provider.name, failure.failure, failure.retryAfterSeconds);
+        if (isCallOutcome(failure.failure)) outcomes?.record(provider.name, failure.failure === 'not_offered' ? 'unavailable' : failure.failure, failure.retryAfterSeconds);
+        if (failure.failure === 'not_offered' && asked !== 'bars') {
+          notOffered.set(`${provider.name} ${asked}`, now().getTime() + secondsUntilUtcMidnight(now()) * 1000);
+        }
         if (failure.failure !== 'unknown_symbol') log.warn({ subject, err: failure }, 'market-data provider failed');
         // The vendor counts calls we did not see (another service on the key, a restart): trust it.
         if (failure.failure === 'rate_limited') {
@@ -108,12 +126,12 @@ export function createFailover(providers: MarketDataProvider[], log: FailoverLog
 
   return {
     fetchBars: async (symbol, request) => {
-      const { value, source } = await ask(symbol, symbol, request, (p) => () => p.getDailyBars(symbol));
+      const { value, source } = await ask('bars', symbol, symbol, request, (p) => () => p.getDailyBars(symbol));
       return { ...value, source };
     },
-    searchSymbols: (query, request) => ask(`search:${query}`, query, request, (p) => p.searchSymbols && (() => p.searchSymbols!(query))),
-    getSplits: (symbol, request) => ask(`splits:${symbol}`, symbol, request, (p) => p.getSplits && (() => p.getSplits!(symbol))),
-    getDividends: (symbol, request) => ask(`dividends:${symbol}`, symbol, request, (p) => p.getDividends && (() => p.getDividends!(symbol))),
+    searchSymbols: (query, request) => ask('search', `search:${query}`, query, request, (p) => p.searchSymbols && (() => p.searchSymbols!(query))),
+    getSplits: (symbol, request) => ask('splits', `splits:${symbol}`, symbol, request, (p) => p.getSplits && (() => p.getSplits!(symbol))),
+    getDividends: (symbol, request) => ask('dividends', `dividends:${symbol}`, symbol, request, (p) => p.getDividends && (() => p.getDividends!(symbol))),
     join,
   };
 }

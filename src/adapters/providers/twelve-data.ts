@@ -6,6 +6,7 @@ import {
   dateOrThrow,
   decimalOrThrow,
   isRecord,
+  matchTextOrThrow,
   secondsUntilUtcMidnight,
   splitFactorOrThrow,
   type VendorClient,
@@ -74,7 +75,8 @@ function throwError(vendor: VendorClient, body: Record<string, unknown>, status:
   if ((code === 400 || code === 404) && /not found|invalid symbol/i.test(message)) {
     throw vendor.error('unknown_symbol', message);
   }
-  throw vendor.error('unavailable', message);
+  // 403: "available exclusively with … plans" — the endpoint is not on this key's plan.
+  throw vendor.error(code === 403 ? 'not_offered' : 'unavailable', message);
 }
 
 /** The array `body[field]` of objects; an answer without it is nonsense, as a time series without values is. */
@@ -87,10 +89,7 @@ function rowsOf(vendor: VendorClient, body: Record<string, unknown>, field: stri
 
 /** Twelve Data names the listing's exchange and country; its country is what Alpha Vantage calls the region. */
 function parseMatch(vendor: VendorClient, row: Record<string, unknown>): SymbolMatch {
-  const text = (field: string) => {
-    if (typeof row[field] !== 'string') throw vendor.error('unavailable', `malformed match: no "${field}"`);
-    return row[field];
-  };
+  const text = (field: string) => matchTextOrThrow(vendor, row[field], field);
   return {
     symbol: text('symbol'),
     name: text('instrument_name'),

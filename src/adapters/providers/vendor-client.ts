@@ -95,6 +95,48 @@ export function splitFactorOrThrow(vendor: VendorClient, newShares: unknown, old
   return after.div(before).toFixed();
 }
 
+/** The longest text a match field (a symbol, a company name, a region…) may have: names run to about 100 characters. */
+const MATCH_TEXT_MAX_CHARACTERS = 200;
+
+/**
+ * A search match's text field, checked before it is cached and served to every client who searches the
+ * same words: a string of at most 200 characters without control characters (C0, DEL, C1 — a terminal
+ * escape, a NUL); else the answer is malformed, as a malformed bar is.
+ */
+export function matchTextOrThrow(vendor: VendorClient, value: unknown, field: string): string {
+  if (typeof value !== 'string') throw vendor.error('unavailable', `malformed match: no "${field}"`);
+  if ([...value].length > MATCH_TEXT_MAX_CHARACTERS || /\p{Cc}/u.test(value)) {
+    throw vendor.error('unavailable', `malformed match: "${field}" is over ${MATCH_TEXT_MAX_CHARACTERS} characters or holds control characters`);
+  }
+  return value;
+}
+
+/**
+ * The most of a vendor's answer that is read: Alpha Vantage's largest (a full daily series of decades) is a
+ * few MB; an answer past this is refused unread rather than held in memory, parsed and stored.
+ */
+export const VENDOR_ANSWER_MAX_BYTES = 8 * 1024 * 1024;
+
+/** The body as text, or undefined once it passes `maxBytes` (declared or as read): the rest is not read. */
+async function boundedText(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Why fetch failed, as the operator needs it: undici hides the reason (ECONNREFUSED, a DNS failure) in `cause`. */
 function transportFailure(error: unknown, timeoutMs: number): string {
   if ((error as Error).name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
@@ -114,8 +156,9 @@ async function fetchJson(url: URL, timeoutMs: number, error: VendorClient['error
   } catch (failure) {
     throw error('unavailable', transportFailure(failure, timeoutMs));
   }
-  const text = await response.text().catch(() => '');
+  const text = await boundedText(response, VENDOR_ANSWER_MAX_BYTES).catch(() => '');
   if (response.status >= 500) throw error('unavailable', `answered HTTP ${response.status}`);
+  if (text === undefined) throw error('unavailable', `answered more than ${VENDOR_ANSWER_MAX_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { freePort, runEntry, waitForServer } from '../support/process.js';
+
+/**
+ * The Alpha Vantage gateway takes the key in the query string (`apikey=`), so the query string is a
+ * secret: apicalls.log already leaves it out, and so must the service's own (pino) log, which Fastify
+ * fills at `info` (the default LOG_LEVEL) with every request's URL.
+ */
+describe('the key sent as apikey', () => {
+  it('when a client calls /query?apikey=<key> at LOG_LEVEL=info, then the key is nowhere in stdout', async () => {
+    const port = await freePort();
+    const run = runEntry('src/main.ts', { PORT: String(port), DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `key-in-logs-${port}.db`)}`, LOG_LEVEL: 'info' });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    const registered = await fetch(`${base}/api/v1/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
+    });
+    const key = (await registered.json()) as string;
+    // A working call, and one spelling the parameter's name with a percent-escape (the gateway reads it as apikey).
+    expect((await fetch(`${base}/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=${key}`)).status).toBe(200);
+    expect((await fetch(`${base}/query?function=GLOBAL_QUOTE&symbol=IBM&ap%69key=${key}`)).status).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const output = run.output();
+    expect(output, 'the requests were logged').toMatch(/"url":"\/query/);
+    expect(output.includes(key), `the key ${key} is in the log:\n${output}`).toBe(false);
+  }, 60_000);
+});
