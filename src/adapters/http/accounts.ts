@@ -6,7 +6,7 @@ import type { AccountService } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
-import { ErrorSchema } from './schemas/common.js';
+import { invalid, tooLarge, unsupportedMediaType } from './schemas/answers.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
 import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
@@ -41,7 +41,17 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
           tags: ['accounts'],
           consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
           body: RegistrationSchema,
-          response: { 201: ApiKeySchema, 400: ErrorSchema },
+          response: {
+            201: ApiKeySchema,
+            400: invalid(
+              { detail: 'email: An account with this email is already registered.', field: 'email' },
+              { detail: 'email: Enter a valid email address.', field: 'email' },
+              { detail: 'last_name: this field is required', field: 'last_name' },
+              { detail: 'name: must be UTF-8 text (it has bytes that are not valid UTF-8)', field: 'name' },
+            ),
+            413: tooLarge,
+            415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
+          },
         },
       },
       async (request, reply) => {
@@ -70,7 +80,7 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
   return async (app) => {
     app.get(
       '/me',
-      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema, 401: ErrorSchema } } },
+      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema } } },
       async (request) => {
         const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
@@ -95,13 +105,13 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
 
     app.post(
       '/keys/rotate',
-      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema, 401: ErrorSchema } } },
+      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema } } },
       async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(accountOf(request))),
     );
 
     app.post(
       '/keys/revoke',
-      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null(), 401: ErrorSchema } } },
+      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
       async (request, reply) => {
         await accounts.revokeKey(accountOf(request));
         return reply.code(204).send(null);

@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
-import { ErrorSchema } from './schemas/common.js';
+import { invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
 const stringifyTrade = fastJson(TradeSchema);
@@ -52,7 +52,17 @@ export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
           summary: 'Record a trade',
           tags: ['trades'],
           body: NewTradeSchema,
-          response: { 201: TradeSchema, 400: ErrorSchema },
+          response: {
+            201: TradeSchema,
+            400: invalid(
+              { detail: 'shares: must be an integer from 1 to 100', field: 'shares' },
+              { detail: 'id: must not be sent; the server assigns ids', field: 'id' },
+              { detail: 'body: must be a JSON object', field: 'body' },
+              { detail: 'Malformed JSON body: Unexpected end of JSON input' },
+            ),
+            413: tooLarge,
+            415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
+          },
         },
       },
       async (request, reply) => reply.code(201).send(await recordTrade(ledger, request.body)),
@@ -65,7 +75,10 @@ export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
           summary: 'List trades in id order (streamed; paged when `limit` is given)',
           tags: ['trades'],
           querystring: TradeListQuerySchema,
-          response: { 200: Type.Array(TradeSchema), 400: ErrorSchema },
+          response: {
+            200: Type.Array(TradeSchema),
+            400: invalid({ detail: 'user_id: must be an integer from 0 to 9007199254740991', field: 'user_id' }),
+          },
         },
       },
       async (request, reply) => {
@@ -93,7 +106,11 @@ export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
           summary: 'One trade by id',
           tags: ['trades'],
           params: Type.Object({ id: Type.String() }),
-          response: { 200: TradeSchema, 404: ErrorSchema },
+          response: {
+            200: TradeSchema,
+            400: invalid({ detail: 'id: must not contain NUL (\\u0000) characters', field: 'id' }),
+            404: notFound('Not found.'),
+          },
         },
       },
       async (request) => getTrade(ledger, parseTradeId(request.params.id)),
