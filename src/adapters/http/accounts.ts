@@ -2,11 +2,12 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AccountService } from '../../app/accounts.js';
+import { type AccountService, type RegisterOnce, registerOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
-import { ErrorSchema } from './schemas/common.js';
+import { idempotencyKeyOf } from './idempotency.js';
+import { ErrorSchema, IdempotencyHeaderSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
 import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
@@ -24,7 +25,7 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
 }
 
 /** POST /register: open to anyone, counted against the client address (route config `registration`). */
-export function registrationRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+export function registrationRoutes(accounts: AccountService, once: RegisterOnce): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
     // Both forms' values are decoded as strict UTF-8 (strict-utf8.ts): bytes that are not are a 400 on their field.
@@ -40,12 +41,14 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
           summary: 'Register and receive an API key',
           tags: ['accounts'],
           consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+          headers: IdempotencyHeaderSchema,
           body: RegistrationSchema,
-          response: { 201: ApiKeySchema, 400: ErrorSchema },
+          response: { 201: ApiKeySchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
         },
       },
       async (request, reply) => {
-        const { key } = await accounts.register(request.body);
+        const idempotencyKey = idempotencyKeyOf(request);
+        const { key } = idempotencyKey === undefined ? await accounts.register(request.body) : await registerOnce(once, idempotencyKey, request.body);
         return sendKey(request, reply, 201, key);
       },
     );

@@ -2,10 +2,11 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fastJson from 'fast-json-stringify';
 import { Type } from 'typebox';
-import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
+import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
-import { ErrorSchema } from './schemas/common.js';
+import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { ErrorSchema, IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
 const stringifyTrade = fastJson(TradeSchema);
@@ -43,19 +44,26 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
 }
 
 /** The ledger is append-only: trades are never modified or deleted, so no route does. */
-export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
+export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
       {
         schema: {
-          summary: 'Record a trade',
+          summary: 'Record a trade (once per Idempotency-Key, when one is sent)',
           tags: ['trades'],
+          headers: IdempotencyHeaderSchema,
           body: NewTradeSchema,
-          response: { 201: TradeSchema, 400: ErrorSchema },
+          response: { 201: TradeSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
         },
       },
-      async (request, reply) => reply.code(201).send(await recordTrade(ledger, request.body)),
+      async (request, reply) => {
+        const key = idempotencyKeyOf(request);
+        if (key === undefined) return reply.code(201).send(await recordTrade(ledger, request.body));
+        const { trade, replayed } = await recordTradeOnce(once, key, request.body);
+        markReplayed(reply, replayed);
+        return reply.code(201).send(trade);
+      },
     );
 
     app.get(
