@@ -13,6 +13,7 @@ import { createActionStore } from './adapters/db/action-store.js';
 import { connectDatabase } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
 import { createDemandStore } from './adapters/db/demand-store.js';
+import { createIdempotencyRecords, idempotentAccounts, idempotentTrades } from './adapters/db/idempotency-records.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
@@ -31,6 +32,7 @@ import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
 import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/corporate-actions.js';
 import { createDemandTally, type DemandTally } from './app/demand.js';
+import { createIdempotency } from './app/idempotency.js';
 import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/prefetch.js';
 import { createPriceSource } from './app/prices.js';
 import { createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
@@ -74,6 +76,16 @@ export async function composeService(config: Config, options: ComposeOptions = {
     cacheTtlMs: config.authCacheSeconds * 1000,
     revocations,
   });
+  const idempotency = createIdempotency({
+    ttlMs: config.idempotencyTtlSeconds * 1000,
+    now,
+    records: createIdempotencyRecords(db),
+    onPruneError: (error) => logger.warn({ err: error }, 'expired idempotency keys could not be pruned; the next write prunes them'),
+  });
+  const once = {
+    trades: { idempotency, transaction: idempotentTrades(db) },
+    register: { idempotency, transaction: idempotentAccounts(db) },
+  };
   const apiCallLog = await createApiCallLog(config.apiCallsLogPath, logger);
   const health = {
     database: async () => void (await sql`select 1`.execute(db)),
@@ -85,6 +97,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
     {
       ledger: createTradeLedger(db),
       accounts,
+      once,
       quotes: market.quotes,
       search: market.search,
       rateLimits,

@@ -56,6 +56,8 @@ export interface Config {
   upstreamFairShare: number;
   quoteRefreshSeconds: number;
   authCacheSeconds: number;
+  /** How long an Idempotency-Key's answer is kept and replayed. */
+  idempotencyTtlSeconds: number;
   throttle: {
     anon: Rate;
     user: Rate;
@@ -270,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamFairShare: readFraction(env, 'UPSTREAM_FAIR_SHARE', 0.2),
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
     authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
+    idempotencyTtlSeconds: readInteger(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),
     throttle: {
       anon: readRate(env, 'THROTTLE_ANON', '100/day')!,
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,

@@ -22,6 +22,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T05-prefetch',
   '2026-11-23T06-served-requests',
   '2026-11-23T07-symbol-searches',
+  '2026-11-23T08-idempotency-keys',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

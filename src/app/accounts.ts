@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type Account, checkRegistration, emailKey, type Registration } from '../domain/account.js';
 import { InvalidCredentialsError } from '../domain/errors.js';
+import { IdempotencyAnswerNotKeptError } from '../domain/idempotency.js';
+import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
 
 /** What the service keeps of a key: its hash and a short prefix to recognise it by. */
 export interface StoredKey {
@@ -37,6 +39,38 @@ export function newApiKey(): { key: string; stored: StoredKey } {
 /** SHA-256 suits random keys: there is no low-entropy secret to slow an attacker down on. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** Where an account is registered once per Idempotency-Key: the accounts and the keys, in one transaction. */
+export interface RegisterOnce {
+  idempotency: Idempotency;
+  transaction: IdempotentTransaction<AccountStore>;
+}
+
+/**
+ * Registers once per `key`. The first answer holds the API key, shown once
+ * and kept only as its hash, so a repeat cannot be given it again: it is told
+ * the account exists (409) instead, and a registration under another key
+ * meets the email's uniqueness (400) as ever. Keeping the key to replay it
+ * would hand an account's key to anyone who guesses the Idempotency-Key and
+ * the (often public) name and email (README, "Idempotent writes").
+ */
+export async function registerOnce(once: RegisterOnce, key: string, input: Record<string, unknown>): Promise<{ account: Account; key: string }> {
+  const registration = checkRegistration(input);
+  const fresh = newApiKey();
+  const request = { route: 'POST /api/v1/register/', key, fingerprint: fingerprintOf(registration) };
+  const result = await once.idempotency.writeOnce(
+    once.transaction,
+    request,
+    (store) => store.create({ ...registration, email_key: emailKey(registration.email) }, fresh.stored, Date.now()),
+    () => ({ status: 201, body: '' }),
+  );
+  if (result.replayed) {
+    throw new IdempotencyAnswerNotKeptError(
+      'An account was already registered with this Idempotency-Key and these fields; its API key was shown once, in that answer, and is not kept, so it cannot be shown again.',
+    );
+  }
+  return { account: result.answer, key: fresh.key };
 }
 
 /** Port: tells other instances that an account's keys changed (Redis pub/sub when instances share Redis). */

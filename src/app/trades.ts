@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from '../domain/errors.js';
 import { checkNewTrade, type NewTrade, type Trade, type TradeFilter } from '../domain/trade.js';
+import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
 
 /** Port: where trades are kept. Ids are assigned by the ledger, gapless from 1. */
 export interface TradeLedger {
@@ -16,6 +17,30 @@ export interface TradeLedger {
 export async function recordTrade(ledger: TradeLedger, trade: NewTrade): Promise<Trade> {
   checkNewTrade(trade);
   return ledger.append(trade);
+}
+
+/** Where a trade is recorded once per Idempotency-Key: the ledger and the keys, in one transaction. */
+export interface TradeOnce {
+  idempotency: Idempotency;
+  transaction: IdempotentTransaction<TradeLedger>;
+}
+
+/**
+ * Records a trade once per `key`: a retry with the same trade gets the trade
+ * first recorded (`replayed`), not a second one. Keys are scoped by route
+ * alone, since the ledger has no clients to tell apart (README, "Idempotent writes").
+ */
+export async function recordTradeOnce(once: TradeOnce, key: string, trade: NewTrade): Promise<{ trade: Trade; replayed: boolean }> {
+  checkNewTrade(trade);
+  const request = { route: 'POST /trades', key, fingerprint: fingerprintOf(trade) };
+  const result = await once.idempotency.writeOnce(
+    once.transaction,
+    request,
+    (ledger) => ledger.append(trade),
+    (stored) => ({ status: 201, body: JSON.stringify(stored) }),
+  );
+  if (!result.replayed) return { trade: result.answer, replayed: false };
+  return { trade: JSON.parse(result.kept.body) as Trade, replayed: true };
 }
 
 export async function getTrade(ledger: TradeLedger, id: number): Promise<Trade> {

@@ -4,6 +4,7 @@ import type { Account } from '../../domain/account.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { Database } from './database.js';
 import { isUniqueViolation, takeNextId } from './ids.js';
+import { withinTransaction } from './transaction.js';
 
 const ACCOUNT_COLUMNS = ['accounts.id', 'name', 'last_name', 'email', 'accounts.created_at'] as const;
 
@@ -11,7 +12,7 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
   return {
     async create(registration, key, now) {
       try {
-        return await db.transaction().execute(async (trx) => {
+        return await withinTransaction(db, async (trx) => {
           const account: Account = {
             id: await takeNextId(trx, 'accounts'),
             name: registration.name,

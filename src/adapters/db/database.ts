@@ -50,6 +50,16 @@ export interface SymbolSearchesTable {
   fetched_at: number;
 }
 
+export interface IdempotencyKeysTable {
+  route: string;
+  key: string;
+  fingerprint: string;
+  status: number;
+  body: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SplitsTable {
   symbol: string;
   date: string;
@@ -119,6 +129,7 @@ export interface Database {
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
   symbol_searches: SymbolSearchesTable;
+  idempotency_keys: IdempotencyKeysTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;
   splits: SplitsTable;

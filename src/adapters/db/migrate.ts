@@ -10,6 +10,7 @@ import * as symbolCurrency from './migrations/2026-11-23T04-symbol-currency.js';
 import * as prefetch from './migrations/2026-11-23T05-prefetch.js';
 import * as servedRequests from './migrations/2026-11-23T06-served-requests.js';
 import * as symbolSearches from './migrations/2026-11-23T07-symbol-searches.js';
+import * as idempotencyKeys from './migrations/2026-11-23T08-idempotency-keys.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T05-prefetch': prefetch,
   '2026-11-23T06-served-requests': servedRequests,
   '2026-11-23T07-symbol-searches': symbolSearches,
+  '2026-11-23T08-idempotency-keys': idempotencyKeys,
 };
 
 /**

@@ -3,6 +3,7 @@ import type { TradeLedger } from '../../app/trades.js';
 import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
 import type { Database } from './database.js';
 import { takeNextId } from './ids.js';
+import { withinTransaction } from './transaction.js';
 
 const TRADE_COLUMNS = ['id', 'type', 'user_id', 'symbol', 'shares', 'price', 'timestamp'] as const;
 
@@ -10,7 +11,7 @@ const TRADE_COLUMNS = ['id', 'type', 'user_id', 'symbol', 'shares', 'price', 'ti
 export function createTradeLedger(db: Kysely<Database>): TradeLedger {
   return {
     async append(trade: NewTrade): Promise<Trade> {
-      return db.transaction().execute(async (trx) => {
+      return withinTransaction(db, async (trx) => {
         const { type, user_id, symbol, shares, price, timestamp } = trade;
         const stored: Trade = { id: await takeNextId(trx, 'trades'), type, user_id, symbol, shares, price, timestamp };
         await trx.insertInto('trades').values(stored).execute();

@@ -2,11 +2,13 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AccountService } from '../../app/accounts.js';
+import { type AccountService, type RegisterOnce, registerOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
-import { invalid, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { errorAnswer, idempotencyConflicts, idempotencyKeyInvalid, invalid, mergeAnswers, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
 import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
@@ -17,6 +19,20 @@ const RegistrationSchema = Type.Object({
   email: Type.String({ description: 'Unique, case-insensitively' }),
 });
 
+/** A registration retried with its Idempotency-Key cannot be replayed: its key was shown once (app/accounts.ts). */
+const registrationConflicts = {
+  ...idempotencyConflicts,
+  409: mergeAnswers(
+    idempotencyConflicts[409],
+    errorAnswer('A registration with this Idempotency-Key and these fields was already answered', [
+      {
+        detail:
+          'An account was already registered with this Idempotency-Key and these fields; its API key was shown once, in that answer, and is not kept, so it cannot be shown again.',
+      },
+    ]),
+  ),
+};
+
 /** A key as the original service answers it: a JSON string, or the bare key for `Accept: text/plain`. */
 function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, key: string) {
   if (prefers(request, 'text/plain')) return reply.code(status).type('text/plain; charset=utf-8').send(key);
@@ -24,7 +40,7 @@ function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, k
 }
 
 /** POST /register: open to anyone, counted against the client address (route config `registration`). */
-export function registrationRoutes(accounts: AccountService): FastifyPluginAsyncTypebox {
+export function registrationRoutes(accounts: AccountService, once: RegisterOnce): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Registration takes the seed's multipart form, a urlencoded form, or JSON — in this scope only.
     // Both forms' values are decoded as strict UTF-8 (strict-utf8.ts): bytes that are not are a 400 on their field.
@@ -40,6 +56,7 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
           summary: 'Register and receive an API key',
           tags: ['accounts'],
           consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+          headers: IdempotencyHeaderSchema,
           body: RegistrationSchema,
           response: {
             201: ApiKeySchema,
@@ -48,14 +65,17 @@ export function registrationRoutes(accounts: AccountService): FastifyPluginAsync
               { detail: 'email: Enter a valid email address.', field: 'email' },
               { detail: 'last_name: this field is required', field: 'last_name' },
               { detail: 'name: must be UTF-8 text (it has bytes that are not valid UTF-8)', field: 'name' },
+              idempotencyKeyInvalid,
             ),
+            ...registrationConflicts,
             413: tooLarge,
             415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
           },
         },
       },
       async (request, reply) => {
-        const { key } = await accounts.register(request.body);
+        const idempotencyKey = idempotencyKeyOf(request);
+        const { key } = idempotencyKey === undefined ? await accounts.register(request.body) : await registerOnce(once, idempotencyKey, request.body);
         return sendKey(request, reply, 201, key);
       },
     );

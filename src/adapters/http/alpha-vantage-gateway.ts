@@ -199,6 +199,10 @@ const ANSWER_TO: Record<ErrorCode, (error: DomainError, name: string) => object>
   validation: (_, name) => invalidCall(name),
   not_found: (_, name) => invalidCall(name),
   conflict: (_, name) => invalidCall(name),
+  // The gateway only reads; no write there takes an Idempotency-Key.
+  idempotency_in_flight: information,
+  idempotency_key_reused: (_, name) => invalidCall(name),
+  idempotency_answer_not_kept: (_, name) => invalidCall(name),
   not_authenticated: invalidKey,
   invalid_credentials: invalidKey,
   throttled: information,

@@ -2,13 +2,13 @@ import cors from '@fastify/cors';
 import helmet from 'helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import type { AccountService } from '../../app/accounts.js';
+import type { AccountService, RegisterOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import type { QuoteService } from '../../app/quotes.js';
 import type { SearchService } from '../../app/search.js';
 import type { ServedRequests } from '../../app/served-requests.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
-import type { TradeLedger } from '../../app/trades.js';
+import type { TradeLedger, TradeOnce } from '../../app/trades.js';
 import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
 import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
@@ -32,6 +32,8 @@ import { installValidators } from './validation.js';
 export interface HttpDependencies {
   ledger: TradeLedger;
   accounts: AccountService;
+  /** The writes that take an Idempotency-Key, each with its key records in its transaction. */
+  once: { trades: TradeOnce; register: RegisterOnce };
   quotes: QuoteService;
   search: SearchService;
   rateLimits: RateLimitStore;
@@ -163,7 +165,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   await app.register(async (ledger) => {
     ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
     documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
-    await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger), methods));
+    await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
 
   await app.register(
@@ -173,7 +175,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
       // Unknown /api/v1 paths pass the gate too: counted against the address.
       api.setNotFoundHandler(answerNotFound);
       await api.register(refusingOtherMethods(apiRootRoute(), methods));
-      await api.register(refusingOtherMethods(registrationRoutes(deps.accounts), methods));
+      await api.register(refusingOtherMethods(registrationRoutes(deps.accounts, deps.once.register), methods));
       await api.register(async (keyed) => {
         requireKey(keyed);
         await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts, deps.providerStatus), methods));

@@ -11,6 +11,10 @@ export interface ErrorBody {
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   validation: 400,
   conflict: 400, // DRF answers a duplicate unique field with 400, and the original clients expect it
+  // As draft-ietf-httpapi-idempotency-key-header says: 409 while the first is in flight, 422 for another body.
+  idempotency_in_flight: 409,
+  idempotency_key_reused: 422,
+  idempotency_answer_not_kept: 409,
   not_authenticated: 401,
   invalid_credentials: 401,
   not_found: 404,

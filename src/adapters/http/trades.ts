@@ -2,10 +2,12 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import fastJson from 'fast-json-stringify';
 import { Type } from 'typebox';
-import { getTrade, getTradePage, listAllTrades, recordTrade, type TradeLedger } from '../../app/trades.js';
+import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
-import { invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { idempotencyConflicts, idempotencyKeyInvalid, invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
 const stringifyTrade = fastJson(TradeSchema);
@@ -43,14 +45,15 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
 }
 
 /** The ledger is append-only: trades are never modified or deleted, so no route does. */
-export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
+export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
       {
         schema: {
-          summary: 'Record a trade',
+          summary: 'Record a trade (once per Idempotency-Key, when one is sent)',
           tags: ['trades'],
+          headers: IdempotencyHeaderSchema,
           body: NewTradeSchema,
           response: {
             201: TradeSchema,
@@ -59,13 +62,21 @@ export function tradeRoutes(ledger: TradeLedger): FastifyPluginAsyncTypebox {
               { detail: 'id: must not be sent; the server assigns ids', field: 'id' },
               { detail: 'body: must be a JSON object', field: 'body' },
               { detail: 'Malformed JSON body: Unexpected end of JSON input' },
+              idempotencyKeyInvalid,
             ),
+            ...idempotencyConflicts,
             413: tooLarge,
             415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
           },
         },
       },
-      async (request, reply) => reply.code(201).send(await recordTrade(ledger, request.body)),
+      async (request, reply) => {
+        const key = idempotencyKeyOf(request);
+        if (key === undefined) return reply.code(201).send(await recordTrade(ledger, request.body));
+        const { trade, replayed } = await recordTradeOnce(once, key, request.body);
+        markReplayed(reply, replayed);
+        return reply.code(201).send(trade);
+      },
     );
 
     app.get(

@@ -13,6 +13,7 @@ import {
   RateLimitStoreUnavailableError,
   ThrottledError,
 } from '../../../domain/errors.js';
+import { IdempotencyInFlightError, IdempotencyKeyReusedError, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../domain/idempotency.js';
 import type { ErrorBody } from '../errors.js';
 
 type Headers = Record<string, { type: string; description: string }>;
@@ -105,3 +106,15 @@ export const unsupportedMediaType = (detail: string) => errorAnswer('The body is
 
 /** What every market-data route may answer besides its data: its own errors. */
 export const upstreamAnswers = { 429: fairShareUsed, 502: upstreamUnavailable, 503: upstreamRateLimited };
+
+/** A malformed Idempotency-Key header, on the writes that take one. */
+export const idempotencyKeyInvalid: ErrorBody = {
+  detail: `Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters`,
+  field: 'Idempotency-Key',
+};
+
+/** What a write sent with an Idempotency-Key may answer instead of doing it. */
+export const idempotencyConflicts = {
+  409: errorAnswer('A request with this Idempotency-Key is still being answered', [{ detail: new IdempotencyInFlightError().message }]),
+  422: errorAnswer('This Idempotency-Key was used with another body', [{ detail: new IdempotencyKeyReusedError().message }]),
+};
