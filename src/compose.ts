@@ -22,7 +22,7 @@ import { createServedRequestsStore } from './adapters/db/served-requests-store.j
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
-import { buildHttpApp, logSerializers } from './adapters/http/app.js';
+import { buildHttpApp, type HttpOptions, logSerializers } from './adapters/http/app.js';
 import { createFailover } from './adapters/providers/failover.js';
 import { createProviders, providerQuotas } from './adapters/providers/index.js';
 import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
@@ -59,6 +59,8 @@ export interface Service {
 export interface ComposeOptions {
   /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
   now?: () => Date;
+  /** Sees every HTTP route as it is declared (tests check the OpenAPI document against them). */
+  onRoute?: HttpOptions['onRoute'];
 }
 
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
@@ -111,6 +113,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       serverLimits: config.serverLimits,
+      onRoute: options.onRoute,
     },
   );
   const stopFlushing = flushPeriodically(market.served, logger);

@@ -6,8 +6,9 @@ import { type AccountService, type RegisterOnce, registerOnce } from '../../app/
 import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
-import { idempotencyKeyOf } from './idempotency.js';
-import { ErrorSchema, IdempotencyHeaderSchema } from './schemas/common.js';
+import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { errorAnswer, idempotencyConflicts, idempotencyKeyInvalid, invalid, mergeAnswers, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { AccountSchema, ApiKeySchema } from './schemas/market.js';
 import { prefers } from './negotiation.js';
 import { multipartTextFields, parseUrlencodedForm } from './strict-utf8.js';
@@ -17,6 +18,20 @@ const RegistrationSchema = Type.Object({
   last_name: Type.String({ description: 'Last name, up to 100 characters' }),
   email: Type.String({ description: 'Unique, case-insensitively' }),
 });
+
+/** A registration retried with its Idempotency-Key cannot be replayed: its key was shown once (app/accounts.ts). */
+const registrationConflicts = {
+  ...idempotencyConflicts,
+  409: mergeAnswers(
+    idempotencyConflicts[409],
+    errorAnswer('A registration with this Idempotency-Key and these fields was already answered', [
+      {
+        detail:
+          'An account was already registered with this Idempotency-Key and these fields; its API key was shown once, in that answer, and is not kept, so it cannot be shown again.',
+      },
+    ]),
+  ),
+};
 
 /** A key as the original service answers it: a JSON string, or the bare key for `Accept: text/plain`. */
 function sendKey(request: FastifyRequest, reply: FastifyReply, status: number, key: string) {
@@ -43,7 +58,19 @@ export function registrationRoutes(accounts: AccountService, once: RegisterOnce)
           consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
           headers: IdempotencyHeaderSchema,
           body: RegistrationSchema,
-          response: { 201: ApiKeySchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+          response: {
+            201: ApiKeySchema,
+            400: invalid(
+              { detail: 'email: An account with this email is already registered.', field: 'email' },
+              { detail: 'email: Enter a valid email address.', field: 'email' },
+              { detail: 'last_name: this field is required', field: 'last_name' },
+              { detail: 'name: must be UTF-8 text (it has bytes that are not valid UTF-8)', field: 'name' },
+              idempotencyKeyInvalid,
+            ),
+            ...registrationConflicts,
+            413: tooLarge,
+            415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
+          },
         },
       },
       async (request, reply) => {
@@ -73,7 +100,7 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
   return async (app) => {
     app.get(
       '/me',
-      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema, 401: ErrorSchema } } },
+      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema } } },
       async (request) => {
         const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
@@ -98,13 +125,13 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
 
     app.post(
       '/keys/rotate',
-      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema, 401: ErrorSchema } } },
+      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema } } },
       async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(accountOf(request))),
     );
 
     app.post(
       '/keys/revoke',
-      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null(), 401: ErrorSchema } } },
+      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
       async (request, reply) => {
         await accounts.revokeKey(accountOf(request));
         return reply.code(204).send(null);

@@ -17,10 +17,11 @@ import { Type } from 'typebox';
 import type { QuoteService } from '../../app/quotes.js';
 import type { SearchService } from '../../app/search.js';
 import type { CacheState, Requester } from '../../app/refresh.js';
-import { DomainError, type ErrorCode, symbolNotFound, ValidationError } from '../../domain/errors.js';
+import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { httpStatusOf } from './errors.js';
 import { requesterOf, sayCacheState } from './quotes.js';
+import { GATEWAY_KEY } from './schemas/security.js';
 
 /** The use cases the gateway answers from; a new function's service joins here. */
 export interface GatewayServices {
@@ -229,6 +230,26 @@ const GatewayQuery = Type.Object(
   { additionalProperties: true },
 );
 
+/** Every answer is a 200, as Alpha Vantage's are: its data, or its error body. */
+const GatewayAnswer = {
+  description: "Alpha Vantage's shapes: the function's data, or (still 200) an \"Error Message\" or \"Information\" body",
+  content: {
+    'application/json': {
+      schema: Type.Object({}, { additionalProperties: true }),
+      examples: {
+        GLOBAL_QUOTE: { value: { 'Global Quote': keyed(GLOBAL_QUOTE_KEYS, ['IBM', '129.5200', '131.0000', '129.3100', '130.7900', '4612500', '2022-07-29', '129.2200', '1.5700', '1.2150%']) } },
+        'no key': { value: invalidKey() },
+        'unknown function': { value: unknownFunction('NOPE') },
+        throttled: { summary: 'Also carries Retry-After', value: information(new ThrottledError(3600)) },
+      },
+    },
+    'text/csv': {
+      schema: Type.String({ description: 'datatype=csv: a header line, then rows, CRLF-ended' }),
+      example: `${GLOBAL_QUOTE_CSV_HEADER}\r\nIBM,129.5200,131.0000,129.3100,130.7900,4612500,2022-07-29,129.2200,1.5700,1.2150%\r\n`,
+    },
+  },
+};
+
 export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.setErrorHandler((error, request, reply) => {
@@ -246,6 +267,8 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
           summary: 'Alpha Vantage–compatible gateway: GLOBAL_QUOTE, TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED and SYMBOL_SEARCH in its shapes; errors as its HTTP 200 bodies',
           tags: ['alpha vantage gateway'],
           querystring: GatewayQuery,
+          security: GATEWAY_KEY,
+          response: { 200: GatewayAnswer },
         },
         // The schema documents the parameters; the handler reads them, so every refusal is Alpha Vantage's
         // body (not our 400), unknown parameters are ignored as Alpha Vantage ignores them, and the key is

@@ -1,8 +1,7 @@
 import cors from '@fastify/cors';
 import helmet from 'helmet';
-import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { AccountService, RegisterOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import type { QuoteService } from '../../app/quotes.js';
@@ -18,9 +17,11 @@ import type { ApiCallLog } from './api-call-log.js';
 import { installApiGate, requireKey } from './auth.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
+import { documentAnswers, installApiDocs } from './openapi.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { countServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
+import { invalidKey, rateUncheckable, throttled } from './schemas/answers.js';
 import { searchRoutes } from './search.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
@@ -49,6 +50,8 @@ export interface HttpOptions {
   trustProxy: number;
   corsOrigins: string[];
   serverLimits: ServerLimits;
+  /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Paths whose requests go to apicalls.log: the API, its Alpha Vantage gateway, and the ledger. */
@@ -112,6 +115,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     // (The hop-count function is what Fastify builds from a number; its types take only the function.)
     trustProxy: options.trustProxy > 0 ? (_address: string, hop: number) => hop < options.trustProxy : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   installValidators(app);
   installErrorHandling(app);
@@ -126,18 +130,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   const securityHeaders = helmet();
   app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
   if (options.corsOrigins.length > 0) await app.register(cors, { origin: options.corsOrigins });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Stock Market Service', version: '1.0.0', description: 'Market data behind API keys, and a trade ledger.' },
-      components: {
-        securitySchemes: {
-          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: '"Token <key>" or "Bearer <key>"' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        },
-      },
-    },
-  });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
+  await installApiDocs(app);
   await app.register(healthRoute(deps.health));
   logApiCalls(app, deps.apiCallLog);
   countServedMarketData(app, deps.served);
@@ -170,12 +164,14 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   const methods = { refuseOptions: options.corsOrigins.length === 0 };
   await app.register(async (ledger) => {
     ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
+    documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
 
   await app.register(
     async (api) => {
       installApiGate(api, { accounts: deps.accounts, counter, scopes });
+      documentAnswers(api, { 401: invalidKey, 429: throttled('THROTTLE_ANON, THROTTLE_USER, THROTTLE_REGISTER'), 503: rateUncheckable });
       // Unknown /api/v1 paths pass the gate too: counted against the address.
       api.setNotFoundHandler(answerNotFound);
       await api.register(refusingOtherMethods(apiRootRoute(), methods));
@@ -192,6 +188,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   );
 
   // The Alpha Vantage gateway sits at Alpha Vantage's path, behind the same gate: counted and logged as the API is.
+  // (Its refusals are Alpha Vantage's 200 bodies, which its route documents, not the API's 401/429/503.)
   await app.register(async (gateway) => {
     installApiGate(gateway, { accounts: deps.accounts, counter, scopes });
     await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes, search: deps.search }), methods));

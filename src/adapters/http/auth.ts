@@ -3,6 +3,9 @@ import type { AccountService, Authenticated } from '../../app/accounts.js';
 import type { ThrottleScope, ThrottleScopes } from '../../app/throttle.js';
 import { InvalidCredentialsError, NotAuthenticatedError, ValidationError } from '../../domain/errors.js';
 import type { Rate } from '../../domain/throttle.js';
+import { documentAnswers, documentSecurity } from './openapi.js';
+import { noKey } from './schemas/answers.js';
+import { KEY_OPTIONAL, KEY_REQUIRED } from './schemas/security.js';
 import type { RequestCounter } from './throttle.js';
 
 declare module 'fastify' {
@@ -68,6 +71,8 @@ export function installApiGate(
   deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes },
 ): void {
   const { accounts, counter, scopes } = deps;
+  // A key is read wherever one is sent; routes that need one say so (requireKey, the gateway).
+  documentSecurity(api, KEY_OPTIONAL, 'default');
 
   /** The caller behind the key, if one is sent. */
   async function identify(request: FastifyRequest, reply: FastifyReply, anonymous: ThrottleScope): Promise<Authenticated | null> {
@@ -115,6 +120,8 @@ function beyondAnyAllowance(rate: Rate, cost: RouteCost, units: number): Validat
 
 /** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */
 export function requireKey(scope: FastifyInstance): void {
+  documentSecurity(scope, KEY_REQUIRED, 'replace');
+  documentAnswers(scope, { 401: noKey });
   scope.addHook('onRequest', async (request) => {
     if (!request.auth) throw new NotAuthenticatedError();
   });

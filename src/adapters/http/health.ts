@@ -19,13 +19,22 @@ const HealthSchema = Type.Object({
   }),
 });
 
+/** The 503 body is the same report, saying what is down. */
+const HealthDown = {
+  ...HealthSchema,
+  'x-response-description': 'The database cannot be reached',
+  'x-examples': {
+    down: { value: { status: 'down', database: 'unreachable', rate_limit_store: 'memory: ok', apicalls_log: { status: 'ok', dropped: 0 } } },
+  },
+};
+
 /**
  * GET /health for load balancers: 200 while the service can answer (even with
  * rate limits unchecked or the request log failing: "degraded"), 503 when the database is down.
  */
 export function healthRoute(checks: HealthChecks): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/health', { schema: { summary: 'Liveness and dependencies', tags: ['operations'], response: { 200: HealthSchema, 503: HealthSchema } } }, async (_request, reply) => {
+    app.get('/health', { schema: { summary: 'Liveness and dependencies', tags: ['operations'], response: { 200: HealthSchema, 503: HealthDown } } }, async (_request, reply) => {
       const database = await checks.database().then(
         () => 'ok',
         () => 'unreachable',

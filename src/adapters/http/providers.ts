@@ -6,7 +6,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ProviderReport, ProviderStatus } from '../../app/provider-status.js';
 import type { ServedRequests } from '../../app/served-requests.js';
-import { ErrorSchema } from './schemas/common.js';
 import { ProvidersSchema } from './schemas/economy.js';
 
 function providerBody(report: ProviderReport) {
@@ -37,7 +36,7 @@ export function providerRoutes(status: ProviderStatus): FastifyPluginAsyncTypebo
         schema: {
           summary: "Each provider's state and calls today, the requests served and the share the price store saved",
           tags: ['market data'],
-          response: { 200: ProvidersSchema, 401: ErrorSchema },
+          response: { 200: ProvidersSchema },
         },
       },
       async () => {

@@ -3,12 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService } from '../../app/quotes.js';
 import { type CacheState, type Requester, worstCacheState } from '../../app/refresh.js';
-import { DomainError, ValidationError } from '../../domain/errors.js';
+import { DomainError, symbolNotFound, ValidationError } from '../../domain/errors.js';
 import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
-import { ErrorSchema } from './schemas/common.js';
+import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
 import { ActionsSchema, HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
 
 /**
@@ -20,7 +20,21 @@ export function sayCacheState(reply: FastifyReply, cache: CacheState): void {
   if (cache === 'STALE') reply.header('x-data-stale', 'true');
 }
 
-const failureResponses = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema };
+const badSymbol = { detail: "symbol: must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit", field: 'symbol' };
+/** What a route about one symbol answers when it cannot: the symbol is invalid or unknown, or upstream failed. */
+const symbolFailures = { 400: invalid(badSymbol), 404: notFound(symbolNotFound('XYZQ').message), ...upstreamAnswers };
+
+/** History's two bodies: JSON, or CSV for a client that prefers it (Accept: text/csv). */
+const HistoryAnswer = {
+  description: 'The bars, as JSON or (Accept: text/csv) as CSV',
+  content: {
+    'application/json': { schema: HistorySchema },
+    'text/csv': {
+      schema: Type.String({ description: 'A header line `date,open,high,low,close,volume`, then one line per bar, oldest first' }),
+      example: 'date,open,high,low,close,volume\n2022-07-28,129.5200,131.0000,129.3100,130.7900,4612500\n',
+    },
+  },
+};
 
 function symbolFailure(error: Error): { detail: string; status: number } {
   if (error instanceof DomainError) return { detail: error.message, status: httpStatusOf(error).status };
@@ -73,7 +87,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
           summary: 'Latest daily quote of a symbol',
           tags: ['market data'],
           params: SymbolParams,
-          response: { 200: QuoteSchema, ...failureResponses },
+          response: { 200: QuoteSchema, ...symbolFailures },
         },
       },
       async (request, reply) => {
@@ -91,7 +105,15 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
           summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols; each distinct symbol counts as one request`,
           tags: ['market data'],
           querystring: Type.Object({ symbols: Type.String({ minLength: 1, maxLength: 2000, description: 'Comma-separated, e.g. IBM,AAPL' }) }),
-          response: { 200: Type.Record(Type.String(), Type.Union([QuoteSchema, SymbolErrorSchema])), 400: ErrorSchema, 401: ErrorSchema },
+          response: {
+            200: Type.Record(Type.String(), Type.Union([QuoteSchema, SymbolErrorSchema]), {
+              description: "Each symbol's quote, or its own error (`detail` and the `status` it would have alone)",
+            }),
+            400: invalid(
+              { detail: `symbols: at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`, field: 'symbols' },
+              { detail: 'symbols: give at least one symbol', field: 'symbols' },
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -120,7 +142,11 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
               }),
             ),
           }),
-          response: { 200: HistorySchema, ...failureResponses },
+          response: {
+            200: HistoryAnswer,
+            ...symbolFailures,
+            400: invalid(badSymbol, { detail: 'from: must be a date as YYYY-MM-DD', field: 'from' }, { detail: 'from: must not be after to', field: 'from' }),
+          },
         },
       },
       async (request, reply) => {
@@ -145,7 +171,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
           summary: 'Splits and cash dividends of a symbol, oldest first',
           tags: ['market data'],
           params: SymbolParams,
-          response: { 200: ActionsSchema, ...failureResponses },
+          response: { 200: ActionsSchema, ...symbolFailures },
         },
       },
       async (request, reply) => {

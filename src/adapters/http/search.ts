@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { SearchService } from '../../app/search.js';
 import { SEARCH_QUERY_MAX_CHARACTERS } from '../../domain/search.js';
 import { requesterOf, sayCacheState } from './quotes.js';
-import { ErrorSchema } from './schemas/common.js';
+import { invalid, upstreamAnswers } from './schemas/answers.js';
 
 const MatchSchema = Type.Object({
   symbol: Type.String(),
@@ -33,7 +33,11 @@ export function searchRoutes(search: SearchService): FastifyPluginAsyncTypebox {
             // The length rule is the domain's (characters after folding); this bound only stops a huge value early.
             q: Type.String({ maxLength: SEARCH_QUERY_MAX_CHARACTERS * 4, description: `A name or ticker, 1 to ${SEARCH_QUERY_MAX_CHARACTERS} characters` }),
           }),
-          response: { 200: SearchSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema },
+          response: {
+            200: SearchSchema,
+            400: invalid({ detail: 'q: give a company name or ticker to search for', field: 'q' }, { detail: "q: may hold letters, digits, spaces and . , & ' ( ) - only", field: 'q' }),
+            ...upstreamAnswers,
+          },
         },
       },
       async (request, reply) => {

@@ -6,7 +6,8 @@ import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, ty
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';
-import { ErrorSchema, IdempotencyHeaderSchema } from './schemas/common.js';
+import { idempotencyConflicts, idempotencyKeyInvalid, invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
 const stringifyTrade = fastJson(TradeSchema);
@@ -54,7 +55,19 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           tags: ['trades'],
           headers: IdempotencyHeaderSchema,
           body: NewTradeSchema,
-          response: { 201: TradeSchema, 400: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema },
+          response: {
+            201: TradeSchema,
+            400: invalid(
+              { detail: 'shares: must be an integer from 1 to 100', field: 'shares' },
+              { detail: 'id: must not be sent; the server assigns ids', field: 'id' },
+              { detail: 'body: must be a JSON object', field: 'body' },
+              { detail: 'Malformed JSON body: Unexpected end of JSON input' },
+              idempotencyKeyInvalid,
+            ),
+            ...idempotencyConflicts,
+            413: tooLarge,
+            415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
+          },
         },
       },
       async (request, reply) => {
@@ -73,7 +86,10 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           summary: 'List trades in id order (streamed; paged when `limit` is given)',
           tags: ['trades'],
           querystring: TradeListQuerySchema,
-          response: { 200: Type.Array(TradeSchema), 400: ErrorSchema },
+          response: {
+            200: Type.Array(TradeSchema),
+            400: invalid({ detail: 'user_id: must be an integer from 0 to 9007199254740991', field: 'user_id' }),
+          },
         },
       },
       async (request, reply) => {
@@ -101,7 +117,11 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           summary: 'One trade by id',
           tags: ['trades'],
           params: Type.Object({ id: Type.String() }),
-          response: { 200: TradeSchema, 404: ErrorSchema },
+          response: {
+            200: TradeSchema,
+            400: invalid({ detail: 'id: must not contain NUL (\\u0000) characters', field: 'id' }),
+            404: notFound('Not found.'),
+          },
         },
       },
       async (request) => getTrade(ledger, parseTradeId(request.params.id)),

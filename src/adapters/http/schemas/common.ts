@@ -1,13 +1,5 @@
 import { Type } from 'typebox';
 
-export const ErrorSchema = Type.Object(
-  {
-    detail: Type.String({ description: 'What is wrong, in words' }),
-    field: Type.Optional(Type.String({ description: 'The input field at fault, for validation errors' })),
-  },
-  { $id: 'Error' },
-);
-
 /** Documents the header on the writes that take it; its rules are checked by domain/idempotency.ts, for their wording. */
 export const IdempotencyHeaderSchema = Type.Object({
   'idempotency-key': Type.Optional(

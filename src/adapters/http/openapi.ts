@@ -1,0 +1,86 @@
+/**
+ * The API's reference, generated from the route schemas: the OpenAPI 3.1
+ * document at GET /openapi.json, and Swagger UI at GET /docs, its assets
+ * served from the @fastify/swagger-ui package so it works offline.
+ *
+ * What a whole scope shares (the gate's 401/429/503, whether a key is needed)
+ * is added to each route's schema here, by the scope that causes it, so no
+ * route can forget it and no route repeats it.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { type ErrorAnswer, isErrorAnswer, mergeAnswers } from './schemas/answers.js';
+import { KEY_SCHEMES, type SecurityRequirement } from './schemas/security.js';
+
+const DESCRIPTION = [
+  'Market data behind API keys, and a trade ledger.',
+  '',
+  'Every error answer is JSON with a `detail` string; validation errors also carry `field`.',
+  'A method a path does not serve is `405` with `Allow` and `{"detail": "Method \\"DELETE\\" not allowed."}`; an unknown URL is `404` `{"detail": "Not found."}`.',
+  'Every path is served with or without its trailing slash (`/api/v1/symbol/ibm/`, as the original clients call it).',
+].join('\n');
+
+/** Registers the document and the reference page; routes declared after this are in the document. */
+export async function installApiDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Stock Market Service', version: '1.0.0', description: DESCRIPTION },
+      components: { securitySchemes: KEY_SCHEMES },
+    },
+  });
+  // The document describes the API, not itself: hidden, as are the reference page's routes.
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI would send the document to validator.swagger.io for its badge: an external request, offline a broken image.
+    validatorUrl: false,
+    // The initializer is served as a file (/docs/static/swagger-initializer.js): the service's CSP forbids inline scripts.
+    uiConfig: { deepLinking: true, displayRequestDuration: true },
+    transformStaticCSP: withoutUpgrade,
+  });
+}
+
+/**
+ * The one change to the service's CSP, on /docs only: without `upgrade-insecure-requests`. A
+ * browser reaching the service over plain http by name or address (a server on the network,
+ * offline) would otherwise fetch the page's own scripts from https:// and show nothing. Every
+ * source rule stays: scripts, styles, images and requests from the service's own origin only.
+ */
+function withoutUpgrade(csp: string): string {
+  return csp
+    .split(';')
+    .filter((directive) => directive.trim() !== 'upgrade-insecure-requests')
+    .join(';');
+}
+
+/** Every route declared in `scope` from now on documents `answers`, beside (merged with) its own. */
+export function documentAnswers(scope: FastifyInstance, answers: Record<number, ErrorAnswer>): void {
+  scope.addHook('onRoute', (route) => {
+    if (!isDocumented(route)) return;
+    const response: Record<string, unknown> = { ...(route.schema.response as Record<string, unknown> | undefined) };
+    for (const [status, answer] of Object.entries(answers)) {
+      const own = response[status];
+      response[status] = isErrorAnswer(own) ? mergeAnswers(own, answer) : (own ?? answer);
+    }
+    route.schema = { ...route.schema, response };
+  });
+}
+
+/**
+ * Every route declared in `scope` from now on documents `security`: `'replace'` for a rule
+ * (a key is required), `'default'` for what applies unless the route says otherwise.
+ */
+export function documentSecurity(scope: FastifyInstance, security: SecurityRequirement[], mode: 'replace' | 'default'): void {
+  scope.addHook('onRoute', (route) => {
+    if (!isDocumented(route)) return;
+    if (mode === 'default' && route.schema.security) return;
+    route.schema = { ...route.schema, security };
+  });
+}
+
+/** Routes in the document: the 405 refusals and the reference page's assets are hidden. */
+function isDocumented(route: RouteOptions): route is RouteOptions & { schema: NonNullable<RouteOptions['schema']> } {
+  return route.schema !== undefined && route.schema.hide !== true;
+}
