@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { register } from '../support/api.js';
 import { testEngines, testRedisEnv } from '../support/engines.js';
 import { parseAnswer, rawExchange } from '../support/raw-connection.js';
@@ -57,9 +57,24 @@ describe.each(testEngines())('GET /ready on %s', (engine) => {
 describe('GET /ready with Redis', () => {
   it('when Redis is configured and reachable, then it says so', async () => {
     const service = await startService('sqlite', testRedisEnv());
-    const answer = await service.app.inject({ method: 'GET', url: '/ready' });
-    expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toMatchObject({ status: 'ready', redis: 'ok' });
+    await vi.waitFor(async () => {
+      const answer = await service.app.inject({ method: 'GET', url: '/ready' });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({ status: 'ready', redis: 'ok' });
+    }, { timeout: 10_000 });
+  });
+
+  it('when Redis is unreachable, then ready still (requests are served uncounted), unless the policy is deny', async () => {
+    const allowing = await startService('sqlite', { REDIS_URL: 'redis://127.0.0.1:1' });
+    const served = await allowing.app.inject({ method: 'GET', url: '/ready' });
+    expect(served.statusCode).toBe(200);
+    expect(served.json()).toMatchObject({ status: 'ready', redis: 'unreachable' });
+
+    const denying = await startService('sqlite', { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_ON_STORE_FAILURE: 'deny' });
+    const refused = await denying.app.inject({ method: 'GET', url: '/ready' });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ status: 'unavailable', redis: 'unreachable' });
+    expect(refused.json().detail).toMatch(/Redis cannot be reached/);
   });
 });
 
