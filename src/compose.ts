@@ -6,15 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { type Kysely, sql } from 'kysely';
 import { pino } from 'pino';
 import { createAccountStore } from './adapters/db/account-store.js';
 import { createActionStore } from './adapters/db/action-store.js';
-import { connectDatabase } from './adapters/db/connect.js';
+import { connectDatabase, poolUsage } from './adapters/db/connect.js';
 import type { Database } from './adapters/db/database.js';
 import { createDemandStore } from './adapters/db/demand-store.js';
 import { createIdempotencyRecords, idempotentAccounts, idempotentTrades } from './adapters/db/idempotency-records.js';
-import { migrateToLatest } from './adapters/db/migrate.js';
+import { migrateToLatest, pendingMigrations } from './adapters/db/migrate.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
@@ -23,6 +24,7 @@ import { createTradeLedger } from './adapters/db/trade-ledger.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
 import { buildHttpApp, type HttpOptions, logSerializers } from './adapters/http/app.js';
+import { createMetrics, type Metrics } from './adapters/metrics/prometheus.js';
 import { createFailover } from './adapters/providers/failover.js';
 import { createProviders, providerQuotas } from './adapters/providers/index.js';
 import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
@@ -35,17 +37,28 @@ import { createDemandTally, type DemandTally } from './app/demand.js';
 import { createIdempotency } from './app/idempotency.js';
 import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/prefetch.js';
 import { createPriceSource } from './app/prices.js';
-import { createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
+import { type CallOutcomes, createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
 import { createQuoteService } from './app/quotes.js';
 import { createRefreshCoordinator } from './app/refresh.js';
 import { createSearchService } from './app/search.js';
 import { createServedRequests, type ServedRequests } from './app/served-requests.js';
-import { createUpstreamBudget } from './app/upstream-budget.js';
+import { createUpstreamBudget, type UpstreamBudget } from './app/upstream-budget.js';
 import { type Config, PROVIDER_NAMES } from './config.js';
 
 export interface Service {
   app: FastifyInstance;
   db: Kysely<Database>;
+  /**
+   * True once shutdown begins (close() sets it; main.ts may set it earlier to
+   * drain): GET /ready answers 503, so load balancers send traffic elsewhere.
+   */
+  draining: boolean;
+  /**
+   * This instance's metrics. A cluster worker passes it to prom-client's
+   * `AggregatorRegistry.setRegistries([service.metricsRegistry])`; the master
+   * sums the workers' with `new AggregatorRegistry().clusterMetrics()`.
+   */
+  metricsRegistry: Registry;
   /** Reopens apicalls.log (after logrotate moved it): main.ts calls it on SIGHUP. Never rejects; reports itself. */
   reopenLogs(): Promise<void>;
   /** Writes this instance's count of requests served now, instead of at its next flush (tests of several instances). */
@@ -61,14 +74,23 @@ export interface ComposeOptions {
   now?: () => Date;
   /** Sees every HTTP route as it is declared (tests check the OpenAPI document against them). */
   onRoute?: HttpOptions['onRoute'];
+  /** Where the JSON log lines go; stdout unless set (tests read them). */
+  logDestination?: pino.DestinationStream;
+  /**
+   * What GET /metrics answers; this instance's registry unless set. Under
+   * node:cluster, a function that gets the master's aggregate of every
+   * worker (AggregatorRegistry.clusterMetrics(), over IPC) plugs in here.
+   */
+  renderMetrics?: () => Promise<string>;
 }
 
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
   // Requests are logged without their query string: the gateway's key may be in it.
-  const logger = pino({ level: config.logLevel, serializers: logSerializers });
+  const logger = pino({ level: config.logLevel, serializers: logSerializers }, options.logDestination);
   const now = options.now ?? (() => new Date());
   const db = await openDatabase(config, logger);
-  const market = marketDataServices(config, db, now, logger);
+  const metrics = createMetrics();
+  const market = marketDataServices(config, db, now, logger, metrics);
   const prefetch = afterClosePrefetch(config, market.prefetchDeps, market.demand, logger);
   const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
@@ -92,6 +114,12 @@ export async function composeService(config: Config, options: ComposeOptions = {
     rateLimitStore: { kind, health: rateLimits.health },
     apiCallsLog: apiCallLog.health,
   };
+  metrics.readFrom({
+    budgetLeft: () => budgetLeft(market.budget, market.providerNames),
+    pool: () => poolUsage(db),
+    apiCallsLogDropped: () => apiCallLog.health().dropped,
+  });
+  let draining = false;
 
   const app = await buildHttpApp(
     {
@@ -105,6 +133,13 @@ export async function composeService(config: Config, options: ComposeOptions = {
       providerStatus: market.providerStatus,
       served: market.served,
       health,
+      readiness: {
+        database: health.database,
+        pendingMigrations: () => pendingMigrations(db),
+        redis: config.redisUrl ? { health: rateLimits.health, required: config.onRateLimitStoreFailure === 'deny' } : undefined,
+        draining: () => draining,
+      },
+      metrics: { ...metrics, render: options.renderMetrics ?? (() => metrics.registry.metrics()) },
     },
     {
       logger,
@@ -114,6 +149,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       corsOrigins: config.corsOrigins,
       serverLimits: config.serverLimits,
       onRoute: options.onRoute,
+      metricsToken: config.metricsToken,
     },
   );
   const stopFlushing = flushPeriodically(market.served, logger);
@@ -130,11 +166,34 @@ export async function composeService(config: Config, options: ComposeOptions = {
   return {
     app,
     db,
+    get draining() {
+      return draining;
+    },
+    set draining(value: boolean) {
+      draining = value;
+    },
+    metricsRegistry: metrics.registry,
     reopenLogs: () => apiCallLog.reopen(),
     prefetch: prefetch.run,
     flushServedCounts: () => market.served.flush(),
-    close: () => app.close(),
+    close: () => {
+      draining = true;
+      return app.close();
+    },
   };
+}
+
+/** Calls each provider has left in each window it limits, for the metrics. */
+async function budgetLeft(budget: UpstreamBudget, providers: string[]) {
+  const usages = await Promise.all(providers.map(async (provider) => ({ provider, usage: await budget.usage(provider) })));
+  return usages.flatMap(({ provider, usage }) => {
+    if (!usage) return [];
+    const windows = [
+      { provider, window: 'day' as const, limit: usage.dailyLimit, calls: usage.callsToday },
+      { provider, window: 'minute' as const, limit: usage.minuteLimit, calls: usage.callsThisMinute },
+    ];
+    return windows.filter((w) => w.limit > 0).map((w) => ({ provider, window: w.window, left: Math.max(0, w.limit - w.calls) }));
+  });
 }
 
 /** The database, migrated to the latest schema; closed again if migrating fails. */
@@ -156,7 +215,7 @@ async function openDatabase(config: Config, logger: pino.Logger): Promise<Kysely
  * failover, one refresh coordinator shared by bars, actions and search, the
  * use cases over them, the economy report, and what the prefetch needs.
  */
-function marketDataServices(config: Config, db: Kysely<Database>, now: () => Date, logger: pino.Logger) {
+function marketDataServices(config: Config, db: Kysely<Database>, now: () => Date, logger: pino.Logger, metrics: Metrics) {
   const { providers, realProviders } = marketDataProviders(config, logger);
   const providerNames = providers.map((p) => p.name);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
@@ -164,7 +223,7 @@ function marketDataServices(config: Config, db: Kysely<Database>, now: () => Dat
     backgroundReserve: config.prefetch.reserve,
     now,
   });
-  const outcomes = createCallOutcomes(now);
+  const outcomes: CallOutcomes = metrics.countingUpstreamCalls(createCallOutcomes(now));
   const failover = createFailover(providers, logger, budget, outcomes, now);
   const served = createServedRequests(createServedRequestsStore(db), { now });
   const providerStatus = createProviderStatus({ providers: knownProviders(providerNames), budget, outcomes, served, now });
@@ -182,7 +241,7 @@ function marketDataServices(config: Config, db: Kysely<Database>, now: () => Dat
   const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   const prefetchDeps: PrefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providerNames, now };
-  return { quotes, search, providerStatus, served, demand, prefetchDeps };
+  return { quotes, search, providerStatus, served, demand, prefetchDeps, budget, providerNames };
 }
 
 /** Real providers when configured; otherwise the offline sandbox, said loudly. */

@@ -81,6 +81,8 @@ export interface Config {
   /** Origins allowed by CORS; empty means CORS is off. */
   corsOrigins: string[];
   prefetch: PrefetchConfig;
+  /** Bearer token GET /metrics asks for; unset, /metrics is open (keep it off the public network). */
+  metricsToken: string | undefined;
 }
 
 interface ProviderEnv {
@@ -246,6 +248,14 @@ function readServerLimits(env: Env): ServerLimits {
   return { headersTimeoutMs, requestTimeoutMs, maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000) };
 }
 
+/** A token a client can send in a header: visible ASCII, no spaces (else no scraper could present it). */
+function readMetricsToken(env: Env): string | undefined {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (!raw) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'visible ASCII characters without spaces', raw);
+  return raw;
+}
+
 /** On by default only with a real provider: the sandbox's synthetic bars are nothing to spend a run on. */
 function readPrefetch(env: Env, providers: ProviderConfig[]): PrefetchConfig {
   return {
@@ -288,5 +298,6 @@ export function loadConfig(env: Env = process.env): Config {
     serverLimits: readServerLimits(env),
     corsOrigins: readOrigins(env),
     prefetch: readPrefetch(env, providers),
+    metricsToken: readMetricsToken(env),
   };
 }

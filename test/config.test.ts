@@ -61,6 +61,8 @@ describe('loadConfig', () => {
     ['PREFETCH_RESERVE', '1.5', /PREFETCH_RESERVE must be a number greater than 0/],
     ['PREFETCH_DELAY_SECONDS', '-5', /PREFETCH_DELAY_SECONDS must be an integer from 0/],
     ['PREFETCH_RETRY_SECONDS', '5', /PREFETCH_RETRY_SECONDS must be an integer from 10/],
+    ['METRICS_TOKEN', 'two words', /METRICS_TOKEN must be visible ASCII characters without spaces/],
+    ['METRICS_TOKEN', 'jetón', /METRICS_TOKEN must be visible ASCII/],
   ])('refuses %s=%s with one line naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
@@ -79,6 +81,13 @@ describe('the after-close prefetch', () => {
   it('reads the window, reserve, delay and retry interval', () => {
     const env = { PREFETCH_WINDOW_DAYS: '30', PREFETCH_RESERVE: '0.5', PREFETCH_DELAY_SECONDS: '0', PREFETCH_RETRY_SECONDS: '60' };
     expect(loadConfig(env).prefetch).toEqual({ enabled: false, windowDays: 30, reserve: 0.5, delaySeconds: 0, retrySeconds: 60 });
+  });
+});
+
+describe('the metrics token', () => {
+  it('is unset by default (/metrics open) and read trimmed when set', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: '  s3cret-token  ' }).metricsToken).toBe('s3cret-token');
   });
 });
 

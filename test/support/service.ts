@@ -37,11 +37,13 @@ export async function startService(
   };
   const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }), options);
   let closed = false;
+  const closeService = service.close;
   const close = async () => {
     if (closed) return;
     closed = true;
-    await service.close();
+    await closeService();
   };
   cleanups.push(close);
-  return { ...service, close, database: db };
+  // The service itself, not a copy: its `draining` flag is read and set through it.
+  return Object.assign(service, { close, database: db });
 }

@@ -73,5 +73,16 @@ export function connectDatabase(
     types: pgTypes,
   });
   pool.on('error', onIdleClientError);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** Each PostgreSQL connection's pool: Kysely does not expose it, and /metrics reports it. */
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** Connections open and idle, and queries waiting for one; undefined on SQLite (no pool). */
+export function poolUsage(db: Kysely<Database>): { total: number; idle: number; waiting: number } | undefined {
+  const pool = pools.get(db);
+  return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }

@@ -47,3 +47,10 @@ export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResult[
   }
   return results;
 }
+
+/** The known migrations this database has not applied yet (read only: nothing is created or locked). */
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const known = await migrator.getMigrations();
+  return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

@@ -18,9 +18,13 @@ import { installApiGate, requireKey } from './auth.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { documentAnswers, installApiDocs } from './openapi.js';
+import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { countServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
+import { readyRoute, type ReadinessChecks } from './ready.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { logRequest, RequestCompletion } from './request-log.js';
 import { invalidKey, rateUncheckable, throttled } from './schemas/answers.js';
 import { searchRoutes } from './search.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
@@ -39,6 +43,8 @@ export interface HttpDependencies {
   rateLimits: RateLimitStore;
   apiCallLog: ApiCallLog;
   health: HealthChecks;
+  readiness: ReadinessChecks;
+  metrics: RequestMetrics;
   providerStatus: ProviderStatus;
   served: ServedRequests;
 }
@@ -52,6 +58,8 @@ export interface HttpOptions {
   serverLimits: ServerLimits;
   /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
   onRoute?: (route: RouteOptions) => void;
+  /** GET /metrics asks for it as a Bearer token when set. */
+  metricsToken: string | undefined;
 }
 
 /** Paths whose requests go to apicalls.log: the API, its Alpha Vantage gateway, and the ledger. */
@@ -100,8 +108,12 @@ function logApiCalls(app: FastifyInstance, log: ApiCallLog): void {
 
 /** Builds the Fastify app from its route plugins; main.ts starts it, tests inject into it. */
 export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions): Promise<FastifyInstance> {
+  const completion = new RequestCompletion([logRequest, measuring(deps.metrics)]);
   const app = Fastify({
     loggerInstance: options.logger,
+    // Each request's id (request-id.ts) is on every log line of it, and one line per request replaces Fastify's two.
+    genReqId: requestIdOf,
+    logController: completion,
     bodyLimit: options.bodyLimitBytes,
     // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts, protocol-errors.ts.
     ...serverLimitOptions(options.serverLimits, options.logger),
@@ -128,11 +140,21 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // CSP parsing included, on every request: measured at a third of a cheap
   // route's throughput.)
   const securityHeaders = helmet();
+  // First of all hooks, so that every answer from here on, refusals included, carries it.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
   if (options.corsOrigins.length > 0) await app.register(cors, { origin: options.corsOrigins });
   // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
   await installApiDocs(app);
+  // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
+  const methods = { refuseOptions: options.corsOrigins.length === 0 };
+  // Operations: neither throttled nor in apicalls.log, as they are outside /api/v1, /query and /trades.
   await app.register(healthRoute(deps.health));
+  await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
+  await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken), methods));
   logApiCalls(app, deps.apiCallLog);
   countServedMarketData(app, deps.served);
 
@@ -146,6 +168,9 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
    */
   async function answerRefusedUrl(error: { statusCode?: number }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const status = error.statusCode ?? 400;
+    // No hook runs for a URL the router refuses, and Fastify reports no completion: both done here.
+    reply.header(REQUEST_ID_HEADER, request.id);
+    reply.raw.once('finish', () => completion.requestCompleted(null, request, reply));
     try {
       if (API_PATH.test(routedPath(request.raw.url ?? '/'))) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
     } catch (refusal) {
@@ -160,8 +185,6 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     }
     void reply.code(status).send({ detail: status === 414 ? 'Request URI is too long.' : 'Malformed request URL.' });
   }
-  // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
-  const methods = { refuseOptions: options.corsOrigins.length === 0 };
   await app.register(async (ledger) => {
     ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
     documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });

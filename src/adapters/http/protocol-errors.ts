@@ -7,6 +7,7 @@
 import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { requestIdOf } from './request-id.js';
 
 const CLIENT_ERRORS: Record<number, string> = {
   400: 'Malformed HTTP request.',
@@ -18,9 +19,10 @@ const EXPECTATION_FAILED = 'Expectation failed: the only expectation supported i
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
 
-function refuse(response: ServerResponse, status: number, detail: string): void {
+/** A refusal of a request Fastify never sees: it still carries its X-Request-Id, like every other answer. */
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, detail: string): void {
   const body = JSON.stringify({ detail });
-  response.writeHead(status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body) });
+  response.writeHead(status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestIdOf(request) });
   response.end(body);
 }
 
@@ -35,14 +37,14 @@ function lacksHost(request: IncomingMessage): boolean {
  * are answered in turn (Node reads and drops this one's body).
  */
 export function requiringHost(handler: RequestListener<typeof IncomingMessage>): RequestListener<typeof IncomingMessage> {
-  return (request, response) => (lacksHost(request) ? refuse(response, 400, MISSING_HOST) : handler(request, response));
+  return (request, response) => (lacksHost(request) ? refuse(request, response, 400, MISSING_HOST) : handler(request, response));
 }
 
 /**
  * The server's 'checkExpectation' listener: an `Expect` other than 100-continue (which Node
  * answers itself, then serves the request) is 417, as Node would answer, but with a `detail`.
  */
-export const answerUnmetExpectation = requiringHost((_request, response) => refuse(response, 417, EXPECTATION_FAILED));
+export const answerUnmetExpectation = requiringHost((request, response) => refuse(request, response, 417, EXPECTATION_FAILED));
 
 /**
  * The server's 'connect' listener: the service is no proxy, so CONNECT is 405 like any method a

@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The throttle's verdict on this request's first scope, when it was counted. */
     rateLimit?: { scope: ThrottleScope; decision: ThrottleDecision };
+    /** The scope that refused the request (429), for the metrics. */
+    throttledBy?: ThrottleScope['name'];
   }
 }
 
@@ -43,7 +45,9 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
     reply.header('ratelimit-policy', policies.join(', '));
     reply.header('ratelimit', states.join(', '));
     const refused = counted.find(({ decision }) => !decision.allowed);
-    if (refused) throw new ThrottledError(secondsUp(refused.decision.retryAfterMs));
+    if (!refused) return;
+    request.throttledBy = refused.scope.name;
+    throw new ThrottledError(secondsUp(refused.decision.retryAfterMs));
   }
 
   return {

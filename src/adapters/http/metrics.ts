@@ -1,0 +1,54 @@
+/**
+ * GET /metrics for Prometheus, and what the HTTP layer tells the metrics:
+ * each request answered, each market-data answer's X-Cache, each throttle
+ * refusal. The counting itself is adapters/metrics/.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from './errors.js';
+import { type CompletionObserver, routeOf } from './request-log.js';
+
+export interface RequestMetrics {
+  requestAnswered(answer: { route: string; method: string; status: number; seconds: number }): void;
+  priceStoreAnswered(cache: string): void;
+  throttled(scope: string): void;
+  /** The exposition: this instance's registry, or the cluster's once aggregated. */
+  render(): Promise<string>;
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Hashing both sides gives equal lengths, so the comparison takes the same time whatever was sent. */
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+function presentsToken(request: FastifyRequest, token: string): boolean {
+  const [scheme, sent, ...rest] = (request.headers.authorization ?? '').trim().split(/\s+/);
+  if (!/^bearer$/i.test(scheme ?? '') || sent === undefined || rest.length > 0) return false;
+  return timingSafeEqual(digest(sent), digest(token));
+}
+
+/** GET /metrics; with a token, only for `Authorization: Bearer <token>`. */
+export function metricsRoute(metrics: RequestMetrics, token: string | undefined): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply: FastifyReply) => {
+      if (token !== undefined && !presentsToken(request, token)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({ detail: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".' } satisfies ErrorBody);
+      }
+      return reply.type(PROMETHEUS_TEXT).send(await metrics.render());
+    });
+  };
+}
+
+/** Counts each answer: requests and latency by route, X-Cache on market data, throttle refusals by scope. */
+export function measuring(metrics: RequestMetrics): CompletionObserver {
+  return (request, reply) => {
+    const status = reply.statusCode;
+    metrics.requestAnswered({ route: routeOf(request), method: request.method, status, seconds: reply.elapsedTime / 1000 });
+    const cache = reply.getHeader('x-cache');
+    if (typeof cache === 'string') metrics.priceStoreAnswered(cache);
+    if (status === 429 && request.throttledBy) metrics.throttled(request.throttledBy);
+  };
+}
