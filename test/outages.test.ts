@@ -152,7 +152,7 @@ describe('PostgreSQL going away mid-traffic', () => {
     await expectAcknowledgedStored(traffic.answers, database);
   });
 
-  it('when the database is away, then /health says down and recovers with it', async () => {
+  it('when the database is away, then /health says down, and recovers with it on bounded connections', async () => {
     const { proxy, service } = await postgresBehindProxy();
     proxy.cut();
     const down = await service.app.inject({ method: 'GET', url: '/health' });
@@ -162,7 +162,8 @@ describe('PostgreSQL going away mid-traffic', () => {
     await vi.waitFor(async () => expect((await service.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200), {
       timeout: 10_000,
     });
-    expect((await sql<{ one: number }>`select 1 as one`.execute(service.db)).rows).toEqual([{ one: 1 }]);
+    // A new connection, bounded as configured: a statement past DATABASE_STATEMENT_TIMEOUT_MS is cancelled by the server.
+    expect((await sql<{ statement_timeout: string }>`show statement_timeout`.execute(service.db)).rows).toEqual([{ statement_timeout: '10s' }]);
   });
 });
 
