@@ -5,9 +5,18 @@
 
 import { parseRate, type Rate } from './domain/throttle.js';
 
-export type DatabaseTarget =
-  | { engine: 'sqlite'; path: string }
-  | { engine: 'postgres'; url: string; poolSize: number };
+/** How an instance uses PostgreSQL: bounds that keep a request from waiting on a database that is away or stuck. */
+export interface PostgresLimits {
+  poolSize: number;
+  /** The server cancels a statement running longer (0: never). */
+  statementTimeoutMs: number;
+  /** How long to wait for a connection, new or from the full pool, before giving up. */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS = { statementTimeoutMs: 10_000, connectTimeoutMs: 5_000 };
+
+export type DatabaseTarget = { engine: 'sqlite'; path: string } | ({ engine: 'postgres'; url: string } & PostgresLimits);
 
 export const PROVIDER_NAMES = ['alphavantage', 'twelvedata'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -187,14 +196,18 @@ function readOrigins(env: Env): string[] {
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/stock-market.db';
 
-export function parseDatabaseUrl(raw: string, poolSize = 10): DatabaseTarget {
+export function parseDatabaseUrl(
+  raw: string,
+  poolSize = 10,
+  timeouts: Omit<PostgresLimits, 'poolSize'> = DEFAULT_POSTGRES_TIMEOUTS,
+): DatabaseTarget {
   if (raw.startsWith('sqlite:')) {
     const path = raw.slice('sqlite:'.length);
     if (path.length > 0) return { engine: 'sqlite', path };
   } else if (/^postgres(ql)?:\/\/./.test(raw)) {
     try {
       new URL(raw);
-      return { engine: 'postgres', url: raw, poolSize };
+      return { engine: 'postgres', url: raw, poolSize, ...timeouts };
     } catch {
       // falls through to the error below
     }
@@ -270,11 +283,15 @@ function readPrefetch(env: Env, providers: ProviderConfig[]): PrefetchConfig {
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const poolSize = readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
+  const databaseTimeouts = {
+    statementTimeoutMs: readInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_POSTGRES_TIMEOUTS.statementTimeoutMs, 0, 3_600_000),
+    connectTimeoutMs: readInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', DEFAULT_POSTGRES_TIMEOUTS.connectTimeoutMs, 100, 120_000),
+  };
   const providers = readProviders(env);
   return {
     port: readInteger(env, 'PORT', 8000, 0, 65535),
     host,
-    database: parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, poolSize),
+    database: parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, poolSize, databaseTimeouts),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: readInteger(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
     providers,

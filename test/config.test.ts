@@ -17,6 +17,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds PostgreSQL: 10 connections, 10 s per statement and 5 s to get a connection unless told otherwise', () => {
+    const url = 'postgres://u@h/db';
+    expect(loadConfig({ DATABASE_URL: url }).database).toEqual({
+      engine: 'postgres',
+      url,
+      poolSize: 10,
+      statementTimeoutMs: 10_000,
+      connectTimeoutMs: 5_000,
+    });
+    const env = { DATABASE_URL: url, DATABASE_POOL_SIZE: '40', DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_CONNECT_TIMEOUT_MS: '1500' };
+    expect(loadConfig(env).database).toMatchObject({ poolSize: 40, statementTimeoutMs: 0, connectTimeoutMs: 1500 });
+  });
+
   it('orders providers as MARKET_DATA_PROVIDERS says, and otherwise uses every one with a key', () => {
     const keys = { ALPHAVANTAGE_API_KEY: 'a', TWELVEDATA_API_KEY: 't' };
     expect(loadConfig(keys).providers.map((p) => p.name)).toEqual(['alphavantage', 'twelvedata']);
@@ -41,6 +54,9 @@ describe('loadConfig', () => {
     ['PORT', '70000', /PORT must be an integer/],
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be sqlite:PATH/],
     ['DATABASE_URL', 'sqlite:', /DATABASE_URL/],
+    ['DATABASE_POOL_SIZE', '0', /DATABASE_POOL_SIZE must be an integer from 1 to 1000/],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '10s', /DATABASE_STATEMENT_TIMEOUT_MS must be an integer from 0 to 3600000/],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '50', /DATABASE_CONNECT_TIMEOUT_MS must be an integer from 100 to 120000/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error/],
     ['BODY_LIMIT_BYTES', '-1', /BODY_LIMIT_BYTES must be an integer/],
     ['THROTTLE_ANON', '100/week', /THROTTLE_ANON must be a rate as N\/second, N\/minute, N\/hour or N\/day/],

@@ -18,14 +18,16 @@ export type ErrorCode =
   | 'upstream_unavailable'
   | 'upstream_fair_share'
   | 'throttled'
-  | 'rate_limit_store_unavailable';
+  | 'rate_limit_store_unavailable'
+  | 'database_unavailable';
 
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -114,5 +116,18 @@ export class ThrottledError extends DomainError {
 export class RateLimitStoreUnavailableError extends DomainError {
   constructor() {
     super('rate_limit_store_unavailable', 'Request rate cannot be checked right now; try again shortly.');
+  }
+}
+
+/**
+ * The database cannot be reached or did not answer in time (restarting, say).
+ * Nothing was acknowledged: a write that met it may be tried again.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  /** A restart takes seconds; asking sooner than this would only meet it again. */
+  readonly retryAfterSeconds = 5;
+
+  constructor(options?: ErrorOptions) {
+    super('database_unavailable', 'The database is unavailable; try again shortly.', options);
   }
 }

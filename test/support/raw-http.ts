@@ -43,12 +43,12 @@ export interface ExchangeOptions {
   drive?: (socket: Socket) => void;
 }
 
-type Parsed = { response: RawResponse; rest: Buffer } | { needMore: true } | { error: string };
+export type Parsed = { response: RawResponse; rest: Buffer } | { needMore: true } | { error: string };
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Parses one answer from the front of `data`; `closed` says no more bytes will come. */
-function parseResponse(data: Buffer, isHead: boolean, closed: boolean): Parsed {
+export function parseResponse(data: Buffer, isHead: boolean, closed: boolean): Parsed {
   const headEnd = data.indexOf(HEAD_END);
   if (headEnd < 0) return closed ? { error: 'the connection closed inside an answer head' } : { needMore: true };
   const lines = data.subarray(0, headEnd).toString('latin1').split('\r\n');

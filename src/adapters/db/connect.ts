@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../config.js';
 import type { Database } from './database.js';
+import { translatingUnavailability } from './unavailable.js';
 
 const INT8_OID = 20;
 
@@ -64,16 +65,22 @@ export function connectDatabase(
   onIdleClientError: (error: Error) => void = () => undefined,
 ): Kysely<Database> {
   if (target.engine === 'sqlite') {
-    return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(target.path) }) });
+    return new Kysely<Database>({ dialect: translatingUnavailability(new SqliteDialect({ database: openSqlite(target.path) })) });
   }
   const pool = new pg.Pool({
     connectionString: target.url,
     max: target.poolSize,
-    connectionTimeoutMillis: 5000,
+    // Bounds both opening a connection and waiting for a free one in a full pool.
+    connectionTimeoutMillis: target.connectTimeoutMs,
+    // Enforced by the server, which cancels the statement (57014): the connection stays usable.
+    ...(target.statementTimeoutMs > 0 && { statement_timeout: target.statementTimeoutMs }),
+    // A peer that vanished without a FIN (a crashed host) is noticed instead of awaited for ever.
+    keepAlive: true,
     types: pgTypes,
   });
   pool.on('error', onIdleClientError);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('connect', ignoreErrorsInUse);
+  const db = new Kysely<Database>({ dialect: translatingUnavailability(new PostgresDialect({ pool })) });
   pools.set(db, pool);
   return db;
 }
@@ -85,4 +92,15 @@ const pools = new WeakMap<Kysely<Database>, pg.Pool>();
 export function poolUsage(db: Kysely<Database>): { total: number; idle: number; waiting: number } | undefined {
   const pool = pools.get(db);
   return pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
+}
+
+/**
+ * pg emits 'error' on a client whose connection breaks, and the pool listens
+ * only while the client is idle: a connection lost mid-query (PostgreSQL
+ * restarting under load) would be an uncaught 'error' that ends the process.
+ * The query itself already rejects with the error, and the pool drops the
+ * broken client when it is released, so the event needs nothing more.
+ */
+function ignoreErrorsInUse(client: pg.PoolClient): void {
+  client.on('error', () => undefined);
 }

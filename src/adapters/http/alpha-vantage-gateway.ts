@@ -210,6 +210,7 @@ const ANSWER_TO: Record<ErrorCode, (error: DomainError, name: string) => object>
   upstream_rate_limited: information,
   upstream_unavailable: information,
   rate_limit_store_unavailable: information,
+  database_unavailable: information,
 };
 
 function parameterOf(request: FastifyRequest, name: string): string | undefined {

@@ -126,6 +126,11 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     // X-Forwarded-For is believed for exactly this many proxies (DRF's NUM_PROXIES); 0 trusts none.
     // (The hop-count function is what Fastify builds from a number; its types take only the function.)
     trustProxy: options.trustProxy > 0 ? (_address: string, hop: number) => hop < options.trustProxy : false,
+    // While closing, a request that arrives on a kept-alive connection is served (with `Connection: close`,
+    // which Fastify adds) instead of Fastify's bare 503: it was sent before the client could know, and the
+    // stores stay open until every connection is done. Idle connections are closed at once (Fastify's
+    // default forceCloseConnections: 'idle'), so a client meets a closed socket, never a half answer.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
 

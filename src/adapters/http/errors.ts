@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, type ErrorCode, FairShareExceededError, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
+import { DatabaseUnavailableError, DomainError, type ErrorCode, FairShareExceededError, ThrottledError, UpstreamRateLimitedError } from '../../domain/errors.js';
 import { describeValidationFailure } from './validation.js';
 
 /** Every error body is JSON with a `detail` string, as Django REST Framework clients expect. */
@@ -23,13 +23,19 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   upstream_rate_limited: 503,
   upstream_fair_share: 429, // the client's own limit, as a throttle is
   rate_limit_store_unavailable: 503,
+  database_unavailable: 503,
 };
 
 /** Status and headers of a domain error: the one place errors become HTTP. */
 export function httpStatusOf(error: DomainError): { status: number; headers: Record<string, string> } {
   const status = STATUS_BY_CODE[error.code];
   if (status === 401) return { status, headers: { 'www-authenticate': 'Token' } };
-  if (error instanceof UpstreamRateLimitedError || error instanceof ThrottledError || error instanceof FairShareExceededError) {
+  if (
+    error instanceof UpstreamRateLimitedError ||
+    error instanceof ThrottledError ||
+    error instanceof FairShareExceededError ||
+    error instanceof DatabaseUnavailableError
+  ) {
     return { status, headers: { 'retry-after': String(error.retryAfterSeconds) } };
   }
   return { status, headers: {} };
@@ -76,6 +82,8 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(400).send(problem satisfies ErrorBody);
     }
     if (error instanceof DomainError) {
+      // Said once per request: an operator sees which requests an outage cost, and why.
+      if (error instanceof DatabaseUnavailableError) request.log.warn({ err: error.cause }, 'database unavailable');
       const { status, headers } = httpStatusOf(error);
       return reply.code(status).headers(headers).send(errorBody(error));
     }
