@@ -200,6 +200,12 @@ async function budgetLeft(budget: UpstreamBudget, providers: string[]) {
   });
 }
 
+/** Applies pending migrations and closes the database: the cluster primary's one job on it, before forking workers. */
+export async function migrateDatabase(config: Config): Promise<void> {
+  const db = await openDatabase(config, pino({ level: config.logLevel }), true);
+  await db.destroy();
+}
+
 /** The database, migrated to the latest schema; closed again if migrating fails. */
 async function openDatabase(config: Config, logger: pino.Logger, migrate: boolean): Promise<Kysely<Database>> {
   const db = connectDatabase(config.database, (error) =>
