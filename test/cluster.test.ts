@@ -1,0 +1,68 @@
+import { get } from 'node:http';
+import { describe, expect, it, vi } from 'vitest';
+import { createTestDatabase, testEngines, testRedisEnv } from './support/engines.js';
+import { freePort, type RunningProcess, runEntry, waitForServer } from './support/process.js';
+
+/** GET on a connection of its own (no keep-alive): the cluster hands each new connection to the next worker. */
+function getOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/** The pids whose pino lines say they answered a request. */
+function answeringPids(run: RunningProcess): Set<number> {
+  const lines = run.output().split('\n').filter((line) => line.includes('"request completed"'));
+  return new Set(lines.map((line) => (JSON.parse(line) as { pid: number }).pid));
+}
+
+/** The worker pids the primary reported listening, in order. */
+function listeningWorkers(run: RunningProcess): number[] {
+  const lines = run.output().split('\n').filter((line) => line.includes('"worker listening"'));
+  return lines.map((line) => (JSON.parse(line) as { worker_pid: number }).worker_pid);
+}
+
+describe('WEB_CONCURRENCY', () => {
+  it('when above 1 without REDIS_URL, then the process refuses to start in one line naming REDIS_URL', async () => {
+    const run = runEntry('src/main.ts', { WEB_CONCURRENCY: '2', DATABASE_URL: 'sqlite::memory:' });
+    expect(await run.exited).toBe(2);
+    expect(run.output().trim()).toBe(
+      'Invalid configuration: WEB_CONCURRENCY=2 needs REDIS_URL: without Redis each worker would keep its own throttle counts (2 times every limit) and its own key revocations',
+    );
+  });
+
+  // PostgreSQL, the production engine, unless the run is SQLite's only: several processes share a SQLite file too.
+  const engine = testEngines().includes('postgres') ? 'postgres' : 'sqlite';
+
+  it(`when 2 on ${engine} and Redis, then two worker processes answer on one port, a killed one is replaced, and SIGTERM stops them all`, async () => {
+    const database = await createTestDatabase(engine);
+    try {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      // info: every answer's log line carries the pid of the worker that gave it.
+      const run = runEntry('src/main.ts', { WEB_CONCURRENCY: '2', PORT: String(port), DATABASE_URL: database.url, LOG_LEVEL: 'info', ...testRedisEnv() });
+      await waitForServer(`${base}/health`, run, 60_000);
+      await vi.waitFor(() => expect(listeningWorkers(run)).toHaveLength(2), { timeout: 30_000 });
+      const workers = listeningWorkers(run);
+
+      for (let i = 0; i < 10; i++) expect(await getOnNewConnection(`${base}/trades`)).toBe(200);
+      await vi.waitFor(() => expect(answeringPids(run)).toEqual(new Set(workers)), { timeout: 10_000 });
+
+      process.kill(workers[0]!, 'SIGKILL');
+      await vi.waitFor(() => expect(listeningWorkers(run)).toHaveLength(3), { timeout: 30_000 });
+      const replacement = listeningWorkers(run)[2]!;
+      expect(workers).not.toContain(replacement);
+      for (let i = 0; i < 10; i++) expect(await getOnNewConnection(`${base}/trades`)).toBe(200);
+      await vi.waitFor(() => expect(answeringPids(run)).toContain(replacement), { timeout: 10_000 });
+
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      for (const pid of [workers[1]!, replacement]) expect(() => process.kill(pid, 0), `worker ${pid} is gone`).toThrow();
+    } finally {
+      await database.drop();
+    }
+  }, 120_000);
+});
