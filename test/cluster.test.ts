@@ -66,3 +66,20 @@ describe('WEB_CONCURRENCY', () => {
     }
   }, 120_000);
 });
+
+describe('metrics across cluster workers', () => {
+  it("when any worker answers a scrape, then the answer sums every worker's metrics", async () => {
+    const port = await freePort();
+    const run = runEntry('test/support/cluster-metrics-fixture.ts', { PORT: String(port) });
+    const url = `http://127.0.0.1:${port}/`;
+    await waitForServer(url, run, 60_000);
+    // Both workers must have started for the sum to be whole: poll until it is, on fresh connections (either worker).
+    await vi.waitFor(async () => {
+      const text = await (await fetch(url)).text();
+      expect(text).toMatch(/^fixture_worker_ids_total 3$/m);
+    }, { timeout: 30_000 });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())));
+    for (const text of answers) expect(text).toMatch(/^fixture_worker_ids_total 3$/m);
+  }, 90_000);
+});
+

@@ -5,8 +5,9 @@
  * answering /metrics asks the primary over the cluster's IPC channel and
  * serves what it sends back.
  *
- * Importing prom-client is what makes each worker answer the primary's
- * requests (prom-client's cluster module listens in every worker).
+ * A worker answers the primary's requests once it has built an
+ * AggregatorRegistry itself (that is when prom-client starts listening), so
+ * clusterMetricsRenderer builds one.
  */
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
@@ -58,6 +59,8 @@ export function serveClusterMetrics(): () => void {
  */
 export function clusterMetricsRenderer(options: { registries?: Registry[]; timeoutMs?: number } = {}): () => Promise<string> {
   if (options.registries) AggregatorRegistry.setRegistries(options.registries);
+  // Unused but for its side effect: this worker now answers the primary with its registries' metrics.
+  new AggregatorRegistry();
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return () =>
     new Promise((resolve, reject) => {
