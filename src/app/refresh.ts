@@ -109,7 +109,8 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
         }
       }
       if (await refresh.refreshedElsewhere()) return;
-      if (Date.now() >= giveUpAt) throw new UpstreamUnavailableError(`Another instance's refresh of ${key} did not complete in time.`);
+      // The holder neither finished nor let go within two leases: to the client, as any provider failure.
+      if (Date.now() >= giveUpAt) throw new UpstreamUnavailableError('Market data providers are unavailable; try again later.');
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
