@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { Counter } from 'prom-client';
-import { clusterMetricsRenderer, serveClusterMetrics } from '../../src/adapters/metrics/cluster.js';
+import { clusterMetricsRenderer, serveClusterMetrics, shareWorkerMetrics } from '../../src/adapters/metrics/cluster.js';
 
 if (cluster.isPrimary) {
   serveClusterMetrics();
@@ -14,6 +14,7 @@ if (cluster.isPrimary) {
   cluster.fork();
 } else {
   new Counter({ name: 'fixture_worker_ids_total', help: 'each worker adds its id' }).inc(cluster.worker!.id);
+  shareWorkerMetrics();
   const render = clusterMetricsRenderer();
   createServer((_request, response) => {
     render().then(

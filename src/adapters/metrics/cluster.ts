@@ -5,9 +5,9 @@
  * answering /metrics asks the primary over the cluster's IPC channel and
  * serves what it sends back.
  *
- * A worker answers the primary's requests once it has built an
- * AggregatorRegistry itself (that is when prom-client starts listening), so
- * clusterMetricsRenderer builds one.
+ * Each worker calls shareWorkerMetrics with its registries (it answers the
+ * primary from then on), and its /metrics route renders with
+ * clusterMetricsRenderer().
  */
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
@@ -52,15 +52,21 @@ export function serveClusterMetrics(): () => void {
 }
 
 /**
+ * In a worker: what it contributes to the cluster's metrics (prom-client's
+ * global registry unless given). prom-client answers the primary only in a
+ * worker that has built an AggregatorRegistry, hence the one built here.
+ */
+export function shareWorkerMetrics(registries?: Registry[]): void {
+  if (registries) AggregatorRegistry.setRegistries(registries);
+  new AggregatorRegistry();
+}
+
+/**
  * In a worker: a render() for the /metrics route that returns the whole
  * cluster's metrics, or rejects when the primary does not answer within
- * `timeoutMs`. `registries` are what this worker contributes (prom-client's
- * global registry unless the route keeps its own).
+ * `timeoutMs`. Every worker must share its metrics (shareWorkerMetrics) for the sum to be whole.
  */
-export function clusterMetricsRenderer(options: { registries?: Registry[]; timeoutMs?: number } = {}): () => Promise<string> {
-  if (options.registries) AggregatorRegistry.setRegistries(options.registries);
-  // Unused but for its side effect: this worker now answers the primary with its registries' metrics.
-  new AggregatorRegistry();
+export function clusterMetricsRenderer(options: { timeoutMs?: number } = {}): () => Promise<string> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return () =>
     new Promise((resolve, reject) => {
