@@ -1,5 +1,8 @@
+import { once } from 'node:events';
 import { get } from 'node:http';
-import { describe, expect, it, vi } from 'vitest';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, testEngines, testRedisEnv } from './support/engines.js';
 import { freePort, type RunningProcess, runEntry, waitForServer } from './support/process.js';
 
@@ -33,6 +36,25 @@ describe('WEB_CONCURRENCY', () => {
       'Invalid configuration: WEB_CONCURRENCY=2 needs REDIS_URL: without Redis each worker would keep its own throttle counts (2 times every limit) and its own key revocations',
     );
   });
+
+  it('when the workers cannot listen (the port is taken), then the process exits non-zero naming the address, without retrying', async () => {
+    const port = await freePort();
+    const holder = createServer().listen(port, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const run = runEntry('src/main.ts', {
+        WEB_CONCURRENCY: '2',
+        PORT: String(port),
+        DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `cluster-taken-${port}.db`)}`,
+        ...testRedisEnv(),
+      });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`Cannot listen on 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`);
+      expect(run.output()).toContain('a worker could not start; stopping the others');
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 
   // PostgreSQL, the production engine, unless the run is SQLite's only: several processes share a SQLite file too.
   const engine = testEngines().includes('postgres') ? 'postgres' : 'sqlite';
