@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { clusterMetricsRenderer, shareWorkerMetrics } from './adapters/metrics/cluster.js';
 import { runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { composeService } from './compose.js';
@@ -24,8 +25,10 @@ async function main(): Promise<void> {
 }
 
 async function serve(config: Config): Promise<void> {
-  // A worker's primary has migrated the database already.
-  const service = await composeService(config, { migrate: !cluster.isWorker });
+  // A worker's primary has migrated the database already, and sums every worker's metrics for /metrics.
+  const worker = cluster.isWorker;
+  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined });
+  if (worker) shareWorkerMetrics([service.metricsRegistry]);
   const { app } = service;
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -16,9 +16,21 @@ function getOnNewConnection(url: string): Promise<number> {
   });
 }
 
+/** GET's body, on a connection of its own. */
+function getTextOnNewConnection(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
 /** The pids whose pino lines say they answered a request. */
 function answeringPids(run: RunningProcess): Set<number> {
-  const lines = run.output().split('\n').filter((line) => line.includes('"request completed"'));
+  const lines = run.output().split('\n').filter((line) => line.includes('"msg":"request"'));
   return new Set(lines.map((line) => (JSON.parse(line) as { pid: number }).pid));
 }
 
@@ -59,7 +71,7 @@ describe('WEB_CONCURRENCY', () => {
   // PostgreSQL, the production engine, unless the run is SQLite's only: several processes share a SQLite file too.
   const engine = testEngines().includes('postgres') ? 'postgres' : 'sqlite';
 
-  it(`when 2 on ${engine} and Redis, then two worker processes answer on one port, a killed one is replaced, and SIGTERM stops them all`, async () => {
+  it(`when 2 on ${engine} and Redis, then two worker processes answer on one port, /metrics counts both, a killed one is replaced, and SIGTERM stops them all`, async () => {
     const database = await createTestDatabase(engine);
     try {
       const port = await freePort();
@@ -72,6 +84,13 @@ describe('WEB_CONCURRENCY', () => {
 
       for (let i = 0; i < 10; i++) expect(await getOnNewConnection(`${base}/trades`)).toBe(200);
       await vi.waitFor(() => expect(answeringPids(run)).toEqual(new Set(workers)), { timeout: 10_000 });
+      // Whichever worker a scrape reaches, /metrics counts both workers' answers.
+      for (let i = 0; i < 4; i++) {
+        const scrape = await getTextOnNewConnection(`${base}/metrics`);
+        expect(scrape.split('\n').filter((line) => line.startsWith('http_requests_total{') && line.includes('route="/trades"'))).toEqual([
+          expect.stringMatching(/ 10$/),
+        ]);
+      }
 
       process.kill(workers[0]!, 'SIGKILL');
       await vi.waitFor(() => expect(listeningWorkers(run)).toHaveLength(3), { timeout: 30_000 });
