@@ -22,6 +22,7 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/logs /app/data && chown node:node /app/logs /app/data
 USER node
 EXPOSE 8000
-# Liveness (/health); the readiness route /ready, once the service has it, is the better check.
-HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Readiness: 200 while the instance should take traffic (database, migrations, not draining);
+# /health is the liveness check. /metrics is on the same port.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--enable-source-maps", "dist/main.js"]
