@@ -9,7 +9,10 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --omit=optional
 
-# Run: one stateless instance; state lives in PostgreSQL and Redis.
+# Run: one stateless instance; state lives in PostgreSQL and Redis. WEB_CONCURRENCY
+# (unset: one process) runs that many workers on the port, and needs REDIS_URL.
+# Migrations: `node dist/cli.js migrate`, once, before instances start (compose.yaml's
+# migrate service); an instance applies any still pending itself at start.
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 APICALLS_LOG=/app/logs/apicalls.log
@@ -19,5 +22,7 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/logs /app/data && chown node:node /app/logs /app/data
 USER node
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Readiness: 200 while the instance should take traffic (database, migrations, not draining);
+# /health is the liveness check. /metrics is on the same port.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "--enable-source-maps", "dist/main.js"]

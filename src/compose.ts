@@ -31,6 +31,7 @@ import { createSandboxProvider, SANDBOX_SOURCE } from './adapters/providers/sand
 import { connectRedisKeyRevocations } from './adapters/pubsub/key-revocations.js';
 import { createMemoryRateLimitStore } from './adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from './adapters/ratelimit/redis.js';
+import { connectRedisFetchLease } from './adapters/redis/fetch-lease.js';
 import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/corporate-actions.js';
 import { createDemandTally, type DemandTally } from './app/demand.js';
@@ -39,7 +40,7 @@ import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } fro
 import { createPriceSource } from './app/prices.js';
 import { type CallOutcomes, createCallOutcomes, createProviderStatus, type KnownProvider } from './app/provider-status.js';
 import { createQuoteService } from './app/quotes.js';
-import { createRefreshCoordinator } from './app/refresh.js';
+import { createRefreshCoordinator, type FetchLease } from './app/refresh.js';
 import { createSearchService } from './app/search.js';
 import { createServedRequests, type ServedRequests } from './app/served-requests.js';
 import { createUpstreamBudget, type UpstreamBudget } from './app/upstream-budget.js';
@@ -82,17 +83,19 @@ export interface ComposeOptions {
    * worker (AggregatorRegistry.clusterMetrics(), over IPC) plugs in here.
    */
   renderMetrics?: () => Promise<string>;
+  /** false in cluster workers: the primary applied the migrations before forking them. */
+  migrate?: boolean;
 }
 
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
   // Requests are logged without their query string: the gateway's key may be in it.
   const logger = pino({ level: config.logLevel, serializers: logSerializers }, options.logDestination);
   const now = options.now ?? (() => new Date());
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, options.migrate ?? true);
   const metrics = createMetrics();
-  const market = marketDataServices(config, db, now, logger, metrics);
+  const { rateLimits, kind, revocations, fetchLease } = await sharedState(config, logger);
+  const market = marketDataServices(config, db, now, logger, metrics, fetchLease);
   const prefetch = afterClosePrefetch(config, market.prefetchDeps, market.demand, logger);
-  const { rateLimits, kind, revocations } = await sharedState(config, logger);
   const accounts = await createAccountService(createAccountStore(db), {
     cacheSize: 10_000,
     cacheTtlMs: config.authCacheSeconds * 1000,
@@ -160,6 +163,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
     await apiCallLog.close();
     await rateLimits.close();
     await revocations?.close();
+    await fetchLease?.close();
     await db.destroy();
   });
   if (config.prefetch.enabled) prefetch.start();
@@ -196,11 +200,18 @@ async function budgetLeft(budget: UpstreamBudget, providers: string[]) {
   });
 }
 
+/** Applies pending migrations and closes the database: the cluster primary's one job on it, before forking workers. */
+export async function migrateDatabase(config: Config): Promise<void> {
+  const db = await openDatabase(config, pino({ level: config.logLevel }), true);
+  await db.destroy();
+}
+
 /** The database, migrated to the latest schema; closed again if migrating fails. */
-async function openDatabase(config: Config, logger: pino.Logger): Promise<Kysely<Database>> {
+async function openDatabase(config: Config, logger: pino.Logger, migrate: boolean): Promise<Kysely<Database>> {
   const db = connectDatabase(config.database, (error) =>
     logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
   );
+  if (!migrate) return db;
   try {
     await migrateToLatest(db);
   } catch (error) {
@@ -215,7 +226,14 @@ async function openDatabase(config: Config, logger: pino.Logger): Promise<Kysely
  * failover, one refresh coordinator shared by bars, actions and search, the
  * use cases over them, the economy report, and what the prefetch needs.
  */
-function marketDataServices(config: Config, db: Kysely<Database>, now: () => Date, logger: pino.Logger, metrics: Metrics) {
+function marketDataServices(
+  config: Config,
+  db: Kysely<Database>,
+  now: () => Date,
+  logger: pino.Logger,
+  metrics: Metrics,
+  fetchLease: FetchLease | undefined,
+) {
   const { providers, realProviders } = marketDataProviders(config, logger);
   const providerNames = providers.map((p) => p.name);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
@@ -229,7 +247,9 @@ function marketDataServices(config: Config, db: Kysely<Database>, now: () => Dat
   const providerStatus = createProviderStatus({ providers: knownProviders(providerNames), budget, outcomes, served, now });
 
   const refreshIntervalMs = config.quoteRefreshSeconds * 1000;
-  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, now });
+  // Each provider in turn may take its whole timeout; past that, a holder is presumed gone.
+  const leaseMs = providers.length * config.providerTimeoutMs + FETCH_LEASE_MARGIN_MS;
+  const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, lease: fetchLease, leaseMs, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
   const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
@@ -261,14 +281,18 @@ function knownProviders(configured: string[]): KnownProvider[] {
   return [...configured.map((name) => ({ name, configured: true })), ...unconfigured.map((name) => ({ name, configured: false }))];
 }
 
-/** In-process counts for one instance; Redis when instances must share one limit. */
+/** Time an upstream fetch's lease allows beyond the providers' timeouts: the fair queue's wait and storing the answer. */
+const FETCH_LEASE_MARGIN_MS = 10_000;
+
+/** In-process counts and leases for one instance; Redis when instances must share one limit and one upstream fetch per symbol. */
 async function sharedState(config: Config, logger: pino.Logger) {
-  if (!config.redisUrl) return { rateLimits: createMemoryRateLimitStore(), kind: 'memory' as const, revocations: undefined };
-  const [rateLimits, revocations] = await Promise.all([
+  if (!config.redisUrl) return { rateLimits: createMemoryRateLimitStore(), kind: 'memory' as const, revocations: undefined, fetchLease: undefined };
+  const [rateLimits, revocations, fetchLease] = await Promise.all([
     connectRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix, logger),
     connectRedisKeyRevocations(config.redisUrl, config.redisKeyPrefix, logger),
+    connectRedisFetchLease(config.redisUrl, config.redisKeyPrefix, logger),
   ]);
-  return { rateLimits, kind: 'redis' as const, revocations };
+  return { rateLimits, kind: 'redis' as const, revocations, fetchLease };
 }
 
 /** How often an instance adds its count of requests served to the shared one: what other instances' totals lag by. */

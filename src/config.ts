@@ -3,6 +3,7 @@
  * process with one line naming the variable and what it accepts.
  */
 
+import { availableParallelism } from 'node:os';
 import { parseRate, type Rate } from './domain/throttle.js';
 
 /** How an instance uses PostgreSQL: bounds that keep a request from waiting on a database that is away or stuck. */
@@ -53,6 +54,8 @@ export interface PrefetchConfig {
 }
 
 export interface Config {
+  /** Processes serving the port (node:cluster); 1 is a single process, no cluster primary. */
+  workers: number;
   port: number;
   host: string;
   database: DatabaseTarget;
@@ -133,6 +136,13 @@ export class ConfigError extends Error {
     super(`Invalid configuration: ${variable} must be ${expected} (got ${JSON.stringify(received)})`);
     this.name = 'ConfigError';
   }
+
+  /** A value valid alone that another setting rules out: the message says why, in one line. */
+  static conflict(variable: string, why: string): ConfigError {
+    const error = new ConfigError(variable, '', '');
+    error.message = `Invalid configuration: ${why}`;
+    return error;
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -177,6 +187,33 @@ function readRedisUrl(env: Env): string | undefined {
   if (!raw) return undefined;
   if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', 'redis://host:port[/db] or rediss://…', raw);
   return raw;
+}
+
+/** WEB_CONCURRENCY: a count of workers, or `auto` for one per core. */
+function readWorkers(env: Env): number {
+  const raw = env.WEB_CONCURRENCY?.trim();
+  if (raw === 'auto') return availableParallelism();
+  return readInteger(env, 'WEB_CONCURRENCY', 1, 1, 1024);
+}
+
+/**
+ * Several workers must share what limits and caches a client: throttle counts
+ * kept in-process would be per worker (N workers, N times each limit), and a
+ * rotated key would be refused by one worker while the others' caches still
+ * take it. An in-memory SQLite database would be one per worker.
+ */
+function checkWorkersShareState(config: Config): void {
+  if (config.workers === 1) return;
+  const asked = `WEB_CONCURRENCY=${config.workers}`;
+  if (!config.redisUrl) {
+    throw ConfigError.conflict(
+      'REDIS_URL',
+      `${asked} needs REDIS_URL: without Redis each worker would keep its own throttle counts (${config.workers} times every limit) and its own key revocations`,
+    );
+  }
+  if (config.database.engine === 'sqlite' && config.database.path === ':memory:') {
+    throw ConfigError.conflict('DATABASE_URL', `${asked} needs a database the workers share: sqlite::memory: is one per process; use sqlite:PATH or postgres://…`);
+  }
 }
 
 function readOrigins(env: Env): string[] {
@@ -288,7 +325,8 @@ export function loadConfig(env: Env = process.env): Config {
     connectTimeoutMs: readInteger(env, 'DATABASE_CONNECT_TIMEOUT_MS', DEFAULT_POSTGRES_TIMEOUTS.connectTimeoutMs, 100, 120_000),
   };
   const providers = readProviders(env);
-  return {
+  const config: Config = {
+    workers: readWorkers(env),
     port: readInteger(env, 'PORT', 8000, 0, 65535),
     host,
     database: parseDatabaseUrl(env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL, poolSize, databaseTimeouts),
@@ -317,4 +355,6 @@ export function loadConfig(env: Env = process.env): Config {
     prefetch: readPrefetch(env, providers),
     metricsToken: readMetricsToken(env),
   };
+  checkWorkersShareState(config);
+  return config;
 }

@@ -1,7 +1,14 @@
-import { ConfigError, loadConfig } from './config.js';
+import cluster from 'node:cluster';
+import { clusterMetricsRenderer, shareWorkerMetrics } from './adapters/metrics/cluster.js';
+import { runPrimary } from './cluster.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { composeService } from './compose.js';
 
-/** Process entry: read config, start serving, close gracefully on SIGTERM/SIGINT. */
+/**
+ * Process entry: read config, then serve, closing gracefully on SIGTERM/SIGINT.
+ * With WEB_CONCURRENCY above 1 this process is the cluster primary (src/cluster.ts)
+ * and each worker it forks runs this file again, to serve.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -13,8 +20,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  await serve(config);
+}
 
-  const service = await composeService(config);
+async function serve(config: Config): Promise<void> {
+  // A worker's primary has migrated the database already, and sums every worker's metrics for /metrics.
+  const worker = cluster.isWorker;
+  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined });
+  if (worker) shareWorkerMetrics([service.metricsRegistry]);
   const { app } = service;
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -119,3 +119,26 @@ describe('server limits', () => {
     expect(() => loadConfig({ MAX_CONNECTIONS: '0' })).toThrow(/MAX_CONNECTIONS must be an integer from 1/);
   });
 });
+
+describe('WEB_CONCURRENCY', () => {
+  const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+
+  it('when unset, then one process; a number or auto (one per core) asks for that many workers', async () => {
+    const { availableParallelism } = await import('node:os');
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ ...redis, WEB_CONCURRENCY: '3' }).workers).toBe(3);
+    expect(loadConfig({ ...redis, WEB_CONCURRENCY: 'auto' }).workers).toBe(availableParallelism());
+    expect(() => loadConfig({ WEB_CONCURRENCY: 'many' })).toThrow('Invalid configuration: WEB_CONCURRENCY must be an integer from 1 to 1024 (got "many")');
+  });
+
+  it('when above 1 without REDIS_URL, then start is refused in one line naming REDIS_URL', () => {
+    expect(() => loadConfig({ WEB_CONCURRENCY: '2' })).toThrow(
+      'Invalid configuration: WEB_CONCURRENCY=2 needs REDIS_URL: without Redis each worker would keep its own throttle counts (2 times every limit) and its own key revocations',
+    );
+  });
+
+  it('when above 1 on an in-memory SQLite database, then start is refused: each worker would have its own', () => {
+    expect(() => loadConfig({ ...redis, WEB_CONCURRENCY: '2', DATABASE_URL: 'sqlite::memory:' })).toThrow(/needs a database the workers share: sqlite::memory: is one per process/);
+    expect(loadConfig({ ...redis, WEB_CONCURRENCY: '2', DATABASE_URL: 'sqlite:/tmp/shared.db' }).workers).toBe(2);
+  });
+});

@@ -85,7 +85,10 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
     if (!isRefreshDueSinceAttempt(attempt?.at, options.now(), options.refreshIntervalMs)) return { actions, cache: 'HIT' };
     try {
       const request = { ...requester, refresh: attempt !== undefined };
-      const cache = await coordinator.refresh(`actions:${symbol}`, readAt, request, (asked) => refreshActions(symbol, asked));
+      const cache = await coordinator.refresh(`actions:${symbol}`, readAt, request, {
+        fetch: (asked) => refreshActions(symbol, asked),
+        refreshedElsewhere: async () => !isRefreshDueSinceAttempt((await store.lastAttempt(symbol))?.at, options.now(), options.refreshIntervalMs),
+      });
       return { actions: await store.actions(symbol), cache };
     } catch (error) {
       // Providers that do not know the symbol's actions know of none: what is stored (imported) stands.

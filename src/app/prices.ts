@@ -75,7 +75,10 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     try {
       // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
       const request = { ...requester, refresh: stored.bars.length > 0 };
-      const cache = await coordinator.refresh(symbol, readAt, request, (asked) => refreshBars(symbol, asked));
+      const cache = await coordinator.refresh(symbol, readAt, request, {
+        fetch: (asked) => refreshBars(symbol, asked),
+        refreshedElsewhere: async () => !isDue(await readStored(symbol, 1)),
+      });
       const refreshed = await readStored(symbol, sessions);
       if (refreshed.bars.length === 0) throw symbolNotFound(symbol);
       return { bars: refreshed.bars, cache, currency: refreshed.attempt?.currency };

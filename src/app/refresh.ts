@@ -7,11 +7,15 @@
  * and dividends, app/search.ts for search answers); the upstream budget and
  * fair share are counted by the fetch itself (adapters/providers/failover.ts).
  *
+ * Across instances, a lease (FetchLease) keeps a key's upstream call to one
+ * instance at a time: the others wait for its result in the store instead of
+ * calling too.
+ *
  * Also the vocabulary every market-data answer shares: what it cost
  * (CacheState) and who asked (Requester).
  */
 import { LRUCache } from 'lru-cache';
-import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError } from '../domain/errors.js';
+import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../domain/errors.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 /** What a market-data answer cost: served as stored (HIT), fetched for it (MISS), or older than policy wants because upstream failed (STALE). */
@@ -37,10 +41,33 @@ export type Requester = Pick<UpstreamRequest, 'client' | 'network'>;
  */
 export type JoinFetch = (key: string, request: { client: string }) => void;
 
+/** Ends a lease early (its holder is done); never rejects. */
+export type ReleaseLease = () => Promise<void>;
+
+/**
+ * Port: the right to call upstream for a key, held by one instance at a time
+ * for at most `ttlMs` (a crashed holder blocks no one for longer). undefined
+ * when another holder has it.
+ */
+export interface FetchLease {
+  acquire(key: string, ttlMs: number): Promise<ReleaseLease | undefined>;
+}
+
+/** A refresh as its caller defines it: the upstream fetch (which stores what it got), and how to tell someone else already did it. */
+export interface Refresh {
+  fetch(request: UpstreamRequest): Promise<void>;
+  /** Whether the store no longer needs this refresh: another instance's settled since the caller read it. */
+  refreshedElsewhere(): Promise<boolean>;
+}
+
 export interface RefreshCoordinatorOptions {
   /** The longest a failure holds a key back (a vendor's "retry in a day" is capped by it). */
   refreshIntervalMs: number;
   joinFetch?: JoinFetch;
+  /** Shared by every instance (Redis) when there are several; by default this process's own. */
+  lease?: FetchLease;
+  /** Longer than one upstream fetch can take: how long a crashed holder can hold a key back. */
+  leaseMs?: number;
   now: () => Date;
 }
 
@@ -48,6 +75,10 @@ export interface RefreshCoordinatorOptions {
 export type Checkpoint = number;
 
 const FAILURE_BACK_OFF_SECONDS = 30;
+const DEFAULT_LEASE_MS = 30_000;
+/** A waiter re-reads the store after this long, doubling up to the most: quick for a fast vendor, light for a slow one. */
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 1000;
 
 export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
   const inFlight = new Map<string, { client: string; done: Promise<void> }>();
@@ -55,11 +86,39 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
   // A counter, not a clock: "this key's refresh settled after that request read the store".
   let events = 0;
   const settledAt = new LRUCache<string, Checkpoint>({ max: 10_000 });
+  const lease = options.lease ?? createLocalFetchLease();
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 
-  async function fetchOnce(key: string, request: UpstreamRequest, fetch: (request: UpstreamRequest) => Promise<void>) {
+  /**
+   * Calls upstream while holding the key's lease, unless someone refreshed it
+   * meanwhile (checked again once held: the last holder may have released it
+   * just now). Without the lease, polls the store for the holder's result; a
+   * holder that failed or died leaves the lease free, and this instance takes over.
+   */
+  async function leased(key: string, request: UpstreamRequest, refresh: Refresh): Promise<void> {
+    // Real time, not the injected clock: the lease expires in real time.
+    const giveUpAt = Date.now() + 2 * leaseMs;
+    for (let pause = FIRST_POLL_MS; ; pause = Math.min(2 * pause, MAX_POLL_MS)) {
+      const release = await lease.acquire(key, leaseMs);
+      if (release) {
+        try {
+          if (!(await refresh.refreshedElsewhere())) await refresh.fetch(request);
+          return;
+        } finally {
+          await release();
+        }
+      }
+      if (await refresh.refreshedElsewhere()) return;
+      // The holder neither finished nor let go within two leases: to the client, as any provider failure.
+      if (Date.now() >= giveUpAt) throw new UpstreamUnavailableError('Market data providers are unavailable; try again later.');
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  async function fetchOnce(key: string, request: UpstreamRequest, refresh: Refresh) {
     const at = options.now().getTime();
     try {
-      await fetch(request);
+      await leased(key, request, refresh);
       backOffUntil.delete(key);
       settledAt.set(key, ++events);
     } catch (error) {
@@ -74,17 +133,17 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
     }
   }
 
-  function shared(key: string, request: UpstreamRequest, fetch: (request: UpstreamRequest) => Promise<void>): Promise<void> {
+  function shared(key: string, request: UpstreamRequest, refresh: Refresh): Promise<void> {
     const running = inFlight.get(key);
     if (running) {
       options.joinFetch?.(key, { client: request.client });
       // Another client's fair share is not this one's: refused for it, this client asks on its own.
       return running.done.catch((error: unknown) => {
-        if (error instanceof FairShareExceededError && running.client !== request.client) return fetchOnce(key, request, fetch);
+        if (error instanceof FairShareExceededError && running.client !== request.client) return fetchOnce(key, request, refresh);
         throw error;
       });
     }
-    const done = fetchOnce(key, request, fetch).finally(() => inFlight.delete(key));
+    const done = fetchOnce(key, request, refresh).finally(() => inFlight.delete(key));
     inFlight.set(key, { client: request.client, done });
     return done;
   }
@@ -94,17 +153,18 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
     checkpoint: (): Checkpoint => ++events,
 
     /**
-     * Fetches `key` with `fetch`, shared with everyone fetching it now: the
-     * answer then cost a fetch (MISS). Fetches nothing when a refresh of `key`
-     * settled after `readAt`, as what the caller read is already replaced in
-     * the store (HIT). Throws the last failure again while its back-off lasts.
+     * Refreshes `key`, shared with everyone refreshing it now, here or on
+     * another instance: the answer then cost a fetch (MISS). Fetches nothing
+     * when a refresh of `key` settled here after `readAt`, as what the caller
+     * read is already replaced in the store (HIT). Throws the last failure
+     * again while its back-off lasts.
      */
-    async refresh(key: string, readAt: Checkpoint, request: UpstreamRequest, fetch: (request: UpstreamRequest) => Promise<void>): Promise<'MISS' | 'HIT'> {
+    async refresh(key: string, readAt: Checkpoint, request: UpstreamRequest, refresh: Refresh): Promise<'MISS' | 'HIT'> {
       if ((settledAt.get(key) ?? -1) > readAt) return 'HIT';
       const backOff = backOffUntil.get(key);
       const remainingMs = backOff ? backOff.until - options.now().getTime() : 0;
       if (backOff && remainingMs > 0) throw retryLater(backOff.error, remainingMs);
-      await shared(key, request, fetch);
+      await shared(key, request, refresh);
       return 'MISS';
     },
   };
@@ -117,4 +177,24 @@ function retryLater(error: Error, remainingMs: number): Error {
     return new UpstreamRateLimitedError(error.message, Math.max(1, Math.ceil(remainingMs / 1000)));
   }
   return error;
+}
+
+/**
+ * The lease when this process is the only instance: a key is held until
+ * released or `ttlMs` passes. (Single flight already keeps a process to one
+ * fetch per key; this keeps the coordinator's path the same either way.)
+ */
+export function createLocalFetchLease(): FetchLease {
+  const held = new Map<string, { token: object; until: number }>();
+  return {
+    async acquire(key, ttlMs) {
+      const current = held.get(key);
+      if (current && current.until > Date.now()) return undefined;
+      const token = {};
+      held.set(key, { token, until: Date.now() + ttlMs });
+      return async () => {
+        if (held.get(key)?.token === token) held.delete(key);
+      };
+    },
+  };
 }

@@ -40,15 +40,20 @@ export function createSearchService(cache: SearchCache, upstream: SearchUpstream
     await cache.put(query, { matches: value.slice(0, SEARCH_MAX_MATCHES), source, fetchedAt: options.now().getTime() });
   }
 
+  const isFresh = (cached: CachedSearch | undefined) => cached !== undefined && options.now().getTime() - cached.fetchedAt < SEARCH_CACHE_MS;
+
   /** Symbols matching `rawQuery`, best first, from the cache while it is less than a day old. */
   async function search(rawQuery: string, requester: Requester): Promise<ServedSearch> {
     const query = normalizeSearchQuery(rawQuery);
     const readAt = coordinator.checkpoint();
     const cached = await cache.get(query);
-    if (cached && options.now().getTime() - cached.fetchedAt < SEARCH_CACHE_MS) return served(query, cached, 'HIT');
+    if (cached && isFresh(cached)) return served(query, cached, 'HIT');
     try {
       // Every new query is an upstream call a client chooses: a lookup, capped by its fair share.
-      const cost = await coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, (asked) => fetchMatches(query, asked));
+      const cost = await coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, {
+        fetch: (asked) => fetchMatches(query, asked),
+        refreshedElsewhere: async () => isFresh(await cache.get(query)),
+      });
       const fresh = await cache.get(query);
       return served(query, fresh ?? { matches: [], source: '', fetchedAt: 0 }, cost);
     } catch (error) {

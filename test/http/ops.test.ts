@@ -150,6 +150,15 @@ describe('METRICS_TOKEN', () => {
     const service = await startService('sqlite');
     expect((await service.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
   });
+
+  it("when the cluster's sum cannot be had (the primary does not answer), then 503 with detail and Retry-After, not a 500", async () => {
+    const renderMetrics = () => Promise.reject(new Error('cluster metrics: the primary did not answer within 6000 ms'));
+    const service = await startService('sqlite', {}, undefined, { renderMetrics });
+    const response = await service.app.inject({ method: 'GET', url: '/metrics' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ detail: 'Metrics could not be gathered from every worker; try again shortly.' });
+    expect(response.headers['retry-after']).toBe('5');
+  });
 });
 
 describe('X-Request-Id', () => {

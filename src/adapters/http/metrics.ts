@@ -37,7 +37,16 @@ export function metricsRoute(metrics: RequestMetrics, token: string | undefined)
           .header('www-authenticate', 'Bearer')
           .send({ detail: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".' } satisfies ErrorBody);
       }
-      return reply.type(PROMETHEUS_TEXT).send(await metrics.render());
+      let text: string;
+      try {
+        text = await metrics.render();
+      } catch (error) {
+        // Under WEB_CONCURRENCY the primary sums every worker's metrics; if it cannot, one worker's counts
+        // passed off as the whole would mislead, so the scrape fails — as a 503 the scraper retries, not a 500.
+        request.log.warn({ err: error }, 'metrics could not be gathered');
+        return reply.code(503).header('retry-after', '5').send({ detail: 'Metrics could not be gathered from every worker; try again shortly.' } satisfies ErrorBody);
+      }
+      return reply.type(PROMETHEUS_TEXT).send(text);
     });
   };
 }

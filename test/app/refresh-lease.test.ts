@@ -1,0 +1,75 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createLocalFetchLease, createRefreshCoordinator, type FetchLease } from '../../src/app/refresh.js';
+
+/**
+ * Two instances' coordinators over one lease and one store (here, a flag:
+ * refreshed or not). Each "instance" counts its own upstream calls.
+ */
+function twoInstances(lease: FetchLease, leaseMs = 10_000) {
+  const now = () => new Date('2026-11-20T22:00:00Z');
+  let refreshed = false;
+  const instance = () => {
+    const coordinator = createRefreshCoordinator({ refreshIntervalMs: 3_600_000, lease, leaseMs, now });
+    const calls: (() => void)[] = [];
+    const refresh = () =>
+      coordinator.refresh('IBM', coordinator.checkpoint(), { client: 'c', network: 'n', refresh: true }, {
+        // Upstream answers when the test says so, then the answer is stored.
+        fetch: () => new Promise<void>((resolve) => calls.push(() => ((refreshed = true), resolve()))),
+        refreshedElsewhere: async () => refreshed,
+      });
+    return { refresh, calls };
+  };
+  return { a: instance(), b: instance() };
+}
+
+/** A lease that reports each refusal, so a test can wait until an instance is waiting on it. */
+function watchedLease() {
+  const inner = createLocalFetchLease();
+  let refusals = 0;
+  const lease: FetchLease = {
+    async acquire(key, ttlMs) {
+      const release = await inner.acquire(key, ttlMs);
+      if (!release) refusals++;
+      return release;
+    },
+  };
+  return { lease, refusals: () => refusals };
+}
+
+describe('the refresh coordinator across instances', () => {
+  it('when another instance holds the lease, then this one waits for its result instead of calling upstream', async () => {
+    const { lease, refusals } = watchedLease();
+    const { a, b } = twoInstances(lease);
+    const first = a.refresh();
+    await vi.waitFor(() => expect(a.calls).toHaveLength(1));
+    const second = b.refresh();
+    await vi.waitFor(() => expect(refusals()).toBeGreaterThan(0));
+
+    a.calls[0]!();
+    expect(await Promise.all([first, second])).toEqual(['MISS', 'MISS']);
+    expect(b.calls).toHaveLength(0);
+  });
+
+  it('when the lease comes free just as the other finished, then this one finds the store refreshed and does not call upstream', async () => {
+    const lease = createLocalFetchLease();
+    const { a, b } = twoInstances(lease);
+    const first = a.refresh();
+    await vi.waitFor(() => expect(a.calls).toHaveLength(1));
+    a.calls[0]!();
+    await first;
+    // b read the store before a's answer was stored, and takes the lease after it was released.
+    expect(await b.refresh()).toBe('MISS');
+    expect(b.calls).toHaveLength(0);
+  });
+
+  it('when the holder never finishes (it crashed), then this one calls upstream once the lease expires', async () => {
+    const lease = createLocalFetchLease();
+    const { a, b } = twoInstances(lease, 300);
+    void a.refresh();
+    await vi.waitFor(() => expect(a.calls).toHaveLength(1));
+    const second = b.refresh();
+    await vi.waitFor(() => expect(b.calls).toHaveLength(1), { timeout: 5_000 });
+    b.calls[0]!();
+    expect(await second).toBe('MISS');
+  });
+});
