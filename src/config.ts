@@ -131,9 +131,10 @@ export class ConfigError extends Error {
   constructor(
     readonly variable: string,
     expected: string,
-    received: string,
+    /** Undefined for a secret: the message is printed at start and kept in logs, so it never holds one. */
+    received: string | undefined,
   ) {
-    super(`Invalid configuration: ${variable} must be ${expected} (got ${JSON.stringify(received)})`);
+    super(`Invalid configuration: ${variable} must be ${expected} (${received === undefined ? 'the value is a secret: not shown' : `got ${JSON.stringify(received)}`})`);
     this.name = 'ConfigError';
   }
 
@@ -146,6 +147,9 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A URL as an error may show it: a password (`user:pw@`, `:pw@`) replaced, even in a URL too malformed to parse. */
+const withoutPassword = (url: string) => url.replace(/:[^:@/]*@/g, ':***@');
 
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -185,7 +189,7 @@ function readRate(env: Env, name: string, fallback: string | undefined): Rate | 
 function readRedisUrl(env: Env): string | undefined {
   const raw = env.REDIS_URL?.trim();
   if (!raw) return undefined;
-  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', 'redis://host:port[/db] or rediss://…', raw);
+  if (!/^rediss?:\/\/./.test(raw)) throw new ConfigError('REDIS_URL', 'redis://host:port[/db] or rediss://…', withoutPassword(raw));
   return raw;
 }
 
@@ -249,7 +253,7 @@ export function parseDatabaseUrl(
       // falls through to the error below
     }
   }
-  throw new ConfigError('DATABASE_URL', 'sqlite:PATH, sqlite::memory: or postgres://user@host:port/database', raw);
+  throw new ConfigError('DATABASE_URL', 'sqlite:PATH, sqlite::memory: or postgres://user@host:port/database', withoutPassword(raw));
 }
 
 function readUrl(env: Env, name: string, fallback: string): string {
@@ -260,7 +264,7 @@ function readUrl(env: Env, name: string, fallback: string): string {
   } catch {
     // falls through to the error below
   }
-  throw new ConfigError(name, 'an http:// or https:// URL', raw);
+  throw new ConfigError(name, 'an http:// or https:// URL', withoutPassword(raw));
 }
 
 /**
@@ -302,7 +306,7 @@ function readServerLimits(env: Env): ServerLimits {
 function readMetricsToken(env: Env): string | undefined {
   const raw = env.METRICS_TOKEN?.trim();
   if (!raw) return undefined;
-  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'visible ASCII characters without spaces', raw);
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'visible ASCII characters without spaces', undefined);
   return raw;
 }
 

@@ -105,6 +105,21 @@ describe('the metrics token', () => {
     expect(loadConfig({}).metricsToken).toBeUndefined();
     expect(loadConfig({ METRICS_TOKEN: '  s3cret-token  ' }).metricsToken).toBe('s3cret-token');
   });
+
+  it('is never echoed when refused: the error (printed at start, kept in logs) names the variable, not the secret', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'correct horse battery' })).toThrow(/METRICS_TOKEN must be visible ASCII/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'correct horse battery' })).not.toThrow(/horse/);
+  });
+});
+
+describe('credentials in URLs', () => {
+  it.each([
+    ['DATABASE_URL', 'postgress://app:hunter2@db:5432/stocks'],
+    ['REDIS_URL', 'redis//:hunter2@cache:6379'],
+  ])('are never echoed when %s is refused', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name} must be`));
+    expect(() => loadConfig({ [name]: value })).not.toThrow(/hunter2/);
+  });
 });
 
 describe('server limits', () => {

@@ -7,7 +7,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
-import { authHeader, describeRequest, type Expectation, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, type Registration, request, type Route, searchCorpus, serialize } from './support/fuzz-requests.js';
+import {
+  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, type Registration, request, type Route, searchCorpus, serialize,
+} from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
 import { startService } from './support/service.js';
@@ -129,6 +131,36 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
   return undefined;
 }
 
+/** What /metrics and /docs may answer besides JSON: Prometheus text for the token only, and the Swagger UI's own files — never one from outside its directory. */
+function operationsProblem(r: FuzzRequest, answer: RawResponse): string | undefined {
+  const type = answer.headers['content-type'] ?? '';
+  const text = answer.body.toString('utf8');
+  if (r.route === 'metrics' && answer.status === 200) {
+    const sent = r.headers.filter(([name]) => name.toLowerCase() === 'authorization').map(([, value]) => value);
+    if (!sent.some((value) => value.trim().split(/\s+/)[1] === FUZZ_METRICS_TOKEN)) return `/metrics answered 200 without its token (Authorization: ${show(sent.join(' | '), 80)})`;
+    if (!/^text\/plain; version=0\.0\.4/.test(type) || !text.startsWith('# HELP ')) return `a /metrics 200 that is not Prometheus text: ${show(type)} ${show(text)}`;
+    return undefined;
+  }
+  if (r.route !== 'docs') return undefined;
+  if (/"(devDependencies|dependencies)"\s*:|root:x:0:0|DATABASE_URL/.test(text)) return `/docs served a file from outside its directory: ${show(text)}`;
+  if (!/^(text\/html|application\/javascript|text\/javascript|text\/css|image\/png|application\/json|application\/x-yaml)\b/.test(type)) return `a /docs ${answer.status} of content-type ${JSON.stringify(type)}`;
+  return undefined;
+}
+
+const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** X-Request-Id on the answer: always safe to log (well-formed), the client's own when it sent one well-formed id, never an ill-formed one echoed. */
+function requestIdProblem(r: FuzzRequest, answer: RawResponse): string | undefined {
+  const id = answer.headers['x-request-id'];
+  if (id === undefined) return answer.status === 400 || answer.status === 431 ? undefined : `a ${answer.status} without X-Request-Id`;
+  if (!WELL_FORMED_ID.test(id)) return `an X-Request-Id that is not well-formed: ${show(id, 80)}`;
+  const sent = r.headers.filter(([name]) => name.toLowerCase() === 'x-request-id').map(([, value]) => value);
+  const own = sent.length === 1 && WELL_FORMED_ID.test(sent[0]!);
+  if (own && id !== sent[0]) return `the client's well-formed X-Request-Id ${show(sent[0]!)} was replaced by ${show(id)}`;
+  if (!own && sent.includes(id)) return `an ill-formed (or repeated) X-Request-Id was echoed: ${show(id, 80)}`;
+  return undefined;
+}
+
 /** A gateway answer is one of Alpha Vantage's shapes: data, or an "Error Message" or "Information" body — each a string. */
 function gatewayAnswerProblem(text: string): string | undefined {
   const body = JSON.parse(text) as Record<string, unknown>;
@@ -150,7 +182,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     const seed = fuzzSeed();
     const logPath = join(inject('sqliteDir'), `apicalls-fuzz-${randomBytes(4).toString('hex')}.log`);
     // THROTTLE_REGISTER: generous, as every other allowance here, should the service grow that scope.
-    const service = await startService(engine, { APICALLS_LOG: logPath, THROTTLE_REGISTER: '1000000/day' });
+    const service = await startService(engine, { APICALLS_LOG: logPath, THROTTLE_REGISTER: '1000000/day', METRICS_TOKEN: FUZZ_METRICS_TOKEN });
     const { app, db } = service;
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;
@@ -170,21 +202,26 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     // then issue 8's search corpus and a fifth as many to its routes (each sample after the others: their draws stay).
     const gatewayRuns = Math.ceil(RUNS[engine] / 10);
     const newRouteRuns = Math.ceil(RUNS[engine] / 5);
+    const opsRuns = Math.ceil(RUNS[engine] / 5);
     const drafts = [
       ...issueCorpus(),
       ...fc.sample(request, { seed, numRuns: RUNS[engine] }),
       ...fc.sample(gatewayRequest, { seed, numRuns: gatewayRuns }),
       ...searchCorpus(),
       ...fc.sample(newRouteRequest, { seed, numRuns: newRouteRuns }),
+      // Issue 9: /ready, /metrics, /docs, hostile X-Request-Id and Idempotency-Key values — last, so every older draw stays.
+      ...opsCorpus(),
+      ...fc.sample(opsRequest, { seed, numRuns: opsRuns }),
     ];
     for (const [index, drawnRequest] of drafts.entries()) {
-      const { contentType, accept, forwardedFor, ...rest } = drawnRequest;
+      const { contentType, accept, forwardedFor, extraHeaders, ...rest } = drawnRequest;
       const headers: [string, string][] = [];
       const auth = authHeader(rest.auth, key);
       if (auth) headers.push(auth);
       if (rest.body !== undefined && contentType) headers.push(['Content-Type', contentType]);
       if (accept) headers.push(['Accept', accept]);
       if (forwardedFor) headers.push(['X-Forwarded-For', headerSafe(forwardedFor)]);
+      headers.push(...(extraHeaders ?? []));
       const r: FuzzRequest = { ...rest, headers };
       const isHead = r.method === 'HEAD';
 
@@ -198,16 +235,34 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
         report(result.timedOut ? 'no answer within the deadline' : result.parseError ? 'an answer that is not HTTP' : 'closed without an answer');
         continue;
       }
-      const general = generalAnswerProblem(answer, isHead);
+      // /docs/static/index.html redirects to /docs (and a cached file may be 304): no JSON there, as documented.
+      const docsRedirect = r.route === 'docs' && [301, 302, 304, 307, 308].includes(answer.status);
+      const general = docsRedirect ? undefined : generalAnswerProblem(answer, isHead);
       if (general) report(general);
+      const idProblem = requestIdProblem(r, answer);
+      if (idProblem) report(idProblem);
+      const operations = isHead ? undefined : operationsProblem(r, answer);
+      if (operations) report(operations);
       const unexpected = r.expected && expectationProblem(r.expected, answer);
       if (unexpected) report(unexpected);
       if (answer.status < 200 || answer.status >= 300) continue;
       tally.ok++;
-      const success = successProblem(r, answer, accept);
+      const success = r.route === 'metrics' || r.route === 'docs' ? undefined : successProblem(r, answer, accept);
       if (success) report(success);
 
-      if (r.route === 'trades' && r.method === 'POST' && answer.status === 201) {
+      if (r.route === 'trades' && r.method === 'POST' && answer.status === 201 && answer.headers['idempotent-replayed'] === 'true') {
+        // A replay: the answer of a trade already acknowledged, word for word, and no new trade.
+        const keyed = r.headers.some(([name]) => name.toLowerCase() === 'idempotency-key');
+        let replayed: AcceptedTrade | undefined;
+        try {
+          replayed = JSON.parse(answer.body.toString('utf8')) as AcceptedTrade;
+        } catch {
+          replayed = undefined;
+        }
+        const first = replayed && trades[replayed.id - 1];
+        if (!keyed || !first || canonical(first) !== canonical(replayed)) report('a replayed trade that is not one acknowledged before (or a replay without Idempotency-Key)');
+        else if (canonical({ ...(JSON.parse(r.body!.toString('utf8')) as object), id: first.id }) !== canonical(first)) report('a replay answered a request whose trade differs from the one first recorded');
+      } else if (r.route === 'trades' && r.method === 'POST' && answer.status === 201) {
         const problem = tradeAnswerProblem(r, answer, trades.length + 1);
         if (problem) report(problem);
         try {
@@ -242,6 +297,19 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     // The process is still serving: /health over a fresh socket.
     const health = await exchange(port, ['GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { deadlineMs: DEADLINE_MS, expectResponses: 1 });
     if (health.responses[0]?.status !== 200) violations.push({ kind: '/health is not 200 after the run', text: describeExchange(health) });
+
+    // /metrics after the run: one series per route pattern (never a URL), and nothing a client sent in a header.
+    const scrape = await exchange(port, [`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${FUZZ_METRICS_TOKEN}\r\n\r\n`], { deadlineMs: DEADLINE_MS, expectResponses: 1 });
+    const exposition = scrape.responses[0]?.body.toString('utf8') ?? '';
+    const series = exposition.split('\n').filter((line) => line.startsWith('http_requests_total{'));
+    const routes = new Set(series.map((line) => /route="([^"]*)"/.exec(line)?.[1] ?? ''));
+    for (const route of routes) {
+      if (route !== 'unmatched' && !/^\/[A-Za-z0-9_./:*-]*$/.test(route)) violations.push({ kind: 'a metrics route label that is not a route pattern', text: show(route) });
+    }
+    if (series.length > 400) violations.push({ kind: 'http_requests_total grew past 400 series', text: `${series.length} series, ${routes.size} routes` });
+    for (const secret of ['corpus-a', 'order-1', 'abc-123', 'trace:1.2_3', key]) {
+      if (exposition.includes(secret)) violations.push({ kind: 'a client-sent value (Idempotency-Key, X-Request-Id or API key) reached /metrics', text: secret });
+    }
 
     // The database holds exactly what the answers acknowledged.
     const storedTrades = await db.selectFrom('trades').selectAll().orderBy('id').execute();
@@ -282,7 +350,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The run reached every route, and every route but the unknown ones answered 2xx at least once.
     const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
-    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'unknown'] as Route[]) {
+    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'ready', 'metrics', 'docs', 'unknown'] as Route[]) {
       const t = answered.get(route);
       if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
       else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });

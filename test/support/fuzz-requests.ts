@@ -10,7 +10,7 @@ import {
  * registration it stands for) and how it travels (method, target, headers,
  * body, Content-Length or chunked), so the test can judge the answer.
  */
-export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'unknown';
+export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'ready' | 'metrics' | 'docs' | 'unknown';
 export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
 
 export interface Registration {
@@ -239,8 +239,8 @@ const bodyAndType: fc.Arbitrary<{ body?: Buffer; contentType?: string; registrat
   },
 );
 
-/** A request before the run's current key and the headers are filled in. */
-export type Draft = Omit<FuzzRequest, 'headers'> & { contentType?: string; accept?: string; forwardedFor?: string };
+/** A request before the run's current key and the headers are filled in; `extraHeaders` travel as given (CR, LF and NUL included). */
+export type Draft = Omit<FuzzRequest, 'headers'> & { contentType?: string; accept?: string; forwardedFor?: string; extraHeaders?: [string, string][] };
 
 /** Requests to the URLs `where` draws. */
 const requestTo = (where: fc.Arbitrary<{ route: Route; target: string }>): fc.Arbitrary<Draft> => fc
@@ -278,6 +278,101 @@ export const request = requestTo(routeTarget);
 export const gatewayRequest = requestTo(gatewayTarget);
 /** Requests to issue 8's routes, sampled after both: the older routes' and the gateway's draws for a seed stay as they were. */
 export const newRouteRequest = requestTo(newRouteTarget);
+
+/** The token the fuzzed service is started with (METRICS_TOKEN), so /metrics answers both 200 and 401. */
+export const FUZZ_METRICS_TOKEN = 'fuzz-metrics-token-0123456789';
+
+/** The Swagger UI's own files, and paths that try to leave its directory (raw, %-encoded, double-encoded, overlong UTF-8, backslashes). */
+export const DOCS_ESCAPES = [
+  '/docs/static/../../package.json', '/docs/static/../../../../../../etc/passwd', '/docs/static/%2e%2e/%2e%2e/package.json', '/docs/static/..%2f..%2fpackage.json',
+  '/docs/static/%2e%2e%2f%2e%2e%2f%2e%2e%2fpackage.json', '/docs/static/..%5c..%5cpackage.json', '/docs/static/%252e%252e/%252e%252e/package.json',
+  '/docs/static/%c0%ae%c0%ae/%c0%ae%c0%ae/package.json', '/docs/static//etc/passwd', '/docs/static/%2fetc%2fpasswd', '/docs/..%2f..%2fpackage.json',
+  '/docs/static/....//....//package.json', '/docs/static/..', '/docs/static/%00', '/docs/static/a%00.js', '/docs/static/.%2e/.%2e/package.json', '/docs/%2e%2e/openapi.json',
+  '/docs/static/node_modules/../package.json', '/docs/static/package.json', '/docs/static/%2e%2e',
+];
+const DOCS_FILES = ['/docs', '/docs/', '/docs/static/swagger-ui.css', '/docs/static/swagger-ui-bundle.js', '/docs/static/swagger-ui-standalone-preset.js', '/docs/static/swagger-initializer.js', '/docs/static/index.html', '/docs/static/favicon-32x32.png', '/docs/json', '/docs/yaml', '/docs/static/.', '/docs/static/'];
+
+/** X-Request-Id values a client or a broken proxy may send: well-formed ones, and NUL, CR/LF (a header of its own), 20 KB, unicode, log-line look-alikes. */
+const REQUEST_IDS = ['abc-123', 'trace:1.2_3', 'a'.repeat(128), 'a'.repeat(129), '', ' ', 'a b', 'a\u0000b', 'a\r\nX-Injected: 1', 'a\nb', 'id\r\n\r\nGET /trades HTTP/1.1', 'é', 'ид-1', '😀', '\u202eabc', 'a'.repeat(20_000), '../../etc', '{"level":60,"msg":"forged"}', 'abc-123, def-456'];
+/** Idempotency-Key values: a few reused keys (so replays and 422s happen), the draft's quoted form, and every malformed one. */
+const IDEMPOTENCY_KEYS = ['k1', 'k2', '"k1"', 'order-1', '', '"', '""', '"k1', 'k'.repeat(255), 'k'.repeat(256), `"${'k'.repeat(255)}"`, 'é', 'clé', '\u00ff', '😀', 'a\u0000b', 'k1\r\nIdempotency-Key: k2', ' k1 ', 'k1\t', '"a\\"b"', 'a'.repeat(20_000)];
+/** Authorization for /metrics: the token, wrong ones, 20 KB, NUL, other schemes. */
+const METRICS_AUTH = [`Bearer ${FUZZ_METRICS_TOKEN}`, `bearer ${FUZZ_METRICS_TOKEN}`, `Bearer  ${FUZZ_METRICS_TOKEN} `, 'Bearer wrong', 'Bearer', '', `Bearer ${FUZZ_METRICS_TOKEN}x`, `Bearer ${FUZZ_METRICS_TOKEN.slice(0, -1)}`, `Bearer ${FUZZ_METRICS_TOKEN} extra`, `Token ${FUZZ_METRICS_TOKEN}`, `Bearer ${'a'.repeat(20_000)}`, `Bearer ${'a'.repeat(8_000)}`, `Bearer ${FUZZ_METRICS_TOKEN}\u0000`, 'Bearer \u0000', `Basic ${Buffer.from(`x:${FUZZ_METRICS_TOKEN}`).toString('base64')}`, `Bearer ${FUZZ_METRICS_TOKEN}é`];
+
+/** Issue 9's operational routes, and the writes that take an Idempotency-Key; sampled after all the others (see opsRequest). */
+const opsTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
+  { weight: 2, arbitrary: fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'ready' as const, target: withQuery(`/ready${s}`, q) })) },
+  { weight: 3, arbitrary: fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'metrics' as const, target: withQuery(`/metrics${s}`, q) })) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...DOCS_FILES), extraQuery).map(([path, q]) => ({ route: 'docs' as const, target: withQuery(path, q) })) },
+  { weight: 2, arbitrary: fc.oneof(fc.constantFrom(...DOCS_ESCAPES), urlText.map((t) => `/docs/static/${t}`)).map((target) => ({ route: 'docs' as const, target })) },
+  { weight: 1, arbitrary: extraQuery.map((q) => ({ route: 'openapi' as const, target: withQuery('/openapi.json', q) })) },
+  { weight: 3, arbitrary: slash.map((s) => ({ route: 'trades' as const, target: `/trades${s}` })) },
+  { weight: 2, arbitrary: slash.map((s) => ({ route: 'register' as const, target: `/api/v1/register${s}` })) },
+);
+
+/** The headers issue 9 reads: X-Request-Id (once or twice), Idempotency-Key (once or twice), and /metrics' Authorization. */
+const opsHeaders: fc.Arbitrary<[string, string][]> = fc
+  .record({
+    requestIds: fc.array(fc.constantFrom(...REQUEST_IDS), { maxLength: 2 }),
+    keys: fc.oneof({ weight: 3, arbitrary: fc.array(fc.constantFrom(...IDEMPOTENCY_KEYS), { maxLength: 1 }) }, { weight: 1, arbitrary: fc.array(fc.constantFrom(...IDEMPOTENCY_KEYS), { minLength: 2, maxLength: 2 }) }),
+    metricsAuth: fc.option(fc.constantFrom(...METRICS_AUTH), { nil: undefined, freq: 3 }),
+  })
+  .map(({ requestIds, keys, metricsAuth }) => [
+    ...requestIds.map((id): [string, string] => ['X-Request-Id', id]),
+    ...keys.map((key): [string, string] => ['Idempotency-Key', key]),
+    ...(metricsAuth === undefined ? [] : [['Authorization', metricsAuth] as [string, string]]),
+  ]);
+
+/**
+ * Requests to issue 9's routes (/ready, /metrics, /docs and its files, /openapi.json) and keyed writes, with hostile
+ * X-Request-Id, Idempotency-Key and /metrics tokens; sampled after every other generator, so their draws for a seed stay.
+ */
+export const opsRequest: fc.Arbitrary<Draft> = fc.tuple(requestTo(opsTarget), opsHeaders).map(([draft, headers]) => {
+  // /metrics' own Authorization replaces the run's key there; elsewhere the run's key travels as drawn.
+  const metrics = draft.route === 'metrics';
+  const extraHeaders = headers.filter(([name]) => metrics || name !== 'Authorization');
+  return { ...draft, auth: metrics && extraHeaders.some(([name]) => name === 'Authorization') ? 'none' : draft.auth, extraHeaders };
+});
+
+/**
+ * Issue 9's inputs sent on purpose: every escape from /docs' directory refused, /metrics with and without its
+ * token, hostile X-Request-Id values, and each malformed Idempotency-Key on both keyed writes a 400 naming it.
+ */
+export function opsCorpus(): Draft[] {
+  const get = (route: Route, target: string, expected: Expectation, extraHeaders: [string, string][] = []): Draft => ({ route, method: 'GET', target, auth: 'none', chunked: false, expected, extraHeaders });
+  const drafts: Draft[] = [];
+  for (const target of DOCS_ESCAPES) drafts.push(get('docs', target, { statuses: [400, 403, 404] }));
+  drafts.push(get('ready', '/ready', { statuses: [200] }), get('openapi', '/openapi.json', { statuses: [200] }), get('docs', '/docs', { statuses: [200] }));
+  drafts.push(get('metrics', '/metrics', { statuses: [401] }), get('metrics', '/metrics', { statuses: [200] }, [['Authorization', `Bearer ${FUZZ_METRICS_TOKEN}`]]));
+  for (const auth of ['Bearer wrong', `Bearer ${FUZZ_METRICS_TOKEN}x`, `Bearer ${FUZZ_METRICS_TOKEN} extra`, `Token ${FUZZ_METRICS_TOKEN}`, `Bearer ${'a'.repeat(8_000)}`]) {
+    drafts.push(get('metrics', '/metrics', { statuses: [401] }, [['Authorization', auth]]));
+  }
+  // Past the 16 KiB of headers: Node's 431; a NUL in a header: the parser's 400. Both JSON, neither a 5xx.
+  drafts.push(get('metrics', '/metrics', { statuses: [431] }, [['Authorization', `Bearer ${'a'.repeat(20_000)}`]]));
+  drafts.push(get('metrics', '/metrics', { statuses: [400] }, [['Authorization', `Bearer ${FUZZ_METRICS_TOKEN}\u0000`]]));
+  for (const id of REQUEST_IDS) {
+    // Control characters and bytes past ASCII: Node's parser may refuse the header (400) before the app sees it.
+    const expected = id.length > 16_000 ? [431] : /[^\x20-\x7e]/.test(id) ? [200, 400] : [200];
+    drafts.push(get('ready', '/ready', { statuses: expected }, [['X-Request-Id', id]]));
+  }
+  drafts.push(get('ready', '/ready', { statuses: [200] }, [['X-Request-Id', 'abc-123'], ['X-Request-Id', 'def-456']]));
+  const trade = Buffer.from(jsonObject(VALID_TRADE));
+  const keyed = (route: Route, keys: string[], expected: Expectation, n: number): Draft => {
+    const registration = { name: 'Dave', last_name: 'Mustaine', email: `keyed${n}@example.com` };
+    const body = route === 'trades' ? trade : Buffer.from(JSON.stringify(registration));
+    return { route, method: 'POST', target: route === 'trades' ? '/trades' : '/api/v1/register/', auth: 'none', chunked: false, body, contentType: 'application/json', expected, extraHeaders: keys.map((k) => ['Idempotency-Key', k]), ...(route === 'register' && { registration }) };
+  };
+  const refusedKey: Expectation = { statuses: [400], field: 'Idempotency-Key' };
+  let n = 0;
+  for (const route of ['trades', 'register'] as Route[]) {
+    for (const key of ['', '""', 'k'.repeat(256), `"${'k'.repeat(256)}"`, 'é', 'clé', '😀', 'a\tb']) drafts.push(keyed(route, [key], refusedKey, n++));
+    // DEL and NUL: Node's parser refuses the header (400, no field) before the app sees it.
+    for (const key of ['\u007f', 'a\u0000b']) drafts.push(keyed(route, [key], { statuses: [400] }, n++));
+    drafts.push(keyed(route, ['corpus-a', 'corpus-a'], refusedKey, n++), keyed(route, ['corpus-b', 'corpus-c'], refusedKey, n++), keyed(route, ['corpus-d\r\nIdempotency-Key: corpus-e'], refusedKey, n++));
+    drafts.push(keyed(route, [`"corpus-${route}"`], { statuses: [201] }, n++));
+  }
+  return drafts;
+}
 
 /**
  * Issue 8's search queries sent on purpose: each hostile one must be a 400 naming `q`, never a 5xx, and
