@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-export const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 1);
+export const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 2);
 
 /** What autocannon sends: one path, or several taken in turn. */
 export interface Load {
