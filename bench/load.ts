@@ -1,0 +1,101 @@
+/**
+ * The load: autocannon in the harness process (the service and the ceiling are other processes),
+ * fixed connections and duration. `compare` alternates service and ceiling round by round, so
+ * drift on this shared machine hits both, and keeps the median of the rounds.
+ */
+import autocannon from 'autocannon';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+export const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 2);
+
+/** What autocannon sends: one path, or several taken in turn. */
+export interface Load {
+  paths: string[];
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Authorization header values taken in turn, one per request (instead of a fixed one in `headers`). */
+  authorizations?: string[];
+}
+
+export interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers plus socket errors and timeouts. */
+  errors: number;
+  requests: number;
+}
+
+export async function measure(base: string, load: Load, seconds = SECONDS): Promise<Measurement> {
+  let next = 0;
+  let nextKey = 0;
+  const { paths, authorizations } = load;
+  const varied = paths.length > 1 || authorizations !== undefined;
+  const result = await autocannon({
+    url: `${base}${load.paths[0]}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: load.method ?? 'GET',
+    headers: load.headers,
+    body: load.body,
+    requests: varied
+      ? [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              path: paths[next++ % paths.length]!,
+              headers: authorizations ? { ...request.headers, authorization: authorizations[nextKey++ % authorizations.length]! } : request.headers,
+            }),
+          },
+        ]
+      : undefined,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+    requests: result.requests.total,
+  };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** The median of each figure over rounds; errors are summed (any error counts). */
+export function summarise(rounds: Measurement[]): Measurement {
+  return {
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+  };
+}
+
+/** Warms each target, then measures ROUNDS rounds of each, interleaved: A, B, A, B… */
+export async function compare(baseA: string, baseB: string, load: Load): Promise<[Measurement, Measurement]> {
+  await measure(baseA, load, WARM_SECONDS);
+  await measure(baseB, load, WARM_SECONDS);
+  const a: Measurement[] = [];
+  const b: Measurement[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    a.push(await measure(baseA, load));
+    b.push(await measure(baseB, load));
+  }
+  return [summarise(a), summarise(b)];
+}
+
+/** One target alone: warmed, then ROUNDS rounds, median. */
+export async function measureAlone(base: string, load: Load, rounds = ROUNDS): Promise<Measurement> {
+  await measure(base, load, WARM_SECONDS);
+  const all: Measurement[] = [];
+  for (let round = 0; round < rounds; round++) all.push(await measure(base, load));
+  return summarise(all);
+}
