@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
@@ -104,6 +105,23 @@ describe.each(testEngines())('the trade ledger on %s', (engine) => {
       const listed = (await get('/trades')).json();
       expect(listed.map((t: { id: number }) => t.id)).toEqual(ids);
       for (const trade of listed) expect(trade).toStrictEqual({ ...ABX, id: trade.id, user_id: trade.user_id });
+    });
+    it('when the database refuses one trade of several arriving together, then only it fails and the others get consecutive ids', async () => {
+      const { db, post, get } = await ledger();
+      // A rule only the database knows, standing in for any row it refuses (a constraint, a trigger).
+      if (engine === 'sqlite') {
+        await sql`create trigger refuse_nope before insert on trades when new.symbol = 'NOPE' begin select raise(abort, 'refused'); end`.execute(db);
+      } else {
+        await sql`alter table trades add constraint refuse_nope check (symbol <> 'NOPE')`.execute(db);
+      }
+      const symbols = ['A', 'B', 'NOPE', 'C', 'D', 'E'];
+      const responses = await Promise.all(symbols.map((symbol) => post({ ...ABX, symbol })));
+      expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 500, 201, 201, 201]);
+      expect(responses[2]!.json()).toEqual({ detail: 'Internal server error.' });
+      const created = responses.filter((r) => r.statusCode === 201).map((r) => r.json());
+      expect(created.map((t) => t.id).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+      expect((await get('/trades')).json()).toEqual(created.sort((a, b) => a.id - b.id));
+      expect((await post({ ...ABX, symbol: 'F' })).json().id).toBe(6);
     });
   });
 

@@ -9,13 +9,22 @@ import type { Database } from './database.js';
  * PostgreSQL.
  */
 export async function takeNextId(trx: Kysely<Database>, counter: string): Promise<number> {
+  return takeNextIds(trx, counter, 1);
+}
+
+/**
+ * The first of `count` consecutive ids, taken in one update inside the
+ * caller's transaction: a batch of rows costs one counter update, and its ids
+ * are first, first + 1, … in the order the caller numbers them.
+ */
+export async function takeNextIds(trx: Kysely<Database>, counter: string, count: number): Promise<number> {
   const row = await trx
     .updateTable('id_counters')
-    .set((eb) => ({ last_id: eb('last_id', '+', 1) }))
+    .set((eb) => ({ last_id: eb('last_id', '+', count) }))
     .where('name', '=', counter)
     .returning('last_id')
     .executeTakeFirstOrThrow();
-  return Number(row.last_id);
+  return Number(row.last_id) - count + 1;
 }
 
 /** True when a database error is a unique-constraint violation, on either engine. */

@@ -1,23 +1,57 @@
 import type { Kysely } from 'kysely';
 import type { TradeLedger } from '../../app/trades.js';
+import { DatabaseUnavailableError } from '../../domain/errors.js';
 import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
 import type { Database } from './database.js';
-import { takeNextId } from './ids.js';
-import { withinTransaction } from './transaction.js';
+import { groupCommit } from './group-commit.js';
+import { takeNextIds } from './ids.js';
 
 const TRADE_COLUMNS = ['id', 'type', 'user_id', 'symbol', 'shares', 'price', 'timestamp'] as const;
 
+/**
+ * At 64 concurrent writers a batch holds about 64; the bound keeps one
+ * insert's parameters (7 per trade) far below either engine's limit and one
+ * transaction short.
+ */
+const MAX_TRADES_PER_COMMIT = 256;
+
+/** Writes `trades` within `trx` with consecutive ids in array order: one counter update, one insert. */
+async function appendAll(trx: Kysely<Database>, trades: NewTrade[]): Promise<Trade[]> {
+  const first = await takeNextIds(trx, 'trades', trades.length);
+  const stored = trades.map(({ type, user_id, symbol, shares, price, timestamp }, i): Trade => ({
+    id: first + i,
+    type,
+    user_id,
+    symbol,
+    shares,
+    price,
+    timestamp,
+  }));
+  await trx.insertInto('trades').values(stored).execute();
+  return stored;
+}
+
+/**
+ * Appends on `db`: in the caller's transaction when `db` is one (an
+ * Idempotency-Key's write, which must commit with its key, so goes alone);
+ * otherwise by group commit — concurrent appends share one transaction, and
+ * each resolves only once that transaction has committed.
+ */
+function appender(db: Kysely<Database>): (trade: NewTrade) => Promise<Trade> {
+  if (db.isTransaction) return async (trade) => (await appendAll(db, [trade]))[0]!;
+  return groupCommit({
+    commit: (trades) => db.transaction().execute((trx) => appendAll(trx, trades)),
+    maxBatch: MAX_TRADES_PER_COMMIT,
+    // A row the database refuses fails alone; a database that is away fails the batch at once.
+    retryAlone: (error) => !(error instanceof DatabaseUnavailableError),
+  });
+}
+
 /** The trade ledger on SQLite or PostgreSQL, through one code path. */
 export function createTradeLedger(db: Kysely<Database>): TradeLedger {
+  const append = appender(db);
   return {
-    async append(trade: NewTrade): Promise<Trade> {
-      return withinTransaction(db, async (trx) => {
-        const { type, user_id, symbol, shares, price, timestamp } = trade;
-        const stored: Trade = { id: await takeNextId(trx, 'trades'), type, user_id, symbol, shares, price, timestamp };
-        await trx.insertInto('trades').values(stored).execute();
-        return stored;
-      });
-    },
+    append,
 
     async findById(id: number): Promise<Trade | undefined> {
       return db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '=', id).executeTakeFirst();
