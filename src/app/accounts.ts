@@ -9,6 +9,7 @@ import { type Account, checkRegistration, emailKey, type Registration } from '..
 import { InvalidCredentialsError } from '../domain/errors.js';
 import { IdempotencyAnswerNotKeptError } from '../domain/idempotency.js';
 import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
+import { upTo } from './lru-bound.js';
 
 /** What the service keeps of a key: its hash and a short prefix to recognise it by. */
 export interface StoredKey {
@@ -100,7 +101,7 @@ function createRevocationClock(remembered: number) {
   // Accounts forgotten (to bound memory) count as revoked at the latest such moment.
   let forgottenAt = 0;
   const lastRevoked = new LRUCache<number, number>({
-    max: remembered,
+    ...upTo(remembered),
     dispose: (at, _accountId, reason) => {
       if (reason === 'evict') forgottenAt = Math.max(forgottenAt, at);
     },
@@ -154,17 +155,17 @@ export async function createAccountService(
 ) {
   const revocationClock = createRevocationClock(options.cacheSize);
   const store = lookupsThatSeeRevocations(accountStore, revocationClock);
-  const byKeyHash = new LRUCache<string, Authenticated>({ max: options.cacheSize, ttl: Math.max(1, options.cacheTtlMs) });
+  const byKeyHash = new LRUCache<string, Authenticated>({ ...upTo(options.cacheSize), ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe(forgetKeysOf);
   // Keys found not to exist, so a flood of one bad key costs one look-up. Never
   // stale in practice: a key starts to exist only when this service draws it
   // (160 random bits), and nobody presents a key before it is drawn.
   const clock = options.now && { perf: { now: options.now }, ttlResolution: 0 };
-  const unknownKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: UNKNOWN_KEY_TTL_MS, ...clock });
+  const unknownKeys = new LRUCache<string, true>({ ...upTo(KEYS_REMEMBERED), ttl: UNKNOWN_KEY_TTL_MS, ...clock });
   // Keys found valid within a day: looked up even when `beforeLookup` would
   // refuse, so a client whose address others have spent keeps its service.
   // Only a real key gets in, so a flood cannot use this way round.
-  const recentlyValidKeys = new LRUCache<string, true>({ max: KEYS_REMEMBERED, ttl: RECENTLY_VALID_TTL_MS, ...clock });
+  const recentlyValidKeys = new LRUCache<string, true>({ ...upTo(KEYS_REMEMBERED), ttl: RECENTLY_VALID_TTL_MS, ...clock });
 
   /** Revocations are rare, so a scan of the cache is cheaper than an index kept on every look-up. */
   function forgetKeysOf(accountId: number): void {

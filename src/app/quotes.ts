@@ -10,6 +10,7 @@ import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBa
 import type { ActionsSource, CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
+import { upTo } from './lru-bound.js';
 
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
@@ -63,7 +64,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
   // symbols skip the store for a while. Another instance's refresh is seen
   // within the TTL, which never exceeds the refresh interval.
   const recentQuotes = new LRUCache<string, ServedQuote>({
-    max: 10_000,
+    ...upTo(10_000),
     ttl: Math.min(options.refreshIntervalMs, QUOTE_CACHE_MAX_MS),
     perf: { now: () => options.now().getTime() },
   });

@@ -17,6 +17,7 @@
 import { LRUCache } from 'lru-cache';
 import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../domain/errors.js';
 import type { UpstreamRequest } from './upstream-budget.js';
+import { upTo } from './lru-bound.js';
 
 /** What a market-data answer cost: served as stored (HIT), fetched for it (MISS), or older than policy wants because upstream failed (STALE). */
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
@@ -82,10 +83,10 @@ const MAX_POLL_MS = 1000;
 
 export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
   const inFlight = new Map<string, { client: string; done: Promise<void> }>();
-  const backOffUntil = new LRUCache<string, { until: number; error: Error }>({ max: 10_000 });
+  const backOffUntil = new LRUCache<string, { until: number; error: Error }>(upTo(10_000));
   // A counter, not a clock: "this key's refresh settled after that request read the store".
   let events = 0;
-  const settledAt = new LRUCache<string, Checkpoint>({ max: 10_000 });
+  const settledAt = new LRUCache<string, Checkpoint>(upTo(10_000));
   const lease = options.lease ?? createLocalFetchLease();
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
 

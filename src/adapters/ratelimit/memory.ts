@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RateLimitStore } from '../../app/throttle.js';
 import { type Bucket, hitWindow, peekWindow } from '../../domain/throttle.js';
+import { upTo } from '../../app/lru-bound.js';
 
 /**
  * Counts in this process: the default for one instance. Clients are kept in an
@@ -9,7 +10,7 @@ import { type Bucket, hitWindow, peekWindow } from '../../domain/throttle.js';
  */
 export function createMemoryRateLimitStore(options: { maxClients?: number; now?: () => number } = {}): RateLimitStore {
   const now = options.now ?? Date.now;
-  const clients = new LRUCache<string, Map<number, Bucket>>({ max: options.maxClients ?? 100_000, perf: { now } });
+  const clients = new LRUCache<string, Map<number, Bucket>>({ ...upTo(options.maxClients ?? 100_000), perf: { now } });
   return {
     async hit(key, rate, cost = 1) {
       const buckets = clients.get(key) ?? new Map<number, Bucket>();
