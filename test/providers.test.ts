@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { registerOver } from './support/api.js';
 import { ProviderError, type ProviderFailure, type SymbolMatch } from '../src/app/market-data.js';
 import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
 import { createSandboxProvider } from '../src/adapters/providers/sandbox.js';
@@ -358,12 +359,7 @@ describe('provider keys in the log of a running service', () => {
     });
     const base = `http://127.0.0.1:${port}`;
     await waitForServer(`${base}/health`, run);
-    const registered = await fetch(`${base}/api/v1/register/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
-    });
-    const key = (await registered.json()) as string;
+    const key = await registerOver(base);
     const quote = await fetch(`${base}/api/v1/symbol/IBM/`, { headers: { authorization: `Token ${key}` } });
     expect(quote.status).toBe(502);
     expect(upstream.keys).toEqual({ alphavantage: [env.ALPHAVANTAGE_API_KEY], twelvedata: [env.TWELVEDATA_API_KEY] });

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { registerOver } from './support/api.js';
 import { freePort, runEntry, waitForServer } from './support/process.js';
 import { parseResponse, type RawResponse } from './support/raw-http.js';
 
@@ -116,12 +117,7 @@ describe('SIGTERM under load', () => {
     });
     const base = `http://127.0.0.1:${port}`;
     await waitForServer(`${base}/health`, run);
-    const registered = await fetch(`${base}/api/v1/register/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
-    });
-    const key = (await registered.json()) as string;
+    const key = await registerOver(base);
 
     const outcomes: Outcome[] = [];
     const load = Promise.all(Array.from({ length: 12 }, (_, n) => worker(port, n + 1, n % 2 === 0, key, outcomes)));

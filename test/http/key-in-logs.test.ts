@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { registerOver } from '../support/api.js';
 import { freePort, runEntry, waitForServer } from '../support/process.js';
 
 /**
@@ -13,12 +14,7 @@ describe('the key sent as apikey', () => {
     const run = runEntry('src/main.ts', { PORT: String(port), DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `key-in-logs-${port}.db`)}`, LOG_LEVEL: 'info' });
     const base = `http://127.0.0.1:${port}`;
     await waitForServer(`${base}/health`, run);
-    const registered = await fetch(`${base}/api/v1/register/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
-    });
-    const key = (await registered.json()) as string;
+    const key = await registerOver(base);
     // A working call, and one spelling the parameter's name with a percent-escape (the gateway reads it as apikey).
     expect((await fetch(`${base}/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=${key}`)).status).toBe(200);
     expect((await fetch(`${base}/query?function=GLOBAL_QUOTE&symbol=IBM&ap%69key=${key}`)).status).toBe(200);

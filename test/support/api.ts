@@ -11,6 +11,17 @@ export async function register(app: FastifyInstance, email = 'dave@example.com')
   return response.json<string>();
 }
 
+/** Registers an account over real HTTP with a service listening at `base` (a started process), and returns its key. */
+export async function registerOver(base: string): Promise<string> {
+  const response = await fetch(`${base}/api/v1/register/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Dave', last_name: 'Mustaine', email: 'dave@example.com' }),
+  });
+  if (response.status !== 201) throw new Error(`register failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as string;
+}
+
 /** A multipart/form-data body as curl's --form sends it. */
 export function multipartBody(fields: Record<string, string>): { payload: string; headers: Record<string, string> } {
   const boundary = '----smsTestBoundary7MA4YWxk';
