@@ -192,7 +192,10 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     void reply.code(status).send({ detail: status === 414 ? 'Request URI is too long.' : 'Malformed request URL.' });
   }
   await app.register(async (ledger) => {
-    ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
+    // Without THROTTLE_TRADES the ledger counts nothing: no hook to run on each of its requests.
+    if (options.throttle.trades) {
+      ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
+    }
     documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
