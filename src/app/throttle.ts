@@ -4,6 +4,7 @@
  * itself is domain/throttle.ts.
  */
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 import type { Rate, ThrottleDecision } from '../domain/throttle.js';
 
 /** Port: where request counts live — in-process, or Redis shared by every instance. */
@@ -36,6 +37,9 @@ export interface ThrottleRates {
   ipv6Prefix: number;
 }
 
+/** Client addresses whose counted form is kept worked out. */
+const ADDRESSES_KEPT = 10_000;
+
 /**
  * The one place that decides which allowances a request counts against.
  * Anyone without an account — no key, a wrong key, an unknown route — counts
@@ -44,6 +48,9 @@ export interface ThrottleRates {
  * each new key would open a fresh allowance); an account counts against itself.
  */
 export function throttleScopes(rates: ThrottleRates) {
+  // Parsing an address with ipaddr.js on every request showed in a profile; a client sends many
+  // requests from one address, so each address is worked out once. Bounded, as addresses are many.
+  const addresses = new LRUCache<string, string>({ max: ADDRESSES_KEPT });
   const anonymous = (address: string): ThrottleScope => ({ name: 'anon', key: address, rate: rates.anon });
   return {
     anonymous,
@@ -52,7 +59,11 @@ export function throttleScopes(rates: ThrottleRates) {
     /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
     ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),
     /** A client address as counted: IPv4 as is (IPv4-mapped IPv6 included), IPv6 by its network of `ipv6Prefix` bits. */
-    addressOf: (ip: string): string => clientAddress(ip, rates.ipv6Prefix),
+    addressOf(ip: string): string {
+      let address = addresses.get(ip);
+      if (address === undefined) addresses.set(ip, (address = clientAddress(ip, rates.ipv6Prefix)));
+      return address;
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../config.js';
 import type { Database } from './database.js';
+import { reusingStatements } from './statement-cache.js';
 import { translatingUnavailability } from './unavailable.js';
 
 const INT8_OID = 20;
@@ -65,7 +66,7 @@ export function connectDatabase(
   onIdleClientError: (error: Error) => void = () => undefined,
 ): Kysely<Database> {
   if (target.engine === 'sqlite') {
-    return new Kysely<Database>({ dialect: translatingUnavailability(new SqliteDialect({ database: openSqlite(target.path) })) });
+    return new Kysely<Database>({ dialect: translatingUnavailability(new SqliteDialect({ database: reusingStatements(openSqlite(target.path)) })) });
   }
   const pool = new pg.Pool({
     connectionString: target.url,

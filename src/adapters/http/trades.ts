@@ -11,9 +11,11 @@ import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
 const stringifyTrade = fastJson(TradeSchema);
+/** Trades read per query of the unpaged list: memory stays bounded whatever the ledger holds. */
+const ALL_TRADES_BATCH = 1000;
 
 /** Streams `[trade,trade,…]` one stored batch at a time. */
-async function* jsonArray(first: Trade[] | undefined, rest: AsyncIterable<Trade[]>): AsyncGenerator<string> {
+async function* jsonArray(first: Trade[], rest: AsyncIterable<Trade[]>): AsyncGenerator<string> {
   yield '[';
   let separator = '';
   const writeBatch = (batch: Trade[]) => {
@@ -24,7 +26,7 @@ async function* jsonArray(first: Trade[] | undefined, rest: AsyncIterable<Trade[
     }
     return chunk;
   };
-  if (first) yield writeBatch(first);
+  yield writeBatch(first);
   for await (const batch of rest) yield writeBatch(batch);
   yield ']';
 }
@@ -100,11 +102,15 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           if (page.nextAfterId !== undefined) reply.header('link', nextPageLink(request.query, page.nextAfterId));
           return page.trades;
         }
-        const batches = listAllTrades(ledger, tradeFilter, afterId);
+        const batches = listAllTrades(ledger, tradeFilter, afterId, ALL_TRADES_BATCH);
         // The first batch is read before the status is sent, so a storage failure
         // is still a clean error response rather than a truncated 200.
         const first = await batches.next();
-        const body = Readable.from(jsonArray(first.done ? undefined : first.value, { [Symbol.asyncIterator]: () => batches }));
+        // A list that fits in one batch (a user's trades, mostly) is whole already: sent as one
+        // array, the same bytes, without a stream's machinery and chunked writes.
+        if (first.done) return [];
+        if (first.value.length < ALL_TRADES_BATCH) return first.value;
+        const body = Readable.from(jsonArray(first.value, { [Symbol.asyncIterator]: () => batches }));
         // The stream is the array the 200 schema documents, written as it is read.
         return reply.type('application/json; charset=utf-8').send(body as unknown as Trade[]);
       },
