@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, inject, it } from 'vitest';
+import type { Trade } from '../src/domain/trade.js';
 import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, hasLoneSurrogate, show } from './support/answers.js';
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
@@ -34,16 +35,6 @@ import { startService } from './support/service.js';
 const RUNS: Record<Engine, number> = process.env.FUZZ_RUNS ? { sqlite: Number(process.env.FUZZ_RUNS), postgres: Number(process.env.FUZZ_RUNS) } : { sqlite: 2000, postgres: 1000 };
 /** Generous against a loaded CI machine; a hang is forever. */
 const DEADLINE_MS = 10_000;
-
-interface AcceptedTrade {
-  id: number;
-  type: string;
-  user_id: number;
-  symbol: string;
-  shares: number;
-  price: number;
-  timestamp: number;
-}
 
 /** Whether an answer is one the issue allows for this input: its status, and for a 400 the field it names. */
 function expectationProblem(expected: Expectation, answer: RawResponse): string | undefined {
@@ -194,7 +185,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     let key = await register(app, email);
     const acceptedEmails = new Set<string>([emailIdentity(email)]);
     let accounts = 1;
-    const trades: AcceptedTrade[] = [];
+    const trades: Trade[] = [];
     const violations: { kind: string; text: string }[] = [];
     const answered = new Map<Route, { sent: number; ok: number }>();
 
@@ -253,9 +244,9 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
       if (r.route === 'trades' && r.method === 'POST' && answer.status === 201 && answer.headers['idempotent-replayed'] === 'true') {
         // A replay: the answer of a trade already acknowledged, word for word, and no new trade.
         const keyed = r.headers.some(([name]) => name.toLowerCase() === 'idempotency-key');
-        let replayed: AcceptedTrade | undefined;
+        let replayed: Trade | undefined;
         try {
-          replayed = JSON.parse(answer.body.toString('utf8')) as AcceptedTrade;
+          replayed = JSON.parse(answer.body.toString('utf8')) as Trade;
         } catch {
           replayed = undefined;
         }
@@ -266,7 +257,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
         const problem = tradeAnswerProblem(r, answer, trades.length + 1);
         if (problem) report(problem);
         try {
-          trades.push(JSON.parse(answer.body.toString('utf8')) as AcceptedTrade);
+          trades.push(JSON.parse(answer.body.toString('utf8')) as Trade);
         } catch {
           // reported above
         }
@@ -313,12 +304,12 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The database holds exactly what the answers acknowledged.
     const storedTrades = await db.selectFrom('trades').selectAll().orderBy('id').execute();
-    const plain = (t: AcceptedTrade) => JSON.stringify({ id: Number(t.id), type: t.type, user_id: Number(t.user_id), symbol: t.symbol, shares: Number(t.shares), price: Number(t.price), timestamp: Number(t.timestamp) });
+    const plain = (t: Trade) => JSON.stringify({ id: Number(t.id), type: t.type, user_id: Number(t.user_id), symbol: t.symbol, shares: Number(t.shares), price: Number(t.price), timestamp: Number(t.timestamp) });
     if (storedTrades.length !== trades.length) violations.push({ kind: 'stored trades ≠ acknowledged trades', text: `${storedTrades.length} stored, ${trades.length} acknowledged with 201` });
     for (const [i, stored] of storedTrades.entries()) {
       const acknowledged = trades[i];
-      if (!acknowledged || plain(stored as AcceptedTrade) !== plain(acknowledged)) {
-        violations.push({ kind: 'a stored trade differs from its 201', text: `stored ${show(plain(stored as AcceptedTrade))}, acknowledged ${acknowledged ? show(plain(acknowledged)) : 'none'}` });
+      if (!acknowledged || plain(stored as Trade) !== plain(acknowledged)) {
+        violations.push({ kind: 'a stored trade differs from its 201', text: `stored ${show(plain(stored as Trade))}, acknowledged ${acknowledged ? show(plain(acknowledged)) : 'none'}` });
       }
     }
     const storedAccounts = await db.selectFrom('accounts').select(['email', 'name', 'last_name']).execute();

@@ -1,18 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
 import { loadConfig } from '../src/config.js';
+import type { Trade } from '../src/domain/trade.js';
 import { createTestDatabase, testEngines, type TestDatabase } from './support/engines.js';
 import { freePort, runEntry, waitForServer } from './support/process.js';
-
-interface Trade {
-  id: number;
-  type: string;
-  user_id: number;
-  symbol: string;
-  shares: number;
-  price: number;
-  timestamp: number;
-}
 
 const databases: TestDatabase[] = [];
 afterEach(async () => {
