@@ -203,14 +203,14 @@ export interface Position {
 
 export interface Portfolio {
   user_id: number;
-  as_of: string;
+  as_of: string | null;
   positions: Position[];
   totals: {
     cost_basis: string;
     market_value: string;
     realised_pl: string;
     unrealised_pl: string;
-    unrealised_pl_percent: string | null;
+    unrealised_pl_percent: string;
     day_change: string;
     positions: number;
     unpriced: number;

@@ -59,10 +59,10 @@ export function rangeStart(range: Range, today = new Date()): string {
   return d.toISOString().slice(0, 10);
 }
 
-export function RangePicker(props: { value: Range; onChange: (range: Range) => void; label: string }) {
+export function RangePicker(props: { value: Range; onChange: (range: Range) => void; label: string; ranges?: readonly Range[] }) {
   return (
     <div class="segmented" role="group" aria-label={props.label}>
-      {RANGES.map((range) => (
+      {(props.ranges ?? RANGES).map((range) => (
         <button type="button" aria-pressed={props.value === range} onClick={() => props.onChange(range)}>
           {range}
         </button>

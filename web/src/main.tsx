@@ -46,7 +46,7 @@ function App() {
 
   function useKey(key: string, remember: boolean, registered: boolean) {
     // A new key is shown once, on the Key view: stay there (a pasted one goes on to what the person was doing).
-    if (registered && view !== 'key') {
+    if (registered && hashView !== 'key') {
       history.replaceState(null, '', '#/key');
       setHashView('key');
     }

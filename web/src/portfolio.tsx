@@ -49,7 +49,7 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
       {body && (
         <>
           <p class="muted">
-            User {body.user_id}, as of {body.as_of}. <StaleBadge stale={answer.stale} cache={answer.cache} />
+            User {body.user_id}, valued {body.as_of ? `as of ${body.as_of}` : 'at the latest closes'}. <StaleBadge stale={answer.stale} cache={answer.cache} />
           </p>
           <dl class="totals" id="portfolio-totals">
             <div>
@@ -153,7 +153,10 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
   );
 }
 
-function PortfolioChart(props: { apiKey: string; userId: string; to: string }) {
+/** The service keeps a history range to 5 years: no "All" here. */
+const PORTFOLIO_RANGES = ['1M', '3M', '1Y', '5Y'] as const;
+
+function PortfolioChart(props: { apiKey: string; userId: string; to: string | null }) {
   const [range, setRange] = useState<Range>('3M');
   const [answer, setAnswer] = useState<Answer<PortfolioHistory> | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -161,8 +164,8 @@ function PortfolioChart(props: { apiKey: string; userId: string; to: string }) {
   useEffect(() => {
     const aborter = new AbortController();
     setError(null);
-    const from = rangeStart(range, new Date(`${props.to}T00:00:00Z`));
-    const params = new URLSearchParams({ from: range === 'All' ? '1970-01-01' : from, to: props.to });
+    const end = props.to ? new Date(`${props.to}T00:00:00Z`) : new Date();
+    const params = new URLSearchParams({ from: rangeStart(range, end), to: end.toISOString().slice(0, 10) });
     call<PortfolioHistory>(`/api/v1/portfolio/${encodeURIComponent(props.userId)}/history/?${params}`, { key: props.apiKey, signal: aborter.signal })
       .then(setAnswer)
       .catch((failure) => isAbort(failure) || setError(failure));
@@ -182,7 +185,7 @@ function PortfolioChart(props: { apiKey: string; userId: string; to: string }) {
     <div class="history">
       <div class="toolbar">
         <h3>Value over time</h3>
-        <RangePicker label="Portfolio range" value={range} onChange={setRange} />
+        <RangePicker label="Portfolio range" value={range} onChange={setRange} ranges={PORTFOLIO_RANGES} />
       </div>
       <ErrorNote error={error} />
       {answer && <LineChart dates={dates} series={series} label={`Portfolio of user ${props.userId}: market value and cost basis, ${range}`} />}
