@@ -27,7 +27,7 @@ afterEach(async () => {
 beforeAll(() => buildDashboard(), 60_000);
 
 /** 100 weekday sessions ending the last weekday before today, IBM-like, split 2-for-1 halfway. */
-function sessions(): { bars: Bar[]; splitDate: string } {
+function sessions(): { bars: Bar[]; days: string[]; splitDate: string } {
   const days: string[] = [];
   const day = new Date();
   while (days.length < 100) {
@@ -40,7 +40,7 @@ function sessions(): { bars: Bar[]; splitDate: string } {
     const close = traded.toFixed(4);
     return { date, open: (traded - 0.5).toFixed(4), high: (traded + 1).toFixed(4), low: (traded - 1).toFixed(4), close, volume: 1_000_000 + i };
   });
-  return { bars: bars.reverse(), splitDate }; // Alpha Vantage lists the newest first
+  return { bars: bars.reverse(), days, splitDate }; // Alpha Vantage lists the newest first
 }
 
 /** Waits until the locator's text satisfies `check` (never a fixed sleep). */
@@ -76,7 +76,7 @@ function seriesPixels(page: Page): Promise<number> {
 describe('the dashboard in Chromium', () => {
   it('when a person registers, looks IBM up, watches it, records trades and opens the portfolio, then every view shows what the API says, with no console error', { timeout: 90_000 }, async () => {
     const upstream = await startUpstream();
-    const { bars, splitDate } = sessions();
+    const { bars, days, splitDate } = sessions();
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars });
     upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [{ date: splitDate, newShares: 2, oldShares: 1 }] });
     upstream.setFor('alphavantage', 'dividends', 'IBM', { kind: 'dividends', dividends: [] });
@@ -177,6 +177,8 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#trade-symbol').fill('IBM');
     await page.locator('#trade-shares').fill('1000');
     await page.locator('#trade-price').fill('120');
+    // Bought after the split, 30 sessions ago: the portfolio's history has value to chart.
+    await page.locator('#trade-when').fill(`${days[70]}T15:00`);
     await page.getByRole('button', { name: 'Record trade' }).click();
     expect(await textOf(page.locator('#trade-shares-error'), (t) => t !== '')).toBe('shares: must be an integer from 1 to 100');
     await page.locator('#trade-shares').fill('10');
@@ -198,6 +200,7 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('[data-total="unrealised_pl"]').textContent()).toContain(String(portfolio.totals.unrealised_pl).replace(/^-/, ''));
     expect(await page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]').textContent()).toBe(portfolio.positions[0]!.market_value);
     await expect.poll(() => page.locator('.chart canvas').count()).toBe(1);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-portfolio.png'), fullPage: true });
 
     // Usage: the allowance, in numbers.
     await page.getByRole('link', { name: 'Usage' }).click();
@@ -211,6 +214,12 @@ describe('the dashboard in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Market' }).click();
     await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > 390.5 && !e.closest('.table-wrap'))
+        .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
+    );
+    expect(wide).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
 
