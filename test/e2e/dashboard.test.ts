@@ -15,6 +15,38 @@ import { buildDashboard } from '../support/dashboard.js';
 import { freePort, runEntry, waitForServer } from '../support/process.js';
 import { type Bar, startUpstream } from '../support/upstream.js';
 
+/**
+ * The page's globals these checks read, typed here: the tests' tsconfig has Node's types, not the DOM's
+ * (a cast inside a page.evaluate callback is erased; the callback runs in the page).
+ */
+interface Rect {
+  right: number;
+}
+interface PageElement {
+  tagName: string;
+  className: string;
+  width: number;
+  height: number;
+  getBoundingClientRect(): Rect;
+  closest(selector: string): PageElement | null;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface PageStorage {
+  getItem(name: string): string | null;
+}
+interface InPage {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement>;
+    documentElement: { scrollWidth: number };
+    addEventListener(type: 'securitypolicyviolation', listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+  };
+  navigator: { clipboard: { readText(): Promise<string> } };
+  sessionStorage: PageStorage;
+  localStorage: PageStorage;
+  cspViolations: string[];
+}
+
 const SCREENSHOTS = fileURLToPath(new URL('../../screenshots', import.meta.url));
 
 let browser: TestBrowser | undefined;
@@ -64,7 +96,7 @@ async function textOf(locator: Locator, check: (text: string) => boolean, timeou
 /** How many of the chart's canvas pixels carry the close series' colour (light scheme: #1d4ed8). */
 function seriesPixels(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const canvas = document.querySelector<HTMLCanvasElement>('.chart canvas');
+    const canvas = (globalThis as unknown as InPage).document.querySelector('.chart canvas');
     if (!canvas || canvas.width === 0) return 0;
     const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
     let count = 0;
@@ -117,8 +149,9 @@ describe('the dashboard in Chromium', () => {
     // A CSP refusal is also an event in the page: collected there, before any of the page's scripts run.
     await page.addInitScript(() => {
       const seen: string[] = [];
-      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
-      document.addEventListener('securitypolicyviolation', (event) => void seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+      const page = globalThis as unknown as InPage;
+      page.cspViolations = seen;
+      page.document.addEventListener('securitypolicyviolation', (event) => void seen.push(`${event.violatedDirective} ${event.blockedURI}`));
     });
 
     // The page, without a key: the Key view.
@@ -135,9 +168,12 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Register and get a key' }).click();
     const key = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
     await page.getByRole('button', { name: 'Copy key' }).click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText())).toBe(key);
     // Kept in this tab's sessionStorage (not remembered), and never in the URL.
-    expect(await page.evaluate(() => [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')])).toEqual([key, null]);
+    expect(await page.evaluate(() => {
+          const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+          return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+        })).toEqual([key, null]);
     const api = async <T>(path: string): Promise<T> => {
       const answer = await fetch(`${origin}${path}`, { headers: { 'x-api-key': key } });
       expect(answer.status, path).toBe(200);
@@ -168,7 +204,7 @@ describe('the dashboard in Chromium', () => {
     // The watchlist (the batch endpoint), kept in localStorage.
     await page.getByRole('button', { name: 'Add to watchlist' }).click();
     await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
-    expect(await page.evaluate(() => localStorage.getItem('sms.watchlist'))).toBe('["IBM"]');
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('sms.watchlist'))).toBe('["IBM"]');
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-desktop.png'), fullPage: true });
 
     // The ledger: a refused trade shows its field's error as the API words it; a good one appears in the table.
@@ -232,22 +268,25 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Market' }).click();
     await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
     const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
+      [...(globalThis as unknown as InPage).document.querySelectorAll('body *')]
         .filter((e) => e.getBoundingClientRect().right > 390.5 && !e.closest('.table-wrap'))
         .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
     );
     expect(wide).toEqual([]);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
 
     // Forget the key: gone from storage, back to the Key view.
     await page.getByRole('link', { name: 'Key' }).click();
     await page.getByRole('button', { name: 'Forget key' }).click();
-    expect(await page.evaluate(() => [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')])).toEqual([null, null]);
+    expect(await page.evaluate(() => {
+          const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+          return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+        })).toEqual([null, null]);
 
     expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob|about):/.test(url))).toEqual([]);
     expect(requested.filter((url) => url.includes(key))).toEqual([]);
-    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).cspViolations)).toEqual([]);
     // Chromium logs each non-2xx answer to fetch, and the request cut, as errors: exactly those this test caused.
     const caused = [
       'Failed to load resource: the server responded with a status of 400 (Bad Request)',
