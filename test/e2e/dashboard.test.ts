@@ -6,13 +6,16 @@
  * desktop widths go to screenshots/ (gitignored).
  */
 import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { register } from '../support/api.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { buildDashboard } from '../support/dashboard.js';
 import { freePort, runEntry, waitForServer } from '../support/process.js';
+import { startService } from '../support/service.js';
 import { type Bar, startUpstream } from '../support/upstream.js';
 
 /**
@@ -263,8 +266,9 @@ describe('the dashboard in Chromium', () => {
     expect(Number(remaining)).toBeGreaterThan(0);
     await textOf(page.locator('#providers'), (t) => t.includes('alphavantage'));
 
-    // A phone's width: the market view again, laid out in one column.
+    // A phone's width, in the dark scheme: the market view again, laid out in one column.
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByRole('link', { name: 'Market' }).click();
     await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
     const wide = await page.evaluate(() =>
@@ -294,6 +298,51 @@ describe('the dashboard in Chromium', () => {
       'Failed to load resource: net::ERR_INTERNET_DISCONNECTED',
     ];
     expect(errors.toSorted()).toEqual(caused);
+  });
+
+  it('when the API refuses the key (401), the allowance is spent (429) or the data is stale, then the page says so plainly', { timeout: 60_000 }, async () => {
+    // The sandbox serves IBM offline; three requests a day per account.
+    const service = await startService('sqlite', { THROTTLE_USER: '3/day' });
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    const key = await register(service.app);
+
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of 4')) errors.push(message.text());
+    });
+    page.on('pageerror', (error) => void errors.push(error.message));
+
+    // A key the service does not know: 401, in its words.
+    await page.goto(`${origin}/#/key`);
+    await page.locator('#paste-key').fill('0000000000000000000000000000000000000000');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('link', { name: 'Usage' }).click();
+    expect(await textOf(page.getByRole('alert'), (t) => t !== '')).toBe('Your key was not accepted (401): Invalid token. Paste another key or register under “Key”.');
+
+    // The real key; the quote answered as stale (X-Cache: STALE, X-Data-Stale) is marked so.
+    await page.getByRole('link', { name: 'Key' }).click();
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.locator('#paste-key').fill(key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.route(`${origin}/api/v1/symbol/IBM/`, async (route) => {
+      const answer = await route.fetch();
+      await route.fulfill({ response: answer, headers: { ...answer.headers(), 'x-cache': 'STALE', 'x-data-stale': 'true' } });
+    });
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.locator('#symbol-search').fill('IBM');
+    await page.locator('#symbol-search').press('Enter');
+    await textOf(page.locator('.quote .badge.stale'), (t) => t === 'STALE data');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
+    await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'));
+
+    // Search, quote and history spent the three requests: the usage view's are refused, with the wait.
+    await page.getByRole('link', { name: 'Usage' }).click();
+    const refusal = await textOf(page.getByRole('alert'), (t) => t !== '');
+    expect(refusal).toMatch(/^Too many requests \(429\): Request was throttled\. Expected available in \d+ seconds\. You can try again in \d+ h \d+ min\.$/);
+    expect(errors).toEqual([]);
   });
 });
 
