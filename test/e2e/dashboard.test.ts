@@ -297,7 +297,7 @@ describe('the dashboard in Chromium', () => {
       'Failed to load resource: the server responded with a status of 400 (Bad Request)',
       'Failed to load resource: net::ERR_INTERNET_DISCONNECTED',
     ];
-    expect(errors.toSorted()).toEqual(caused);
+    expect(errors.toSorted()).toEqual(caused.toSorted());
   });
 
   it('when the API refuses the key (401), the allowance is spent (429) or the data is stale, then the page says so plainly', { timeout: 60_000 }, async () => {
