@@ -92,7 +92,16 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
         <p class="muted">No key yet: register for one, or paste a key you have.</p>
       )}
       <label class="check">
-        <input type="checkbox" checked={remember} onChange={(e) => setRemember((e.currentTarget as HTMLInputElement).checked)} />
+        <input
+          type="checkbox"
+          checked={remember}
+          onChange={(e) => {
+            const checked = (e.currentTarget as HTMLInputElement).checked;
+            setRemember(checked);
+            // The key in use moves to where the box now says.
+            if (props.currentKey) props.onKey(props.currentKey, checked, false);
+          }}
+        />
         Remember the key in this browser (localStorage) instead of this tab only
       </label>
       <div class="columns">

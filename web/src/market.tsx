@@ -40,13 +40,14 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
       } catch (failure) {
         if (!isAbort(failure)) setError(failure);
       } finally {
-        if (!aborter.signal.aborted) setBusy(false);
+        setBusy(false);
       }
     }, SEARCH_DEBOUNCE_MS);
     // A newer keystroke: the pending search is not sent, or the one in flight is abandoned.
     return () => {
       clearTimeout(timer);
       aborter.abort();
+      setBusy(false);
     };
   }, [text, props.apiKey]);
 

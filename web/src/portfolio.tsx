@@ -34,7 +34,7 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
         class="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setAsked({ userId: userId.trim(), asOf });
+          if (userId.trim() !== '') setAsked({ userId: userId.trim(), asOf });
         }}
       >
         <Field id="portfolio-user" label="User id" error={fieldError(error, 'user_id')}>
