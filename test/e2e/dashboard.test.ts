@@ -325,8 +325,16 @@ describe('the dashboard in Chromium', () => {
     // The real key; the quote answered as stale (X-Cache: STALE, X-Data-Stale) is marked so.
     await page.getByRole('link', { name: 'Key' }).click();
     await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.getByRole('checkbox', { name: /Remember the key/ }).check();
     await page.locator('#paste-key').fill(key);
     await page.getByRole('button', { name: 'Use this key' }).click();
+    // Remembered: in localStorage, not in sessionStorage.
+    expect(
+      await page.evaluate(() => {
+        const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+        return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+      }),
+    ).toEqual([null, key]);
     await page.route(`${origin}/api/v1/symbol/IBM/`, async (route) => {
       const answer = await route.fetch();
       await route.fulfill({ response: answer, headers: { ...answer.headers(), 'x-cache': 'STALE', 'x-data-stale': 'true' } });
