@@ -21,7 +21,18 @@ import { requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
 import { PortfolioHistoryQuery, PortfolioHistorySchema, PortfolioParams, PortfolioQuery, PortfolioSchema } from './schemas/portfolio.js';
 
-type Raw = { params: { user_id: string }; query: Record<string, string | undefined> };
+type Raw = { params: { user_id: string }; query: Record<string, unknown> };
+
+/**
+ * A query parameter as the gate sees it, before the schema checks it: sent
+ * twice (an array) or bracketed (an object), it is refused here as the schema
+ * would refuse it, so nothing is folded for a request about to be a 400.
+ */
+function textOf(query: Record<string, unknown>, field: string): string | undefined {
+  const value = query[field];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new ValidationError(field, 'must be given once, as text');
+}
 
 /**
  * What a request folds from the ledger, once: the gate reads it to charge the
@@ -72,11 +83,11 @@ const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'u
 export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: () => Date): FastifyPluginAsyncTypebox {
   const held = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    return holdingsOf(ledger, portfolioRequest({ user_id: params.user_id, as_of: query.as_of }, now()));
+    return holdingsOf(ledger, portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now()));
   });
   const heldInRange = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    return holdingsInRange(ledger, historyRequest({ user_id: params.user_id, from: query.from, to: query.to }, now()));
+    return holdingsInRange(ledger, historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now()));
   });
 
   return async (app) => {
