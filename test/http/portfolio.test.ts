@@ -202,4 +202,60 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       expect((await service.app.inject({ method: 'GET', url, headers: { 'x-api-key': 'wrong' } })).statusCode).toBe(401);
     }
   });
+
+  it('when a user holds more symbols than are priced per request, then the first 100 are priced and the rest listed with why, at a cost of 100', async () => {
+    const service = await startService(engine, { THROTTLE_USER: '1000/day' }); // the offline sandbox prices any valid symbol
+    const symbols = Array.from({ length: 101 }, (_, i) => `S${String(i).padStart(3, '0')}`);
+    await Promise.all(symbols.map((symbol) => service.app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: 9, symbol, shares: 1, price: 1, timestamp: 1 } })));
+    const key = await register(service.app);
+    const response = await service.app.inject({ method: 'GET', url: '/api/v1/portfolio/9/', headers: { 'x-api-key': key } });
+    expect(response.statusCode).toBe(200);
+    const { positions, totals } = response.json();
+    expect(positions.filter((p: { price: string | null }) => p.price !== null)).toHaveLength(100);
+    expect(positions[100]).toMatchObject({ symbol: 'S100', price: null, reason: 'not priced: only the first 100 symbols (in symbol order) are priced per request' });
+    expect(totals).toMatchObject({ positions: 101, unpriced: 1 });
+    expect(response.headers.ratelimit).toMatch(/^"user";r=900;t=\d+$/);
+  });
+
+  it('when a stored symbol is not a valid symbol, or a position is closed, then each is listed unpriced with why and costs nothing', async () => {
+    const service = await startService(engine, { THROTTLE_USER: '10/day' });
+    const trades = [
+      { type: 'buy', symbol: 'IBM!', shares: 2, price: 5 },
+      { type: 'buy', symbol: 'msft', shares: 3, price: 10 },
+      { type: 'sell', symbol: 'MSFT', shares: 3, price: 14 },
+      { type: 'buy', symbol: 'AAPL', shares: 1, price: 100 },
+    ];
+    for (const [i, trade] of trades.entries()) await service.app.inject({ method: 'POST', url: '/trades', payload: { ...trade, user_id: 3, timestamp: i } });
+    const key = await register(service.app);
+    const response = await service.app.inject({ method: 'GET', url: '/api/v1/portfolio/3/', headers: { 'x-api-key': key } });
+    const [aapl, invalid, msft] = response.json().positions;
+    expect(aapl).toMatchObject({ symbol: 'AAPL', shares: 1, reason: null });
+    expect(aapl.price).toMatch(/^\d+\.\d+$/);
+    expect(invalid).toMatchObject({ symbol: 'IBM!', shares: 2, cost_basis: '10.0000', price: null, cache: null });
+    expect(invalid.reason).toMatch(/^not a valid symbol \(symbol: must be 1 to 15 letters/);
+    expect(msft).toStrictEqual({
+      symbol: 'MSFT', shares: 0, side: 'flat', average_cost: '0.0000', cost_basis: '0.0000', realised_pl: '12.0000',
+      price: null, price_date: null, cache: null, reason: 'flat: no shares held',
+      market_value: null, unrealised_pl: null, unrealised_pl_percent: null, day_change: null, day_change_percent: null,
+    });
+    expect(response.json().totals).toMatchObject({ positions: 3, unpriced: 1, realised_pl: '12.0000' });
+    expect(response.headers.ratelimit).toMatch(/^"user";r=9;t=\d+$/); // AAPL alone
+  });
+
+  it('when a ledger is longer than one read, with many trades at one timestamp, then every trade counts once', async () => {
+    const service = await startService(engine);
+    const trades = [
+      ...Array.from({ length: 1500 }, (_, i) => ({ type: 'buy', shares: 1, price: i % 2 === 0 ? 10 : 20, timestamp: 1_000 })),
+      ...Array.from({ length: 600 }, () => ({ type: 'sell', shares: 1, price: 12, timestamp: 2_000 })),
+    ];
+    // Recorded sells first: in id order they would open a short at 12 that the buys cover (+1200, then a long
+    // averaging 18.33); in time order they close 600 of 1500 averaging 15, at a loss of 3 each.
+    for (const chunk of [trades.slice(1500), trades.slice(0, 1500)]) {
+      const answers = await Promise.all(chunk.map((t) => service.app.inject({ method: 'POST', url: '/trades', payload: { ...t, user_id: 5, symbol: 'ZZZ!' } })));
+      expect(answers.every((a) => a.statusCode === 201)).toBe(true);
+    }
+    const key = await register(service.app);
+    const [position] = (await service.app.inject({ method: 'GET', url: '/api/v1/portfolio/5/', headers: { 'x-api-key': key } })).json().positions;
+    expect(position).toMatchObject({ symbol: 'ZZZ!', shares: 900, side: 'long', average_cost: '15.0000', cost_basis: '13500.0000', realised_pl: '-1800.0000' });
+  });
 });
