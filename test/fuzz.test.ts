@@ -9,7 +9,7 @@ import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, ha
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
 import {
-  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, portfolioFuzzRequest, type Registration, request, type Route, searchCorpus, serialize,
+  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, portfolioCorpus, portfolioFuzzRequest, type Registration, request, type Route, searchCorpus, serialize,
 } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
@@ -206,6 +206,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
       ...opsCorpus(),
       ...fc.sample(opsRequest, { seed, numRuns: opsRuns }),
       // Issue 11: the portfolio and its history — last again.
+      ...portfolioCorpus(),
       ...fc.sample(portfolioFuzzRequest, { seed, numRuns: portfolioRuns }),
     ];
     for (const [index, drawnRequest] of drafts.entries()) {

@@ -395,6 +395,25 @@ export function opsCorpus(): Draft[] {
 }
 
 /**
+ * Issue 11's portfolio routes: ids and days each refused with a 400 naming
+ * the field, never a 5xx, and the plain requests served.
+ */
+export function portfolioCorpus(): Draft[] {
+  const get = (route: Route, target: string, expected: Expectation): Draft => ({ route, method: 'GET', target, auth: 'token', chunked: false, expected });
+  const drafts: Draft[] = [get('portfolio', '/api/v1/portfolio/1/', { statuses: [200] }), get('portfolio-history', '/api/v1/portfolio/1/history/', { statuses: [200] })];
+  for (const id of ['abc', '-1', '1.5', '1e3', '9007199254740992', '%00', '%20', '%EF%BC%91']) {
+    drafts.push(get('portfolio', `/api/v1/portfolio/${id}/`, { statuses: [400], field: 'user_id' }), get('portfolio-history', `/api/v1/portfolio/${id}/history/`, { statuses: [400], field: 'user_id' }));
+  }
+  for (const day of ['2024-02-30', '20240101', '9999-12-31', '', '%00', '2024-01-01%00', '2024-01-01&as_of=2024-01-02']) {
+    drafts.push(get('portfolio', `/api/v1/portfolio/1/?as_of=${day}`, { statuses: [400], field: 'as_of' }));
+  }
+  for (const query of ['from=2024-01-02&to=2024-01-01', 'from=1990-01-01', 'from=2024-13-01', 'from=2024-01-01&from=2024-01-02']) {
+    drafts.push(get('portfolio-history', `/api/v1/portfolio/1/history/?${query}`, { statuses: [400], field: 'from' }));
+  }
+  return drafts;
+}
+
+/**
  * Issue 8's search queries sent on purpose: each hostile one must be a 400 naming `q`, never a 5xx, and
  * the look-alikes that fold to one query must be served (200) — from the same cached answer.
  */
