@@ -137,6 +137,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       apiCallLog,
       providerStatus: market.providerStatus,
       served: market.served,
+      now,
       health,
       readiness: {
         database: health.database,

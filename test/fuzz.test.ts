@@ -9,7 +9,7 @@ import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, ha
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
 import {
-  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, type Registration, request, type Route, searchCorpus, serialize,
+  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, portfolioCorpus, portfolioFuzzRequest, type Registration, request, type Route, searchCorpus, serialize,
 } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
@@ -108,8 +108,9 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
       : `a gateway CSV without its header line: ${show(text)}`;
   }
   if (/^text\/csv\b/i.test(type)) {
-    if (r.route !== 'history' || !/text\/csv/.test(accept ?? '')) return `a text/csv ${answer.status} where JSON is documented`;
-    return text.startsWith('date,open,high,low,close,volume\n') ? undefined : `a CSV without its header line: ${show(text)}`;
+    if (!(r.route === 'history' || r.route === 'portfolio') || !/text\/csv/.test(accept ?? '')) return `a text/csv ${answer.status} where JSON is documented`;
+    const header = r.route === 'portfolio' ? 'symbol,shares,side,' : 'date,open,high,low,close,volume\n';
+    return text.startsWith(header) ? undefined : `a CSV without its header line: ${show(text)}`;
   }
   if (!/^application\/json\b/i.test(type)) return `a ${answer.status} of content-type ${JSON.stringify(type)}`;
   try {
@@ -194,6 +195,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
     const gatewayRuns = Math.ceil(RUNS[engine] / 10);
     const newRouteRuns = Math.ceil(RUNS[engine] / 5);
     const opsRuns = Math.ceil(RUNS[engine] / 5);
+    const portfolioRuns = Math.ceil(RUNS[engine] / 10);
     const drafts = [
       ...issueCorpus(),
       ...fc.sample(request, { seed, numRuns: RUNS[engine] }),
@@ -203,6 +205,9 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
       // Issue 9: /ready, /metrics, /docs, hostile X-Request-Id and Idempotency-Key values — last, so every older draw stays.
       ...opsCorpus(),
       ...fc.sample(opsRequest, { seed, numRuns: opsRuns }),
+      // Issue 11: the portfolio and its history — last again.
+      ...portfolioCorpus(),
+      ...fc.sample(portfolioFuzzRequest, { seed, numRuns: portfolioRuns }),
     ];
     for (const [index, drawnRequest] of drafts.entries()) {
       const { contentType, accept, forwardedFor, extraHeaders, ...rest } = drawnRequest;
@@ -341,7 +346,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The run reached every route, and every route but the unknown ones answered 2xx at least once.
     const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
-    for (const route of ['trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'ready', 'metrics', 'docs', 'unknown'] as Route[]) {
+    for (const route of ['portfolio', 'portfolio-history', 'trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'ready', 'metrics', 'docs', 'unknown'] as Route[]) {
       const t = answered.get(route);
       if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
       else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });

@@ -12,7 +12,15 @@ export interface TradeLedger {
   findById(id: number): Promise<Trade | undefined>;
   /** Trades matching `filter` with id > afterId, ascending, at most `limit`. */
   listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]>;
+  /**
+   * One user's trades with timestamp ≤ `until`, in (timestamp, id) order, after
+   * `after` in that order, at most `limit`: a portfolio counts trades as they happened.
+   */
+  listInTimeOrder(userId: number, after: TradeCursor | undefined, until: number, limit: number): Promise<Trade[]>;
 }
+
+/** A place in (timestamp, id) order. */
+export type TradeCursor = Pick<Trade, 'timestamp' | 'id'>;
 
 export async function recordTrade(ledger: TradeLedger, trade: NewTrade): Promise<Trade> {
   checkNewTrade(trade);

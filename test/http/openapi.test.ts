@@ -128,7 +128,7 @@ describe('GET /openapi.json', () => {
         expect(examples, `${method} ${path}`).toContainEqual(response.json());
       }
     }
-    expect(keyOnly).toEqual(expect.arrayContaining(['get /api/v1/symbol/{symbol}', 'get /api/v1/me', 'post /api/v1/keys/rotate', 'get /query']));
+    expect(keyOnly).toEqual(expect.arrayContaining(['get /api/v1/symbol/{symbol}', 'get /api/v1/me', 'post /api/v1/keys/rotate', 'get /query', 'get /api/v1/portfolio/{user_id}', 'get /api/v1/portfolio/{user_id}/history']));
     expect(keyOnly).not.toContain('post /api/v1/register');
   });
 
@@ -190,6 +190,7 @@ describe('GET /openapi.json', () => {
     const content = document.paths['/api/v1/symbol/{symbol}/history']!.get!.responses['200']!.content!;
     expect(Object.keys(content).sort()).toEqual(['application/json', 'text/csv']);
     expect(Object.keys(document.paths['/query']!.get!.responses['200']!.content!).sort()).toEqual(['application/json', 'text/csv']);
+    expect(Object.keys(document.paths['/api/v1/portfolio/{user_id}']!.get!.responses['200']!.content!).sort()).toEqual(['application/json', 'text/csv']);
     // The trade list is JSON only.
     expect(Object.keys(document.paths['/trades']!.get!.responses['200']!.content!)).toEqual(['application/json']);
 

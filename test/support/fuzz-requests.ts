@@ -10,7 +10,7 @@ import {
  * registration it stands for) and how it travels (method, target, headers,
  * body, Content-Length or chunked), so the test can judge the answer.
  */
-export type Route = 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'ready' | 'metrics' | 'docs' | 'unknown';
+export type Route = 'portfolio' | 'portfolio-history' | 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'ready' | 'metrics' | 'docs' | 'unknown';
 export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
 
 export interface Registration {
@@ -128,6 +128,24 @@ const newRouteTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'providers' as const, target: withQuery(`/api/v1/providers${s}`, q) })) },
   { weight: 2, arbitrary: fc.tuple(slash, gatewayNewQuery, fc.option(urlText, { nil: undefined, freq: 4 })).map(([s, query, apikey]) => ({ route: 'query' as const, target: `/query${s}?${query}${apikey === undefined ? '' : `&apikey=${apikey}`}` })) },
+);
+
+/** Issue 11's portfolio and its history: user ids (the fuzz ledger's among them) and dates, valid and not. */
+const userIdText = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('1', '7', '0', '42', '9007199254740991', '9007199254740992', '-1', '1e3', '007', '1.0', 'abc', '%00', '%20') },
+  { weight: 1, arbitrary: urlText },
+);
+// Mostly days a range may span (at most 5 years, none in the future), so the handler is reached.
+const portfolioDate = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('2024-01-01', '2022-07-29', '2025-06-30') }, { weight: 1, arbitrary: date });
+const portfolioTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
+  fc.tuple(userIdText, slash, fc.option(portfolioDate, { nil: undefined }), extraQuery).map(([id, s, asOf, q]) => ({
+    route: 'portfolio' as const,
+    target: withQuery(withQuery(`/api/v1/portfolio/${id}${s}`, asOf === undefined ? undefined : `as_of=${asOf}`), q, asOf === undefined),
+  })),
+  fc.tuple(userIdText, slash, fc.option(portfolioDate, { nil: undefined }), fc.option(portfolioDate, { nil: undefined }), extraQuery).map(([id, s, from, to, q]) => {
+    const query = [from === undefined ? undefined : `from=${from}`, to === undefined ? undefined : `to=${to}`, q].filter((p) => p !== undefined).join('&');
+    return { route: 'portfolio-history' as const, target: withQuery(`/api/v1/portfolio/${id}/history${s}`, query || undefined) };
+  }),
 );
 
 /** Each route's URLs (with and without the trailing slash, with odd queries), and some unknown ones. */
@@ -278,6 +296,8 @@ export const request = requestTo(routeTarget);
 export const gatewayRequest = requestTo(gatewayTarget);
 /** Requests to issue 8's routes, sampled after both: the older routes' and the gateway's draws for a seed stay as they were. */
 export const newRouteRequest = requestTo(newRouteTarget);
+/** Requests to issue 11's portfolio routes, sampled after all the others: their draws for a seed stay as they were. */
+export const portfolioFuzzRequest = requestTo(portfolioTarget);
 
 /** The token the fuzzed service is started with (METRICS_TOKEN), so /metrics answers both 200 and 401. */
 export const FUZZ_METRICS_TOKEN = 'fuzz-metrics-token-0123456789';
@@ -370,6 +390,25 @@ export function opsCorpus(): Draft[] {
     for (const key of ['\u007f', 'a\u0000b']) drafts.push(keyed(route, [key], { statuses: [400] }, n++));
     drafts.push(keyed(route, ['corpus-a', 'corpus-a'], refusedKey, n++), keyed(route, ['corpus-b', 'corpus-c'], refusedKey, n++), keyed(route, ['corpus-d\r\nIdempotency-Key: corpus-e'], refusedKey, n++));
     drafts.push(keyed(route, [`"corpus-${route}"`], { statuses: [201] }, n++));
+  }
+  return drafts;
+}
+
+/**
+ * Issue 11's portfolio routes: ids and days each refused with a 400 naming
+ * the field, never a 5xx, and the plain requests served.
+ */
+export function portfolioCorpus(): Draft[] {
+  const get = (route: Route, target: string, expected: Expectation): Draft => ({ route, method: 'GET', target, auth: 'token', chunked: false, expected });
+  const drafts: Draft[] = [get('portfolio', '/api/v1/portfolio/1/', { statuses: [200] }), get('portfolio-history', '/api/v1/portfolio/1/history/', { statuses: [200] })];
+  for (const id of ['abc', '-1', '1.5', '1e3', '9007199254740992', '%00', '%20', '%EF%BC%91']) {
+    drafts.push(get('portfolio', `/api/v1/portfolio/${id}/`, { statuses: [400], field: 'user_id' }), get('portfolio-history', `/api/v1/portfolio/${id}/history/`, { statuses: [400], field: 'user_id' }));
+  }
+  for (const day of ['2024-02-30', '20240101', '9999-12-31', '', '%00', '2024-01-01%00', '2024-01-01&as_of=2024-01-02']) {
+    drafts.push(get('portfolio', `/api/v1/portfolio/1/?as_of=${day}`, { statuses: [400], field: 'as_of' }));
+  }
+  for (const query of ['from=2024-01-02&to=2024-01-01', 'from=1990-01-01', 'from=2024-13-01', 'from=2024-01-01&from=2024-01-02']) {
+    drafts.push(get('portfolio-history', `/api/v1/portfolio/1/history/?${query}`, { statuses: [400], field: 'from' }));
   }
   return drafts;
 }

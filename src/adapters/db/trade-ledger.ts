@@ -1,5 +1,5 @@
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { TradeLedger } from '../../app/trades.js';
+import type { TradeCursor, TradeLedger } from '../../app/trades.js';
 import { DatabaseUnavailableError } from '../../domain/errors.js';
 import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
 import type { Database } from './database.js';
@@ -67,6 +67,16 @@ export function createTradeLedger(db: Kysely<Database>): TradeLedger {
       if (filter.type !== undefined) query = query.where('type', '=', filter.type);
       if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
       return query.orderBy('id').limit(limit).execute();
+    },
+
+    async listInTimeOrder(userId: number, after: TradeCursor | undefined, until: number, limit: number): Promise<Trade[]> {
+      let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('user_id', '=', userId).where('timestamp', '<=', until);
+      if (after) {
+        query = query.where((eb) =>
+          eb.or([eb('timestamp', '>', after.timestamp), eb.and([eb('timestamp', '=', after.timestamp), eb('id', '>', after.id)])]),
+        );
+      }
+      return query.orderBy('timestamp').orderBy('id').limit(limit).execute();
     },
   };
 }

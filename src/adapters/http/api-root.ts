@@ -9,6 +9,8 @@ const ENDPOINTS = {
   history: '/api/v1/symbol/{symbol}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}&adjusted={true|false}',
   actions: '/api/v1/symbol/{symbol}/actions/',
   search: '/api/v1/search/?q={name or ticker}',
+  portfolio: '/api/v1/portfolio/{user_id}/?as_of={YYYY-MM-DD}',
+  portfolio_history: '/api/v1/portfolio/{user_id}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}',
   me: '/api/v1/me/',
   providers: '/api/v1/providers/',
   rotate_key: '/api/v1/keys/rotate/',

@@ -19,6 +19,7 @@ import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from '.
 import { healthRoute, type HealthChecks } from './health.js';
 import { documentAnswers, installApiDocs } from './openapi.js';
 import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
+import { portfolioRoutes } from './portfolio.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
 import { countServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
@@ -48,6 +49,8 @@ export interface HttpDependencies {
   metrics: RequestMetrics;
   providerStatus: ProviderStatus;
   served: ServedRequests;
+  /** The service's clock (portfolio dates: as_of may not be after today). */
+  now?: () => Date;
 }
 
 export interface HttpOptions {
@@ -219,6 +222,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
         await keyed.register(refusingOtherMethods(providerRoutes(deps.providerStatus), methods));
         await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
+        await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date())), methods));
       });
     },
     { prefix: '/api/v1' },

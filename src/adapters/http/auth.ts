@@ -26,7 +26,8 @@ declare module 'fastify' {
 }
 
 export interface RouteCost {
-  of: (request: FastifyRequest) => number;
+  /** May read what the request will answer from (a portfolio's trades); the route keeps it for its answer. */
+  of: (request: FastifyRequest) => number | Promise<number>;
   /** The input that sets the cost, named when it exceeds a whole allowance. */
   field: string;
 }
@@ -87,13 +88,13 @@ export function installApiGate(
   }
 
   /** The allowances a request spends, how many units of each, and why it is refused anyway, if it is. */
-  function charge(request: FastifyRequest, address: string): { spends: ThrottleScope[]; units: number; refusal?: Error } {
+  async function charge(request: FastifyRequest, address: string): Promise<{ spends: ThrottleScope[]; units: number; refusal?: Error }> {
     const { registration, cost } = request.routeOptions.config;
     if (registration) return { spends: scopes.registration(address), units: 1 };
     if (!request.auth) return { spends: [scopes.anonymous(address)], units: 1 };
     const account = scopes.account(request.auth.account.id);
     if (!cost) return { spends: [account], units: 1 };
-    const units = cost.of(request);
+    const units = await cost.of(request);
     return units > account.rate.limit
       ? { spends: [account], units: 1, refusal: beyondAnyAllowance(account.rate, cost, units) }
       : { spends: [account], units };
@@ -104,7 +105,7 @@ export function installApiGate(
     request.clientAddress = address;
     if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
     request.auth = await identify(request, reply, scopes.anonymous(address));
-    const { spends, units, refusal } = charge(request, address);
+    const { spends, units, refusal } = await charge(request, address);
     await counter.count(request, reply, spends, units);
     if (refusal) throw refusal;
   });

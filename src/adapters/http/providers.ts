@@ -62,6 +62,6 @@ export function providerRoutes(status: ProviderStatus): FastifyPluginAsyncTypebo
 export function countServedMarketData(app: FastifyInstance, served: ServedRequests): void {
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode !== 200 || !reply.hasHeader('x-cache')) return;
-    served.count(request.routeOptions.config.cost?.of(request) ?? 1);
+    served.count((await request.routeOptions.config.cost?.of(request)) ?? 1);
   });
 }

@@ -1,0 +1,156 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import {
+  historyRequest,
+  holdingsInRange,
+  holdingsOf,
+  holdingsToPrice,
+  openHoldings,
+  portfolioHistory,
+  portfolioRequest,
+  type PricedPosition,
+  valuePortfolio,
+} from '../../app/portfolio.js';
+import type { QuoteService } from '../../app/quotes.js';
+import type { TradeLedger } from '../../app/trades.js';
+import { ValidationError } from '../../domain/errors.js';
+import type { Holding } from '../../domain/portfolio.js';
+import { prefers } from './negotiation.js';
+import { requesterOf, sayCacheState } from './quotes.js';
+import { invalid, upstreamAnswers } from './schemas/answers.js';
+import { PortfolioHistoryQuery, PortfolioHistorySchema, PortfolioParams, PortfolioQuery, PortfolioSchema } from './schemas/portfolio.js';
+
+type Raw = { params: { user_id: string }; query: Record<string, unknown> };
+
+/**
+ * A query parameter as the gate sees it, before the schema checks it: sent
+ * twice (an array) or bracketed (an object), it is refused here as the schema
+ * would refuse it, so nothing is folded for a request about to be a 400.
+ */
+function textOf(query: Record<string, unknown>, field: string): string | undefined {
+  const value = query[field];
+  if (value === undefined || typeof value === 'string') return value;
+  throw new ValidationError(field, 'must be given once, as text');
+}
+
+/**
+ * What a request folds from the ledger, once: the gate reads it to charge the
+ * request (one per distinct symbol priced), the handler to answer it. A
+ * request the use case refuses as invalid folds nothing and costs 1.
+ */
+function perRequest<T>(fold: (request: FastifyRequest) => Promise<T>) {
+  const folded = new WeakMap<FastifyRequest, Promise<T>>();
+  return (request: FastifyRequest): Promise<T> => {
+    let kept = folded.get(request);
+    if (!kept) folded.set(request, (kept = fold(request)));
+    return kept;
+  };
+}
+
+/** One per symbol the request prices (the batch rule), at least 1, as any request. */
+function costOf(priced: (request: FastifyRequest) => Promise<Holding[]>) {
+  return async (request: FastifyRequest): Promise<number> => {
+    try {
+      return Math.max(1, holdingsToPrice(await priced(request)).length);
+    } catch (error) {
+      if (error instanceof ValidationError) return 1;
+      throw error;
+    }
+  };
+}
+
+const CSV_COLUMNS = [
+  'symbol', 'shares', 'side', 'average_cost', 'cost_basis', 'realised_pl', 'price', 'price_date', 'cache', 'reason',
+  'market_value', 'unrealised_pl', 'unrealised_pl_percent', 'day_change', 'day_change_percent',
+] as const;
+
+/** A CSV field: quoted when it must be; text a spreadsheet would run as a formula is prefixed with '. */
+function csvField(value: string | number | null, text = false): string {
+  if (value === null) return '';
+  let field = String(value);
+  if (text && /^[=+\-@\t\r]/.test(field)) field = `'${field}`;
+  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+}
+
+function toCsv(positions: PricedPosition[]): string {
+  const lines = positions.map((p) => CSV_COLUMNS.map((c) => csvField(p[c], c === 'symbol' || c === 'reason')).join(','));
+  return [CSV_COLUMNS.join(','), ...lines, ''].join('\n');
+}
+
+const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };
+
+export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: () => Date): FastifyPluginAsyncTypebox {
+  const held = perRequest(async (request) => {
+    const { params, query } = request as unknown as Raw;
+    return holdingsOf(ledger, portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now()));
+  });
+  const heldInRange = perRequest(async (request) => {
+    const { params, query } = request as unknown as Raw;
+    return holdingsInRange(ledger, historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now()));
+  });
+
+  return async (app) => {
+    app.get(
+      '/portfolio/:user_id',
+      {
+        config: { cost: { of: costOf(async (request) => openHoldings(await held(request))), field: 'user_id' } },
+        schema: {
+          summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
+          tags: ['portfolios'],
+          params: PortfolioParams,
+          querystring: PortfolioQuery,
+          response: {
+            200: {
+              description: 'The positions and totals, as JSON or (Accept: text/csv) the positions as CSV',
+              content: {
+                'application/json': { schema: PortfolioSchema },
+                'text/csv': {
+                  schema: Type.String({ description: `A header line \`${CSV_COLUMNS.join(',')}\`, then one line per position; null is an empty field` }),
+                },
+              },
+            },
+            400: invalid(badUserId, { detail: 'as_of: must be a date as YYYY-MM-DD', field: 'as_of' }),
+            ...upstreamAnswers,
+          },
+        },
+      },
+      async (request, reply) => {
+        const portfolioAsked = portfolioRequest({ user_id: request.params.user_id, as_of: request.query.as_of }, now());
+        const { cache, ...portfolio } = await valuePortfolio(quotes, await held(request), portfolioAsked, requesterOf(request));
+        sayCacheState(reply, cache);
+        if (prefers(request, 'text/csv')) return reply.type('text/csv; charset=utf-8').send(toCsv(portfolio.positions) as never);
+        return portfolio;
+      },
+    );
+
+    app.get(
+      '/portfolio/:user_id/history',
+      {
+        config: { cost: { of: costOf(heldInRange), field: 'user_id' } },
+        schema: {
+          summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",
+          tags: ['portfolios'],
+          params: PortfolioParams,
+          querystring: PortfolioHistoryQuery,
+          response: {
+            200: PortfolioHistorySchema,
+            400: invalid(
+              badUserId,
+              { detail: 'from: must be a date as YYYY-MM-DD', field: 'from' },
+              { detail: 'from: must not be after to', field: 'from' },
+              { detail: 'from: the range may span at most 1827 days (5 years); it spans 2000', field: 'from' },
+            ),
+            ...upstreamAnswers,
+          },
+        },
+      },
+      async (request, reply) => {
+        const asked = historyRequest({ user_id: request.params.user_id, from: request.query.from, to: request.query.to }, now());
+        const { cache, ...history } = await portfolioHistory(ledger, quotes, asked, await heldInRange(request), requesterOf(request));
+        sayCacheState(reply, cache);
+        return history;
+      },
+    );
+  };
+}

@@ -1,0 +1,70 @@
+import { Type } from 'typebox';
+import { CLOSE_LOOKBACK_DAYS, HISTORY_DEFAULT_DAYS, HISTORY_MAX_DAYS } from '../../../app/portfolio.js';
+import { BATCH_MAX_SYMBOLS } from '../../../app/quotes.js';
+
+const money = (description: string) => Type.String({ description: `${description}; decimal, 4 decimals, in the quote's currency` });
+const maybeMoney = (description: string) => Type.Union([money(description), Type.Null()]);
+const percent = (description: string) => Type.Union([Type.String({ description: `${description}; decimal, 4 decimals` }), Type.Null()]);
+
+export const PortfolioParams = Type.Object({ user_id: Type.String({ description: 'The ledger user_id, a non-negative integer' }) });
+
+export const PortfolioQuery = Type.Object({
+  as_of: Type.Optional(
+    Type.String({ description: `YYYY-MM-DD, not after today: value at that day's close (or the last stored within ${CLOSE_LOOKBACK_DAYS} days before), counting trades up to the end of that day (UTC)` }),
+  ),
+});
+
+export const PortfolioHistoryQuery = Type.Object({
+  from: Type.Optional(Type.String({ description: `YYYY-MM-DD, inclusive; default ${HISTORY_DEFAULT_DAYS} days before to` })),
+  to: Type.Optional(Type.String({ description: `YYYY-MM-DD, inclusive, not after today; default today (UTC). At most ${HISTORY_MAX_DAYS} days after from` })),
+});
+
+export const PositionSchema = Type.Object({
+  symbol: Type.String({ description: 'Upper-cased when valid (trades of "ibm" and "IBM" are one position); as stored otherwise' }),
+  shares: Type.Integer({ description: 'Buys − sells: negative is a short position' }),
+  side: Type.Union([Type.Literal('long'), Type.Literal('short'), Type.Literal('flat')]),
+  average_cost: money('Average cost per open share (average-cost method); 0 when flat'),
+  cost_basis: money('What the open shares cost: positive for a long, negative (proceeds) for a short'),
+  realised_pl: money('Profit or loss realised by closing shares'),
+  price: Type.Union([Type.String({ description: 'The close valued at, as the provider gives it' }), Type.Null()]),
+  price_date: Type.Union([Type.String({ description: 'YYYY-MM-DD of that close' }), Type.Null()]),
+  cache: Type.Union([Type.Literal('HIT'), Type.Literal('MISS'), Type.Literal('STALE'), Type.Null()], { description: 'What pricing this symbol cost (X-Cache)' }),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'Why there is no price, when there is none' }),
+  market_value: maybeMoney('shares × price'),
+  unrealised_pl: maybeMoney('market_value − cost_basis'),
+  unrealised_pl_percent: percent('unrealised_pl ÷ |cost_basis| × 100'),
+  day_change: maybeMoney('shares × (price − previous close)'),
+  day_change_percent: percent('day_change ÷ |shares × previous close| × 100'),
+});
+
+export const PortfolioSchema = Type.Object({
+  user_id: Type.Integer(),
+  as_of: Type.Union([Type.String(), Type.Null()]),
+  positions: Type.Array(PositionSchema, { description: 'One per symbol ever traded (flat ones too), by symbol' }),
+  totals: Type.Object({
+    cost_basis: money('Over every position'),
+    market_value: money('Over priced positions only'),
+    realised_pl: money('Over every position'),
+    unrealised_pl: money('Over priced positions only'),
+    unrealised_pl_percent: Type.String({ description: "unrealised_pl ÷ the priced positions' |cost_basis| × 100" }),
+    day_change: money('Over priced positions only'),
+    positions: Type.Integer({ description: 'Positions listed' }),
+    unpriced: Type.Integer({ description: `Open positions without a price (unknown symbol, upstream failure, beyond the ${BATCH_MAX_SYMBOLS} priced)` }),
+  }),
+});
+
+export const PortfolioHistorySchema = Type.Object({
+  user_id: Type.Integer(),
+  from: Type.String(),
+  to: Type.String(),
+  points: Type.Array(
+    Type.Object({
+      date: Type.String({ description: 'A stored trading session, YYYY-MM-DD' }),
+      market_value: money("Priced positions held at that day's end, at that day's close"),
+      cost_basis: money('Their cost basis'),
+      unrealised_pl: money('market_value − cost_basis'),
+    }),
+    { description: 'One per stored session of the priced symbols in the range, oldest first' },
+  ),
+  unpriced: Type.Array(Type.Object({ symbol: Type.String(), reason: Type.String() }), { description: 'Symbols held in the range that are not in the points' }),
+});

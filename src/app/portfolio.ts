@@ -1,0 +1,281 @@
+/**
+ * A user's portfolio: their trades folded into positions (domain/portfolio.ts),
+ * valued at the latest quotes or at a past day's close, and its value over
+ * time. A symbol that cannot be priced is listed without a price and with
+ * why; it never fails the rest.
+ */
+import { DomainError, ValidationError } from '../domain/errors.js';
+import {
+  type Close,
+  createHoldings,
+  figuresOf,
+  type Holding,
+  pointOf,
+  previousCloseOf,
+  type PortfolioTotals,
+  type PositionFigures,
+  type PositionValue,
+  totalsOf,
+  valueOf,
+} from '../domain/portfolio.js';
+import { isCalendarDate } from '../domain/quote.js';
+import type { Trade } from '../domain/trade.js';
+import { BATCH_MAX_SYMBOLS, type QuoteService } from './quotes.js';
+import { type CacheState, type Requester, worstCacheState } from './refresh.js';
+import type { TradeLedger } from './trades.js';
+
+/** How far back from a day a close is looked for (weekends, holidays, a halt): beyond it, that day has no price. */
+export const CLOSE_LOOKBACK_DAYS = 31;
+/** The value-over-time series: one year unless asked, at most five (to − from, in days). */
+export const HISTORY_DEFAULT_DAYS = 365;
+export const HISTORY_MAX_DAYS = 1827;
+const TRADES_PER_READ = 1000;
+const DAY_MS = 86_400_000;
+
+export interface PortfolioRequest {
+  userId: number;
+  /** YYYY-MM-DD: value at that day's close, counting trades up to its end (UTC). */
+  asOf?: string;
+}
+
+export interface HistoryRequest {
+  userId: number;
+  from: string;
+  to: string;
+}
+
+export type PricedPosition = PositionFigures & Nullable<PositionValue> & { cache: CacheState | null; reason: string | null };
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+export interface Portfolio {
+  user_id: number;
+  as_of: string | null;
+  positions: PricedPosition[];
+  totals: PortfolioTotals;
+  /** The worst cache state of the symbols priced (HIT when none was). */
+  cache: CacheState;
+}
+
+export interface PortfolioHistory {
+  user_id: number;
+  from: string;
+  to: string;
+  points: ReturnType<typeof pointOf>[];
+  unpriced: { symbol: string; reason: string }[];
+  cache: CacheState;
+}
+
+const today = (now: Date) => now.toISOString().slice(0, 10);
+const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+
+function userIdOf(raw: string): number {
+  const id = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id)) throw new ValidationError('user_id', 'must be a non-negative integer');
+  return id;
+}
+
+function dateOf(field: string, raw: string, now: Date): string {
+  if (!isCalendarDate(raw)) throw new ValidationError(field, 'must be a date as YYYY-MM-DD');
+  if (raw > today(now)) throw new ValidationError(field, `must not be after today (${today(now)}, UTC)`);
+  return raw;
+}
+
+/** The portfolio asked for, checked: a ValidationError names the field at fault. */
+export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: Date): PortfolioRequest {
+  const userId = userIdOf(raw.user_id);
+  return raw.as_of === undefined ? { userId } : { userId, asOf: dateOf('as_of', raw.as_of, now) };
+}
+
+/** The series asked for, checked; without `to`, today; without `from`, HISTORY_DEFAULT_DAYS before `to`. */
+export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date): HistoryRequest {
+  const userId = userIdOf(raw.user_id);
+  const to = raw.to === undefined ? today(now) : dateOf('to', raw.to, now);
+  const from = raw.from === undefined ? addDays(to, -HISTORY_DEFAULT_DAYS) : dateOf('from', raw.from, now);
+  if (from > to) throw new ValidationError('from', 'must not be after to');
+  const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
+  if (days > HISTORY_MAX_DAYS) throw new ValidationError('from', `the range may span at most ${HISTORY_MAX_DAYS} days (5 years); it spans ${days}`);
+  return { userId, from, to };
+}
+
+/** A user's trades up to `until`, in tradeOrder, a bounded batch at a time. */
+async function* tradesOf(ledger: TradeLedger, userId: number, until: number): AsyncGenerator<Trade> {
+  let after: Trade | undefined;
+  for (;;) {
+    const batch = await ledger.listInTimeOrder(userId, after, until, TRADES_PER_READ);
+    yield* batch;
+    after = batch[batch.length - 1];
+    if (batch.length < TRADES_PER_READ || !after) return;
+  }
+}
+
+/** Every position of the user as of the request (flat ones too), by symbol. */
+export async function holdingsOf(ledger: TradeLedger, request: PortfolioRequest): Promise<Holding[]> {
+  const holdings = createHoldings();
+  for await (const trade of tradesOf(ledger, request.userId, request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER)) {
+    holdings.add(trade);
+  }
+  return holdings.list();
+}
+
+/**
+ * The positions to price among `open` ones, at most BATCH_MAX_SYMBOLS of them
+ * in symbol order, those with a valid symbol. Their count is what the request
+ * costs (one per distinct symbol, as a batch of quotes does).
+ */
+export function holdingsToPrice(open: Holding[]): Holding[] {
+  return open.filter((h) => !h.invalid).slice(0, BATCH_MAX_SYMBOLS);
+}
+
+/** The positions of a portfolio that need a price: not flat. */
+export const openHoldings = (holdings: Holding[]) => holdings.filter((h) => h.shares !== 0);
+
+const BEYOND_CAP = `not priced: only the first ${BATCH_MAX_SYMBOLS} symbols (in symbol order) are priced per request`;
+
+/** Why an open position has no price, when it is not one of those priced. */
+function unpricedReason(holding: Holding): string {
+  return holding.invalid ?? BEYOND_CAP;
+}
+
+type Priced = { close: Close; cache: CacheState } | { reason: string };
+
+/** A per-symbol failure becomes its reason; anything else is our bug, and fails the request. */
+function reasonOf(error: Error): { reason: string } {
+  if (error instanceof DomainError) return { reason: error.message };
+  throw error;
+}
+
+/** Latest closes, through the batch of quotes (so one upstream look-up per symbol at most). */
+async function latestCloses(quotes: QuoteService, symbols: string[], requester: Requester): Promise<Map<string, Priced>> {
+  if (symbols.length === 0) return new Map();
+  const served = await quotes.getQuotes(symbols, requester);
+  return new Map(
+    [...served].map(([symbol, result]): [string, Priced] => {
+      if (result instanceof Error) return [symbol, reasonOf(result)];
+      const { close_value, last_refreshed, variation_between_last_two_days } = result.quote;
+      const previousClose = previousCloseOf(close_value, variation_between_last_two_days);
+      return [symbol, { close: { date: last_refreshed, close: close_value, previousClose }, cache: result.cache }];
+    }),
+  );
+}
+
+/** Each symbol's stored bars from CLOSE_LOOKBACK_DAYS before `from` through `to`, oldest first, refreshed first when due. */
+async function storedBars(quotes: QuoteService, symbols: string[], from: string, to: string, requester: Requester) {
+  const results = await Promise.all(
+    symbols.map((symbol) => quotes.getHistory(symbol, { from: addDays(from, -CLOSE_LOOKBACK_DAYS), to }, requester).catch((error: Error) => error)),
+  );
+  return new Map(symbols.map((symbol, i) => [symbol, results[i]!]));
+}
+
+/** The close of `asOf` (or the last before it, within CLOSE_LOOKBACK_DAYS), from stored history. */
+async function closesOn(quotes: QuoteService, symbols: string[], asOf: string, requester: Requester): Promise<Map<string, Priced>> {
+  const histories = await storedBars(quotes, symbols, asOf, asOf, requester);
+  return new Map(
+    [...histories].map(([symbol, history]): [string, Priced] => {
+      if (history instanceof Error) return [symbol, reasonOf(history)];
+      const { bars } = history;
+      const latest = bars[bars.length - 1];
+      const previous = bars[bars.length - 2];
+      if (!latest) return [symbol, { reason: `no stored close in the ${CLOSE_LOOKBACK_DAYS} days up to ${asOf}` }];
+      return [symbol, { close: { date: latest.date, close: latest.close, previousClose: previous?.close }, cache: history.cache }];
+    }),
+  );
+}
+
+const UNPRICED = { price: null, price_date: null, market_value: null, unrealised_pl: null, unrealised_pl_percent: null, day_change: null, day_change_percent: null };
+
+/** The positions valued: at the latest quotes, or at `asOf`'s close. */
+export async function valuePortfolio(quotes: QuoteService, holdings: Holding[], request: PortfolioRequest, requester: Requester): Promise<Portfolio> {
+  const toPrice = holdingsToPrice(openHoldings(holdings));
+  const symbols = toPrice.map((h) => h.symbol);
+  const prices = request.asOf ? await closesOn(quotes, symbols, request.asOf, requester) : await latestCloses(quotes, symbols, requester);
+  const closes = new Map<Holding, Close>();
+  const caches: CacheState[] = [];
+  const positions = holdings.map((holding): PricedPosition => {
+    const figures = figuresOf(holding);
+    if (holding.shares === 0) return { ...figures, ...UNPRICED, cache: null, reason: 'flat: no shares held' };
+    const priced = prices.get(holding.symbol) ?? { reason: unpricedReason(holding) };
+    if ('reason' in priced) return { ...figures, ...UNPRICED, cache: null, reason: priced.reason };
+    closes.set(holding, priced.close);
+    caches.push(priced.cache);
+    return { ...figures, ...valueOf(holding, priced.close), cache: priced.cache, reason: null };
+  });
+  return { user_id: request.userId, as_of: request.asOf ?? null, positions, totals: totalsOf(holdings, closes), cache: worstCacheState(caches) };
+}
+
+/**
+ * The symbols the series needs (pass one over the trades): open when the
+ * range starts, or traded within it. Priced ones are holdingsToPrice of these.
+ */
+export async function holdingsInRange(ledger: TradeLedger, request: HistoryRequest): Promise<Holding[]> {
+  const holdings = createHoldings();
+  const start = Date.parse(`${request.from}T00:00:00Z`);
+  const inRange = new Set<Holding>();
+  let started = false;
+  const markOpen = () => {
+    for (const holding of holdings.list()) if (holding.shares !== 0) inRange.add(holding);
+    started = true;
+  };
+  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+    if (!started && trade.timestamp >= start) markOpen();
+    const holding = holdings.add(trade);
+    if (started) inRange.add(holding);
+  }
+  if (!started) markOpen();
+  return holdings.list().filter((h) => inRange.has(h));
+}
+
+/**
+ * The value over time (pass two over the trades): at each stored session in
+ * the range, the positions held at that day's end, valued at that day's
+ * close (or the last before it, within CLOSE_LOOKBACK_DAYS).
+ */
+export async function portfolioHistory(
+  ledger: TradeLedger,
+  quotes: QuoteService,
+  request: HistoryRequest,
+  relevant: Holding[],
+  requester: Requester,
+): Promise<PortfolioHistory> {
+  const toPrice = holdingsToPrice(relevant);
+  const histories = await storedBars(quotes, toPrice.map((h) => h.symbol), request.from, request.to, requester);
+  const priced = new Set(toPrice);
+  const unpriced = relevant.filter((h) => !priced.has(h)).map((h) => ({ symbol: h.symbol, reason: unpricedReason(h) }));
+  const series = new Map<string, { bars: { date: string; close: string }[]; next: number }>();
+  const caches: CacheState[] = [];
+  for (const [symbol, history] of histories) {
+    if (history instanceof Error) unpriced.push({ symbol, ...reasonOf(history) });
+    else if (history.bars.length === 0) unpriced.push({ symbol, reason: `no stored close from ${addDays(request.from, -CLOSE_LOOKBACK_DAYS)} to ${request.to}` });
+    else {
+      series.set(symbol, { bars: history.bars, next: 0 });
+      caches.push(history.cache);
+    }
+  }
+  const sessions = [...new Set([...series.values()].flatMap(({ bars }) => bars.map((b) => b.date)).filter((d) => d >= request.from))].sort();
+
+  const holdings = createHoldings();
+  const held = new Map<string, Holding>();
+  const points: PortfolioHistory['points'] = [];
+  let session = 0;
+  const pointsThrough = (timestamp: number) => {
+    for (; session < sessions.length && endOfDay(sessions[session]!) < timestamp; session++) points.push(pointOn(sessions[session]!));
+  };
+  const pointOn = (date: string) => {
+    const valued: { holding: Holding; close: Close }[] = [];
+    for (const [symbol, s] of series) {
+      while (s.next < s.bars.length && s.bars[s.next]!.date <= date) s.next++;
+      const bar = s.bars[s.next - 1];
+      const holding = held.get(symbol);
+      if (bar && holding && date <= addDays(bar.date, CLOSE_LOOKBACK_DAYS)) valued.push({ holding, close: { date: bar.date, close: bar.close } });
+    }
+    return pointOf(date, valued);
+  };
+  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+    pointsThrough(trade.timestamp);
+    const holding = holdings.add(trade);
+    held.set(holding.symbol, holding);
+  }
+  pointsThrough(Number.MAX_SAFE_INTEGER);
+  unpriced.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  return { user_id: request.userId, from: request.from, to: request.to, points, unpriced, cache: worstCacheState(caches) };
+}
