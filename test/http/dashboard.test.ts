@@ -105,13 +105,13 @@ describe('GET / and /assets/* (the dashboard)', () => {
     expect(lines.every((line) => line.includes(' GET /api/v1/ '))).toBe(true);
   });
 
-  it('when the dashboard was never built, then / says to run npm run build (503, JSON), never a 500', async () => {
+  it('when the dashboard was never built, then / says to run npm run build (404, JSON), never a 5xx', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'dashboard-missing-'));
     const service = await startService('sqlite', {}, undefined, { dashboardDir: join(empty, 'web') });
     const answer = await service.app.inject({ method: 'GET', url: '/' });
-    expect(answer.statusCode).toBe(503);
+    expect(answer.statusCode).toBe(404);
     expect(answer.json()).toEqual({ detail: expect.stringContaining('npm run build') });
-    expect((await service.app.inject({ method: 'HEAD', url: '/' })).statusCode).toBe(503);
+    expect((await service.app.inject({ method: 'HEAD', url: '/' })).statusCode).toBe(404);
     const asset = await service.app.inject({ method: 'GET', url: '/assets/index-abcdefgh.js' });
     expect(asset.statusCode).toBe(404);
     expect(asset.json()).toEqual({ detail: 'Not found.' });

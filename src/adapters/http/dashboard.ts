@@ -43,7 +43,8 @@ export function dashboardRoutes(dir: string = DEFAULT_DASHBOARD_DIR): FastifyPlu
     scope.get('/', { schema: { hide: true } }, async (_request, reply) => {
       reply.header('content-security-policy', csp);
       // Checked per request: a build made after the service started is served without a restart.
-      if (!existsSync(join(dir, 'index.html'))) return reply.code(503).send(NOT_BUILT);
+      // 404, not 503: nothing is down, the page is not there yet (and no client input ever causes a 5xx).
+      if (!existsSync(join(dir, 'index.html'))) return reply.code(404).send(NOT_BUILT);
       return reply.header('cache-control', 'no-cache').sendFile('index.html', dir, { cacheControl: false });
     });
   };
