@@ -11,6 +11,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VITE = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
 export async function buildDashboard(outDir?: string): Promise<void> {
-  const args = [VITE, 'build', '--logLevel', 'warn', ...(outDir ? ['--outDir', outDir, '--emptyOutDir'] : [])];
-  await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 60_000 });
+  // Vite refuses a second concurrent build of a project unless told; test files build in parallel, each
+  // into its own folder (a temporary one, or dist/web for the one test that needs the service's own).
+  const args = [VITE, 'build', '--logLevel', 'warn', '--bypass-lock', ...(outDir ? ['--outDir', outDir, '--emptyOutDir'] : [])];
+  // Vitest sets NODE_ENV=test, which the child would inherit and Preact's plugin would read as a
+  // development build (preact/debug included): the tests serve what production serves.
+  await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 60_000, env: { ...process.env, NODE_ENV: 'production' } });
 }
