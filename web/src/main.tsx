@@ -70,7 +70,15 @@ function App() {
 
   return (
     <>
-      <a class="skip" href="#main">
+      {/* Views are hash routes, so the skip link moves focus itself instead of changing the hash. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">
