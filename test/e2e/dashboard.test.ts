@@ -26,6 +26,8 @@ interface Rect {
   right: number;
 }
 interface PageElement {
+  id: string;
+  textContent: string | null;
   tagName: string;
   className: string;
   width: number;
@@ -38,7 +40,10 @@ interface PageStorage {
   getItem(name: string): string | null;
 }
 interface InPage {
+  getComputedStyle(element: PageElement): { outlineStyle: string };
   document: {
+    activeElement: PageElement | null;
+    location: { hash: string };
     querySelector(selector: string): PageElement | null;
     querySelectorAll(selector: string): Iterable<PageElement>;
     documentElement: { scrollWidth: number };
@@ -300,7 +305,7 @@ describe('the dashboard in Chromium', () => {
     expect(errors.toSorted()).toEqual(caused.toSorted());
   });
 
-  it('when the API refuses the key (401), the allowance is spent (429) or the data is stale, then the page says so plainly', { timeout: 60_000 }, async () => {
+  it('when used by keyboard, then focus is visible; when the API refuses the key (401), the allowance is spent (429) or the data is stale, then the page says so plainly', { timeout: 60_000 }, async () => {
     // The sandbox serves IBM offline; three requests a day per account.
     const service = await startService('sqlite', { THROTTLE_USER: '3/day' });
     await service.app.listen({ port: 0, host: '127.0.0.1' });
@@ -315,8 +320,20 @@ describe('the dashboard in Chromium', () => {
     });
     page.on('pageerror', (error) => void errors.push(error.message));
 
-    // A key the service does not know: 401, in its words.
+    // By keyboard: the first Tab reaches the skip link, drawn with a visible focus ring; Enter moves focus to the content, the view stays.
     await page.goto(`${origin}/#/key`);
+    await page.keyboard.press('Tab');
+    const focused = () =>
+      page.evaluate(() => {
+        const { document, getComputedStyle } = globalThis as unknown as InPage;
+        const element = document.activeElement;
+        return { text: element?.textContent?.trim(), id: element?.id, outline: element ? getComputedStyle(element).outlineStyle : '', hash: document.location.hash };
+      });
+    expect(await focused()).toMatchObject({ text: 'Skip to content', outline: 'solid' });
+    await page.keyboard.press('Enter');
+    expect(await focused()).toMatchObject({ id: 'main', hash: '#/key' });
+
+    // A key the service does not know: 401, in its words.
     await page.locator('#paste-key').fill('0000000000000000000000000000000000000000');
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.getByRole('link', { name: 'Usage' }).click();
