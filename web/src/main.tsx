@@ -44,7 +44,7 @@ function App() {
   const view: View = hashView ?? (apiKey ? 'market' : 'key');
   const needsKey = VIEWS.find((v) => v.id === view)!.needsKey && !apiKey;
 
-  function useKey(key: string, remember: boolean, registered: boolean) {
+  function takeKey(key: string, remember: boolean, registered: boolean) {
     // A new key is shown once, on the Key view: stay there (a pasted one goes on to what the person was doing).
     if (registered && hashView !== 'key') {
       history.replaceState(null, '', '#/key');
@@ -105,7 +105,7 @@ function App() {
             This view calls the API, which needs a key: get one below (registration is free), or paste yours.
           </p>
         )}
-        {(view === 'key' || needsKey) && <KeyPanel currentKey={apiKey} remembered={stored?.remembered ?? false} onKey={useKey} onForget={forget} />}
+        {(view === 'key' || needsKey) && <KeyPanel currentKey={apiKey} remembered={stored?.remembered ?? false} onKey={takeKey} onForget={forget} />}
         {view === 'market' && apiKey && (
           <div class="market-layout">
             <Market apiKey={apiKey} symbol={symbol} onSymbol={setSymbol} watchlist={watchlist} onWatch={(s) => updateWatchlist([...watchlist.filter((w) => w !== s), s])} />
