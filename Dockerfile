@@ -1,12 +1,14 @@
-# Build: compile TypeScript, then keep only production dependencies.
+# Build: compile TypeScript and the dashboard, then keep only production dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Optional dependencies are Node 20's SQLite driver only (see src/adapters/db/connect.ts);
 # on Node 24 better-sqlite3 is a prebuilt binary, so no compiler is needed.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --omit=optional
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
+# The dashboard: vite builds web/ into dist/web, which the service serves at /.
+COPY web ./web
 RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Run: one stateless instance; state lives in PostgreSQL and Redis. WEB_CONCURRENCY

@@ -85,6 +85,8 @@ export interface ComposeOptions {
   renderMetrics?: () => Promise<string>;
   /** false in cluster workers: the primary applied the migrations before forking them. */
   migrate?: boolean;
+  /** Where the dashboard's build is; dist/web unless set (tests serve a missing one). */
+  dashboardDir?: string;
 }
 
 export async function composeService(config: Config, options: ComposeOptions = {}): Promise<Service> {
@@ -154,6 +156,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       serverLimits: config.serverLimits,
       onRoute: options.onRoute,
       metricsToken: config.metricsToken,
+      dashboardDir: options.dashboardDir,
     },
   );
   const stopFlushing = flushPeriodically(market.served, logger);

@@ -97,6 +97,8 @@ function successProblem(r: FuzzRequest, answer: RawResponse, accept: string | un
   if (answer.status === 204) return answer.body.length === 0 ? undefined : 'a 204 with a body';
   const type = answer.headers['content-type'] ?? '';
   const text = answer.body.toString('utf8');
+  // GET / is the dashboard's page once it is built (src/adapters/http/dashboard.ts): HTML.
+  if (/^text\/html\b/i.test(type) && r.target.split('?', 1)[0] === '/' && answer.status === 200) return undefined;
   if (/^text\/plain\b/i.test(type)) {
     if (!(r.route === 'register' || r.route === 'rotate') || !/text\/plain/.test(accept ?? '')) return `a text/plain ${answer.status} where JSON is documented`;
     return /^[0-9a-f]{40}$/.test(text) ? undefined : `a text/plain key that is not 40 hex digits: ${show(text)}`;

@@ -14,6 +14,7 @@ import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
 import { apiRootRoute } from './api-root.js';
 import type { ApiCallLog } from './api-call-log.js';
 import { installApiGate, requireKey } from './auth.js';
+import { dashboardRoutes } from './dashboard.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { documentAnswers, installApiDocs } from './openapi.js';
@@ -63,6 +64,8 @@ export interface HttpOptions {
   onRoute?: (route: RouteOptions) => void;
   /** GET /metrics asks for it as a Bearer token when set. */
   metricsToken: string | undefined;
+  /** Where the dashboard's build is (dashboard.ts); dist/web unless set. */
+  dashboardDir?: string;
 }
 
 /** Paths whose requests go to apicalls.log: the API, its Alpha Vantage gateway, and the ledger. */
@@ -160,6 +163,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   await installApiDocs(app);
   // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
   const methods = { refuseOptions: options.corsOrigins.length === 0 };
+  // The dashboard (GET / and its /assets/*): outside /api/v1 like /docs, so neither throttled nor logged.
+  await app.register(refusingOtherMethods(dashboardRoutes(options.dashboardDir), methods));
   // Operations: neither throttled nor in apicalls.log, as they are outside /api/v1, /query and /trades.
   await app.register(healthRoute(deps.health));
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));

@@ -1,0 +1,377 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium), against the service started as a user
+ * starts it (a child process on a free port, SQLite, the vendors' stand-in): a person gets a
+ * key, looks a symbol up, charts it, watches it, records trades, reads a portfolio and their
+ * usage — with no console error and no CSP violation on the way. Screenshots at phone and
+ * desktop widths go to screenshots/ (gitignored).
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Locator, Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { register } from '../support/api.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { buildDashboard } from '../support/dashboard.js';
+import { freePort, runEntry, waitForServer } from '../support/process.js';
+import { startService } from '../support/service.js';
+import { type Bar, startUpstream } from '../support/upstream.js';
+
+/**
+ * The page's globals these checks read, typed here: the tests' tsconfig has Node's types, not the DOM's
+ * (a cast inside a page.evaluate callback is erased; the callback runs in the page).
+ */
+interface Rect {
+  right: number;
+}
+interface PageElement {
+  id: string;
+  textContent: string | null;
+  tagName: string;
+  className: string;
+  width: number;
+  height: number;
+  getBoundingClientRect(): Rect;
+  closest(selector: string): PageElement | null;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+interface PageStorage {
+  getItem(name: string): string | null;
+}
+interface InPage {
+  getComputedStyle(element: PageElement): { outlineStyle: string };
+  document: {
+    activeElement: PageElement | null;
+    location: { hash: string };
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement>;
+    documentElement: { scrollWidth: number };
+    addEventListener(type: 'securitypolicyviolation', listener: (event: { violatedDirective: string; blockedURI: string }) => void): void;
+  };
+  navigator: { clipboard: { readText(): Promise<string> } };
+  sessionStorage: PageStorage;
+  localStorage: PageStorage;
+  cspViolations: string[];
+}
+
+const SCREENSHOTS = fileURLToPath(new URL('../../screenshots', import.meta.url));
+
+let browser: TestBrowser | undefined;
+afterEach(async () => {
+  await browser?.close();
+  browser = undefined;
+});
+
+// The service serves dist/web, as after `npm run build`: built here, by the one test that needs it there.
+beforeAll(() => buildDashboard(), 60_000);
+
+/** 100 weekday sessions ending the last weekday before today, IBM-like, split 2-for-1 halfway. */
+function sessions(): { bars: Bar[]; days: string[]; splitDate: string } {
+  const days: string[] = [];
+  const day = new Date();
+  while (days.length < 100) {
+    day.setUTCDate(day.getUTCDate() - 1);
+    if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) days.unshift(day.toISOString().slice(0, 10));
+  }
+  const splitDate = days[50]!;
+  const bars = days.map((date, i) => {
+    const traded = (i < 50 ? 260 : 130) * (1 + Math.sin(i / 6) / 25 + i / 1000);
+    const close = traded.toFixed(4);
+    return { date, open: (traded - 0.5).toFixed(4), high: (traded + 1).toFixed(4), low: (traded - 1).toFixed(4), close, volume: 1_000_000 + i };
+  });
+  return { bars: bars.reverse(), days, splitDate }; // Alpha Vantage lists the newest first
+}
+
+/** Waits until the locator's text satisfies `check` (never a fixed sleep). */
+async function textOf(locator: Locator, check: (text: string) => boolean, timeout = 15_000): Promise<string> {
+  let last = '';
+  await expect
+    .poll(
+      async () => {
+        last = (await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '') : '';
+        return check(last);
+      },
+      { timeout, interval: 50 },
+    )
+    .toBe(true)
+    .catch((error: Error) => {
+      throw new Error(`${locator}: never as expected; its last text: ${JSON.stringify(last)} (${error.message})`);
+    });
+  return last;
+}
+
+/** How many of the chart's canvas pixels carry the close series' colour (light scheme: #1d4ed8). */
+function seriesPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = (globalThis as unknown as InPage).document.querySelector('.chart canvas');
+    if (!canvas || canvas.width === 0) return 0;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 200 && data[i + 2]! > 180 && data[i]! < 90 && data[i + 1]! < 130) count++;
+    return count;
+  });
+}
+
+describe('the dashboard in Chromium', () => {
+  it('when a person registers, looks IBM up, watches it, records trades and opens the portfolio, then every view shows what the API says, with no console error', { timeout: 90_000 }, async () => {
+    const upstream = await startUpstream();
+    const { bars, days, splitDate } = sessions();
+    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars });
+    upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [{ date: splitDate, newShares: 2, oldShares: 1 }] });
+    upstream.setFor('alphavantage', 'dividends', 'IBM', { kind: 'dividends', dividends: [] });
+    upstream.setFor('alphavantage', 'search', 'intern', {
+      kind: 'matches',
+      matches: [{ symbol: 'IBM', name: 'International Business Machines Corp', type: 'Equity', region: 'United States', currency: 'USD' }],
+    });
+
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const service = runEntry('src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `dashboard-${port}.db`)}`,
+      MARKET_DATA_PROVIDERS: 'alphavantage',
+      ALPHAVANTAGE_API_KEY: 'av-test-key',
+      ALPHAVANTAGE_BASE_URL: upstream.url,
+      ALPHAVANTAGE_DAILY_LIMIT: '0',
+      PREFETCH: 'off',
+    });
+    await waitForServer(`${origin}/health`, service);
+
+    browser = await launchBrowser();
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    const requested: string[] = [];
+    browser.context.on('request', (request) => void requested.push(request.url()));
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => void errors.push(error.message));
+    onTestFailed(async () => {
+      await page.screenshot({ path: join(mkdirScreens(), 'dashboard-failure.png'), fullPage: true }).catch(() => undefined);
+      console.error(`console errors: ${JSON.stringify(errors)}\nservice output:\n${service.output()}`);
+    });
+    // A CSP refusal is also an event in the page: collected there, before any of the page's scripts run.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      const page = globalThis as unknown as InPage;
+      page.cspViolations = seen;
+      page.document.addEventListener('securitypolicyviolation', (event) => void seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+
+    // The page, without a key: the Key view.
+    const response = await page.goto(`${origin}/`);
+    expect(response?.status()).toBe(200);
+    await page.locator('#register-name').fill('Dave');
+    await page.locator('#register-last_name').fill('Mustaine');
+    await page.locator('#register-email').fill('dave-at-example.com');
+    await page.getByRole('button', { name: 'Register and get a key' }).click();
+    // The field's error as the API words it, next to the field.
+    expect(await textOf(page.locator('#register-email-error'), (t) => t !== '')).toBe('email: Enter a valid email address.');
+
+    await page.locator('#register-email').fill('dave@example.com');
+    await page.getByRole('button', { name: 'Register and get a key' }).click();
+    const key = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText())).toBe(key);
+    // Kept in this tab's sessionStorage (not remembered), and never in the URL.
+    expect(await page.evaluate(() => {
+          const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+          return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+        })).toEqual([key, null]);
+    const api = async <T>(path: string): Promise<T> => {
+      const answer = await fetch(`${origin}${path}`, { headers: { 'x-api-key': key } });
+      expect(answer.status, path).toBe(200);
+      return (await answer.json()) as T;
+    };
+
+    // Search as you type: one search reaches the vendor, for the words typed, once typing pauses.
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.locator('#symbol-search').pressSequentially('intern', { delay: 40 });
+    await page.getByRole('button', { name: /IBM International Business Machines/ }).click();
+    expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
+
+    // The quote, as the API gives it, and the chart of its history, drawn.
+    const quote = await api<{ close_value: string; last_refreshed: string }>('/api/v1/symbol/IBM/');
+    expect(await textOf(page.locator('#quote-close'), (t) => t !== '')).toBe(quote.close_value);
+    await textOf(page.locator('#history-summary'), (t) => t.startsWith('100 sessions'));
+    await expect.poll(() => seriesPixels(page), { timeout: 10_000 }).toBeGreaterThan(200);
+    const traded = await page.locator('#history-summary').textContent();
+    expect(traded).toContain('as traded');
+
+    // Adjusted: the bars before the split halve, so the first close does.
+    await page.locator('#adjusted').check();
+    const adjusted = await textOf(page.locator('#history-summary[data-adjusted="true"]'), (t) => t.includes('adjusted.'));
+    const firstClose = (summary: string) => Number(/\(([\d.]+)\)/.exec(summary)![1]);
+    expect(firstClose(adjusted)).toBeCloseTo(firstClose(traded!) / 2, 3);
+    await expect.poll(() => seriesPixels(page)).toBeGreaterThan(200);
+
+    // The watchlist (the batch endpoint), kept in localStorage.
+    await page.getByRole('button', { name: 'Add to watchlist' }).click();
+    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('sms.watchlist'))).toBe('["IBM"]');
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-desktop.png'), fullPage: true });
+
+    // The ledger: a refused trade shows its field's error as the API words it; a good one appears in the table.
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    await page.locator('#trade-user_id').fill('7');
+    await page.locator('#trade-symbol').fill('IBM');
+    await page.locator('#trade-shares').fill('1000');
+    await page.locator('#trade-price').fill('120');
+    // Bought after the split, 30 sessions ago: the portfolio's history has value to chart.
+    await page.locator('#trade-when').fill(`${days[70]}T15:00`);
+    await page.getByRole('button', { name: 'Record trade' }).click();
+    expect(await textOf(page.locator('#trade-shares-error'), (t) => t !== '')).toBe('shares: must be an integer from 1 to 100');
+    // The corrected trade's first attempt is lost on the network: "Retry" resends it with the same
+    // Idempotency-Key, so it is recorded once; the next trade gets a new key.
+    const keys: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url() === `${origin}/trades`) keys.push(request.headers()['idempotency-key'] ?? '');
+    });
+    await page.route(`${origin}/trades`, (route) => route.abort('internetdisconnected'), { times: 1 });
+    await page.locator('#trade-shares').fill('10');
+    await page.getByRole('button', { name: 'Record trade' }).click();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#1'));
+    await textOf(page.locator('#trades tr[data-id="1"]'), (t) => t.includes('IBM') && t.includes('buy'));
+    await page.getByRole('button', { name: 'Record trade' }).click();
+    await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#2'));
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    const trades = (await (await fetch(`${origin}/trades?user_id=7`)).json()) as { id: number; shares: number; price: number }[];
+    expect(trades).toMatchObject([
+      { id: 1, shares: 10, price: 120 },
+      { id: 2, shares: 10, price: 120 },
+    ]);
+
+    // The portfolio: its totals and positions are the API's own strings.
+    await page.getByRole('link', { name: 'Portfolio' }).click();
+    await page.locator('#portfolio-user').fill('7');
+    await page.getByRole('button', { name: 'Show portfolio' }).click();
+    await textOf(page.locator('#positions tr[data-symbol="IBM"]'), (t) => t.includes('IBM'));
+    const portfolio = await api<{ totals: Record<string, string | number>; positions: { symbol: string; market_value: string }[] }>('/api/v1/portfolio/7/');
+    for (const name of ['market_value', 'cost_basis'] as const) {
+      expect(await page.locator(`[data-total="${name}"]`).textContent(), name).toBe(String(portfolio.totals[name]));
+    }
+    expect(await page.locator('[data-total="unrealised_pl"]').textContent()).toContain(String(portfolio.totals.unrealised_pl).replace(/^-/, ''));
+    expect(await page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]').textContent()).toBe(portfolio.positions[0]!.market_value);
+    await expect.poll(() => page.locator('.chart canvas').count()).toBe(1);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-portfolio.png'), fullPage: true });
+
+    // Usage: the allowance, in numbers.
+    await page.getByRole('link', { name: 'Usage' }).click();
+    const used = await textOf(page.locator('[data-usage="used"]'), (t) => /^\d+$/.test(t));
+    const remaining = await page.locator('[data-usage="remaining"]').textContent();
+    expect(Number(used)).toBeGreaterThan(0);
+    expect(Number(remaining)).toBeGreaterThan(0);
+    await textOf(page.locator('#providers'), (t) => t.includes('alphavantage'));
+
+    // A phone's width, in the dark scheme: the market view again, laid out in one column.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('link', { name: 'Market' }).click();
+    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
+    const wide = await page.evaluate(() =>
+      [...(globalThis as unknown as InPage).document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > 390.5 && !e.closest('.table-wrap'))
+        .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
+    );
+    expect(wide).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
+
+    // Forget the key: gone from storage, back to the Key view.
+    await page.getByRole('link', { name: 'Key' }).click();
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    expect(await page.evaluate(() => {
+          const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+          return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+        })).toEqual([null, null]);
+
+    expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob|about):/.test(url))).toEqual([]);
+    expect(requested.filter((url) => url.includes(key))).toEqual([]);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).cspViolations)).toEqual([]);
+    // Chromium logs each non-2xx answer to fetch, and the request cut, as errors: exactly those this test caused.
+    const caused = [
+      'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      'Failed to load resource: net::ERR_INTERNET_DISCONNECTED',
+    ];
+    expect(errors.toSorted()).toEqual(caused.toSorted());
+  });
+
+  it('when used by keyboard, then focus is visible; when the API refuses the key (401), the allowance is spent (429) or the data is stale, then the page says so plainly', { timeout: 60_000 }, async () => {
+    // The sandbox serves IBM offline; three requests a day per account.
+    const service = await startService('sqlite', { THROTTLE_USER: '3/day' });
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    const key = await register(service.app);
+
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded with a status of 4')) errors.push(message.text());
+    });
+    page.on('pageerror', (error) => void errors.push(error.message));
+
+    // By keyboard: the first Tab reaches the skip link, drawn with a visible focus ring; Enter moves focus to the content, the view stays.
+    await page.goto(`${origin}/#/key`);
+    await page.keyboard.press('Tab');
+    const focused = () =>
+      page.evaluate(() => {
+        const { document, getComputedStyle } = globalThis as unknown as InPage;
+        const element = document.activeElement;
+        return { text: element?.textContent?.trim(), id: element?.id, outline: element ? getComputedStyle(element).outlineStyle : '', hash: document.location.hash };
+      });
+    expect(await focused()).toMatchObject({ text: 'Skip to content', outline: 'solid' });
+    await page.keyboard.press('Enter');
+    expect(await focused()).toMatchObject({ id: 'main', hash: '#/key' });
+
+    // A key the service does not know: 401, in its words.
+    await page.locator('#paste-key').fill('0000000000000000000000000000000000000000');
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('link', { name: 'Usage' }).click();
+    expect(await textOf(page.getByRole('alert'), (t) => t !== '')).toBe('Your key was not accepted (401): Invalid token. Paste another key or register under “Key”.');
+
+    // The real key; the quote answered as stale (X-Cache: STALE, X-Data-Stale) is marked so.
+    await page.getByRole('link', { name: 'Key' }).click();
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.getByRole('checkbox', { name: /Remember the key/ }).check();
+    await page.locator('#paste-key').fill(key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    // Remembered: in localStorage, not in sessionStorage.
+    expect(
+      await page.evaluate(() => {
+        const { sessionStorage, localStorage } = globalThis as unknown as InPage;
+        return [sessionStorage.getItem('sms.apiKey'), localStorage.getItem('sms.apiKey')];
+      }),
+    ).toEqual([null, key]);
+    await page.route(`${origin}/api/v1/symbol/IBM/`, async (route) => {
+      const answer = await route.fetch();
+      await route.fulfill({ response: answer, headers: { ...answer.headers(), 'x-cache': 'STALE', 'x-data-stale': 'true' } });
+    });
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.locator('#symbol-search').fill('IBM');
+    await page.locator('#symbol-search').press('Enter');
+    await textOf(page.locator('.quote .badge.stale'), (t) => t === 'STALE data');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
+    await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'));
+
+    // Search, quote and history spent the three requests: the usage view's are refused, with the wait.
+    await page.getByRole('link', { name: 'Usage' }).click();
+    const refusal = await textOf(page.getByRole('alert'), (t) => t !== '');
+    expect(refusal).toMatch(/^Too many requests \(429\): Request was throttled\. Expected available in \d+ seconds\. You can try again in \d+ h \d+ min\.$/);
+    expect(errors).toEqual([]);
+  });
+});
+
+function mkdirScreens(): string {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return SCREENSHOTS;
+}

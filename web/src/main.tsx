@@ -1,0 +1,126 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { onAllowance } from './api';
+import { KeyPanel } from './key-panel';
+import { Ledger } from './ledger';
+import { Market } from './market';
+import { Portfolio } from './portfolio';
+import { forgetKey, loadKey, loadWatchlist, saveKey, saveWatchlist } from './storage';
+import './style.css';
+import { formatWait } from './ui';
+import { Usage } from './usage';
+import { Watchlist } from './watchlist';
+
+/** The views, as hash routes (`/#/ledger`): the service serves only `/`, no catch-all. */
+const VIEWS = [
+  { id: 'market', label: 'Market', needsKey: true },
+  { id: 'ledger', label: 'Ledger', needsKey: false },
+  { id: 'portfolio', label: 'Portfolio', needsKey: true },
+  { id: 'usage', label: 'Usage', needsKey: true },
+  { id: 'key', label: 'Key', needsKey: false },
+] as const;
+type View = (typeof VIEWS)[number]['id'];
+
+function viewOf(hash: string): View | null {
+  const id = hash.replace(/^#\/?/, '');
+  return VIEWS.find((view) => view.id === id)?.id ?? null;
+}
+
+function App() {
+  const [stored, setStored] = useState(loadKey);
+  const [hashView, setHashView] = useState(() => viewOf(location.hash));
+  const [symbol, setSymbol] = useState<string | null>(null);
+  const [watchlist, setWatchlist] = useState(loadWatchlist);
+  const [allowance, setAllowance] = useState<{ remaining: number; resetsIn: number } | null>(null);
+
+  useEffect(() => {
+    const follow = () => setHashView(viewOf(location.hash));
+    addEventListener('hashchange', follow);
+    return () => removeEventListener('hashchange', follow);
+  }, []);
+  useEffect(() => onAllowance(setAllowance), []);
+
+  const apiKey = stored?.key ?? null;
+  const view: View = hashView ?? (apiKey ? 'market' : 'key');
+  const needsKey = VIEWS.find((v) => v.id === view)!.needsKey && !apiKey;
+
+  function takeKey(key: string, remember: boolean, registered: boolean) {
+    // A new key is shown once, on the Key view: stay there (a pasted one goes on to what the person was doing).
+    if (registered && hashView !== 'key') {
+      history.replaceState(null, '', '#/key');
+      setHashView('key');
+    }
+    saveKey(key, remember);
+    setStored({ key, remembered: remember });
+    setAllowance(null);
+  }
+  function forget() {
+    forgetKey();
+    setStored(null);
+    setAllowance(null);
+  }
+  function updateWatchlist(symbols: string[]) {
+    saveWatchlist(symbols);
+    setWatchlist(symbols);
+  }
+  function show(s: string) {
+    setSymbol(s);
+    location.hash = '#/market';
+  }
+
+  return (
+    <>
+      {/* Views are hash routes, so the skip link moves focus itself instead of changing the hash. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header class="top">
+        <h1>
+          <span aria-hidden="true" class="logo" /> Stock Market Service
+        </h1>
+        <nav aria-label="Views">
+          {VIEWS.map((v) => (
+            <a href={`#/${v.id}`} aria-current={view === v.id ? 'page' : undefined}>
+              {v.label}
+            </a>
+          ))}
+          <a href="/docs">API reference</a>
+        </nav>
+        {allowance && (
+          <p class="allowance-left" id="allowance-left" title={`The window frees up in ${formatWait(allowance.resetsIn)}`}>
+            {allowance.remaining} requests left
+          </p>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {needsKey && (
+          <p class="note">
+            This view calls the API, which needs a key: get one below (registration is free), or paste yours.
+          </p>
+        )}
+        {(view === 'key' || needsKey) && <KeyPanel currentKey={apiKey} remembered={stored?.remembered ?? false} onKey={takeKey} onForget={forget} />}
+        {view === 'market' && apiKey && (
+          <div class="market-layout">
+            <Market apiKey={apiKey} symbol={symbol} onSymbol={setSymbol} watchlist={watchlist} onWatch={(s) => updateWatchlist([...watchlist.filter((w) => w !== s), s])} />
+            <Watchlist apiKey={apiKey} symbols={watchlist} onShow={show} onRemove={(s) => updateWatchlist(watchlist.filter((w) => w !== s))} />
+          </div>
+        )}
+        {view === 'ledger' && <Ledger />}
+        {view === 'portfolio' && apiKey && <Portfolio apiKey={apiKey} />}
+        {view === 'usage' && apiKey && <Usage apiKey={apiKey} />}
+      </main>
+      <footer class="muted">
+        Your key stays in this browser ({stored?.remembered ? 'localStorage' : 'sessionStorage'}); it is sent only to this service, in a header.
+      </footer>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

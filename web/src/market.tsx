@@ -1,0 +1,207 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { type Answer, call, type History, isAbort, type Quote, type SearchMatch } from './api';
+import { LineChart, RangePicker, type Range, rangeStart } from './chart';
+import { ErrorNote, Signed, StaleBadge } from './ui';
+
+/** How long typing must pause before a search is sent: each search costs one request of the allowance. */
+const SEARCH_DEBOUNCE_MS = 350;
+
+/** What the service accepts as `q` (README: letters, digits, spaces and . , & ' ( ) -): others are not sent. */
+const SEARCHABLE = /^[\p{L}\p{N} .,&'()-]{1,64}$/u;
+const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9.-]{0,14}$/;
+
+/** Search as you type: debounced, the stale request aborted, each answer kept for the visit. */
+function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void }) {
+  const [text, setText] = useState('');
+  const [matches, setMatches] = useState<SearchMatch[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const cache = useRef(new Map<string, SearchMatch[]>());
+
+  useEffect(() => {
+    const query = text.trim().replace(/\s+/g, ' ').toLowerCase();
+    setError(null);
+    if (!query || !SEARCHABLE.test(query)) {
+      setMatches(null);
+      return;
+    }
+    const known = cache.current.get(query);
+    if (known) {
+      setMatches(known);
+      return;
+    }
+    const aborter = new AbortController();
+    const timer = setTimeout(async () => {
+      setBusy(true);
+      try {
+        const answer = await call<{ matches: SearchMatch[] }>(`/api/v1/search/?q=${encodeURIComponent(query)}`, { key: props.apiKey, signal: aborter.signal });
+        cache.current.set(query, answer.body.matches);
+        setMatches(answer.body.matches);
+      } catch (failure) {
+        if (!isAbort(failure)) setError(failure);
+      } finally {
+        setBusy(false);
+      }
+    }, SEARCH_DEBOUNCE_MS);
+    // A newer keystroke: the pending search is not sent, or the one in flight is abandoned.
+    return () => {
+      clearTimeout(timer);
+      aborter.abort();
+      setBusy(false);
+    };
+  }, [text, props.apiKey]);
+
+  function submit(event: Event) {
+    event.preventDefault();
+    const first = matches?.[0]?.symbol;
+    const typed = text.trim();
+    if (SYMBOL.test(typed) && !matches?.some((m) => m.symbol.toUpperCase() === typed.toUpperCase())) props.onPick(typed.toUpperCase());
+    else if (first) props.onPick(first);
+  }
+
+  return (
+    <form class="search" role="search" onSubmit={submit}>
+      <label for="symbol-search">Find a symbol (company name or ticker)</label>
+      <div class="row">
+        <input
+          id="symbol-search"
+          type="search"
+          autocomplete="off"
+          placeholder="e.g. IBM or international"
+          value={text}
+          aria-controls="search-results"
+          aria-describedby="search-hint"
+          onInput={(e) => setText((e.currentTarget as HTMLInputElement).value)}
+        />
+        <button type="submit">Show</button>
+      </div>
+      <small id="search-hint" class="hint">
+        Each search you pause on costs one request of your allowance; Enter shows a ticker as typed.
+      </small>
+      {busy && <small class="muted" role="status">Searching…</small>}
+      <ErrorNote error={error} />
+      {matches && (
+        <ul id="search-results" class="matches" aria-label="Search results">
+          {matches.length === 0 && <li class="muted">No symbol matches “{text.trim()}”.</li>}
+          {matches.slice(0, 10).map((match) => (
+            <li key={`${match.symbol}-${match.provider ?? ''}`}>
+              <button type="button" class="match" onClick={() => props.onPick(match.symbol)}>
+                <strong>{match.symbol}</strong> <span>{match.name}</span>{' '}
+                <small class="muted">
+                  {[match.type, match.region ?? match.exchange, match.currency].filter(Boolean).join(' · ')}
+                </small>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </form>
+  );
+}
+
+function QuoteCard({ answer, onWatch, watched }: { answer: Answer<Quote>; onWatch: () => void; watched: boolean }) {
+  const q = answer.body;
+  return (
+    <div class="quote" aria-live="polite">
+      <div class="quote-head">
+        <h3 id="quote-symbol">{q.symbol}</h3>
+        <StaleBadge stale={answer.stale} cache={answer.cache} />
+        <button type="button" onClick={onWatch} disabled={watched}>
+          {watched ? 'In your watchlist' : 'Add to watchlist'}
+        </button>
+      </div>
+      <p class="price">
+        <span id="quote-close" class="num big">{q.close_value}</span> {q.currency ?? ''}{' '}
+        <Signed value={q.variation_between_last_two_days} />
+      </p>
+      <dl class="facts">
+        {(
+          [
+            ['Session', q.last_refreshed],
+            ['Open', q.open_value],
+            ['High', q.high_value],
+            ['Low', q.low_value],
+            ['Source', q.source],
+          ] as const
+        ).map(([term, value]) => (
+          <div key={term}>
+            <dt>{term}</dt>
+            <dd class="num">{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+function PriceHistory({ apiKey, symbol }: { apiKey: string; symbol: string }) {
+  const [range, setRange] = useState<Range>('1Y');
+  const [adjusted, setAdjusted] = useState(false);
+  const [answer, setAnswer] = useState<Answer<History> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  useEffect(() => {
+    const aborter = new AbortController();
+    setError(null);
+    const params = new URLSearchParams({ from: rangeStart(range), adjusted: String(adjusted) });
+    call<History>(`/api/v1/symbol/${encodeURIComponent(symbol)}/history/?${params}`, { key: apiKey, signal: aborter.signal })
+      .then(setAnswer)
+      .catch((failure) => isAbort(failure) || setError(failure));
+    return () => aborter.abort();
+  }, [apiKey, symbol, range, adjusted]);
+
+  const bars = answer?.body.bars ?? [];
+  const dates = useMemo(() => bars.map((bar) => bar.date), [bars]);
+  const series = useMemo(() => [{ label: 'Close', colorVar: '--series-1', values: bars.map((bar) => Number(bar.close)) }], [bars]);
+  const shownAdjusted = answer?.body.adjusted ?? adjusted;
+  return (
+    <div class="history">
+      <div class="toolbar">
+        <RangePicker label="History range" value={range} onChange={setRange} />
+        <label class="check">
+          <input id="adjusted" type="checkbox" checked={adjusted} onChange={(e) => setAdjusted((e.currentTarget as HTMLInputElement).checked)} />
+          Adjusted for splits and dividends
+        </label>
+        {answer && <StaleBadge stale={answer.stale} cache={answer.cache} />}
+      </div>
+      <ErrorNote error={error} />
+      {answer && (
+        <>
+          <LineChart dates={dates} series={series} label={`${symbol} daily close, ${range}, ${shownAdjusted ? 'adjusted' : 'as traded'}`} />
+          <p id="history-summary" class="muted" data-adjusted={String(shownAdjusted)}>
+            {bars.length} sessions{bars.length > 0 && <> from {bars[0]!.date} ({bars[0]!.close}) to {bars[bars.length - 1]!.date} ({bars[bars.length - 1]!.close})</>},{' '}
+            {shownAdjusted ? 'adjusted' : 'as traded'}.
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Look a symbol up: its quote and its daily chart. */
+export function Market(props: { apiKey: string; symbol: string | null; onSymbol: (symbol: string) => void; watchlist: string[]; onWatch: (symbol: string) => void }) {
+  const [quote, setQuote] = useState<Answer<Quote> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const { symbol } = props;
+
+  useEffect(() => {
+    if (!symbol) return;
+    const aborter = new AbortController();
+    setQuote(null);
+    setError(null);
+    call<Quote>(`/api/v1/symbol/${encodeURIComponent(symbol)}/`, { key: props.apiKey, signal: aborter.signal })
+      .then(setQuote)
+      .catch((failure) => isAbort(failure) || setError(failure));
+    return () => aborter.abort();
+  }, [props.apiKey, symbol]);
+
+  return (
+    <section class="panel" aria-labelledby="market-heading">
+      <h2 id="market-heading">Market</h2>
+      <SymbolSearch apiKey={props.apiKey} onPick={props.onSymbol} />
+      <ErrorNote error={error} />
+      {quote && <QuoteCard answer={quote} watched={props.watchlist.includes(quote.body.symbol)} onWatch={() => props.onWatch(quote.body.symbol)} />}
+      {symbol && quote && <PriceHistory apiKey={props.apiKey} symbol={quote.body.symbol} />}
+    </section>
+  );
+}

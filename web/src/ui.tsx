@@ -1,0 +1,87 @@
+import type { ComponentChildren } from 'preact';
+import { ApiError, NetworkError } from './api';
+
+/** "86355 seconds" → "23 h 59 min": the wait a 429 names, in words a person reads. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+const HEADINGS: Record<number, string> = {
+  401: 'Your key was not accepted (401)',
+  403: 'Not allowed (403)',
+  429: 'Too many requests (429)',
+};
+
+/** An error as the service worded it, with what to do about the ones a person can act on. */
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  if (error instanceof ApiError) {
+    const heading = HEADINGS[error.status] ?? `The service answered ${error.status}`;
+    return (
+      <div class="note error" role="alert">
+        <strong>{heading}:</strong> {error.detail}
+        {error.status === 429 && error.retryAfter !== undefined && <> You can try again in {formatWait(error.retryAfter)}.</>}
+        {error.status === 401 && <> Paste another key or register under “Key”.</>}
+      </div>
+    );
+  }
+  if (error instanceof NetworkError) return <div class="note error" role="alert">{error.message}</div>;
+  return (
+    <div class="note error" role="alert">
+      Something went wrong in the page: {String((error as Error).message ?? error)}
+    </div>
+  );
+}
+
+/** The service's words for one field (`{"detail": "email: …", "field": "email"}`), next to it. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError && error.field === field ? error.detail : undefined;
+}
+
+export function Field(props: { id: string; label: string; error?: string | undefined; hint?: string; children: ComponentChildren }) {
+  return (
+    <div class={`field${props.error ? ' invalid' : ''}`}>
+      <label for={props.id}>{props.label}</label>
+      {props.children}
+      {props.hint && !props.error && <small id={`${props.id}-hint`} class="hint">{props.hint}</small>}
+      {props.error && (
+        <small id={`${props.id}-error`} class="field-error" role="alert">
+          {props.error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** The error of a form that no single field owns (a 429, a network error, a 5xx). */
+export function formError(error: unknown, fields: string[]): unknown {
+  return error instanceof ApiError && error.field && fields.includes(error.field) ? null : error;
+}
+
+export function StaleBadge({ stale, cache }: { stale: boolean; cache?: string | null }) {
+  if (stale) {
+    return (
+      <span class="badge stale" title="Every provider failed; older stored data is shown (X-Cache: STALE)">
+        STALE data
+      </span>
+    );
+  }
+  return cache ? <span class="badge" title="X-Cache: where the answer came from">{cache}</span> : null;
+}
+
+/** A signed decimal string as the service sent it, coloured by its sign (never re-computed). */
+export function Signed({ value, suffix = '' }: { value: string | number | null | undefined; suffix?: string }) {
+  if (value === null || value === undefined) return <span class="muted">—</span>;
+  const text = String(value);
+  const sign = text.startsWith('-') ? 'down' : /^0(\.0*)?$/.test(text) ? '' : 'up';
+  return (
+    <span class={`num ${sign}`}>
+      {sign === 'up' ? '+' : ''}
+      {text}
+      {suffix}
+    </span>
+  );
+}
