@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { register } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { seedTrades } from '../support/ledger.js';
+import { startService, type TestService } from '../support/service.js';
+
+/**
+ * The ledger is open to anyone (POST /trades needs no key and is unthrottled by
+ * default), so a user_id's ledger may be as long as an attacker likes. These
+ * tests hold the portfolio routes to work bounded per request, and to none for
+ * a request refused before its cost is known.
+ */
+describe.each(testEngines())('portfolios against a hostile ledger on %s', (engine) => {
+  async function setup(env: Record<string, string> = {}) {
+    const service = await startService(engine, env); // the offline sandbox prices any valid symbol
+    const key = await register(service.app);
+    const get = (url: string, headers: Record<string, string> = { 'x-api-key': key }) => service.app.inject({ method: 'GET', url, headers });
+    const used = async () => (await get('/api/v1/me/')).json().usage.used as number;
+    return { service, key, get, used };
+  }
+
+  async function trade(service: TestService, symbol: string, userId = 7) {
+    const response = await service.app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: userId, symbol, shares: 1, price: 10, timestamp: 1 } });
+    expect(response.statusCode).toBe(201);
+  }
+
+  /** Runs `check` with the trades table out of reach: any request that reads the ledger fails. */
+  async function withoutLedger(service: TestService, check: () => Promise<void>) {
+    await sql`alter table trades rename to trades_away`.execute(service.db);
+    try {
+      await check();
+    } finally {
+      await sql`alter table trades_away rename to trades`.execute(service.db);
+    }
+  }
+
+  it('when the allowance is spent, or no key or a wrong key is sent, then the answer comes without reading the ledger', async () => {
+    const { service, get } = await setup({ THROTTLE_USER: '2/day' });
+    await trade(service, 'IBM');
+    expect((await get('/api/v1/me/')).statusCode).toBe(200);
+    expect((await get('/api/v1/me/')).statusCode).toBe(200);
+    await withoutLedger(service, async () => {
+      for (const url of ['/api/v1/portfolio/7/', '/api/v1/portfolio/7/history/']) {
+        const spent = await get(url);
+        expect(spent.statusCode, url).toBe(429);
+        expect(spent.json().detail, url).toMatch(/^Request was throttled\. Expected available in \d+ seconds\.$/);
+        expect((await get(url, {})).statusCode, url).toBe(401);
+        expect((await get(url, { 'x-api-key': 'wrong' })).statusCode, url).toBe(401);
+      }
+    });
+  });
+
+  it('when a portfolio costs more than is left, then 429 and it counts as one request, so asking again is never free', async () => {
+    const { service, get, used } = await setup({ THROTTLE_USER: '5/day' });
+    for (const symbol of ['AAA', 'BBB', 'CCC']) await trade(service, symbol);
+    expect(await used()).toBe(1);
+    expect(await used()).toBe(2); // 3 left: the portfolio costs 3 …
+    expect(await used()).toBe(3); // … 2 left: it no longer fits
+    const refused = await get('/api/v1/portfolio/7/');
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers.ratelimit).toMatch(/^"user";r=1;t=\d+$/);
+    expect(await used()).toBe(5); // the refused portfolio, then this
+    await withoutLedger(service, async () => {
+      expect((await get('/api/v1/portfolio/7/')).statusCode).toBe(429); // spent: nothing read
+    });
+  });
+
+  it('when a user has more trades than a request folds, then 400 names user_id, and an earlier day that holds fewer is served', async () => {
+    const { service, get } = await setup();
+    // 10,000 trades up to timestamp 9999, one more at 2022-07-29.
+    const last = Date.parse('2022-07-29T12:00:00Z');
+    await seedTrades(service.db, 10_001, (i) => ({ type: 'buy', user_id: 5, symbol: 'IBM', shares: 1, price: 10, timestamp: i < 10_000 ? i : last }));
+    const detail = 'user_id: this user has more than 10000 trades up to the day asked; a portfolio folds at most 10000 per request';
+    for (const url of ['/api/v1/portfolio/5/', '/api/v1/portfolio/5/?as_of=2022-07-29', '/api/v1/portfolio/5/history/?from=2022-07-01&to=2022-07-29']) {
+      const response = await get(url);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toEqual({ detail, field: 'user_id' });
+    }
+    const earlier = await get('/api/v1/portfolio/5/?as_of=2022-07-28');
+    expect(earlier.statusCode).toBe(200);
+    expect(earlier.json().positions).toMatchObject([{ symbol: 'IBM', shares: 10_000, cost_basis: '100000.0000' }]);
+    expect((await get('/api/v1/portfolio/5/history/?from=2022-07-01&to=2022-07-28')).statusCode).toBe(200);
+  });
+});
