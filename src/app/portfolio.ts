@@ -78,6 +78,7 @@ export interface PortfolioHistory {
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
 const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
+const maxDay = (a: string, b: string) => (a > b ? a : b);
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 function userIdOf(raw: string): number {
@@ -86,8 +87,16 @@ function userIdOf(raw: string): number {
   return id;
 }
 
+/**
+ * Trade timestamps are epoch milliseconds, never negative (domain/trade.ts), so
+ * no trade is older. Earlier days held nothing, and before year 0 a default
+ * `from` or a close's look-back would no longer be a YYYY-MM-DD day.
+ */
+const EARLIEST_DAY = '1970-01-01';
+
 function dateOf(field: string, raw: string, now: Date): string {
   if (!isCalendarDate(raw)) throw new ValidationError(field, 'must be a date as YYYY-MM-DD');
+  if (raw < EARLIEST_DAY) throw new ValidationError(field, `must not be before ${EARLIEST_DAY} (no trade is older)`);
   if (raw > today(now)) throw new ValidationError(field, `must not be after today (${today(now)}, UTC)`);
   return raw;
 }
@@ -102,7 +111,7 @@ export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: 
 export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date): HistoryRequest {
   const userId = userIdOf(raw.user_id);
   const to = raw.to === undefined ? today(now) : dateOf('to', raw.to, now);
-  const from = raw.from === undefined ? addDays(to, -HISTORY_DEFAULT_DAYS) : dateOf('from', raw.from, now);
+  const from = raw.from === undefined ? maxDay(addDays(to, -HISTORY_DEFAULT_DAYS), EARLIEST_DAY) : dateOf('from', raw.from, now);
   if (from > to) throw new ValidationError('from', 'must not be after to');
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
   if (days > HISTORY_MAX_DAYS) throw new ValidationError('from', `the range may span at most ${HISTORY_MAX_DAYS} days (5 years); it spans ${days}`);
