@@ -22,7 +22,7 @@ import { isCalendarDate } from '../domain/quote.js';
 import type { Trade } from '../domain/trade.js';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from './quotes.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
-import type { TradeLedger } from './trades.js';
+import type { TradeLedger, TradeWindow } from './trades.js';
 
 /** How far back from a day a close is looked for (weekends, holidays, a halt): beyond it, that day has no price. */
 export const CLOSE_LOOKBACK_DAYS = 31;
@@ -119,11 +119,11 @@ export function historyRequest(raw: { user_id: string; from?: string; to?: strin
 }
 
 /** A user's trades up to `until`, in tradeOrder, a bounded batch at a time; refused (nothing answered) once more than PORTFOLIO_MAX_TRADES are read. */
-async function* tradesOf(ledger: TradeLedger, userId: number, until: number): AsyncGenerator<Trade> {
+async function* tradesOf(ledger: TradeLedger, userId: number, window: TradeWindow): AsyncGenerator<Trade> {
   let after: Trade | undefined;
   let read = 0;
   for (;;) {
-    const batch = await ledger.listInTimeOrder(userId, after, until, Math.min(TRADES_PER_READ, PORTFOLIO_MAX_TRADES + 1 - read));
+    const batch = await ledger.listInTimeOrder(userId, window, after, Math.min(TRADES_PER_READ, PORTFOLIO_MAX_TRADES + 1 - read));
     read += batch.length;
     if (read > PORTFOLIO_MAX_TRADES) {
       throw new ValidationError('user_id', `this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`);
@@ -137,7 +137,9 @@ async function* tradesOf(ledger: TradeLedger, userId: number, until: number): As
 /** Every position of the user as of the request (flat ones too), by symbol. */
 export async function holdingsOf(ledger: TradeLedger, request: PortfolioRequest): Promise<Holding[]> {
   const holdings = createHoldings();
-  for await (const trade of tradesOf(ledger, request.userId, request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER)) {
+  // The ledger as it is now: a trade recorded while the pages are read is in none of them.
+  const window = { until: request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER, throughId: await ledger.lastId() };
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     holdings.add(trade);
   }
   return holdings.list();
@@ -232,8 +234,10 @@ export async function valuePortfolio(quotes: QuoteService, holdings: Holding[], 
  * The symbols the series needs (pass one over the trades): open when the
  * range starts, or traded within it. Priced ones are holdingsToPrice of these.
  */
-export async function holdingsInRange(ledger: TradeLedger, request: HistoryRequest): Promise<Holding[]> {
+export async function holdingsInRange(ledger: TradeLedger, request: HistoryRequest): Promise<RangeHoldings> {
   const holdings = createHoldings();
+  // Both passes read the ledger as it is now, so a trade recorded between them is in neither.
+  const window = { until: endOfDay(request.to), throughId: await ledger.lastId() };
   const start = Date.parse(`${request.from}T00:00:00Z`);
   const inRange = new Set<Holding>();
   let started = false;
@@ -241,13 +245,19 @@ export async function holdingsInRange(ledger: TradeLedger, request: HistoryReque
     for (const holding of holdings.list()) if (holding.shares !== 0) inRange.add(holding);
     started = true;
   };
-  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     if (!started && trade.timestamp >= start) markOpen();
     const holding = holdings.add(trade);
     if (started) inRange.add(holding);
   }
   if (!started) markOpen();
-  return holdings.list().filter((h) => inRange.has(h));
+  return { relevant: holdings.list().filter((h) => inRange.has(h)), window };
+}
+
+/** The positions a series needs, and the ledger they were read from (pass two reads the same). */
+export interface RangeHoldings {
+  relevant: Holding[];
+  window: TradeWindow;
 }
 
 /**
@@ -259,7 +269,7 @@ export async function portfolioHistory(
   ledger: TradeLedger,
   quotes: QuoteService,
   request: HistoryRequest,
-  relevant: Holding[],
+  { relevant, window }: RangeHoldings,
   requester: Requester,
 ): Promise<PortfolioHistory> {
   const toPrice = holdingsToPrice(relevant);
@@ -295,7 +305,7 @@ export async function portfolioHistory(
     }
     return pointOf(date, valued);
   };
-  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     pointsThrough(trade.timestamp);
     const holding = holdings.add(trade);
     held.set(holding.symbol, holding);

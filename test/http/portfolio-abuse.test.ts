@@ -4,6 +4,7 @@ import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { seedTrades } from '../support/ledger.js';
 import { startService, type TestService } from '../support/service.js';
+import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
 
 /**
  * The ledger is open to anyone (POST /trades needs no key and is unthrottled by
@@ -63,6 +64,34 @@ describe.each(testEngines())('portfolios against a hostile ledger on %s', (engin
     expect(await used()).toBe(5); // the refused portfolio, then this
     await withoutLedger(service, async () => {
       expect((await get('/api/v1/portfolio/7/')).statusCode).toBe(429); // spent: nothing read
+    });
+  });
+
+  it('when trades are recorded while a value over time is being worked out, then the answer is the ledger as it was when the request came, none of them half-counted', async () => {
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'held', then: { kind: 'bars', bars: IBM_BARS } });
+    const service = await startService(engine, providerEnv(upstream));
+    const key = await register(service.app);
+    const record = (t: object) => service.app.inject({ method: 'POST', url: '/trades', payload: { user_id: 7, shares: 10, price: 100, ...t } });
+    expect((await record({ type: 'buy', symbol: 'IBM', timestamp: Date.parse('2022-07-26T15:00:00Z') })).statusCode).toBe(201);
+    const asked = service.app.inject({ method: 'GET', url: '/api/v1/portfolio/7/history/?from=2022-07-27&to=2022-07-29', headers: { 'x-api-key': key } });
+    await upstream.callsReached('alphavantage', 1); // the trades have been read once, IBM is being priced
+    // Recorded now, both before the range ends: a sell of the IBM held, and a symbol the request has not priced.
+    expect((await record({ type: 'sell', symbol: 'IBM', timestamp: Date.parse('2022-07-26T16:00:00Z') })).statusCode).toBe(201);
+    expect((await record({ type: 'buy', symbol: 'MSFT', timestamp: Date.parse('2022-07-27T16:00:00Z') })).statusCode).toBe(201);
+    upstream.release('alphavantage', 'IBM');
+    const response = await asked;
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toStrictEqual({
+      user_id: 7,
+      from: '2022-07-27',
+      to: '2022-07-29',
+      points: [
+        { date: '2022-07-27', market_value: '1280.8000', cost_basis: '1000.0000', unrealised_pl: '280.8000' },
+        { date: '2022-07-28', market_value: '1292.2000', cost_basis: '1000.0000', unrealised_pl: '292.2000' },
+        { date: '2022-07-29', market_value: '1307.9000', cost_basis: '1000.0000', unrealised_pl: '307.9000' },
+      ],
+      unpriced: [],
     });
   });
 

@@ -132,7 +132,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id/history',
       {
-        config: { cost: { of: costOf(heldInRange), field: 'user_id', readsStorage: true } },
+        config: { cost: { of: costOf(async (request) => (await heldInRange(request)).relevant), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",
           tags: ['portfolios'],
