@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { register } from '../support/api.js';
-import { testEngines } from '../support/engines.js';
+import { testEngines, testRedisEnv } from '../support/engines.js';
 import { seedTrades } from '../support/ledger.js';
 import { startService, type TestService } from '../support/service.js';
 import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
@@ -52,8 +52,11 @@ describe.each(testEngines())('portfolios against a hostile ledger on %s', (engin
     });
   });
 
-  it('when a portfolio costs more than is left, then 429 and it counts as one request, so asking again is never free', async () => {
-    const { service, get, used } = await setup({ THROTTLE_USER: '5/day' });
+  it.each([
+    ['in memory', {}],
+    ['in Redis', testRedisEnv()],
+  ])('when a portfolio costs more than is left (counted %s), then 429 and it counts as one request, so asking again is never free', async (_, store) => {
+    const { service, get, used } = await setup({ THROTTLE_USER: '5/day', ...store });
     for (const symbol of ['AAA', 'BBB', 'CCC']) await trade(service, symbol);
     expect(await used()).toBe(1);
     expect(await used()).toBe(2); // 3 left: the portfolio costs 3 …
@@ -93,6 +96,21 @@ describe.each(testEngines())('portfolios against a hostile ledger on %s', (engin
       ],
       unpriced: [],
     });
+  });
+
+  it('when stored symbols hold CSV syntax or spreadsheet formulas, then each CSV field is quoted as it must be and no field starts a formula', async () => {
+    const { service, key, get } = await setup();
+    const hostile = ['=1+2', '+SUM(A1)', '-2', '@cmd', '\tTAB', '\rCR', 'a,b', 'q"q', 'x\ny'];
+    for (const symbol of hostile) await trade(service, symbol);
+    const response = await get('/api/v1/portfolio/7/', { 'x-api-key': key, accept: 'text/csv' });
+    expect(response.statusCode).toBe(200);
+    const rest = `,1,long,10.0000,10.0000,0.0000,,,,"not a valid symbol (symbol: must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit)",,,,,`;
+    // By code point: TAB, CR, +, -, =, @, then letters.
+    const symbols = ["'\tTAB", '"\'\rCR"', "'+SUM(A1)", "'-2", "'=1+2", "'@cmd", '"a,b"', '"q""q"', '"x\ny"'];
+    expect(response.body).toBe([response.body.split('\n')[0], ...symbols.map((s) => s + rest), ''].join('\n'));
+    // The JSON keeps each symbol as stored.
+    const json = await get('/api/v1/portfolio/7/');
+    expect(json.json().positions.map((p: { symbol: string }) => p.symbol).sort()).toEqual([...hostile].sort());
   });
 
   it('when a user has more trades than a request folds, then 400 names user_id, and an earlier day that holds fewer is served', async () => {
