@@ -66,11 +66,18 @@ const CSV_COLUMNS = [
   'market_value', 'unrealised_pl', 'unrealised_pl_percent', 'day_change', 'day_change_percent',
 ] as const;
 
+/**
+ * Text a spreadsheet may run as a formula (OWASP's CSV injection list: =, +, -,
+ * @, TAB, CR first), also behind leading white space, which an import that
+ * trims spaces would remove.
+ */
+const FORMULA_START = /^[\t\r]|^\s*[=+\-@]/u;
+
 /** A CSV field: quoted when it must be; text a spreadsheet would run as a formula is prefixed with '. */
 function csvField(value: string | number | null, text = false): string {
   if (value === null) return '';
   let field = String(value);
-  if (text && /^[=+\-@\t\r]/.test(field)) field = `'${field}`;
+  if (text && FORMULA_START.test(field)) field = `'${field}`;
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
