@@ -8,9 +8,10 @@ import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
 
 /**
  * The ledger is open to anyone (POST /trades needs no key and is unthrottled by
- * default), so a user_id's ledger may be as long as an attacker likes. These
- * tests hold the portfolio routes to work bounded per request, and to none for
- * a request refused before its cost is known.
+ * default), so a user_id's ledger may be as long, as busy and as strange as an
+ * attacker likes. These tests hold the portfolio routes to work bounded per
+ * request (none for a request refused before its cost is known), to one ledger
+ * per answer while trades arrive, and to CSV no spreadsheet runs.
  */
 describe.each(testEngines())('portfolios against a hostile ledger on %s', (engine) => {
   async function setup(env: Record<string, string> = {}) {
