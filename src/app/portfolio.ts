@@ -22,13 +22,24 @@ import { isCalendarDate } from '../domain/quote.js';
 import type { Trade } from '../domain/trade.js';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from './quotes.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
-import type { TradeLedger } from './trades.js';
+import type { TradeLedger, TradeWindow } from './trades.js';
 
 /** How far back from a day a close is looked for (weekends, holidays, a halt): beyond it, that day has no price. */
 export const CLOSE_LOOKBACK_DAYS = 31;
 /** The value-over-time series: one year unless asked, at most five (to − from, in days). */
 export const HISTORY_DEFAULT_DAYS = 365;
 export const HISTORY_MAX_DAYS = 1827;
+/**
+ * The trades one request folds, at most. The ledger takes trades from anyone
+ * (no key, unthrottled by default), so a user_id's ledger is as long as anyone
+ * likes, and reading and folding costs time per trade (measured 2.5 to 5 s for
+ * 200,000 on a busy 2-core machine): unbounded, a 1,000-a-day key could keep a
+ * core busy. 10,000 trades is years of an active trader's ledger and 0.2 to
+ * 0.3 s there; beyond it the request is refused (a ValidationError on
+ * user_id) after reading one more, never partly answered. SQL aggregation would not bound it: positions need
+ * every trade in time order, and the count of symbols needs positions.
+ */
+export const PORTFOLIO_MAX_TRADES = 10_000;
 const TRADES_PER_READ = 1000;
 const DAY_MS = 86_400_000;
 
@@ -67,6 +78,7 @@ export interface PortfolioHistory {
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
 const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
+const maxDay = (a: string, b: string) => (a > b ? a : b);
 const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 function userIdOf(raw: string): number {
@@ -75,8 +87,16 @@ function userIdOf(raw: string): number {
   return id;
 }
 
+/**
+ * Trade timestamps are epoch milliseconds, never negative (domain/trade.ts), so
+ * no trade is older. Earlier days held nothing, and before year 0 a default
+ * `from` or a close's look-back would no longer be a YYYY-MM-DD day.
+ */
+const EARLIEST_DAY = '1970-01-01';
+
 function dateOf(field: string, raw: string, now: Date): string {
   if (!isCalendarDate(raw)) throw new ValidationError(field, 'must be a date as YYYY-MM-DD');
+  if (raw < EARLIEST_DAY) throw new ValidationError(field, `must not be before ${EARLIEST_DAY} (no trade is older)`);
   if (raw > today(now)) throw new ValidationError(field, `must not be after today (${today(now)}, UTC)`);
   return raw;
 }
@@ -91,18 +111,23 @@ export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: 
 export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date): HistoryRequest {
   const userId = userIdOf(raw.user_id);
   const to = raw.to === undefined ? today(now) : dateOf('to', raw.to, now);
-  const from = raw.from === undefined ? addDays(to, -HISTORY_DEFAULT_DAYS) : dateOf('from', raw.from, now);
+  const from = raw.from === undefined ? maxDay(addDays(to, -HISTORY_DEFAULT_DAYS), EARLIEST_DAY) : dateOf('from', raw.from, now);
   if (from > to) throw new ValidationError('from', 'must not be after to');
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
   if (days > HISTORY_MAX_DAYS) throw new ValidationError('from', `the range may span at most ${HISTORY_MAX_DAYS} days (5 years); it spans ${days}`);
   return { userId, from, to };
 }
 
-/** A user's trades up to `until`, in tradeOrder, a bounded batch at a time. */
-async function* tradesOf(ledger: TradeLedger, userId: number, until: number): AsyncGenerator<Trade> {
+/** A user's trades up to `until`, in tradeOrder, a bounded batch at a time; refused (nothing answered) once more than PORTFOLIO_MAX_TRADES are read. */
+async function* tradesOf(ledger: TradeLedger, userId: number, window: TradeWindow): AsyncGenerator<Trade> {
   let after: Trade | undefined;
+  let read = 0;
   for (;;) {
-    const batch = await ledger.listInTimeOrder(userId, after, until, TRADES_PER_READ);
+    const batch = await ledger.listInTimeOrder(userId, window, after, Math.min(TRADES_PER_READ, PORTFOLIO_MAX_TRADES + 1 - read));
+    read += batch.length;
+    if (read > PORTFOLIO_MAX_TRADES) {
+      throw new ValidationError('user_id', `this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`);
+    }
     yield* batch;
     after = batch[batch.length - 1];
     if (batch.length < TRADES_PER_READ || !after) return;
@@ -112,7 +137,9 @@ async function* tradesOf(ledger: TradeLedger, userId: number, until: number): As
 /** Every position of the user as of the request (flat ones too), by symbol. */
 export async function holdingsOf(ledger: TradeLedger, request: PortfolioRequest): Promise<Holding[]> {
   const holdings = createHoldings();
-  for await (const trade of tradesOf(ledger, request.userId, request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER)) {
+  // The ledger as it is now: a trade recorded while the pages are read is in none of them.
+  const window = { until: request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER, throughId: await ledger.lastId() };
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     holdings.add(trade);
   }
   return holdings.list();
@@ -207,8 +234,10 @@ export async function valuePortfolio(quotes: QuoteService, holdings: Holding[], 
  * The symbols the series needs (pass one over the trades): open when the
  * range starts, or traded within it. Priced ones are holdingsToPrice of these.
  */
-export async function holdingsInRange(ledger: TradeLedger, request: HistoryRequest): Promise<Holding[]> {
+export async function holdingsInRange(ledger: TradeLedger, request: HistoryRequest): Promise<RangeHoldings> {
   const holdings = createHoldings();
+  // Both passes read the ledger as it is now, so a trade recorded between them is in neither.
+  const window = { until: endOfDay(request.to), throughId: await ledger.lastId() };
   const start = Date.parse(`${request.from}T00:00:00Z`);
   const inRange = new Set<Holding>();
   let started = false;
@@ -216,13 +245,19 @@ export async function holdingsInRange(ledger: TradeLedger, request: HistoryReque
     for (const holding of holdings.list()) if (holding.shares !== 0) inRange.add(holding);
     started = true;
   };
-  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     if (!started && trade.timestamp >= start) markOpen();
     const holding = holdings.add(trade);
     if (started) inRange.add(holding);
   }
   if (!started) markOpen();
-  return holdings.list().filter((h) => inRange.has(h));
+  return { relevant: holdings.list().filter((h) => inRange.has(h)), window };
+}
+
+/** The positions a series needs, and the ledger they were read from (pass two reads the same). */
+export interface RangeHoldings {
+  relevant: Holding[];
+  window: TradeWindow;
 }
 
 /**
@@ -234,7 +269,7 @@ export async function portfolioHistory(
   ledger: TradeLedger,
   quotes: QuoteService,
   request: HistoryRequest,
-  relevant: Holding[],
+  { relevant, window }: RangeHoldings,
   requester: Requester,
 ): Promise<PortfolioHistory> {
   const toPrice = holdingsToPrice(relevant);
@@ -270,7 +305,7 @@ export async function portfolioHistory(
     }
     return pointOf(date, valued);
   };
-  for await (const trade of tradesOf(ledger, request.userId, endOfDay(request.to))) {
+  for await (const trade of tradesOf(ledger, request.userId, window)) {
     pointsThrough(trade.timestamp);
     const holding = holdings.add(trade);
     held.set(holding.symbol, holding);

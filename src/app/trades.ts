@@ -13,10 +13,23 @@ export interface TradeLedger {
   /** Trades matching `filter` with id > afterId, ascending, at most `limit`. */
   listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]>;
   /**
-   * One user's trades with timestamp ≤ `until`, in (timestamp, id) order, after
+   * One user's trades with timestamp ≤ `until` and id ≤ `throughId`, in (timestamp, id) order, after
    * `after` in that order, at most `limit`: a portfolio counts trades as they happened.
    */
-  listInTimeOrder(userId: number, after: TradeCursor | undefined, until: number, limit: number): Promise<Trade[]>;
+  listInTimeOrder(userId: number, window: TradeWindow, after: TradeCursor | undefined, limit: number): Promise<Trade[]>;
+  /**
+   * The id of the latest trade recorded, 0 when none. Ids are taken from one
+   * counter row, locked until its transaction commits, so they commit in
+   * order: the trades with ids up to it are the whole ledger at the moment it
+   * was read, and reading only those, page after page, reads that one ledger.
+   */
+  lastId(): Promise<number>;
+}
+
+/** Which trades a read in time order sees: up to a time, and as the ledger was when `throughId` was its last. */
+export interface TradeWindow {
+  until: number;
+  throughId: number;
 }
 
 /** A place in (timestamp, id) order. */

@@ -182,12 +182,20 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       ['/api/v1/portfolio/7/history/?from=2022-07-29&to=2022-07-27', 'from', 'from: must not be after to'],
       ['/api/v1/portfolio/7/history/?from=2015-01-01&to=2022-07-27', 'from', 'from: the range may span at most 1827 days (5 years); it spans 2764'],
       ['/api/v1/portfolio/7/history/?to=yesterday', 'to', 'to: must be a date as YYYY-MM-DD'],
+      // Trade timestamps are epoch milliseconds, never negative: no day before 1970 holds a trade.
+      ['/api/v1/portfolio/7/?as_of=0000-01-01', 'as_of', 'as_of: must not be before 1970-01-01 (no trade is older)'],
+      ['/api/v1/portfolio/7/history/?to=0000-06-01', 'to', 'to: must not be before 1970-01-01 (no trade is older)'],
+      ['/api/v1/portfolio/7/history/?from=1969-12-31&to=1970-01-02', 'from', 'from: must not be before 1970-01-01 (no trade is older)'],
     ];
     for (const [url, field, detail] of cases) {
       const response = await get(url);
       expect(response.statusCode, url).toBe(400);
       expect(response.json(), url).toEqual({ detail, field });
     }
+    // Without from, a year before to, but never before 1970.
+    const early = await get('/api/v1/portfolio/7/history/?to=1970-03-01');
+    expect(early.statusCode).toBe(200);
+    expect(early.json()).toMatchObject({ from: '1970-01-01', to: '1970-03-01', points: [] });
     const future = await get('/api/v1/portfolio/7/?as_of=2999-01-01');
     expect(future.statusCode).toBe(400);
     expect(future.json().detail).toMatch(/^as_of: must not be after today \(\d{4}-\d{2}-\d{2}, UTC\)$/);

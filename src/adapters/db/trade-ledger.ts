@@ -1,5 +1,5 @@
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { TradeCursor, TradeLedger } from '../../app/trades.js';
+import type { TradeCursor, TradeLedger, TradeWindow } from '../../app/trades.js';
 import { DatabaseUnavailableError } from '../../domain/errors.js';
 import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
 import type { Database } from './database.js';
@@ -69,14 +69,24 @@ export function createTradeLedger(db: Kysely<Database>): TradeLedger {
       return query.orderBy('id').limit(limit).execute();
     },
 
-    async listInTimeOrder(userId: number, after: TradeCursor | undefined, until: number, limit: number): Promise<Trade[]> {
-      let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('user_id', '=', userId).where('timestamp', '<=', until);
+    async listInTimeOrder(userId: number, { until, throughId }: TradeWindow, after: TradeCursor | undefined, limit: number): Promise<Trade[]> {
+      let query = db
+        .selectFrom('trades')
+        .select(TRADE_COLUMNS)
+        .where('user_id', '=', userId)
+        .where('timestamp', '<=', until)
+        .where('id', '<=', throughId);
       if (after) {
         query = query.where((eb) =>
           eb.or([eb('timestamp', '>', after.timestamp), eb.and([eb('timestamp', '=', after.timestamp), eb('id', '>', after.id)])]),
         );
       }
       return query.orderBy('timestamp').orderBy('id').limit(limit).execute();
+    },
+
+    async lastId(): Promise<number> {
+      const row = await db.selectFrom('id_counters').select('last_id').where('name', '=', 'trades').executeTakeFirst();
+      return Number(row?.last_id ?? 0);
     },
   };
 }

@@ -30,6 +30,16 @@ export interface RouteCost {
   of: (request: FastifyRequest) => number | Promise<number>;
   /** The input that sets the cost, named when it exceeds a whole allowance. */
   field: string;
+  /**
+   * The cost is only known by reading storage (a portfolio folds its trades),
+   * not from the request as a batch's is. Then one request is counted first,
+   * so a client whose allowance is spent is refused before anything is read,
+   * and the rest once the cost is known; a request refused for the rest has
+   * been read, and still counts as that one. All or nothing, as a batch is,
+   * would let a client with one request left have the ledger read for free,
+   * again and again.
+   */
+  readsStorage?: boolean;
 }
 
 /**
@@ -87,17 +97,22 @@ export function installApiGate(
     }
   }
 
-  /** The allowances a request spends, how many units of each, and why it is refused anyway, if it is. */
-  async function charge(request: FastifyRequest, address: string): Promise<{ spends: ThrottleScope[]; units: number; refusal?: Error }> {
+  /** Counts the request against the scopes it spends, at the route's cost; throws why it is refused, if it is. */
+  async function charge(request: FastifyRequest, reply: FastifyReply, address: string): Promise<void> {
     const { registration, cost } = request.routeOptions.config;
-    if (registration) return { spends: scopes.registration(address), units: 1 };
-    if (!request.auth) return { spends: [scopes.anonymous(address)], units: 1 };
+    if (registration) return counter.count(request, reply, scopes.registration(address));
+    if (!request.auth) return counter.count(request, reply, [scopes.anonymous(address)]);
     const account = scopes.account(request.auth.account.id);
-    if (!cost) return { spends: [account], units: 1 };
+    if (!cost) return counter.count(request, reply, [account]);
+    // Counted (429 when spent) before a cost that reads storage is worked out.
+    if (cost.readsStorage) await counter.count(request, reply, [account]);
+    const counted = cost.readsStorage ? 1 : 0;
     const units = await cost.of(request);
-    return units > account.rate.limit
-      ? { spends: [account], units: 1, refusal: beyondAnyAllowance(account.rate, cost, units) }
-      : { spends: [account], units };
+    if (units > account.rate.limit) {
+      if (counted === 0) await counter.count(request, reply, [account]);
+      throw beyondAnyAllowance(account.rate, cost, units);
+    }
+    if (units > counted) await counter.count(request, reply, [account], units - counted);
   }
 
   api.addHook('onRequest', async (request, reply) => {
@@ -105,9 +120,7 @@ export function installApiGate(
     request.clientAddress = address;
     if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
     request.auth = await identify(request, reply, scopes.anonymous(address));
-    const { spends, units, refusal } = await charge(request, address);
-    await counter.count(request, reply, spends, units);
-    if (refusal) throw refusal;
+    await charge(request, reply, address);
   });
 }
 

@@ -8,6 +8,7 @@ import {
   holdingsToPrice,
   openHoldings,
   portfolioHistory,
+  PORTFOLIO_MAX_TRADES,
   portfolioRequest,
   type PricedPosition,
   valuePortfolio,
@@ -65,11 +66,18 @@ const CSV_COLUMNS = [
   'market_value', 'unrealised_pl', 'unrealised_pl_percent', 'day_change', 'day_change_percent',
 ] as const;
 
+/**
+ * Text a spreadsheet may run as a formula (OWASP's CSV injection list: =, +, -,
+ * @, TAB, CR first), also behind leading white space, which an import that
+ * trims spaces would remove.
+ */
+const FORMULA_START = /^[\t\r]|^\s*[=+\-@]/u;
+
 /** A CSV field: quoted when it must be; text a spreadsheet would run as a formula is prefixed with '. */
 function csvField(value: string | number | null, text = false): string {
   if (value === null) return '';
   let field = String(value);
-  if (text && /^[=+\-@\t\r]/.test(field)) field = `'${field}`;
+  if (text && FORMULA_START.test(field)) field = `'${field}`;
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
@@ -79,6 +87,10 @@ function toCsv(positions: PricedPosition[]): string {
 }
 
 const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };
+const tooManyTrades = {
+  detail: `user_id: this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`,
+  field: 'user_id',
+};
 
 export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: () => Date): FastifyPluginAsyncTypebox {
   const held = perRequest(async (request) => {
@@ -94,7 +106,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id',
       {
-        config: { cost: { of: costOf(async (request) => openHoldings(await held(request))), field: 'user_id' } },
+        config: { cost: { of: costOf(async (request) => openHoldings(await held(request))), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
           tags: ['portfolios'],
@@ -110,7 +122,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
                 },
               },
             },
-            400: invalid(badUserId, { detail: 'as_of: must be a date as YYYY-MM-DD', field: 'as_of' }),
+            400: invalid(badUserId, { detail: 'as_of: must be a date as YYYY-MM-DD', field: 'as_of' }, tooManyTrades),
             ...upstreamAnswers,
           },
         },
@@ -127,7 +139,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id/history',
       {
-        config: { cost: { of: costOf(heldInRange), field: 'user_id' } },
+        config: { cost: { of: costOf(async (request) => (await heldInRange(request)).relevant), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",
           tags: ['portfolios'],
@@ -137,6 +149,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
             200: PortfolioHistorySchema,
             400: invalid(
               badUserId,
+              tooManyTrades,
               { detail: 'from: must be a date as YYYY-MM-DD', field: 'from' },
               { detail: 'from: must not be after to', field: 'from' },
               { detail: 'from: the range may span at most 1827 days (5 years); it spans 2000', field: 'from' },
