@@ -369,6 +369,51 @@ describe('the dashboard in Chromium', () => {
     expect(refusal).toMatch(/^Too many requests \(429\): Request was throttled\. Expected available in \d+ seconds\. You can try again in \d+ h \d+ min\.$/);
     expect(errors).toEqual([]);
   });
+
+  it('when the API hands back hostile text (a symbol of HTML, a search match named as a script, a timestamp past a Date), then the page shows it as text, runs nothing and keeps working; the CSP refuses what gets through', { timeout: 60_000 }, async () => {
+    const service = await startService('sqlite');
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    const key = await register(service.app);
+    const hostile = '<img src=x onerror=alert(1)>';
+    const trade = (fields: Record<string, unknown>) =>
+      service.app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: 5, shares: 3, price: 10, timestamp: 1_700_000_000_000, ...fields } });
+    expect((await trade({ symbol: hostile })).statusCode).toBe(201);
+    expect((await trade({ symbol: 'IBM' })).statusCode).toBe(201);
+    // The API takes timestamps up to 2^53−1; a JS Date ends at 8.64e15 ms.
+    expect((await trade({ symbol: 'IBM', user_id: 6, timestamp: 2 ** 53 - 1 })).statusCode).toBe(201);
+
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const errors: string[] = [];
+    const dialogs: string[] = [];
+    page.on('pageerror', (error) => void errors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const searches: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/v1/search/')) searches.push(new URL(request.url()).searchParams.get('q') ?? '');
+    });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      const page = globalThis as unknown as InPage;
+      page.cspViolations = seen;
+      page.document.addEventListener('securitypolicyviolation', (event) => void seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+
+    // The ledger: the symbol is text, and the trade dated past a Date is shown as sent, not a crashed page.
+    await page.goto(`${origin}/#/ledger`);
+    expect(await textOf(page.locator('#trades tr[data-id="1"]'), (t) => t !== '')).toContain(hostile);
+    expect(await textOf(page.locator('#trades tr[data-id="3"]'), (t) => t !== '')).toContain(`${2 ** 53 - 1} ms`);
+    expect(await page.locator('main img').count()).toBe(0);
+
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await service.close();
+  });
 });
 
 function mkdirScreens(): string {

@@ -31,6 +31,16 @@ function asSent(text: string): unknown {
   return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
+/**
+ * A trade's epoch milliseconds as `YYYY-MM-DD HH:MM:SS` (UTC). The API takes any integer up to 2^53−1,
+ * but a JS Date ends at 8.64e15 ms (year 275760): past that, `toISOString` throws, which would unmount
+ * the whole page for anyone whose page of the ledger holds such a trade. Those are shown as the number sent.
+ */
+export function formatTimestamp(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+}
+
 function localNow(): string {
   const now = new Date();
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -218,7 +228,7 @@ export function Ledger() {
                   <td>{trade.symbol}</td>
                   <td class="num">{trade.shares}</td>
                   <td class="num">{trade.price}</td>
-                  <td>{new Date(trade.timestamp).toISOString().replace('T', ' ').slice(0, 19)}</td>
+                  <td>{formatTimestamp(trade.timestamp)}</td>
                 </tr>
               ))}
             </tbody>
