@@ -410,6 +410,17 @@ describe('the dashboard in Chromium', () => {
     expect(await textOf(page.locator('#trades tr[data-id="3"]'), (t) => t !== '')).toContain(`${2 ** 53 - 1} ms`);
     expect(await page.locator('main img').count()).toBe(0);
 
+    // Register on the Key view, then forget: the key shown once leaves the screen with the storage.
+    await page.getByRole('link', { name: 'Key' }).click();
+    await page.locator('#register-name').fill('Eve');
+    await page.locator('#register-last_name').fill('Hostile');
+    await page.locator('#register-email').fill('eve@example.com');
+    await page.getByRole('button', { name: 'Register and get a key' }).click();
+    const shown = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await expect.poll(() => page.locator('#new-key').count()).toBe(0);
+    expect(await page.content()).not.toContain(shown);
+
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await service.close();
