@@ -421,6 +421,17 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#new-key').count()).toBe(0);
     expect(await page.content()).not.toContain(shown);
 
+    // The portfolio: the unpriced hostile symbol is text too, and its reason does not push the priced row's value out of view.
+    await page.locator('#paste-key').fill(key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('link', { name: 'Portfolio' }).click();
+    await page.locator('#portfolio-user').fill('5');
+    await page.locator('#portfolio-user').press('Enter');
+    await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^\d+\.\d+$/.test(t));
+    expect(await page.locator('#positions th[scope="row"]').first().textContent()).toContain(hostile);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await service.close();

@@ -122,7 +122,7 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
                     <td class="num">{p.shares}</td>
                     <td class="num">{p.average_cost ?? '—'}</td>
                     <td class="num">
-                      {p.price ?? <span title={p.reason ?? ''}>no price{p.reason ? `: ${p.reason}` : ''}</span>}
+                      {p.price ?? <span class="reason">no price{p.reason ? `: ${p.reason}` : ''}</span>}
                       {p.cache === 'STALE' && <span class="badge stale">STALE</span>}
                       {p.price_date && <small class="muted block">{p.price_date}</small>}
                     </td>
