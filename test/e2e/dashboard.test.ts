@@ -432,6 +432,23 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
 
+    // Search: one letter is not sent as you type; a match's name holding markup is text; Escape closes the list.
+    await page.route(`${origin}/api/v1/search/**`, (route) =>
+      route.fulfill({ json: { query: 'ev', matches: [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }] } }),
+    );
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.locator('#symbol-search').fill('e');
+    await page.waitForTimeout(700); // twice the debounce: nothing may go
+    expect(searches).toEqual([]);
+    await page.locator('#symbol-search').pressSequentially('v', { delay: 20 });
+    const match = await textOf(page.locator('#search-results'), (t) => t.includes('EVIL'));
+    expect(match).toContain(`${hostile}<script>alert(2)</script>`);
+    expect(searches).toEqual(['ev']);
+    expect(await page.locator('#search-results img, #search-results script, #search-results svg').count()).toBe(0);
+    await page.locator('#symbol-search').press('Escape');
+    await expect.poll(() => page.locator('#search-results').count()).toBe(0);
+    expect(await page.locator('#symbol-search').inputValue()).toBe('ev');
+
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await service.close();

@@ -6,8 +6,13 @@ import { ErrorNote, Signed, StaleBadge } from './ui';
 /** How long typing must pause before a search is sent: each search costs one request of the allowance. */
 const SEARCH_DEBOUNCE_MS = 350;
 
-/** What the service accepts as `q` (README: letters, digits, spaces and . , & ' ( ) -): others are not sent. */
-const SEARCHABLE = /^[\p{L}\p{N} .,&'()-]{1,64}$/u;
+/**
+ * What the service accepts as `q` (README: letters, digits, spaces and . , & ' ( ) -): others are not sent.
+ * As you type, at least 2 characters: one letter matches half the market and is rarely what is meant,
+ * yet costs a request (and, not yet cached, an upstream lookup of the fair share). Enter still shows a
+ * one-letter ticker (F, T) as typed.
+ */
+const SEARCHABLE = /^[\p{L}\p{N} .,&'()-]{2,64}$/u;
 const SYMBOL = /^[A-Za-z0-9][A-Za-z0-9.-]{0,14}$/;
 
 /** Search as you type: debounced, the stale request aborted, each answer kept for the visit. */
@@ -16,6 +21,8 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
   const [matches, setMatches] = useState<SearchMatch[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  /** Escape (or a pick) closes the suggestions; typing opens them again. */
+  const [open, setOpen] = useState(true);
   const cache = useRef(new Map<string, SearchMatch[]>());
 
   useEffect(() => {
@@ -51,6 +58,11 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
     };
   }, [text, props.apiKey]);
 
+  function pick(symbol: string) {
+    setOpen(false);
+    props.onPick(symbol);
+  }
+
   function submit(event: Event) {
     event.preventDefault();
     const first = matches?.[0]?.symbol;
@@ -71,21 +83,42 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
           value={text}
           aria-controls="search-results"
           aria-describedby="search-hint"
-          onInput={(e) => setText((e.currentTarget as HTMLInputElement).value)}
+          aria-expanded={Boolean(matches && open)}
+          onInput={(e) => {
+            setText((e.currentTarget as HTMLInputElement).value);
+            setOpen(true);
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && matches && open) {
+              // Closes the suggestions (and keeps the text: a type="search" field would clear it).
+              e.preventDefault();
+              setOpen(false);
+            }
+          }}
         />
         <button type="submit">Show</button>
       </div>
       <small id="search-hint" class="hint">
-        Each search you pause on costs one request of your allowance; Enter shows a ticker as typed.
+        Each search you pause on (2 characters or more) costs one request of your allowance; Enter shows a ticker as typed, Escape closes the list.
       </small>
       {busy && <small class="muted" role="status">Searching…</small>}
       <ErrorNote error={error} />
-      {matches && (
+      {matches && open && (
         <ul id="search-results" class="matches" aria-label="Search results">
           {matches.length === 0 && <li class="muted">No symbol matches “{text.trim()}”.</li>}
           {matches.slice(0, 10).map((match) => (
             <li key={`${match.symbol}-${match.provider ?? ''}`}>
-              <button type="button" class="match" onClick={() => props.onPick(match.symbol)}>
+              <button
+                type="button"
+                class="match"
+                onClick={() => pick(match.symbol)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Escape') {
+                    setOpen(false);
+                    document.getElementById('symbol-search')?.focus();
+                  }
+                }}
+              >
                 <strong>{match.symbol}</strong> <span>{match.name}</span>{' '}
                 <small class="muted">
                   {[match.type, match.region ?? match.exchange, match.currency].filter(Boolean).join(' · ')}
