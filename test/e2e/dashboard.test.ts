@@ -449,6 +449,21 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#search-results').count()).toBe(0);
     expect(await page.locator('#symbol-search').inputValue()).toBe('ev');
 
+    // The CSP is enforced, not only sent: markup that reached the DOM by any other way runs nothing.
+    await page.evaluate(`(() => {
+      const box = document.createElement('div');
+      box.innerHTML = '<img src="/nope.png" onerror="window.pwned = 1">';
+      document.body.append(box);
+      const script = document.createElement('script');
+      script.textContent = 'window.pwned = 2';
+      document.body.append(script);
+    })()`);
+    await expect.poll(() => page.evaluate('window.cspViolations.length')).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
+    const violations = await page.evaluate(() => (globalThis as unknown as InPage).cspViolations);
+    expect(violations.some((v) => v.startsWith('script-src-attr'))).toBe(true);
+    expect(violations.some((v) => v.startsWith('script-src-elem'))).toBe(true);
+
     expect(dialogs).toEqual([]);
     expect(errors).toEqual([]);
     await service.close();
