@@ -282,6 +282,8 @@ describe('the dashboard in Chromium', () => {
         .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
     );
     expect(wide).toEqual([]);
+    // The watchlist fits too: no column cut off behind a horizontal scroll.
+    expect(await page.evaluate("(() => { const w = document.querySelector('#watchlist').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
 
