@@ -201,6 +201,10 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => seriesPixels(page), { timeout: 10_000 }).toBeGreaterThan(200);
     const traded = await page.locator('#history-summary').textContent();
     expect(traded).toContain('as traded');
+    // The range names what it asks: 1Y (the default) is a year back from today (UTC), as traded.
+    const now = new Date();
+    const yearAgo = new Date(Date.UTC(now.getUTCFullYear() - 1, now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
+    expect(requested).toContain(`${origin}/api/v1/symbol/IBM/history/?from=${yearAgo}&adjusted=false`);
 
     // Adjusted: the bars before the split halve, so the first close does.
     await page.locator('#adjusted').check();
@@ -428,7 +432,13 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.getByRole('link', { name: 'Portfolio' }).click();
     await page.locator('#portfolio-user').fill('5');
+    // A slow answer: the view says it is loading meanwhile.
+    await page.route(`${origin}/api/v1/portfolio/5/`, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await route.continue();
+    });
     await page.locator('#portfolio-user').press('Enter');
+    await textOf(page.getByRole('status').filter({ hasText: 'Loading' }), (t) => t === 'Loading…', 500);
     await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^\d+\.\d+$/.test(t));
     expect(await page.locator('#positions th[scope="row"]').first().textContent()).toContain(hostile);
     expect(await page.locator('main img').count()).toBe(0);

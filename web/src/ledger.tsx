@@ -197,6 +197,11 @@ export function Ledger() {
         <button type="submit">Filter</button>
       </form>
       <ErrorNote error={formError(error, ['user_id', 'type', 'symbol'])} />
+      {trades === null && !error && (
+        <p class="muted" role="status">
+          Loading…
+        </p>
+      )}
       {trades && (
         <div class="table-wrap">
           <table id="trades">

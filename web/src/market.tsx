@@ -172,16 +172,20 @@ function PriceHistory({ apiKey, symbol }: { apiKey: string; symbol: string }) {
   const [adjusted, setAdjusted] = useState(false);
   const [answer, setAnswer] = useState<Answer<History> | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [pending, setPending] = useState(false);
+  const from = rangeStart(range);
 
   useEffect(() => {
     const aborter = new AbortController();
     setError(null);
-    const params = new URLSearchParams({ from: rangeStart(range), adjusted: String(adjusted) });
+    setPending(true);
+    const params = new URLSearchParams({ from, adjusted: String(adjusted) });
     call<History>(`/api/v1/symbol/${encodeURIComponent(symbol)}/history/?${params}`, { key: apiKey, signal: aborter.signal })
       .then(setAnswer)
-      .catch((failure) => isAbort(failure) || setError(failure));
+      .catch((failure) => isAbort(failure) || setError(failure))
+      .finally(() => aborter.signal.aborted || setPending(false));
     return () => aborter.abort();
-  }, [apiKey, symbol, range, adjusted]);
+  }, [apiKey, symbol, from, adjusted]);
 
   const bars = answer?.body.bars ?? [];
   const dates = useMemo(() => bars.map((bar) => bar.date), [bars]);
@@ -196,6 +200,11 @@ function PriceHistory({ apiKey, symbol }: { apiKey: string; symbol: string }) {
           Adjusted for splits and dividends
         </label>
         {answer && <StaleBadge stale={answer.stale} cache={answer.cache} />}
+        {pending && (
+          <small class="muted" role="status">
+            Loading…
+          </small>
+        )}
       </div>
       <ErrorNote error={error} />
       {answer && (
@@ -233,6 +242,11 @@ export function Market(props: { apiKey: string; symbol: string | null; onSymbol:
       <h2 id="market-heading">Market</h2>
       <SymbolSearch apiKey={props.apiKey} onPick={props.onSymbol} />
       <ErrorNote error={error} />
+      {symbol && !quote && !error && (
+        <p class="muted" role="status">
+          Loading {symbol}…
+        </p>
+      )}
       {quote && <QuoteCard answer={quote} watched={props.watchlist.includes(quote.body.symbol)} onWatch={() => props.onWatch(quote.body.symbol)} />}
       {symbol && quote && <PriceHistory apiKey={props.apiKey} symbol={quote.body.symbol} />}
     </section>

@@ -46,6 +46,11 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
         <button type="submit">Show portfolio</button>
       </form>
       <ErrorNote error={formError(error, ['user_id', 'as_of'])} />
+      {asked && !answer && !error && (
+        <p class="muted" role="status">
+          Loading…
+        </p>
+      )}
       {body && (
         <>
           <p class="muted">
