@@ -213,11 +213,17 @@ function PriceHistory({ apiKey, symbol }: { apiKey: string; symbol: string }) {
           <p id="history-summary" class="muted" data-adjusted={String(shownAdjusted)}>
             {bars.length} sessions{bars.length > 0 && <> from {bars[0]!.date} ({bars[0]!.close}) to {bars[bars.length - 1]!.date} ({bars[bars.length - 1]!.close})</>},{' '}
             {shownAdjusted ? 'adjusted' : 'as traded'}.
+            {/* 5Y and All can only show what is stored: providers give the last 100 sessions, older ones come from import-prices. */}
+            {range !== 'All' && bars.length > 0 && daysBetween(from, bars[0]!.date) > 7 && <> The service holds no earlier session for this range.</>}
           </p>
         </>
       )}
     </div>
   );
+}
+
+function daysBetween(a: string, b: string): number {
+  return (Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000;
 }
 
 /** Look a symbol up: its quote and its daily chart. */
