@@ -290,6 +290,20 @@ describe('the dashboard in Chromium', () => {
     expect(await page.evaluate("(() => { const w = document.querySelector('#watchlist').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
+    // The portfolio at that width: each position a card, its value and P/L in view, nothing to scroll sideways.
+    await page.getByRole('link', { name: 'Portfolio' }).click();
+    await page.locator('#portfolio-user').fill('7');
+    await page.getByRole('button', { name: 'Show portfolio' }).click();
+    const position = page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]');
+    expect(await textOf(position, (t) => t !== '')).toBe(portfolio.positions[0]!.market_value);
+    const cell = await position.evaluate((element) => {
+      const { getComputedStyle } = globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } };
+      return { label: getComputedStyle(element, '::before').content, right: (element as unknown as PageElement).getBoundingClientRect().right };
+    });
+    expect(cell.label).toBe('"Value"');
+    expect(cell.right).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone-portfolio.png'), fullPage: true });
 
     // Forget the key: gone from storage, back to the Key view.
     await page.getByRole('link', { name: 'Key' }).click();
