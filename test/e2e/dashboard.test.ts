@@ -304,6 +304,13 @@ describe('the dashboard in Chromium', () => {
     expect(cell.right).toBeLessThanOrEqual(390);
     expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone-portfolio.png'), fullPage: true });
+    // The ledger too: each trade a card, its time in view.
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    const when = page.locator('#trades tr[data-id="1"] td.whole-row');
+    expect(await textOf(when, (t) => t !== '')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(await when.evaluate((element) => (element as unknown as PageElement).getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#trades').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone-ledger.png'), fullPage: true });
 
     // Forget the key: gone from storage, back to the Key view.
     await page.getByRole('link', { name: 'Key' }).click();

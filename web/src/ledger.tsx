@@ -204,7 +204,7 @@ export function Ledger() {
       )}
       {trades && (
         <div class="table-wrap">
-          <table id="trades">
+          <table id="trades" class="cards cards-3">
             <caption class="sr-only">Trades, oldest first</caption>
             <thead>
               <tr>
@@ -227,13 +227,13 @@ export function Ledger() {
               )}
               {trades.map((trade) => (
                 <tr key={trade.id} data-id={trade.id}>
-                  <td class="num">{trade.id}</td>
-                  <td>{trade.type}</td>
-                  <td class="num">{trade.user_id}</td>
-                  <td>{trade.symbol}</td>
-                  <td class="num">{trade.shares}</td>
-                  <td class="num">{trade.price}</td>
-                  <td>{formatTimestamp(trade.timestamp)}</td>
+                  <td class="num" data-label="Id">{trade.id}</td>
+                  <td data-label="Type">{trade.type}</td>
+                  <td class="num" data-label="User">{trade.user_id}</td>
+                  <td data-label="Symbol">{trade.symbol}</td>
+                  <td class="num" data-label="Shares">{trade.shares}</td>
+                  <td class="num" data-label="Price">{trade.price}</td>
+                  <td class="whole-row" data-label="When (UTC)">{formatTimestamp(trade.timestamp)}</td>
                 </tr>
               ))}
             </tbody>
