@@ -360,6 +360,24 @@ describe('the dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await focused()).toMatchObject({ id: 'main', hash: '#/key' });
 
+    // Colours, light and dark: every pair the page draws meets WCAG AA (text 4.5:1, focus ring and field edges 3:1).
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const colours = await page.evaluate((names) => {
+        const { getComputedStyle, document } = globalThis as unknown as {
+          getComputedStyle(e: unknown): { getPropertyValue(name: string): string };
+          document: { documentElement: unknown };
+        };
+        const style = getComputedStyle(document.documentElement);
+        return Object.fromEntries(names.map((name) => [name, style.getPropertyValue(name).trim()]));
+      }, [...new Set(CONTRASTS.flatMap(([a, b]) => [a, b]))]);
+      const low = CONTRASTS.filter(([a, b, needed]) => !(contrast(colours[a]!, colours[b]!) >= needed)).map(
+        ([a, b, needed]) => `${scheme}: ${a} ${colours[a]} on ${b} ${colours[b]} is ${contrast(colours[a]!, colours[b]!).toFixed(2)}:1, needs ${needed}:1`,
+      );
+      expect(low).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // A key the service does not know: 401, in its words.
     await page.locator('#paste-key').fill('0000000000000000000000000000000000000000');
     await page.getByRole('button', { name: 'Use this key' }).click();
@@ -503,6 +521,40 @@ describe('the dashboard in Chromium', () => {
     await service.close();
   });
 });
+
+/** WCAG 2 contrast ratio of two `#rrggbb` (or, as the minifier writes some, `#rgb`) colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const hex = colour.length === 4 ? `#${[...colour.slice(1)].map((c) => c + c).join('')}` : colour;
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (high! + 0.05) / (low! + 0.05);
+}
+
+/** The pairs of style.css's colours the page draws on each other, and the WCAG AA ratio each needs. */
+const CONTRASTS: [string, string, number][] = [
+  ['--text', '--surface', 4.5],
+  ['--text', '--bg', 4.5],
+  ['--text-muted', '--surface', 4.5],
+  ['--text-muted', '--bg', 4.5],
+  ['--accent', '--surface', 4.5],
+  ['--accent-text', '--accent', 4.5],
+  ['--up', '--surface', 4.5],
+  ['--down', '--surface', 4.5],
+  ['--warn-text', '--warn-bg', 4.5],
+  ['--text', '--error-bg', 4.5],
+  ['--text', '--ok-bg', 4.5],
+  // Non-text (1.4.11): the focus ring and a field's edge against what they are drawn on.
+  ['--focus', '--surface', 3],
+  ['--focus', '--bg', 3],
+  ['--field-border', '--surface', 3],
+  ['--field-border', '--bg', 3],
+];
 
 function mkdirScreens(): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
