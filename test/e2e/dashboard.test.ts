@@ -485,9 +485,14 @@ describe('the dashboard in Chromium', () => {
     expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
 
     // Search: one letter is not sent as you type; a match's name holding markup is text; Escape closes the list.
-    await page.route(`${origin}/api/v1/search/**`, (route) =>
-      route.fulfill({ json: { query: 'ev', matches: [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }] } }),
-    );
+    await page.route(`${origin}/api/v1/search/**`, (route) => {
+      const q = new URL(route.request().url()).searchParams.get('q');
+      const matches =
+        q === 'ibm'
+          ? [{ symbol: 'IBMX', name: 'Not the one typed' }, { symbol: 'IBM', name: 'International Business Machines Corp' }]
+          : [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }];
+      return route.fulfill({ json: { query: q, matches } });
+    });
     await page.getByRole('link', { name: 'Market' }).click();
     await page.locator('#symbol-search').fill('e');
     await page.waitForTimeout(700); // twice the debounce: nothing may go
@@ -500,6 +505,11 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#symbol-search').press('Escape');
     await expect.poll(() => page.locator('#search-results').count()).toBe(0);
     expect(await page.locator('#symbol-search').inputValue()).toBe('ev');
+    // Enter on a ticker that is among the matches, though not the first, shows that ticker.
+    await page.locator('#symbol-search').fill('ibm');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBMX'));
+    await page.locator('#symbol-search').press('Enter');
+    expect(await textOf(page.locator('#quote-symbol'), (t) => t !== '')).toBe('IBM');
 
     // The CSP is enforced, not only sent: markup that reached the DOM by any other way runs nothing.
     await page.evaluate(`(() => {

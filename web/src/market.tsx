@@ -65,10 +65,13 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
 
   function submit(event: Event) {
     event.preventDefault();
-    const first = matches?.[0]?.symbol;
     const typed = text.trim();
-    if (SYMBOL.test(typed) && !matches?.some((m) => m.symbol.toUpperCase() === typed.toUpperCase())) props.onPick(typed.toUpperCase());
-    else if (first) props.onPick(first);
+    // The ticker typed, when it is one (as a match spells it, if one does); else the best match.
+    const exact = matches?.find((m) => m.symbol.toUpperCase() === typed.toUpperCase())?.symbol;
+    const first = matches?.[0]?.symbol;
+    if (exact) pick(exact);
+    else if (SYMBOL.test(typed)) pick(typed.toUpperCase());
+    else if (first) pick(first);
   }
 
   return (
