@@ -403,9 +403,9 @@ describe('the dashboard in Chromium', () => {
     });
     await page.getByRole('link', { name: 'Market' }).click();
     await page.locator('#symbol-search').fill('IBM');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
     await page.locator('#symbol-search').press('Enter');
     await textOf(page.locator('.quote .badge.stale'), (t) => t === 'STALE data');
-    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
     // The sandbox, like the providers, has the last 100 sessions only: the 1Y chart says it holds nothing earlier.
     expect(await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'))).toMatch(/^100 sessions .* The service holds no earlier session for this range\.$/);
 
@@ -510,6 +510,12 @@ describe('the dashboard in Chromium', () => {
     await textOf(page.locator('#search-results'), (t) => t.includes('IBMX'));
     await page.locator('#symbol-search').press('Enter');
     expect(await textOf(page.locator('#quote-symbol'), (t) => t !== '')).toBe('IBM');
+    expect(await page.locator('#search-results').count()).toBe(0);
+    // Enter before typing pauses: the ticker is shown, and the search it would have cost is not sent.
+    await page.locator('#symbol-search').fill('ibmx');
+    await page.locator('#symbol-search').press('Enter');
+    await page.waitForTimeout(700);
+    expect(searches).not.toContain('ibmx');
 
     // The CSP is enforced, not only sent: markup that reached the DOM by any other way runs nothing.
     await page.evaluate(`(() => {

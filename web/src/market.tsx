@@ -21,13 +21,15 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
   const [matches, setMatches] = useState<SearchMatch[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  /** Escape (or a pick) closes the suggestions; typing opens them again. */
+  /** Escape, Enter or a pick closes the suggestions; typing opens them again. */
   const [open, setOpen] = useState(true);
   const cache = useRef(new Map<string, SearchMatch[]>());
 
   useEffect(() => {
     const query = text.trim().replace(/\s+/g, ' ').toLowerCase();
     setError(null);
+    // Closed (Escape, or Enter/a pick showed a symbol): a search not yet sent is not sent — it would cost a request for a list nobody sees.
+    if (!open) return;
     if (!query || !SEARCHABLE.test(query)) {
       setMatches(null);
       return;
@@ -56,7 +58,7 @@ function SymbolSearch(props: { apiKey: string; onPick: (symbol: string) => void 
       aborter.abort();
       setBusy(false);
     };
-  }, [text, props.apiKey]);
+  }, [text, open, props.apiKey]);
 
   function pick(symbol: string) {
     setOpen(false);
