@@ -456,6 +456,27 @@ describe('the dashboard in Chromium', () => {
     expect(await textOf(page.locator('#trades tr[data-id="3"]'), (t) => t !== '')).toContain(`${2 ** 53 - 1} ms`);
     expect(await page.locator('main img').count()).toBe(0);
 
+    // Enter pressed twice while the trade is still out (the answer slowed): one request, one trade (the form's
+    // submit button is disabled meanwhile, and a form whose default button is disabled is not submitted by Enter).
+    const posts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url() === `${origin}/trades`) posts.push(request.headers()['idempotency-key'] ?? '');
+    });
+    await page.route(`${origin}/trades`, async (route) => {
+      if (route.request().method() === 'POST') await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    await page.locator('#trade-user_id').fill('9');
+    await page.locator('#trade-symbol').fill('IBM');
+    await page.locator('#trade-shares').fill('1');
+    await page.locator('#trade-price').fill('5');
+    await page.locator('#trade-price').press('Enter');
+    await page.locator('#trade-price').press('Enter');
+    await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#4'));
+    expect(posts).toHaveLength(1);
+    expect((await service.app.inject({ method: 'GET', url: '/trades?user_id=9' })).json()).toHaveLength(1);
+    await page.unroute(`${origin}/trades`);
+
     // Register on the Key view, then forget: the key shown once leaves the screen with the storage.
     await page.getByRole('link', { name: 'Key' }).click();
     await page.locator('#register-name').fill('Eve');
