@@ -384,9 +384,15 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Usage' }).click();
     expect(await textOf(page.getByRole('alert'), (t) => t !== '')).toBe('Your key was not accepted (401): Invalid token. Paste another key or register under “Key”.');
 
+    // Every view says so, with the way out: forget the refused key, back on the Key view.
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    await textOf(page.locator('.refused'), (t) => t.includes('refused the key in use (401)'));
+    await page.getByRole('button', { name: 'Forget this key' }).click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as InPage).document.location.hash)).toBe('#/key');
+    expect(await page.locator('.refused').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.getItem('sms.apiKey'))).toBeNull();
+
     // The real key; the quote answered as stale (X-Cache: STALE, X-Data-Stale) is marked so.
-    await page.getByRole('link', { name: 'Key' }).click();
-    await page.getByRole('button', { name: 'Forget key' }).click();
     await page.getByRole('checkbox', { name: /Remember the key/ }).check();
     await page.locator('#paste-key').fill(key);
     await page.getByRole('button', { name: 'Use this key' }).click();
