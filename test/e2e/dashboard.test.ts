@@ -201,6 +201,10 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => seriesPixels(page), { timeout: 10_000 }).toBeGreaterThan(200);
     const traded = await page.locator('#history-summary').textContent();
     expect(traded).toContain('as traded');
+    // The range names what it asks: 1Y (the default) is a year back from today (UTC), as traded.
+    const now = new Date();
+    const yearAgo = new Date(Date.UTC(now.getUTCFullYear() - 1, now.getUTCMonth(), now.getUTCDate())).toISOString().slice(0, 10);
+    expect(requested).toContain(`${origin}/api/v1/symbol/IBM/history/?from=${yearAgo}&adjusted=false`);
 
     // Adjusted: the bars before the split halve, so the first close does.
     await page.locator('#adjusted').check();
@@ -282,8 +286,31 @@ describe('the dashboard in Chromium', () => {
         .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
     );
     expect(wide).toEqual([]);
+    // The watchlist fits too: no column cut off behind a horizontal scroll.
+    expect(await page.evaluate("(() => { const w = document.querySelector('#watchlist').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
     expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
+    // The portfolio at that width: each position a card, its value and P/L in view, nothing to scroll sideways.
+    await page.getByRole('link', { name: 'Portfolio' }).click();
+    await page.locator('#portfolio-user').fill('7');
+    await page.getByRole('button', { name: 'Show portfolio' }).click();
+    const position = page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]');
+    expect(await textOf(position, (t) => t !== '')).toBe(portfolio.positions[0]!.market_value);
+    const cell = await position.evaluate((element) => {
+      const { getComputedStyle } = globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } };
+      return { label: getComputedStyle(element, '::before').content, right: (element as unknown as PageElement).getBoundingClientRect().right };
+    });
+    expect(cell.label).toBe('"Value"');
+    expect(cell.right).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone-portfolio.png'), fullPage: true });
+    // The ledger too: each trade a card, its time in view.
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    const when = page.locator('#trades tr[data-id="1"] td.whole-row');
+    expect(await textOf(when, (t) => t !== '')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(await when.evaluate((element) => (element as unknown as PageElement).getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#trades').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+    await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone-ledger.png'), fullPage: true });
 
     // Forget the key: gone from storage, back to the Key view.
     await page.getByRole('link', { name: 'Key' }).click();
@@ -333,15 +360,39 @@ describe('the dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     expect(await focused()).toMatchObject({ id: 'main', hash: '#/key' });
 
+    // Colours, light and dark: every pair the page draws meets WCAG AA (text 4.5:1, focus ring and field edges 3:1).
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const colours = await page.evaluate((names) => {
+        const { getComputedStyle, document } = globalThis as unknown as {
+          getComputedStyle(e: unknown): { getPropertyValue(name: string): string };
+          document: { documentElement: unknown };
+        };
+        const style = getComputedStyle(document.documentElement);
+        return Object.fromEntries(names.map((name) => [name, style.getPropertyValue(name).trim()]));
+      }, [...new Set(CONTRASTS.flatMap(([a, b]) => [a, b]))]);
+      const low = CONTRASTS.filter(([a, b, needed]) => !(contrast(colours[a]!, colours[b]!) >= needed)).map(
+        ([a, b, needed]) => `${scheme}: ${a} ${colours[a]} on ${b} ${colours[b]} is ${contrast(colours[a]!, colours[b]!).toFixed(2)}:1, needs ${needed}:1`,
+      );
+      expect(low).toEqual([]);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // A key the service does not know: 401, in its words.
     await page.locator('#paste-key').fill('0000000000000000000000000000000000000000');
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.getByRole('link', { name: 'Usage' }).click();
     expect(await textOf(page.getByRole('alert'), (t) => t !== '')).toBe('Your key was not accepted (401): Invalid token. Paste another key or register under “Key”.');
 
+    // Every view says so, with the way out: forget the refused key, back on the Key view.
+    await page.getByRole('link', { name: 'Ledger' }).click();
+    await textOf(page.locator('.refused'), (t) => t.includes('refused the key in use (401)'));
+    await page.getByRole('button', { name: 'Forget this key' }).click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as InPage).document.location.hash)).toBe('#/key');
+    expect(await page.locator('.refused').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).sessionStorage.getItem('sms.apiKey'))).toBeNull();
+
     // The real key; the quote answered as stale (X-Cache: STALE, X-Data-Stale) is marked so.
-    await page.getByRole('link', { name: 'Key' }).click();
-    await page.getByRole('button', { name: 'Forget key' }).click();
     await page.getByRole('checkbox', { name: /Remember the key/ }).check();
     await page.locator('#paste-key').fill(key);
     await page.getByRole('button', { name: 'Use this key' }).click();
@@ -358,10 +409,11 @@ describe('the dashboard in Chromium', () => {
     });
     await page.getByRole('link', { name: 'Market' }).click();
     await page.locator('#symbol-search').fill('IBM');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
     await page.locator('#symbol-search').press('Enter');
     await textOf(page.locator('.quote .badge.stale'), (t) => t === 'STALE data');
-    await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
-    await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'));
+    // The sandbox, like the providers, has the last 100 sessions only: the 1Y chart says it holds nothing earlier.
+    expect(await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'))).toMatch(/^100 sessions .* The service holds no earlier session for this range\.$/);
 
     // Search, quote and history spent the three requests: the usage view's are refused, with the wait.
     await page.getByRole('link', { name: 'Usage' }).click();
@@ -369,7 +421,183 @@ describe('the dashboard in Chromium', () => {
     expect(refusal).toMatch(/^Too many requests \(429\): Request was throttled\. Expected available in \d+ seconds\. You can try again in \d+ h \d+ min\.$/);
     expect(errors).toEqual([]);
   });
+
+  it('when the API hands back hostile text (a symbol of HTML, a search match named as a script, a timestamp past a Date), then the page shows it as text, runs nothing and keeps working; the CSP refuses what gets through', { timeout: 60_000 }, async () => {
+    const service = await startService('sqlite');
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const origin = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+    const key = await register(service.app);
+    const hostile = '<img src=x onerror=alert(1)>';
+    const trade = (fields: Record<string, unknown>) =>
+      service.app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: 5, shares: 3, price: 10, timestamp: 1_700_000_000_000, ...fields } });
+    expect((await trade({ symbol: hostile })).statusCode).toBe(201);
+    expect((await trade({ symbol: 'IBM' })).statusCode).toBe(201);
+    // The API takes timestamps up to 2^53−1; a JS Date ends at 8.64e15 ms.
+    expect((await trade({ symbol: 'IBM', user_id: 6, timestamp: 2 ** 53 - 1 })).statusCode).toBe(201);
+
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const errors: string[] = [];
+    const dialogs: string[] = [];
+    page.on('pageerror', (error) => void errors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    const searches: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/v1/search/')) searches.push(new URL(request.url()).searchParams.get('q') ?? '');
+    });
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      const page = globalThis as unknown as InPage;
+      page.cspViolations = seen;
+      page.document.addEventListener('securitypolicyviolation', (event) => void seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+
+    // The ledger: the symbol is text, and the trade dated past a Date is shown as sent, not a crashed page.
+    await page.goto(`${origin}/#/ledger`);
+    expect(await textOf(page.locator('#trades tr[data-id="1"]'), (t) => t !== '')).toContain(hostile);
+    expect(await textOf(page.locator('#trades tr[data-id="3"]'), (t) => t !== '')).toContain(`${2 ** 53 - 1} ms`);
+    expect(await page.locator('main img').count()).toBe(0);
+
+    // Enter pressed twice while the trade is still out (the answer slowed): one request, one trade (the form's
+    // submit button is disabled meanwhile, and a form whose default button is disabled is not submitted by Enter).
+    const posts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url() === `${origin}/trades`) posts.push(request.headers()['idempotency-key'] ?? '');
+    });
+    await page.route(`${origin}/trades`, async (route) => {
+      if (route.request().method() === 'POST') await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    await page.locator('#trade-user_id').fill('9');
+    await page.locator('#trade-symbol').fill('IBM');
+    await page.locator('#trade-shares').fill('1');
+    await page.locator('#trade-price').fill('5');
+    await page.locator('#trade-price').press('Enter');
+    await page.locator('#trade-price').press('Enter');
+    await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#4'));
+    expect(posts).toHaveLength(1);
+    expect((await service.app.inject({ method: 'GET', url: '/trades?user_id=9' })).json()).toHaveLength(1);
+    await page.unroute(`${origin}/trades`);
+
+    // Register on the Key view, then forget: the key shown once leaves the screen with the storage.
+    await page.getByRole('link', { name: 'Key' }).click();
+    await page.locator('#register-name').fill('Eve');
+    await page.locator('#register-last_name').fill('Hostile');
+    await page.locator('#register-email').fill('eve@example.com');
+    await page.getByRole('button', { name: 'Register and get a key' }).click();
+    const shown = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await expect.poll(() => page.locator('#new-key').count()).toBe(0);
+    expect(await page.content()).not.toContain(shown);
+
+    // The portfolio: the unpriced hostile symbol is text too, and its reason does not push the priced row's value out of view.
+    await page.locator('#paste-key').fill(key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('link', { name: 'Portfolio' }).click();
+    await page.locator('#portfolio-user').fill('5');
+    // A slow answer: the view says it is loading meanwhile.
+    await page.route(`${origin}/api/v1/portfolio/5/`, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await route.continue();
+    });
+    await page.locator('#portfolio-user').press('Enter');
+    await textOf(page.getByRole('status').filter({ hasText: 'Loading' }), (t) => t === 'Loading…', 500);
+    await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^\d+\.\d+$/.test(t));
+    expect(await page.locator('#positions th[scope="row"]').first().textContent()).toContain(hostile);
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
+
+    // Search: one letter is not sent as you type; a match's name holding markup is text; Escape closes the list.
+    await page.route(`${origin}/api/v1/search/**`, (route) => {
+      const q = new URL(route.request().url()).searchParams.get('q');
+      const matches =
+        q === 'ibm'
+          ? [{ symbol: 'IBMX', name: 'Not the one typed' }, { symbol: 'IBM', name: 'International Business Machines Corp' }]
+          : [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }];
+      return route.fulfill({ json: { query: q, matches } });
+    });
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.locator('#symbol-search').fill('e');
+    await page.waitForTimeout(700); // twice the debounce: nothing may go
+    expect(searches).toEqual([]);
+    await page.locator('#symbol-search').pressSequentially('v', { delay: 20 });
+    const match = await textOf(page.locator('#search-results'), (t) => t.includes('EVIL'));
+    expect(match).toContain(`${hostile}<script>alert(2)</script>`);
+    expect(searches).toEqual(['ev']);
+    expect(await page.locator('#search-results img, #search-results script, #search-results svg').count()).toBe(0);
+    await page.locator('#symbol-search').press('Escape');
+    await expect.poll(() => page.locator('#search-results').count()).toBe(0);
+    expect(await page.locator('#symbol-search').inputValue()).toBe('ev');
+    // Enter on a ticker that is among the matches, though not the first, shows that ticker.
+    await page.locator('#symbol-search').fill('ibm');
+    await textOf(page.locator('#search-results'), (t) => t.includes('IBMX'));
+    await page.locator('#symbol-search').press('Enter');
+    expect(await textOf(page.locator('#quote-symbol'), (t) => t !== '')).toBe('IBM');
+    expect(await page.locator('#search-results').count()).toBe(0);
+    // Enter before typing pauses: the ticker is shown, and the search it would have cost is not sent.
+    await page.locator('#symbol-search').fill('ibmx');
+    await page.locator('#symbol-search').press('Enter');
+    await page.waitForTimeout(700);
+    expect(searches).not.toContain('ibmx');
+
+    // The CSP is enforced, not only sent: markup that reached the DOM by any other way runs nothing.
+    await page.evaluate(`(() => {
+      const box = document.createElement('div');
+      box.innerHTML = '<img src="/nope.png" onerror="window.pwned = 1">';
+      document.body.append(box);
+      const script = document.createElement('script');
+      script.textContent = 'window.pwned = 2';
+      document.body.append(script);
+    })()`);
+    await expect.poll(() => page.evaluate('window.cspViolations.length')).toBeGreaterThanOrEqual(2);
+    expect(await page.evaluate('window.pwned')).toBeUndefined();
+    const violations = await page.evaluate(() => (globalThis as unknown as InPage).cspViolations);
+    expect(violations.some((v) => v.startsWith('script-src-attr'))).toBe(true);
+    expect(violations.some((v) => v.startsWith('script-src-elem'))).toBe(true);
+
+    expect(dialogs).toEqual([]);
+    expect(errors).toEqual([]);
+    await service.close();
+  });
 });
+
+/** WCAG 2 contrast ratio of two `#rrggbb` (or, as the minifier writes some, `#rgb`) colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const hex = colour.length === 4 ? `#${[...colour.slice(1)].map((c) => c + c).join('')}` : colour;
+    const [r, g, bl] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (high! + 0.05) / (low! + 0.05);
+}
+
+/** The pairs of style.css's colours the page draws on each other, and the WCAG AA ratio each needs. */
+const CONTRASTS: [string, string, number][] = [
+  ['--text', '--surface', 4.5],
+  ['--text', '--bg', 4.5],
+  ['--text-muted', '--surface', 4.5],
+  ['--text-muted', '--bg', 4.5],
+  ['--accent', '--surface', 4.5],
+  ['--accent-text', '--accent', 4.5],
+  ['--up', '--surface', 4.5],
+  ['--down', '--surface', 4.5],
+  ['--warn-text', '--warn-bg', 4.5],
+  ['--text', '--error-bg', 4.5],
+  ['--text', '--ok-bg', 4.5],
+  // Non-text (1.4.11): the focus ring and a field's edge against what they are drawn on.
+  ['--focus', '--surface', 3],
+  ['--focus', '--bg', 3],
+  ['--field-border', '--surface', 3],
+  ['--field-border', '--bg', 3],
+];
 
 function mkdirScreens(): string {
   mkdirSync(SCREENSHOTS, { recursive: true });

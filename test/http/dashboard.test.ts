@@ -36,6 +36,8 @@ describe('GET / and /assets/* (the dashboard)', () => {
     // helmet's other headers, as on every answer.
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
     expect(answer.headers['x-frame-options']).toBe('SAMEORIGIN');
+    // The page's links (/docs, and any a browser follows) carry no Referer: nothing of the page leaks by it.
+    expect(answer.headers['referrer-policy']).toBe('no-referrer');
 
     const scripts = scriptsOf(answer.body);
     expect(scripts.length).toBeGreaterThan(0);
@@ -103,6 +105,46 @@ describe('GET / and /assets/* (the dashboard)', () => {
     const lines = readFileSync(log, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines.every((line) => line.includes(' GET /api/v1/ '))).toBe(true);
+  });
+
+  it('when odd paths are asked (a query, doubled slashes, dot segments, encoded ones, NUL, 20 KB), then each is the page or a JSON 4xx, never a file outside dist/web, never a 5xx', async () => {
+    const service = await startService('sqlite', {}, undefined, { dashboardDir: built });
+    const page = readFileSync(join(built, 'index.html'), 'utf8');
+    for (const url of ['/?x=1', '/?key=%3Cscript%3E']) {
+      const answer = await service.app.inject({ method: 'GET', url });
+      expect(answer.statusCode, url).toBe(200);
+      expect(answer.body, url).toBe(page);
+    }
+    const escapes = [
+      '/index.html',
+      '/assets/../package.json',
+      '/assets/%2e%2e/package.json',
+      '/assets/%2e%2e%2fpackage.json',
+      '/assets/..%2f..%2fpackage.json',
+      '/assets/..%5c..%5cpackage.json',
+      '/assets/%2e%2e/index.html',
+      '/assets/%2fetc%2fpasswd',
+      '/assets//etc/passwd',
+      '/assets/.vite/manifest.json',
+      '/%2e%2e/package.json',
+      '/assets/%00',
+      '/assets/a%00.js',
+      '/%00',
+      '/assets/%',
+      `/assets/${'a'.repeat(20_000)}.js`,
+      `/${'a'.repeat(20_000)}`,
+    ];
+    for (const url of escapes) {
+      for (const method of ['GET', 'HEAD'] as const) {
+        const answer = await service.app.inject({ method, url });
+        expect(answer.statusCode, `${method} ${url.slice(0, 60)}`).toBeGreaterThanOrEqual(400);
+        expect(answer.statusCode, `${method} ${url.slice(0, 60)}`).toBeLessThan(500);
+        if (method === 'GET') {
+          expect(answer.headers['content-type'], url.slice(0, 60)).toMatch(/^application\/json/);
+          expect(answer.body, url.slice(0, 60)).not.toContain('"name": "stock-market-service"');
+        }
+      }
+    }
   });
 
   it('when the dashboard was never built, then / says to run npm run build (404, JSON), never a 5xx', async () => {

@@ -45,6 +45,15 @@ export function onAllowance(listener: AllowanceListener): () => void {
   return () => allowanceListeners.delete(listener);
 }
 
+type RefusedListener = (key: string) => void;
+const refusedListeners = new Set<RefusedListener>();
+
+/** Called with the key a call sent when the service answered 401 to it (revoked, or never valid). */
+export function onKeyRefused(listener: RefusedListener): () => void {
+  refusedListeners.add(listener);
+  return () => refusedListeners.delete(listener);
+}
+
 /** `"user";r=997;t=86355` → the user scope's remaining requests and reset time. */
 function readAllowance(headers: Headers): { remaining: number; resetsIn: number } | null {
   const value = headers.get('ratelimit');
@@ -82,6 +91,7 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
   } catch {
     body = text;
   }
+  if (response.status === 401 && options.key) for (const listener of refusedListeners) listener(options.key);
   if (!response.ok) {
     const error = body as { detail?: unknown; field?: unknown } | null;
     const detail = typeof error?.detail === 'string' ? error.detail : `The service answered ${response.status}.`;

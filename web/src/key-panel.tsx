@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { call } from './api';
 import { ErrorNote, Field, fieldError, formError } from './ui';
 
@@ -16,6 +16,14 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
   const [newKey, setNewKey] = useState<string | null>(null);
   const [copied, setCopied] = useState<string>('');
   const [pasted, setPasted] = useState('');
+
+  // "Forget key" (or another key taking its place) also takes the new key off the screen and out of this state.
+  useEffect(() => {
+    if (newKey !== null && newKey !== props.currentKey) {
+      setNewKey(null);
+      setCopied('');
+    }
+  }, [props.currentKey, newKey]);
 
   async function register(event: Event) {
     event.preventDefault();

@@ -31,6 +31,16 @@ function asSent(text: string): unknown {
   return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
+/**
+ * A trade's epoch milliseconds as `YYYY-MM-DD HH:MM:SS` (UTC). The API takes any integer up to 2^53−1,
+ * but a JS Date ends at 8.64e15 ms (year 275760): past that, `toISOString` throws, which would unmount
+ * the whole page for anyone whose page of the ledger holds such a trade. Those are shown as the number sent.
+ */
+export function formatTimestamp(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '');
+}
+
 function localNow(): string {
   const now = new Date();
   return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -187,9 +197,14 @@ export function Ledger() {
         <button type="submit">Filter</button>
       </form>
       <ErrorNote error={formError(error, ['user_id', 'type', 'symbol'])} />
+      {trades === null && !error && (
+        <p class="muted" role="status">
+          Loading…
+        </p>
+      )}
       {trades && (
         <div class="table-wrap">
-          <table id="trades">
+          <table id="trades" class="cards cards-3">
             <caption class="sr-only">Trades, oldest first</caption>
             <thead>
               <tr>
@@ -212,13 +227,13 @@ export function Ledger() {
               )}
               {trades.map((trade) => (
                 <tr key={trade.id} data-id={trade.id}>
-                  <td class="num">{trade.id}</td>
-                  <td>{trade.type}</td>
-                  <td class="num">{trade.user_id}</td>
-                  <td>{trade.symbol}</td>
-                  <td class="num">{trade.shares}</td>
-                  <td class="num">{trade.price}</td>
-                  <td>{new Date(trade.timestamp).toISOString().replace('T', ' ').slice(0, 19)}</td>
+                  <td class="num" data-label="Id">{trade.id}</td>
+                  <td data-label="Type">{trade.type}</td>
+                  <td class="num" data-label="User">{trade.user_id}</td>
+                  <td data-label="Symbol">{trade.symbol}</td>
+                  <td class="num" data-label="Shares">{trade.shares}</td>
+                  <td class="num" data-label="Price">{trade.price}</td>
+                  <td class="whole-row" data-label="When (UTC)">{formatTimestamp(trade.timestamp)}</td>
                 </tr>
               ))}
             </tbody>

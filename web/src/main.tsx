@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { onAllowance } from './api';
+import { onAllowance, onKeyRefused } from './api';
 import { KeyPanel } from './key-panel';
 import { Ledger } from './ledger';
 import { Market } from './market';
@@ -39,6 +39,9 @@ function App() {
     return () => removeEventListener('hashchange', follow);
   }, []);
   useEffect(() => onAllowance(setAllowance), []);
+  /** The key the service last answered 401 to: while it is the one in use, the page says so on every view. */
+  const [refused, setRefused] = useState<string | null>(null);
+  useEffect(() => onKeyRefused(setRefused), []);
 
   const apiKey = stored?.key ?? null;
   const view: View = hashView ?? (apiKey ? 'market' : 'key');
@@ -100,6 +103,24 @@ function App() {
         )}
       </header>
       <main id="main" tabIndex={-1}>
+        {apiKey && refused === apiKey && (
+          <div class="note error refused">
+            <p>
+              The service refused the key in use (401): it was revoked, or was never valid here. Forget it, then register or paste
+              another.
+            </p>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                forget();
+                location.hash = '#/key';
+              }}
+            >
+              Forget this key
+            </button>
+          </div>
+        )}
         {needsKey && (
           <p class="note">
             This view calls the API, which needs a key: get one below (registration is free), or paste yours.

@@ -46,6 +46,11 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
         <button type="submit">Show portfolio</button>
       </form>
       <ErrorNote error={formError(error, ['user_id', 'as_of'])} />
+      {asked && !answer && !error && (
+        <p class="muted" role="status">
+          Loading…
+        </p>
+      )}
       {body && (
         <>
           <p class="muted">
@@ -93,7 +98,7 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
             </div>
           </dl>
           <div class="table-wrap">
-            <table id="positions">
+            <table id="positions" class="cards">
               <thead>
                 <tr>
                   <th scope="col">Symbol</th>
@@ -119,15 +124,15 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
                     <th scope="row">
                       {p.symbol} {p.side !== 'long' && <small class="badge">{p.side}</small>}
                     </th>
-                    <td class="num">{p.shares}</td>
-                    <td class="num">{p.average_cost ?? '—'}</td>
-                    <td class="num">
-                      {p.price ?? <span title={p.reason ?? ''}>no price{p.reason ? `: ${p.reason}` : ''}</span>}
+                    <td class="num" data-label="Shares">{p.shares}</td>
+                    <td class="num" data-label="Avg cost">{p.average_cost ?? '—'}</td>
+                    <td class="num" data-label="Price">
+                      {p.price ?? <span class="reason">no price{p.reason ? `: ${p.reason}` : ''}</span>}
                       {p.cache === 'STALE' && <span class="badge stale">STALE</span>}
                       {p.price_date && <small class="muted block">{p.price_date}</small>}
                     </td>
-                    <td class="num" data-field="market_value">{p.market_value ?? '—'}</td>
-                    <td class="num" data-field="unrealised_pl">
+                    <td class="num" data-label="Value" data-field="market_value">{p.market_value ?? '—'}</td>
+                    <td class="num" data-label="Unrealised P/L" data-field="unrealised_pl">
                       <Signed value={p.unrealised_pl} />
                       {p.unrealised_pl_percent !== null && (
                         <small class="block">
@@ -135,10 +140,10 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
                         </small>
                       )}
                     </td>
-                    <td class="num">
+                    <td class="num" data-label="Day">
                       <Signed value={p.day_change} />
                     </td>
-                    <td class="num">
+                    <td class="num" data-label="Realised P/L">
                       <Signed value={p.realised_pl} />
                     </td>
                   </tr>

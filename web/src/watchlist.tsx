@@ -40,7 +40,7 @@ export function Watchlist(props: { apiKey: string; symbols: string[]; onRemove: 
                 <th scope="col">Symbol</th>
                 <th scope="col" class="num">Close</th>
                 <th scope="col" class="num">Change</th>
-                <th scope="col">Session</th>
+                <th scope="col" class="wide-only">Session</th>
                 <th scope="col"><span class="sr-only">Actions</span></th>
               </tr>
             </thead>
@@ -56,11 +56,11 @@ export function Watchlist(props: { apiKey: string; symbols: string[]; onRemove: 
                     </th>
                     {entry && 'close_value' in entry ? (
                       <>
-                        <td class="num">{entry.close_value}</td>
+                        <td class="num" title={`Session ${entry.last_refreshed}`}>{entry.close_value}</td>
                         <td class="num">
                           <Signed value={entry.variation_between_last_two_days} />
                         </td>
-                        <td>{entry.last_refreshed}</td>
+                        <td class="wide-only">{entry.last_refreshed}</td>
                       </>
                     ) : (
                       <td colSpan={3} class="muted">
