@@ -2,6 +2,12 @@
  * The service's HTTP API as the page calls it: same origin, the key in a header (never in a
  * URL), every error answer's `detail` and `field` kept as the service words them.
  */
+import type { Static } from 'typebox';
+import type { ProviderSchema, ProvidersSchema } from '../../src/adapters/http/schemas/economy.js';
+import type { AccountSchema, BarSchema, HistorySchema, MatchSchema, QuoteSchema, SymbolErrorSchema } from '../../src/adapters/http/schemas/market.js';
+import type { PortfolioHistorySchema, PortfolioSchema, PositionSchema } from '../../src/adapters/http/schemas/portfolio.js';
+import type { TradeSchema } from '../../src/adapters/http/schemas/trade.js';
+
 
 /** An answer that was not 2xx: the service's own words, and what the page needs to show them. */
 export class ApiError extends Error {
@@ -110,127 +116,19 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
 
 export const isAbort = (error: unknown) => (error as Error | undefined)?.name === 'AbortError';
 
-// The answers' shapes, as README documents them.
+// The answers' shapes: the service's own response schemas (TypeBox), so the page and the API
+// cannot drift apart — a changed field fails `tsc -p web`. Type-only imports: nothing of the
+// server is bundled into the page.
 
-export interface Quote {
-  symbol: string;
-  last_refreshed: string;
-  close_value: string;
-  open_value: string;
-  high_value: string;
-  low_value: string;
-  variation_between_last_two_days: number;
-  source: string;
-  currency?: string;
-}
-
-export type BatchEntry = Quote | { detail: string; status: number };
-
-export interface Bar {
-  date: string;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: number;
-}
-
-export interface History {
-  symbol: string;
-  source?: string;
-  adjusted: boolean;
-  bars: Bar[];
-  currency?: string;
-}
-
-export interface SearchMatch {
-  symbol: string;
-  name: string;
-  type?: string;
-  region?: string;
-  exchange?: string;
-  currency?: string;
-  provider?: string;
-}
-
-export interface Trade {
-  id: number;
-  type: 'buy' | 'sell';
-  user_id: number;
-  symbol: string;
-  shares: number;
-  price: number;
-  timestamp: number;
-}
-
-export interface Me {
-  name: string;
-  last_name: string;
-  email: string;
-  created_at: string;
-  key_prefix: string;
-  usage?: { rate: string; used: number; remaining: number; resets_in_seconds: number };
-  upstream_lookups?: Record<string, { lookups_today: number; fair_share_left: number }>;
-}
-
-export interface ProviderState {
-  name: string;
-  configured: boolean;
-  state?: string;
-  until?: string;
-  since?: string;
-  last_error?: string;
-  calls_today?: number | null;
-  daily_limit?: number | null;
-  calls_this_minute?: number | null;
-  minute_limit?: number | null;
-}
-
-export interface Providers {
-  providers: ProviderState[];
-  requests_served_today: number;
-  upstream_calls_today: number;
-  saved_ratio: number | null;
-}
-
-export interface Position {
-  symbol: string;
-  shares: string | number;
-  side: 'long' | 'short' | 'flat';
-  average_cost: string | null;
-  cost_basis: string;
-  realised_pl: string;
-  price: string | null;
-  price_date: string | null;
-  cache: string | null;
-  reason: string | null;
-  market_value: string | null;
-  unrealised_pl: string | null;
-  unrealised_pl_percent: string | null;
-  day_change: string | null;
-  day_change_percent: string | null;
-}
-
-export interface Portfolio {
-  user_id: number;
-  as_of: string | null;
-  positions: Position[];
-  totals: {
-    cost_basis: string;
-    market_value: string;
-    realised_pl: string;
-    unrealised_pl: string;
-    unrealised_pl_percent: string;
-    day_change: string;
-    positions: number;
-    unpriced: number;
-  };
-}
-
-export interface PortfolioHistory {
-  user_id: number;
-  from: string;
-  to: string;
-  points: { date: string; market_value: string; cost_basis: string; unrealised_pl: string }[];
-  unpriced: { symbol: string; reason: string }[];
-}
+export type Quote = Static<typeof QuoteSchema>;
+export type BatchEntry = Quote | Static<typeof SymbolErrorSchema>;
+export type Bar = Static<typeof BarSchema>;
+export type History = Static<typeof HistorySchema>;
+export type SearchMatch = Static<typeof MatchSchema>;
+export type Trade = Static<typeof TradeSchema>;
+export type Me = Static<typeof AccountSchema>;
+export type Providers = Static<typeof ProvidersSchema>;
+export type ProviderState = Static<typeof ProviderSchema>;
+export type Position = Static<typeof PositionSchema>;
+export type Portfolio = Static<typeof PortfolioSchema>;
+export type PortfolioHistory = Static<typeof PortfolioHistorySchema>;

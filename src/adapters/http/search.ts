@@ -4,21 +4,7 @@ import type { SearchService } from '../../app/search.js';
 import { SEARCH_QUERY_MAX_CHARACTERS } from '../../domain/search.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
-
-const MatchSchema = Type.Object({
-  symbol: Type.String(),
-  name: Type.String(),
-  type: Type.String({ description: 'As the provider words it: "Equity", "ETF", "Common Stock"…' }),
-  region: Type.Optional(Type.String({ description: 'Where it trades, when the provider says by region ("United States")' })),
-  exchange: Type.Optional(Type.String({ description: 'Where it trades, when the provider says by exchange ("NASDAQ")' })),
-  currency: Type.String(),
-  provider: Type.String({ description: 'The provider that answered the search' }),
-});
-
-const SearchSchema = Type.Object({
-  query: Type.String({ description: 'The query as searched: NFKC-folded, lower-cased, spaces collapsed' }),
-  matches: Type.Array(MatchSchema, { description: 'Best first; empty when nothing matches' }),
-});
+import { SearchSchema } from './schemas/market.js';
 
 /** GET /api/v1/search/?q=…: the providers' symbol search, through the search cache. */
 export function searchRoutes(search: SearchService): FastifyPluginAsyncTypebox {

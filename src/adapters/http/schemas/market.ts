@@ -68,3 +68,18 @@ export const AccountSchema = Type.Object({
   ),
   upstream_lookups: Type.Optional(AccountShareSchema),
 });
+
+export const MatchSchema = Type.Object({
+  symbol: Type.String(),
+  name: Type.String(),
+  type: Type.String({ description: 'As the provider words it: "Equity", "ETF", "Common Stock"…' }),
+  region: Type.Optional(Type.String({ description: 'Where it trades, when the provider says by region ("United States")' })),
+  exchange: Type.Optional(Type.String({ description: 'Where it trades, when the provider says by exchange ("NASDAQ")' })),
+  currency: Type.String(),
+  provider: Type.String({ description: 'The provider that answered the search' }),
+});
+
+export const SearchSchema = Type.Object({
+  query: Type.String({ description: 'The query as searched: NFKC-folded, lower-cased, spaces collapsed' }),
+  matches: Type.Array(MatchSchema, { description: 'Best first; empty when nothing matches' }),
+});
