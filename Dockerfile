@@ -1,10 +1,12 @@
 # Build: compile TypeScript and the dashboard, then keep only production dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# Optional dependencies are Node 20's SQLite driver only (see src/adapters/db/connect.ts);
-# on Node 24 better-sqlite3 is a prebuilt binary, so no compiler is needed.
+# Optional dependencies are installed for the build: Vite's bundler (rolldown) and CSS minifier (lightningcss)
+# ship their native binaries as optional, per-platform packages. The other optional one, Node 20's SQLite
+# driver (src/adapters/db/connect.ts), is not used on Node 24 (better-sqlite3 is a prebuilt binary here), may
+# fail to build without a compiler — npm skips an optional package that fails — and is pruned below.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --omit=optional
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 # The dashboard: vite builds web/ into dist/web, which the service serves at /.
