@@ -1,7 +1,7 @@
 /**
  * The load: autocannon in the harness process (the service and the ceiling are other processes),
- * fixed connections and duration. `compare` alternates service and ceiling round by round, so
- * drift on this shared machine hits both, and keeps the median of the rounds.
+ * fixed connections and duration. `compareAll` alternates service, ceiling and floor round by round,
+ * so drift on this shared machine hits all of them, and keeps the median of the rounds.
  */
 import autocannon from 'autocannon';
 
@@ -79,17 +79,20 @@ export function summarise(rounds: Measurement[]): Measurement {
   };
 }
 
-/** Warms each target, then measures ROUNDS rounds of each, interleaved: A, B, A, B… */
-export async function compare(baseA: string, baseB: string, load: Load): Promise<[Measurement, Measurement]> {
-  await measure(baseA, load, WARM_SECONDS);
-  await measure(baseB, load, WARM_SECONDS);
-  const a: Measurement[] = [];
-  const b: Measurement[] = [];
+/** Warms each target, then measures ROUNDS rounds of each, interleaved: A, B, C, A, B, C… */
+export async function compareAll(bases: string[], load: Load): Promise<Measurement[]> {
+  for (const base of bases) await measure(base, load, WARM_SECONDS);
+  const rounds: Measurement[][] = bases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    a.push(await measure(baseA, load));
-    b.push(await measure(baseB, load));
+    for (const [i, base] of bases.entries()) rounds[i]!.push(await measure(base, load));
   }
-  return [summarise(a), summarise(b)];
+  return rounds.map(summarise);
+}
+
+/** Two targets, interleaved: A, B, A, B… */
+export async function compare(baseA: string, baseB: string, load: Load): Promise<[Measurement, Measurement]> {
+  const [a, b] = await compareAll([baseA, baseB], load);
+  return [a!, b!];
 }
 
 /** One target alone: warmed, then ROUNDS rounds, median. */

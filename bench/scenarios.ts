@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import pg from 'pg';
 import type { Upstream } from '../test/support/stand-in.js';
 import { recordAnswer, type Ceiling } from './ceiling.js';
-import { compare, measureAlone, type Load } from './load.js';
+import { compare, compareAll, measureAlone, type Load, type Measurement } from './load.js';
 import type { Row } from './report.js';
 import { BENCH_USERS, migrate, seedAccounts, seededKey, seedTrades } from './seed.js';
 import { startService, type Service } from './service.js';
@@ -13,6 +13,8 @@ export interface Context {
   upstream: Upstream;
   folder: string;
   ceiling: Ceiling;
+  /** A bare Fastify app answering the same bytes: the stack's floor. */
+  floor: Ceiling;
   symbols: string[];
 }
 
@@ -41,15 +43,18 @@ async function get(base: string, path: string, headers: Record<string, string> =
   if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
 }
 
-/** Service against ceiling on a read: records the service's answers to `load.paths`, serves them from the ceiling, alternates. */
+/**
+ * Service against ceiling and floor on a read: records the service's answers to `load.paths`, serves
+ * them from the ceiling (bare node:http) and the floor (bare Fastify), alternates the three.
+ */
 async function againstCeiling(context: Context, service: Service, scenario: string, load: Load, target?: (ratio: number) => Pick<Row, 'target' | 'met'>): Promise<Row> {
   const answers = await Promise.all(load.paths.map((path) => recordAnswer(service.base, path, load.headers)));
   const bad = answers.find((answer) => answer.status < 200 || answer.status > 299);
   if (bad) throw new Error(`${scenario}: the service answered ${bad.status} to ${bad.path}`);
-  await context.ceiling.serve(answers);
-  const [ours, ceiling] = await compare(service.base, context.ceiling.base, load);
+  await Promise.all([context.ceiling.serve(answers), context.floor.serve(answers)]);
+  const [ours, ceiling, floor] = (await compareAll([service.base, context.ceiling.base, context.floor.base], load)) as [Measurement, Measurement, Measurement];
   const ratio = ours.rps / ceiling.rps;
-  return { scenario, service: ours, ceiling, ratio, rssMb: service.peakRssMb(), ...target?.(ratio) };
+  return { scenario, service: ours, ceiling, floor, ratio, floorRatio: floor.rps / ceiling.rps, rssMb: service.peakRssMb(), ...target?.(ratio) };
 }
 
 const atLeast = (threshold: number) => (ratio: number) => ({ target: `≥ ${threshold}× ceiling`, met: ratio >= threshold });
