@@ -29,6 +29,7 @@ export function recordAnswer(base: string, path: string, headers: Record<string,
 
 export interface Ceiling {
   base: string;
+  pid: number;
   serve(answers: RecordedAnswer[]): Promise<void>;
   stop(): Promise<void>;
 }
@@ -41,6 +42,7 @@ export async function startCeiling(server: 'bench/ceiling-server.ts' | 'bench/fl
   const [first] = (await once(child, 'message')) as [{ port: number }];
   return {
     base: `http://127.0.0.1:${first.port}`,
+    pid: child.pid!,
     async serve(answers) {
       const loaded = once(child, 'message');
       child.send({ answers });

@@ -24,6 +24,10 @@ export interface Row {
 const whole = (n: number) => Math.round(n).toLocaleString('en');
 const mb = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(0));
 
+const micros = (m: Measurement | undefined) => (m?.cpuUs === undefined ? '—' : m.cpuUs.toFixed(0));
+/** The CPU each process spent per answer: what the service costs beside node:http and bare Fastify, whoever the load generator starves. */
+const cpu = (row: Row) => (row.service?.cpuUs === undefined ? '—' : [row.service, row.ceiling, row.floor].filter(Boolean).map(micros).join(' / '));
+
 export function machineLine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   return `${cpus().length} cores (${cpu}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${CONNECTIONS} connections, ${SECONDS} s per measurement, medians of ${ROUNDS} interleaved rounds against the ceiling`;
@@ -31,15 +35,15 @@ export function machineLine(): string {
 
 export function table(rows: Row[]): string {
   const lines = [
-    '| scenario | req/s | p50 / p99 ms | errors | peak RSS MB | ceiling req/s | ratio / result | Fastify floor req/s | floor ÷ ceiling | target | |',
-    '|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|',
+    '| scenario | req/s | p50 / p99 ms | errors | peak RSS MB | ceiling req/s | ratio / result | Fastify floor req/s | floor ÷ ceiling | CPU µs/req service / ceiling / floor | target | |',
+    '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|',
   ];
   for (const row of rows) {
     const s = row.service;
     const result = [row.ratio !== undefined ? `${row.ratio.toFixed(2)}×` : undefined, row.value].filter(Boolean).join('; ') || '—';
     const verdict = row.met === undefined ? '' : row.met ? 'met' : '**missed**';
     lines.push(
-      `| ${row.scenario} | ${s ? whole(s.rps) : '—'} | ${s ? `${s.p50} / ${s.p99}` : '—'} | ${s ? whole(s.errors) : '—'} | ${mb(row.rssMb)} | ${row.ceiling ? whole(row.ceiling.rps) : '—'} | ${result} | ${row.floor ? whole(row.floor.rps) : '—'} | ${row.floorRatio !== undefined ? `${row.floorRatio.toFixed(2)}×` : '—'} | ${row.target ?? ''} | ${verdict} |`,
+      `| ${row.scenario} | ${s ? whole(s.rps) : '—'} | ${s ? `${s.p50} / ${s.p99}` : '—'} | ${s ? whole(s.errors) : '—'} | ${mb(row.rssMb)} | ${row.ceiling ? whole(row.ceiling.rps) : '—'} | ${result} | ${row.floor ? whole(row.floor.rps) : '—'} | ${row.floorRatio !== undefined ? `${row.floorRatio.toFixed(2)}×` : '—'} | ${cpu(row)} | ${row.target ?? ''} | ${verdict} |`,
     );
   }
   return lines.join('\n');

@@ -52,7 +52,7 @@ async function againstCeiling(context: Context, service: Service, scenario: stri
   const bad = answers.find((answer) => answer.status < 200 || answer.status > 299);
   if (bad) throw new Error(`${scenario}: the service answered ${bad.status} to ${bad.path}`);
   await Promise.all([context.ceiling.serve(answers), context.floor.serve(answers)]);
-  const [ours, ceiling, floor] = (await compareAll([service.base, context.ceiling.base, context.floor.base], load)) as [Measurement, Measurement, Measurement];
+  const [ours, ceiling, floor] = (await compareAll([service, context.ceiling, context.floor], load)) as [Measurement, Measurement, Measurement];
   const ratio = ours.rps / ceiling.rps;
   return { scenario, service: ours, ceiling, floor, ratio, floorRatio: floor.rps / ceiling.rps, rssMb: service.peakRssMb(), ...target?.(ratio) };
 }
@@ -78,7 +78,7 @@ export async function tradeById(context: Context, service: Service): Promise<Row
 
 function writes(scenario: string, service: Service, threshold: number) {
   return async (): Promise<Row> => {
-    const result = await measureAlone(service.base, POST_TRADE);
+    const result = await measureAlone(service, POST_TRADE);
     return {
       scenario,
       service: result,
@@ -160,7 +160,7 @@ export async function ledger(context: Context): Promise<Row[]> {
       const label = `${size.toLocaleString('en')} trades`;
       console.error(`  seeded ${label} in ${seconds.toFixed(1)} s`);
       if (size < 1_000_000) {
-        rows.push({ scenario: `6. \`GET /trades?user_id=\`, ${label} (10 per user)`, service: await measureAlone(service.base, load, 1), rssMb: service.peakRssMb() });
+        rows.push({ scenario: `6. \`GET /trades?user_id=\`, ${label} (10 per user)`, service: await measureAlone(service, load, 1), rssMb: service.peakRssMb() });
         continue;
       }
       const row = await againstCeiling(context, service, `4. \`GET /trades?user_id=\`, ${label} (10 per user)`, load);
@@ -212,7 +212,7 @@ export async function authCurve(context: Context): Promise<Row[]> {
       const load: Load = { paths: ['/api/v1/symbol/IBM/'], authorizations: keys.map((key) => `Token ${key}`) };
       rows.push({
         scenario: `6. quote, ${size.toLocaleString('en')} accounts (${keys.length} keys in turn)`,
-        service: await measureAlone(service.base, load, 1),
+        service: await measureAlone(service, load, 1),
         rssMb: service.peakRssMb(),
       });
     } finally {
