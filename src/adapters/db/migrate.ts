@@ -11,6 +11,7 @@ import * as prefetch from './migrations/2026-11-23T05-prefetch.js';
 import * as servedRequests from './migrations/2026-11-23T06-served-requests.js';
 import * as symbolSearches from './migrations/2026-11-23T07-symbol-searches.js';
 import * as idempotencyKeys from './migrations/2026-11-23T08-idempotency-keys.js';
+import * as tradesByUserCovering from './migrations/2026-12-03T00-trades-by-user-covering.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T06-served-requests': servedRequests,
   '2026-11-23T07-symbol-searches': symbolSearches,
   '2026-11-23T08-idempotency-keys': idempotencyKeys,
+  '2026-12-03T00-trades-by-user-covering': tradesByUserCovering,
 };
 
 /**
