@@ -1,4 +1,4 @@
-/** Records the service's real answers and hands them to the ceiling process (./ceiling-server.ts). */
+/** Records the service's real answers and hands them to the ceiling process (./ceiling-server.ts) and the Fastify floor (./floor-server.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
@@ -29,17 +29,20 @@ export function recordAnswer(base: string, path: string, headers: Record<string,
 
 export interface Ceiling {
   base: string;
+  pid: number;
   serve(answers: RecordedAnswer[]): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startCeiling(): Promise<Ceiling> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/ceiling-server.ts'], {
+/** The bare node:http ceiling (./ceiling-server.ts), or the bare Fastify floor (./floor-server.ts). */
+export async function startCeiling(server: 'bench/ceiling-server.ts' | 'bench/floor-server.ts' = 'bench/ceiling-server.ts'): Promise<Ceiling> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', server], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [first] = (await once(child, 'message')) as [{ port: number }];
   return {
     base: `http://127.0.0.1:${first.port}`,
+    pid: child.pid!,
     async serve(answers) {
       const loaded = once(child, 'message');
       child.send({ answers });

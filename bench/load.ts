@@ -1,8 +1,9 @@
 /**
  * The load: autocannon in the harness process (the service and the ceiling are other processes),
- * fixed connections and duration. `compare` alternates service and ceiling round by round, so
- * drift on this shared machine hits both, and keeps the median of the rounds.
+ * fixed connections and duration. `compareAll` alternates service, ceiling and floor round by round,
+ * so drift on this shared machine hits all of them, and keeps the median of the rounds.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -27,9 +28,32 @@ export interface Measurement {
   /** Non-2xx answers plus socket errors and timeouts. */
   errors: number;
   requests: number;
+  /** CPU time (user + system) the target process spent per answered request, µs; when its pid is known. */
+  cpuUs?: number;
 }
 
-export async function measure(base: string, load: Load, seconds = SECONDS): Promise<Measurement> {
+/** A process to load: where it listens and, for CPU accounting, its pid. */
+export interface Target {
+  base: string;
+  pid?: number;
+}
+
+const TICK_US = 10_000; // Linux's USER_HZ is 100
+
+/** utime + stime of a process, µs (/proc/<pid>/stat fields 14 and 15); NaN where /proc is absent. */
+export function cpuTimeUs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export async function measure(target: string | Target, load: Load, seconds = SECONDS): Promise<Measurement> {
+  const { base, pid } = typeof target === 'string' ? { base: target, pid: undefined } : target;
+  const cpuBefore = pid === undefined ? Number.NaN : cpuTimeUs(pid);
   let next = 0;
   let nextKey = 0;
   const { paths, authorizations } = load;
@@ -53,12 +77,14 @@ export async function measure(base: string, load: Load, seconds = SECONDS): Prom
         ]
       : undefined,
   });
+  const cpuUs = pid === undefined ? Number.NaN : (cpuTimeUs(pid) - cpuBefore) / result.requests.total;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,
     requests: result.requests.total,
+    ...(Number.isFinite(cpuUs) && { cpuUs }),
   };
 }
 
@@ -76,26 +102,30 @@ export function summarise(rounds: Measurement[]): Measurement {
     p99: median(rounds.map((r) => r.p99)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    ...(rounds.every((r) => r.cpuUs !== undefined) && { cpuUs: median(rounds.map((r) => r.cpuUs!)) }),
   };
 }
 
-/** Warms each target, then measures ROUNDS rounds of each, interleaved: A, B, A, B… */
-export async function compare(baseA: string, baseB: string, load: Load): Promise<[Measurement, Measurement]> {
-  await measure(baseA, load, WARM_SECONDS);
-  await measure(baseB, load, WARM_SECONDS);
-  const a: Measurement[] = [];
-  const b: Measurement[] = [];
+/** Warms each target, then measures ROUNDS rounds of each, interleaved: A, B, C, A, B, C… */
+export async function compareAll(targets: Target[], load: Load): Promise<Measurement[]> {
+  for (const target of targets) await measure(target, load, WARM_SECONDS);
+  const rounds: Measurement[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    a.push(await measure(baseA, load));
-    b.push(await measure(baseB, load));
+    for (const [i, target] of targets.entries()) rounds[i]!.push(await measure(target, load));
   }
-  return [summarise(a), summarise(b)];
+  return rounds.map(summarise);
+}
+
+/** Two targets, interleaved: A, B, A, B… */
+export async function compare(baseA: string, baseB: string, load: Load): Promise<[Measurement, Measurement]> {
+  const [a, b] = await compareAll([{ base: baseA }, { base: baseB }], load);
+  return [a!, b!];
 }
 
 /** One target alone: warmed, then ROUNDS rounds, median. */
-export async function measureAlone(base: string, load: Load, rounds = ROUNDS): Promise<Measurement> {
-  await measure(base, load, WARM_SECONDS);
+export async function measureAlone(target: string | Target, load: Load, rounds = ROUNDS): Promise<Measurement> {
+  await measure(target, load, WARM_SECONDS);
   const all: Measurement[] = [];
-  for (let round = 0; round < rounds; round++) all.push(await measure(base, load));
+  for (let round = 0; round < rounds; round++) all.push(await measure(target, load));
   return summarise(all);
 }

@@ -7,7 +7,8 @@
  *   BENCH_POSTGRES_URL=postgres://… # an existing, empty database for scenario 3 (default: one created and dropped here)
  *   BENCH_REDIS_URL=redis://…       # for scenario 7 (default redis://127.0.0.1:6379, a key prefix of its own)
  *
- * The service runs as its own process(es), the ceiling (./ceiling-server.ts) as another, and the load
+ * The service runs as its own process(es), the ceiling (./ceiling-server.ts) and the Fastify floor
+ * (./floor-server.ts) as two others, and the load
  * (autocannon) in this one. Results: printed and written to bench/results.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +35,7 @@ async function main() {
     upstream,
     folder: mkdtempSync(join(tmpdir(), 'sms-bench-')),
     ceiling: await startCeiling(),
+    floor: await startCeiling('bench/floor-server.ts'),
     symbols: symbols(),
   };
   for (const symbol of context.symbols) upstream.set('alphavantage', symbol, { kind: 'bars', bars: IBM_BARS });
@@ -72,6 +74,7 @@ async function main() {
   } finally {
     await main?.stop();
     await context.ceiling.stop();
+    await context.floor.stop();
     await upstream.close();
     rmSync(context.folder, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import pg from 'pg';
 import type { Upstream } from '../test/support/stand-in.js';
 import { recordAnswer, type Ceiling } from './ceiling.js';
-import { compare, measureAlone, type Load } from './load.js';
+import { compare, compareAll, measureAlone, type Load, type Measurement } from './load.js';
 import type { Row } from './report.js';
 import { BENCH_USERS, migrate, seedAccounts, seededKey, seedTrades } from './seed.js';
 import { startService, type Service } from './service.js';
@@ -13,6 +13,8 @@ export interface Context {
   upstream: Upstream;
   folder: string;
   ceiling: Ceiling;
+  /** A bare Fastify app answering the same bytes: the stack's floor. */
+  floor: Ceiling;
   symbols: string[];
 }
 
@@ -41,15 +43,18 @@ async function get(base: string, path: string, headers: Record<string, string> =
   if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
 }
 
-/** Service against ceiling on a read: records the service's answers to `load.paths`, serves them from the ceiling, alternates. */
+/**
+ * Service against ceiling and floor on a read: records the service's answers to `load.paths`, serves
+ * them from the ceiling (bare node:http) and the floor (bare Fastify), alternates the three.
+ */
 async function againstCeiling(context: Context, service: Service, scenario: string, load: Load, target?: (ratio: number) => Pick<Row, 'target' | 'met'>): Promise<Row> {
   const answers = await Promise.all(load.paths.map((path) => recordAnswer(service.base, path, load.headers)));
   const bad = answers.find((answer) => answer.status < 200 || answer.status > 299);
   if (bad) throw new Error(`${scenario}: the service answered ${bad.status} to ${bad.path}`);
-  await context.ceiling.serve(answers);
-  const [ours, ceiling] = await compare(service.base, context.ceiling.base, load);
+  await Promise.all([context.ceiling.serve(answers), context.floor.serve(answers)]);
+  const [ours, ceiling, floor] = (await compareAll([service, context.ceiling, context.floor], load)) as [Measurement, Measurement, Measurement];
   const ratio = ours.rps / ceiling.rps;
-  return { scenario, service: ours, ceiling, ratio, rssMb: service.peakRssMb(), ...target?.(ratio) };
+  return { scenario, service: ours, ceiling, floor, ratio, floorRatio: floor.rps / ceiling.rps, rssMb: service.peakRssMb(), ...target?.(ratio) };
 }
 
 const atLeast = (threshold: number) => (ratio: number) => ({ target: `≥ ${threshold}× ceiling`, met: ratio >= threshold });
@@ -73,7 +78,7 @@ export async function tradeById(context: Context, service: Service): Promise<Row
 
 function writes(scenario: string, service: Service, threshold: number) {
   return async (): Promise<Row> => {
-    const result = await measureAlone(service.base, POST_TRADE);
+    const result = await measureAlone(service, POST_TRADE);
     return {
       scenario,
       service: result,
@@ -155,7 +160,7 @@ export async function ledger(context: Context): Promise<Row[]> {
       const label = `${size.toLocaleString('en')} trades`;
       console.error(`  seeded ${label} in ${seconds.toFixed(1)} s`);
       if (size < 1_000_000) {
-        rows.push({ scenario: `6. \`GET /trades?user_id=\`, ${label} (10 per user)`, service: await measureAlone(service.base, load, 1), rssMb: service.peakRssMb() });
+        rows.push({ scenario: `6. \`GET /trades?user_id=\`, ${label} (10 per user)`, service: await measureAlone(service, load, 1), rssMb: service.peakRssMb() });
         continue;
       }
       const row = await againstCeiling(context, service, `4. \`GET /trades?user_id=\`, ${label} (10 per user)`, load);
@@ -207,7 +212,7 @@ export async function authCurve(context: Context): Promise<Row[]> {
       const load: Load = { paths: ['/api/v1/symbol/IBM/'], authorizations: keys.map((key) => `Token ${key}`) };
       rows.push({
         scenario: `6. quote, ${size.toLocaleString('en')} accounts (${keys.length} keys in turn)`,
-        service: await measureAlone(service.base, load, 1),
+        service: await measureAlone(service, load, 1),
         rssMb: service.peakRssMb(),
       });
     } finally {

@@ -56,6 +56,10 @@ export interface ServiceOptions {
   upstreamUrl: string;
   apiCallsLog: string;
   env?: Record<string, string>;
+  /** Node/V8 flags before dist/main.js (bench/v8-flags.ts). */
+  nodeArgs?: string[];
+  /** Another build's entry instead of dist/main.js (an A/B of two builds). */
+  entry?: string;
 }
 
 export async function startService(options: ServiceOptions): Promise<Service> {
@@ -63,7 +67,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const base = `http://127.0.0.1:${port}`;
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) if (name === 'LOG_LEVEL' || name.startsWith('REDIS_') || name === 'WEB_CONCURRENCY') delete env[name];
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? 'dist/main.js'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...env,

@@ -24,6 +24,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T07-symbol-searches',
   '2026-11-23T08-idempotency-keys',
   '2026-12-03T00-trades-by-time',
+  '2026-12-03T01-trades-by-user-covering',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

@@ -12,6 +12,7 @@ import * as servedRequests from './migrations/2026-11-23T06-served-requests.js';
 import * as symbolSearches from './migrations/2026-11-23T07-symbol-searches.js';
 import * as idempotencyKeys from './migrations/2026-11-23T08-idempotency-keys.js';
 import * as tradesByTime from './migrations/2026-12-03T00-trades-by-time.js';
+import * as tradesByUserCovering from './migrations/2026-12-03T01-trades-by-user-covering.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23T07-symbol-searches': symbolSearches,
   '2026-11-23T08-idempotency-keys': idempotencyKeys,
   '2026-12-03T00-trades-by-time': tradesByTime,
+  '2026-12-03T01-trades-by-user-covering': tradesByUserCovering,
 };
 
 /**

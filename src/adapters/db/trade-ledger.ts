@@ -1,4 +1,5 @@
 import type { CompiledQuery, Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { TradeCursor, TradeLedger, TradeWindow } from '../../app/trades.js';
 import { DatabaseUnavailableError } from '../../domain/errors.js';
 import type { NewTrade, Trade, TradeFilter } from '../../domain/trade.js';
@@ -47,26 +48,60 @@ function appender(db: Kysely<Database>): (trade: NewTrade) => Promise<Trade> {
   });
 }
 
+/** Which filters a list query has: each combination is one SQL text, compiled once. */
+type FilterShape = `${boolean} ${boolean} ${boolean}`;
+
+/** Trades kept at hand by id: a ledger row never changes once written, so a kept copy is never stale. */
+const TRADES_KEPT = 10_000;
+
 /** The trade ledger on SQLite or PostgreSQL, through one code path. */
 export function createTradeLedger(db: Kysely<Database>): TradeLedger {
   const append = appender(db);
   // Compiled once: building and compiling Kysely's query tree per read cost as much as running it.
   // Its one parameter is the id, replaced at each call.
   const byId: CompiledQuery<Trade> = db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '=', 0).compile();
+  // The ledger is append-only (no route or use case updates or deletes a trade), so a trade read once is the
+  // trade for good: reads by id are answered from memory after the first. Unknown ids are not kept (the
+  // trade may be written next).
+  const kept = new LRUCache<number, Trade>({ maxSize: TRADES_KEPT, sizeCalculation: () => 1 });
+  // The list's queries, compiled once per combination of filters (8 at most), as the by-id query is:
+  // parameters in the order the query names them (after_id, the filters present, the limit).
+  const lists = new Map<FilterShape, CompiledQuery<Trade>>();
+  function listQuery(filter: TradeFilter): CompiledQuery<Trade> {
+    const shape: FilterShape = `${filter.user_id !== undefined} ${filter.type !== undefined} ${filter.symbol !== undefined}`;
+    let compiled = lists.get(shape);
+    if (!compiled) {
+      let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '>', 0);
+      if (filter.user_id !== undefined) query = query.where('user_id', '=', 0);
+      if (filter.type !== undefined) query = query.where('type', '=', 'buy');
+      if (filter.symbol !== undefined) query = query.where('symbol', '=', '');
+      compiled = query.orderBy('id').limit(1).compile();
+      lists.set(shape, compiled);
+    }
+    return compiled;
+  }
   return {
     append,
 
     async findById(id: number): Promise<Trade | undefined> {
+      const known = kept.get(id);
+      if (known) return known;
       const { rows } = await db.executeQuery<Trade>({ ...byId, parameters: [id] });
-      return rows[0];
+      const trade = rows[0];
+      // Frozen: one object answers every later read, so no caller may change it.
+      if (trade) kept.set(id, Object.freeze(trade));
+      return trade;
     },
 
     async listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]> {
-      let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '>', afterId);
-      if (filter.user_id !== undefined) query = query.where('user_id', '=', filter.user_id);
-      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-      if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
-      return query.orderBy('id').limit(limit).execute();
+      const compiled = listQuery(filter);
+      const parameters: unknown[] = [afterId];
+      if (filter.user_id !== undefined) parameters.push(filter.user_id);
+      if (filter.type !== undefined) parameters.push(filter.type);
+      if (filter.symbol !== undefined) parameters.push(filter.symbol);
+      parameters.push(limit);
+      const { rows } = await db.executeQuery<Trade>({ ...compiled, parameters });
+      return rows;
     },
 
     async listInTimeOrder(userId: number, { until, throughId }: TradeWindow, after: TradeCursor | undefined, limit: number): Promise<Trade[]> {

@@ -21,11 +21,11 @@ import { documentAnswers, installApiDocs } from './openapi.js';
 import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
 import { portfolioRoutes } from './portfolio.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
-import { countServedMarketData, providerRoutes } from './providers.js';
+import { countingServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
 import { readyRoute, type ReadinessChecks } from './ready.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
-import { logRequest, RequestCompletion } from './request-log.js';
+import { type CompletionObserver, logRequest, RequestCompletion } from './request-log.js';
 import { invalidKey, rateUncheckable, throttled } from './schemas/answers.js';
 import { searchRoutes } from './search.js';
 import { helmetHeaders } from './security-headers.js';
@@ -107,17 +107,20 @@ function routedPath(url: string): string {
     .replace(/%([0-7][0-9a-f])/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-function logApiCalls(app: FastifyInstance, log: ApiCallLog): void {
-  app.addHook('onResponse', async (request) => {
+/** Writes each request to the API, the gateway or the ledger to apicalls.log, once answered. */
+function loggingApiCalls(log: ApiCallLog): CompletionObserver {
+  return (request) => {
     const url = request.raw.url ?? '/';
     if (!LOGGED_PATH.test(routedPath(url))) return;
     log.record(request.method, requestedPath(url), request.auth?.account.email ?? 'AnonymousUser');
-  });
+  };
 }
 
 /** Builds the Fastify app from its route plugins; main.ts starts it, tests inject into it. */
 export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions): Promise<FastifyInstance> {
-  const completion = new RequestCompletion([logRequest, measuring(deps.metrics)]);
+  // At each answer, in place of onResponse hooks: apicalls.log and the market-data count (for routed
+  // requests only, as hooks were), then the request's log line and its metrics (for every request).
+  const completion = new RequestCompletion([logRequest, measuring(deps.metrics)], [loggingApiCalls(deps.apiCallLog), countingServedMarketData(deps.served)]);
   const app = Fastify({
     loggerInstance: options.logger,
     // Each request's id (request-id.ts) is on every log line of it, and one line per request replaces Fastify's two.
@@ -169,8 +172,6 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   await app.register(healthRoute(deps.health));
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
   await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken), methods));
-  logApiCalls(app, deps.apiCallLog);
-  countServedMarketData(app, deps.served);
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
@@ -184,7 +185,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     const status = error.statusCode ?? 400;
     // No hook runs for a URL the router refuses, and Fastify reports no completion: both done here.
     reply.header(REQUEST_ID_HEADER, request.id);
-    reply.raw.once('finish', () => completion.requestCompleted(null, request, reply));
+    reply.raw.once('finish', () => completion.urlRefusedCompleted(request, reply));
     try {
       if (API_PATH.test(routedPath(request.raw.url ?? '/'))) await counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
     } catch (refusal) {

@@ -136,9 +136,8 @@ function beyondAnyAllowance(rate: Rate, cost: RouteCost, units: number): Validat
 export function requireKey(scope: FastifyInstance): void {
   documentSecurity(scope, KEY_REQUIRED, 'replace');
   documentAnswers(scope, { 401: noKey });
-  scope.addHook('onRequest', async (request) => {
-    if (!request.auth) throw new NotAuthenticatedError();
-  });
+  // A callback hook, not an async one: no promise to make and await on every keyed request.
+  scope.addHook('onRequest', (request, _reply, done) => done(request.auth ? undefined : new NotAuthenticatedError()));
 }
 
 /** The caller of a route under requireKey. */

@@ -3,9 +3,9 @@
  * place market-data answers are counted as served.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import type { ProviderReport, ProviderStatus } from '../../app/provider-status.js';
 import type { ServedRequests } from '../../app/served-requests.js';
+import type { CompletionObserver } from './request-log.js';
 import { ProvidersSchema } from './schemas/economy.js';
 
 function providerBody(report: ProviderReport) {
@@ -55,13 +55,17 @@ export function providerRoutes(status: ProviderStatus): FastifyPluginAsyncTypebo
 /**
  * Counts market-data requests answered: every 200 that carries X-Cache,
  * which each market-data route sets (quote, batch, history, and search and
- * the gateway as they come) — one hook, so no route can forget it. A batch
- * counts as its distinct symbols, as it costs the account (its route cost):
- * each may cost an upstream call, so the ratio saved compares like with like.
+ * the gateway as they come) — seen at every request's completion, so no route
+ * can forget it. A batch counts as its distinct symbols, as it costs the
+ * account (its route cost): each may cost an upstream call, so the ratio saved
+ * compares like with like.
  */
-export function countServedMarketData(app: FastifyInstance, served: ServedRequests): void {
-  app.addHook('onResponse', async (request, reply) => {
+export function countingServedMarketData(served: ServedRequests): CompletionObserver {
+  return (request, reply) => {
     if (reply.statusCode !== 200 || !reply.hasHeader('x-cache')) return;
-    served.count((await request.routeOptions.config.cost?.of(request)) ?? 1);
-  });
+    // A portfolio's cost is a promise: the request's own fold, already settled by the time it answered.
+    const units = request.routeOptions.config.cost?.of(request) ?? 1;
+    if (typeof units === 'number') served.count(units);
+    else units.then((n) => served.count(n), () => undefined);
+  };
 }

@@ -15,19 +15,29 @@ export function routeOf(request: FastifyRequest): string {
 
 /**
  * Fastify's log controller with its request lines replaced. Fastify calls
- * `requestCompleted` for every answer it sends, URLs its router refuses
- * included (which no onResponse hook sees): the one place to log and
- * measure every request. Its other lines (stream and serializer errors) stay.
+ * `requestCompleted` for every request that reached routing, once its answer is
+ * sent (where onResponse hooks would run): the one place to log, measure and
+ * count every request, with no hook to run per request. A URL the router
+ * refuses (414, a malformed URL) reaches neither; its answer calls
+ * `urlRefusedCompleted`, which logs and measures it but counts it nowhere else.
+ * Fastify's other lines (stream and serializer errors) stay.
  */
 export class RequestCompletion extends LogController {
-  constructor(private readonly observers: CompletionObserver[]) {
+  private readonly routed: CompletionObserver[];
+
+  constructor(private readonly every: CompletionObserver[], routedOnly: CompletionObserver[] = []) {
     super({ requestIdLogLabel: 'request_id' });
+    this.routed = [...routedOnly, ...every];
   }
 
   override incomingRequest(): void {}
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    for (const observe of this.observers) observe(request, reply);
+    for (const observe of this.routed) observe(request, reply);
+  }
+
+  urlRefusedCompleted(request: FastifyRequest, reply: FastifyReply): void {
+    for (const observe of this.every) observe(request, reply);
   }
 }
 

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import fastJson from 'fast-json-stringify';
 import { Type } from 'typebox';
 import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
@@ -10,24 +9,25 @@ import { idempotencyConflicts, idempotencyKeyInvalid, invalid, notFound, tooLarg
 import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
-const stringifyTrade = fastJson(TradeSchema);
 /** Trades read per query of the unpaged list: memory stays bounded whatever the ledger holds. */
 const ALL_TRADES_BATCH = 1000;
 
+/**
+ * A batch as the members of a JSON array, without its brackets. The rows are the ledger's, the
+ * seven columns of TradeSchema in its order and nothing else, so JSON.stringify writes the same
+ * bytes fast-json-stringify would; it writes numbers straight into its output, where
+ * fast-json-stringify turns each into a string first, and V8 allocates those in the old generation
+ * (its number-to-string cache lives there): 7M of them for 1M trades grew the old generation by
+ * about 25 MB of garbage until the next full GC.
+ */
+function arrayMembers(batch: Trade[]): string {
+  return JSON.stringify(batch).slice(1, -1);
+}
+
 /** Streams `[trade,trade,…]` one stored batch at a time. */
 async function* jsonArray(first: Trade[], rest: AsyncIterable<Trade[]>): AsyncGenerator<string> {
-  yield '[';
-  let separator = '';
-  const writeBatch = (batch: Trade[]) => {
-    let chunk = '';
-    for (const trade of batch) {
-      chunk += separator + stringifyTrade(trade);
-      separator = ',';
-    }
-    return chunk;
-  };
-  yield writeBatch(first);
-  for await (const batch of rest) yield writeBatch(batch);
+  yield `[${arrayMembers(first)}`;
+  for await (const batch of rest) yield `,${arrayMembers(batch)}`;
   yield ']';
 }
 
