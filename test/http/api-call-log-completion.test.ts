@@ -82,4 +82,15 @@ describe.each(testEngines())('apicalls.log and the served count at completion on
     expect(await served()).toBe(0);
     expect(await lines()).toEqual(['POST /api/v1/register/ AnonymousUser', 'GET /api/v1/symbol/SLOW/ k@example.com', 'GET /api/v1/providers/ k@example.com']);
   });
+
+  it('when the router refuses a URL under /api/v1 (malformed 400, over-long segment 414), then it is one line, as it is one request counted', async () => {
+    const { port, lines } = await setup(engine);
+    const malformed = await rawExchange(port, 'GET /api/v1/symbol/%ZZ/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(parseAnswer(malformed).status).toBe(400);
+    const long = await rawExchange(port, `GET /trades/${'9'.repeat(600)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(parseAnswer(long).status).toBe(414);
+    const elsewhere = await rawExchange(port, 'GET /nothing/%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(parseAnswer(elsewhere).status).toBe(400);
+    expect(await lines()).toEqual(['POST /api/v1/register/ AnonymousUser', 'GET /api/v1/symbol/%ZZ/ AnonymousUser', `GET /trades/${'9'.repeat(600)} AnonymousUser`]);
+  });
 });

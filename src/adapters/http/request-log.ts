@@ -19,7 +19,8 @@ export function routeOf(request: FastifyRequest): string {
  * sent (where onResponse hooks would run): the one place to log, measure and
  * count every request, with no hook to run per request. A URL the router
  * refuses (414, a malformed URL) reaches neither; its answer calls
- * `urlRefusedCompleted`, which logs and measures it but counts it nowhere else.
+ * `urlRefusedCompleted`, which logs and measures it and writes its apicalls.log
+ * line, but counts it as served nowhere.
  * A request whose client went away before its answer was sent gets no
  * completion from Fastify (nor did onResponse hooks see it), although the
  * service did the work (an upstream call, a trade): `everyCall` observers
@@ -54,6 +55,8 @@ export class RequestCompletion extends LogController {
 
   urlRefusedCompleted(request: FastifyRequest, reply: FastifyReply): void {
     this.completed.add(reply);
+    // Still a call: under /api/v1 it is counted against the address, and apicalls.log has one line per call.
+    for (const observe of this.everyCall) observe(request, reply);
     for (const observe of this.every) observe(request, reply);
   }
 }
