@@ -27,7 +27,7 @@ async function setup(engine: 'sqlite' | 'postgres', env: Record<string, string> 
   const key = await register(service.app, 'k@example.com');
   const keyed = { 'x-api-key': key };
   const status = async (path: string, init: RequestInit = {}) => (await fetch(base + path, init)).status;
-  const served = async () => (await (await fetch(`${base}/api/v1/providers/`, { headers: keyed })).json()).requests_served_today as number;
+  const served = async () => ((await (await fetch(`${base}/api/v1/providers/`, { headers: keyed })).json()) as { requests_served_today: number }).requests_served_today;
   /** Closes the service (which flushes the log) and returns its lines, without the time stamp. */
   const lines = async () => {
     await service.close();

@@ -63,11 +63,11 @@ describe.each(testEngines())('GET /trades after the performance round on %s', (e
     const numbers = [0, 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1];
     await seedTrades(service.db, storable.length * numbers.length, (i): NewTrade => ({
       type: i % 2 ? 'sell' : 'buy',
-      user_id: numbers[i % numbers.length],
-      symbol: storable[Math.floor(i / numbers.length)],
+      user_id: numbers[i % numbers.length]!,
+      symbol: storable[Math.floor(i / numbers.length)]!,
       shares: 1 + (i % 100),
-      price: numbers[(i + 1) % numbers.length],
-      timestamp: numbers[(i + 2) % numbers.length],
+      price: numbers[(i + 1) % numbers.length]!,
+      timestamp: numbers[(i + 2) % numbers.length]!,
     }));
     const streamed = await (await fetch(`${base}/trades`)).text();
     const paged = joined(await pagedBodies(base, '/trades?limit=7'));
@@ -88,14 +88,14 @@ describe.each(testEngines())('GET /trades after the performance round on %s', (e
     const all = Array.from({ length: 60 }, (_, i) => ({
       id: i + 1,
       type: (i % 2 ? 'sell' : 'buy') as 'buy' | 'sell',
-      user_id: users[i % 3],
-      symbol: symbols[Math.floor(i / 3) % 3],
+      user_id: users[i % 3]!,
+      symbol: symbols[Math.floor(i / 3) % 3]!,
       shares: 1 + (i % 100),
       price: 100 + i,
       timestamp: 1_000 + i,
     }));
     await seedTrades(service.db, all.length, (i) => {
-      const { id: _id, ...trade } = all[i];
+      const { id: _id, ...trade } = all[i]!;
       return trade;
     });
     const shapes: Filter[] = [];
@@ -112,7 +112,7 @@ describe.each(testEngines())('GET /trades after the performance round on %s', (e
             && (filter.symbol === undefined || t.symbol === filter.symbol))
           .map((t) => t.id);
         const label = JSON.stringify({ ...filter, afterId });
-        const extra = afterId === undefined ? {} : { after_id: afterId };
+        const extra: Record<string, number> = afterId === undefined ? {} : { after_id: afterId };
         const unpaged = await fetch(base + query(filter, extra));
         expect(unpaged.status, label).toBe(200);
         expect(ids(await unpaged.text()), label).toEqual(expected);
