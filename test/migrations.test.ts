@@ -3,7 +3,7 @@ import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
 import type { Database } from '../src/adapters/db/database.js';
-import { migrateToLatest } from '../src/adapters/db/migrate.js';
+import { migrateToLatest, migrations } from '../src/adapters/db/migrate.js';
 import * as trades from '../src/adapters/db/migrations/2026-11-22T00-trades.js';
 import * as marketData from '../src/adapters/db/migrations/2026-11-22T01-market-data.js';
 import { parseDatabaseUrl } from '../src/config.js';
@@ -126,6 +126,41 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     } finally {
       await database.drop();
     }
+  });
+
+  it('when the trade indexes of 2026-12-03 are migrated down and up again with trades stored, then every trade stays and the indexes are as each step leaves them', async () => {
+    await withDatabase(async (db) => {
+      async function tradeIndexes(): Promise<string[]> {
+        const rows = engine === 'postgres'
+          ? await sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'trades' and indexname <> 'trades_pkey'`.execute(db)
+          : await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'trades' and sql is not null`.execute(db);
+        return rows.rows.map((r) => r.name).sort();
+      }
+      await migrateToLatest(db);
+      const stored = Array.from({ length: 500 }, (_, i) => ({ id: i + 1, ...TRADE, user_id: i % 7, symbol: `S${i % 13}`, timestamp: TRADE.timestamp - i }));
+      await db.insertInto('trades').values(stored).execute();
+      const before = await db.selectFrom('trades').selectAll().orderBy('id').execute();
+      const latest = ['trades_symbol_id', 'trades_type_id', 'trades_user_id_covering', 'trades_user_id_timestamp_id'];
+      expect(await tradeIndexes()).toEqual(latest);
+
+      const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
+      const down = async () => {
+        const { error } = await migrator.migrateDown();
+        if (error) throw error;
+      };
+      await down(); // 2026-12-03T01: back to (user_id, id)
+      expect(await tradeIndexes()).toEqual(['trades_symbol_id', 'trades_type_id', 'trades_user_id_id', 'trades_user_id_timestamp_id']);
+      expect(await db.selectFrom('trades').selectAll().orderBy('id').execute()).toEqual(before);
+      await down(); // 2026-12-03T00
+      expect(await tradeIndexes()).toEqual(['trades_symbol_id', 'trades_type_id', 'trades_user_id_id']);
+      expect(await db.selectFrom('trades').selectAll().orderBy('id').execute()).toEqual(before);
+
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+      expect(await tradeIndexes()).toEqual(latest);
+      expect(await db.selectFrom('trades').selectAll().orderBy('id').execute()).toEqual(before);
+      expect(await migrateToLatest(db)).toEqual([]);
+    });
   });
 
   it('when run on an up-to-date database, then nothing is applied and the data stays', async () => {

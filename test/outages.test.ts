@@ -152,6 +152,24 @@ describe('PostgreSQL going away mid-traffic', () => {
     await expectAcknowledgedStored(traffic.answers, database);
   });
 
+  it('when the database is away, then a trade this instance has read by id is still answered (it never changes), any other is 503, and the list is 503', async () => {
+    const { proxy, service } = await postgresBehindProxy();
+    const trade = { type: 'buy', user_id: 1, symbol: 'ABX', shares: 1, price: 10, timestamp: 1 };
+    for (let i = 0; i < 2; i++) expect((await service.app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
+    const read = await service.app.inject({ method: 'GET', url: '/trades/1' });
+    expect(read.statusCode).toBe(200);
+    proxy.cut();
+    try {
+      const kept = await service.app.inject({ method: 'GET', url: '/trades/1' });
+      expect(kept.statusCode).toBe(200);
+      expect(kept.body).toBe(read.body);
+      expect((await service.app.inject({ method: 'GET', url: '/trades/2' })).statusCode).toBe(503);
+      expect((await service.app.inject({ method: 'GET', url: '/trades' })).statusCode).toBe(503);
+    } finally {
+      proxy.restore();
+    }
+  });
+
   it('when the database is away, then /health says down, and recovers with it on bounded connections', async () => {
     const { proxy, service } = await postgresBehindProxy();
     proxy.cut();

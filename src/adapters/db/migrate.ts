@@ -19,7 +19,7 @@ import * as tradesByUserCovering from './migrations/2026-12-03T01-trades-by-user
  * runs from TypeScript sources (tests) and from the compiled dist/ (production).
  * Names sort in the order they must run.
  */
-const migrations: Record<string, Migration> = {
+export const migrations: Readonly<Record<string, Migration>> = {
   '2026-11-22T00-trades': trades,
   '2026-11-22T01-market-data': marketData,
   '2026-11-23T00-64-bit-ids': bigIds,

@@ -120,7 +120,8 @@ function loggingApiCalls(log: ApiCallLog): CompletionObserver {
 export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions): Promise<FastifyInstance> {
   // At each answer, in place of onResponse hooks: apicalls.log and the market-data count (for routed
   // requests only, as hooks were), then the request's log line and its metrics (for every request).
-  const completion = new RequestCompletion([logRequest, measuring(deps.metrics)], [loggingApiCalls(deps.apiCallLog), countingServedMarketData(deps.served)]);
+  // apicalls.log also hears a request whose client left before its answer was sent (request-log.ts).
+  const completion = new RequestCompletion([logRequest, measuring(deps.metrics)], [countingServedMarketData(deps.served)], [loggingApiCalls(deps.apiCallLog)]);
   const app = Fastify({
     loggerInstance: options.logger,
     // Each request's id (request-id.ts) is on every log line of it, and one line per request replaces Fastify's two.

@@ -19,24 +19,44 @@ export function routeOf(request: FastifyRequest): string {
  * sent (where onResponse hooks would run): the one place to log, measure and
  * count every request, with no hook to run per request. A URL the router
  * refuses (414, a malformed URL) reaches neither; its answer calls
- * `urlRefusedCompleted`, which logs and measures it but counts it nowhere else.
+ * `urlRefusedCompleted`, which logs and measures it and writes its apicalls.log
+ * line, but counts it as served nowhere.
+ * A request whose client went away before its answer was sent gets no
+ * completion from Fastify (nor did onResponse hooks see it), although the
+ * service did the work (an upstream call, a trade): `everyCall` observers
+ * (apicalls.log) still hear it, once, when its connection closes.
  * Fastify's other lines (stream and serializer errors) stay.
  */
 export class RequestCompletion extends LogController {
   private readonly routed: CompletionObserver[];
+  private readonly completed = new WeakSet<FastifyReply>();
 
-  constructor(private readonly every: CompletionObserver[], routedOnly: CompletionObserver[] = []) {
+  constructor(
+    private readonly every: CompletionObserver[],
+    routedOnly: CompletionObserver[] = [],
+    private readonly everyCall: CompletionObserver[] = [],
+  ) {
     super({ requestIdLogLabel: 'request_id' });
-    this.routed = [...routedOnly, ...every];
+    this.routed = [...everyCall, ...routedOnly, ...every];
   }
 
-  override incomingRequest(): void {}
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    if (this.everyCall.length === 0) return;
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || this.completed.has(reply)) return;
+      for (const observe of this.everyCall) observe(request, reply);
+    });
+  }
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.completed.add(reply);
     for (const observe of this.routed) observe(request, reply);
   }
 
   urlRefusedCompleted(request: FastifyRequest, reply: FastifyReply): void {
+    this.completed.add(reply);
+    // Still a call: under /api/v1 it is counted against the address, and apicalls.log has one line per call.
+    for (const observe of this.everyCall) observe(request, reply);
     for (const observe of this.every) observe(request, reply);
   }
 }
