@@ -11,13 +11,40 @@ afterEach(() => {
   running.clear();
 });
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
+/** Whether nothing listens on `port` on loopback now. */
+async function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  try {
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+  } catch {
+    return false;
+  }
   server.close();
   await once(server, 'close');
-  return port;
+  return true;
+}
+
+/** Ports handed out per test worker, from the worker's own block. */
+const PORTS_PER_WORKER = 1000;
+/** Below Linux's ephemeral range (32768+), where listen(0) and outgoing connections get their ports. */
+const FIRST_TEST_PORT = 20_000;
+let handedOut = 0;
+
+/**
+ * A port for a child process to listen on. Not the kernel's listen(0) pick: that port is free
+ * again once this function closes it, and the kernel can hand the same one to a test in another
+ * worker before our child binds it — then our child exits "port taken" and the test talks to the
+ * other test's server, which went away mid-test (seen in CI as ECONNREFUSED). Each vitest worker
+ * (VITEST_POOL_ID) takes ports from a block of its own instead, in turn, skipping any in use.
+ */
+export async function freePort(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? 0) % 12;
+  for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
+    const port = FIRST_TEST_PORT + worker * PORTS_PER_WORKER + (handedOut++ % PORTS_PER_WORKER);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in worker ${worker}'s block`);
 }
 
 export interface RunningProcess {
