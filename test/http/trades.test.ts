@@ -175,6 +175,18 @@ describe.each(testEngines())('the trade ledger on %s', (engine) => {
       expect(pages).toEqual([[1, 3], [4]]);
     });
 
+    it('when pages of 100 different sizes are asked (more than the ledger keeps compiled), then each is the same first page', async () => {
+      const { get, post } = await ledger();
+      for (let i = 0; i < 120; i += 40) await Promise.all(Array.from({ length: 40 }, () => post(ABX)));
+      for (let limit = 1; limit <= 100; limit += 1) {
+        for (const filter of ['', 'user_id=23&']) {
+          const response = await get(`/trades?${filter}limit=${limit}&after_id=3`);
+          expect(ids(response.json())).toEqual(Array.from({ length: limit }, (_, i) => i + 4));
+          expect(response.headers.link).toBe(`</trades?${filter}limit=${limit}&after_id=${limit + 3}>; rel="next"`);
+        }
+      }
+    });
+
     it('when more batches exist than one internal read, then the streamed array is still complete and ordered', async () => {
       const { get, post } = await ledger();
       // 1,100 trades: the stream reads in batches of 1,000.

@@ -102,15 +102,14 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           if (page.nextAfterId !== undefined) reply.header('link', nextPageLink(request.query, page.nextAfterId));
           return page.trades;
         }
-        const batches = listAllTrades(ledger, tradeFilter, afterId, ALL_TRADES_BATCH);
         // The first batch is read before the status is sent, so a storage failure
         // is still a clean error response rather than a truncated 200.
-        const first = await batches.next();
+        const first = await ledger.listAfter(tradeFilter, afterId, ALL_TRADES_BATCH);
         // A list that fits in one batch (a user's trades, mostly) is whole already: sent as one
-        // array, the same bytes, without a stream's machinery and chunked writes.
-        if (first.done) return [];
-        if (first.value.length < ALL_TRADES_BATCH) return first.value;
-        const body = Readable.from(jsonArray(first.value, { [Symbol.asyncIterator]: () => batches }));
+        // array, the same bytes, from one query, without a generator, a stream's machinery or chunked writes.
+        if (first.length < ALL_TRADES_BATCH) return first;
+        const batches = listAllTrades(ledger, tradeFilter, first[first.length - 1]!.id, ALL_TRADES_BATCH);
+        const body = Readable.from(jsonArray(first, batches));
         // The stream is the array the 200 schema documents, written as it is read.
         return reply.type('application/json; charset=utf-8').send(body as unknown as Trade[]);
       },
