@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call } from './api';
-import { ErrorNote, Field, fieldError, formError } from './ui';
+import { ErrorNote, Field, fieldError, formError, textInput } from './ui';
 
 const REGISTER_FIELDS = ['name', 'last_name', 'email'];
 
@@ -60,14 +60,7 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
     setNewKey(null);
   }
 
-  const input = (name: 'name' | 'last_name' | 'email') => ({
-    id: `register-${name}`,
-    name,
-    value: form[name],
-    'aria-invalid': fieldError(error, name) ? true : undefined,
-    'aria-describedby': fieldError(error, name) ? `register-${name}-error` : undefined,
-    onInput: (e: Event) => setForm({ ...form, [name]: (e.currentTarget as HTMLInputElement).value }),
-  });
+  const input = (name: 'name' | 'last_name' | 'email') => textInput('register', name, { form, setForm, error });
 
   return (
     <section class="panel" aria-labelledby="key-heading">

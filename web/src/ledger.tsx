@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, isAbort, NetworkError, type Trade } from './api';
-import { ErrorNote, Field, fieldError, formError } from './ui';
+import { ErrorNote, Field, fieldError, formError, textInput } from './ui';
 
 const PAGE_SIZE = 20;
 const TRADE_FIELDS = ['type', 'user_id', 'symbol', 'shares', 'price', 'timestamp', 'body'];
@@ -89,14 +89,7 @@ function RecordTrade(props: { onRecorded: (trade: Trade) => void }) {
     }
   }
 
-  const input = (name: 'user_id' | 'symbol' | 'shares' | 'price') => ({
-    id: `trade-${name}`,
-    name,
-    value: form[name],
-    'aria-invalid': fieldError(error, name) ? true : undefined,
-    'aria-describedby': fieldError(error, name) ? `trade-${name}-error` : undefined,
-    onInput: (e: Event) => setForm({ ...form, [name]: (e.currentTarget as HTMLInputElement).value }),
-  });
+  const input = (name: 'user_id' | 'symbol' | 'shares' | 'price') => textInput('trade', name, { form, setForm, error });
 
   return (
     <form class="trade-form" onSubmit={submit} noValidate aria-labelledby="record-heading">

@@ -41,6 +41,26 @@ export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError && error.field === field ? error.detail : undefined;
 }
 
+/**
+ * The props of a text input bound to one field of a form's state: its id (`${form}-${name}`), value, input
+ * handler, and the field's error from the service linked for screen readers.
+ */
+export function textInput<F extends Record<string, string>>(
+  formId: string,
+  name: keyof F & string,
+  state: { form: F; setForm: (form: F) => void; error: unknown },
+) {
+  const { form, setForm, error } = state;
+  return {
+    id: `${formId}-${name}`,
+    name,
+    value: form[name],
+    'aria-invalid': fieldError(error, name) ? true : undefined,
+    'aria-describedby': fieldError(error, name) ? `${formId}-${name}-error` : undefined,
+    onInput: (e: Event) => setForm({ ...form, [name]: (e.currentTarget as HTMLInputElement).value }),
+  };
+}
+
 export function Field(props: { id: string; label: string; error?: string | undefined; hint?: string; children: ComponentChildren }) {
   return (
     <div class={`field${props.error ? ' invalid' : ''}`}>
