@@ -73,11 +73,15 @@ describe.each(testEngines())('GET /trades after the performance round on %s', (e
     const paged = joined(await pagedBodies(base, '/trades?limit=7'));
     expect(streamed).toBe(paged);
     expect(JSON.parse(streamed)).toHaveLength(storable.length * numbers.length);
-    // Each symbol also as a filter: the same bytes again (NUL in a query is refused, 400, by design).
-    for (const symbol of storable.filter((s) => !s.includes('\u0000'))) {
+    // Each symbol also as a filter: the same bytes again, and exactly its trades. Not NUL (refused in a
+    // query, 400, by design), nor a lone surrogate: it cannot travel in a URL (URLSearchParams sends U+FFFD
+    // in its place), and what the SQLite driver stored for it differs between better-sqlite3 12 and 13.
+    const travels = (s: string) => !s.includes('\u0000') && !/[\ud800-\udfff]/u.test(s.replace(/\ud83d\ude00/g, ''));
+    for (const symbol of storable.filter(travels)) {
       const one = await (await fetch(base + query({ symbol }))).text();
       expect(one, JSON.stringify(symbol)).toBe(joined(await pagedBodies(base, query({ symbol }, { limit: 2 }))));
-      expect(JSON.parse(one).every((t: { symbol: string }) => t.symbol === symbol)).toBe(true);
+      const trades = JSON.parse(one) as { symbol: string }[];
+      expect(trades.map((t) => t.symbol), JSON.stringify(symbol)).toEqual(numbers.map(() => symbol));
     }
   });
 
