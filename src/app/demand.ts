@@ -7,6 +7,8 @@
  * loses a few seconds of counts, which only nudges an ordering.
  */
 
+import { utcDay } from '../domain/market-calendar.js';
+
 /** Requests of a symbol in one UTC day (YYYY-MM-DD), the last at `lastAskedAt` (epoch ms). */
 export interface DemandCount {
   symbol: string;
@@ -30,8 +32,6 @@ export interface DemandStore {
   /** Drops the days before `day`: nothing reads them any more. */
   forgetBefore(day: string): Promise<void>;
 }
-
-export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
 /** Past this many distinct (symbol, day) counts, a flush starts early: memory stays bounded between flushes. */
 const MAX_PENDING = 10_000;

@@ -15,9 +15,11 @@ import {
   type PortfolioTotals,
   type PositionFigures,
   type PositionValue,
+  symbolOrder,
   totalsOf,
   valueOf,
 } from '../domain/portfolio.js';
+import { addDays, utcDay } from '../domain/market-calendar.js';
 import { isCalendarDate } from '../domain/quote.js';
 import type { Trade } from '../domain/trade.js';
 import { BATCH_MAX_SYMBOLS, type QuoteService } from './quotes.js';
@@ -76,10 +78,8 @@ export interface PortfolioHistory {
   cache: CacheState;
 }
 
-const today = (now: Date) => now.toISOString().slice(0, 10);
 const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
 const maxDay = (a: string, b: string) => (a > b ? a : b);
-const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 function userIdOf(raw: string): number {
   const id = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
@@ -97,7 +97,7 @@ const EARLIEST_DAY = '1970-01-01';
 function dateOf(field: string, raw: string, now: Date): string {
   if (!isCalendarDate(raw)) throw new ValidationError(field, 'must be a date as YYYY-MM-DD');
   if (raw < EARLIEST_DAY) throw new ValidationError(field, `must not be before ${EARLIEST_DAY} (no trade is older)`);
-  if (raw > today(now)) throw new ValidationError(field, `must not be after today (${today(now)}, UTC)`);
+  if (raw > utcDay(now)) throw new ValidationError(field, `must not be after today (${utcDay(now)}, UTC)`);
   return raw;
 }
 
@@ -110,7 +110,7 @@ export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: 
 /** The series asked for, checked; without `to`, today; without `from`, HISTORY_DEFAULT_DAYS before `to`. */
 export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date): HistoryRequest {
   const userId = userIdOf(raw.user_id);
-  const to = raw.to === undefined ? today(now) : dateOf('to', raw.to, now);
+  const to = raw.to === undefined ? utcDay(now) : dateOf('to', raw.to, now);
   const from = raw.from === undefined ? maxDay(addDays(to, -HISTORY_DEFAULT_DAYS), EARLIEST_DAY) : dateOf('from', raw.from, now);
   if (from > to) throw new ValidationError('from', 'must not be after to');
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
@@ -311,6 +311,6 @@ export async function portfolioHistory(
     held.set(holding.symbol, holding);
   }
   pointsThrough(Number.MAX_SAFE_INTEGER);
-  unpriced.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  unpriced.sort(symbolOrder);
   return { user_id: request.userId, from: request.from, to: request.to, points, unpriced, cache: worstCacheState(caches) };
 }

@@ -7,8 +7,8 @@
  * provider's quota for clients' lookups (app/upstream-budget.ts).
  */
 import { NotFoundError } from '../domain/errors.js';
-import { latestFinalSession, nextSessionClose } from '../domain/market-calendar.js';
-import { type DemandStore, utcDay } from './demand.js';
+import { latestFinalSession, nextSessionClose, utcDay } from '../domain/market-calendar.js';
+import type { DemandStore } from './demand.js';
 import type { PriceSource } from './prices.js';
 import type { UpstreamBudget } from './upstream-budget.js';
 

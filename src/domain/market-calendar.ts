@@ -67,10 +67,14 @@ function toUtcMidnight(date: string): number {
 
 const fromUtcMidnight = (time: number) => new Date(time).toISOString().slice(0, 10);
 
+/** The UTC calendar day of an instant, YYYY-MM-DD. */
+export const utcDay = (at: Date) => fromUtcMidnight(at.getTime());
+
 /** Month is 1–12; day may overflow (32 January is 1 February), as Date.UTC allows. */
 const civilDate = (year: number, month: number, day: number) => fromUtcMidnight(Date.UTC(year, month - 1, day));
 
-const addDays = (date: string, days: number) => fromUtcMidnight(toUtcMidnight(date) + days * DAY_MS);
+/** A YYYY-MM-DD day `days` calendar days later (earlier when negative). */
+export const addDays = (date: string, days: number) => fromUtcMidnight(toUtcMidnight(date) + days * DAY_MS);
 
 const weekdayOf = (date: string) => new Date(toUtcMidnight(date)).getUTCDay();
 

@@ -88,6 +88,11 @@ export function applyTrade(holding: Holding, trade: Pick<Trade, 'type' | 'shares
   }
 }
 
+/** The order positions are listed in: by symbol, code point by code point. */
+export function symbolOrder(a: { symbol: string }, b: { symbol: string }): number {
+  return a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
+}
+
 /**
  * Positions folded trade by trade, in tradeOrder: memory grows with the
  * symbols, never with the trades.
@@ -107,7 +112,7 @@ export function createHoldings() {
     },
     /** Every symbol ever traded, flat ones included, by symbol (code-point order). */
     list(): Holding[] {
-      return [...bySymbol.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+      return [...bySymbol.values()].sort(symbolOrder);
     },
   };
 }
