@@ -6,7 +6,7 @@
  * No catch-all: an unknown path is still the JSON 404 (the page's views are
  * hash routes, `/#/ledger`, so it never needs one).
  */
-import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -44,7 +44,8 @@ export function dashboardRoutes(dir: string = DEFAULT_DASHBOARD_DIR): FastifyPlu
       reply.header('content-security-policy', csp);
       // Checked per request: a build made after the service started is served without a restart.
       // 404, not 503: nothing is down, the page is not there yet (and no client input ever causes a 5xx).
-      if (!existsSync(join(dir, 'index.html'))) return reply.code(404).send(NOT_BUILT);
+      const built = await access(join(dir, 'index.html')).then(() => true, () => false);
+      if (!built) return reply.code(404).send(NOT_BUILT);
       return reply.header('cache-control', 'no-cache').sendFile('index.html', dir, { cacheControl: false });
     });
   };
