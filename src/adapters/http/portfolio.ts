@@ -93,20 +93,23 @@ const tooManyTrades = {
 };
 
 export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: () => Date): FastifyPluginAsyncTypebox {
+  // The request is read (and checked) once, here, where the gate first needs its trades; the handler answers from the same.
   const held = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    return holdingsOf(ledger, portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now()));
+    const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now());
+    return { asked, holdings: await holdingsOf(ledger, asked) };
   });
   const heldInRange = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    return holdingsInRange(ledger, historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now()));
+    const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now());
+    return { asked, range: await holdingsInRange(ledger, asked) };
   });
 
   return async (app) => {
     app.get(
       '/portfolio/:user_id',
       {
-        config: { cost: { of: costOf(async (request) => openHoldings(await held(request))), field: 'user_id', readsStorage: true } },
+        config: { cost: { of: costOf(async (request) => openHoldings((await held(request)).holdings)), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
           tags: ['portfolios'],
@@ -128,8 +131,8 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
         },
       },
       async (request, reply) => {
-        const portfolioAsked = portfolioRequest({ user_id: request.params.user_id, as_of: request.query.as_of }, now());
-        const { cache, ...portfolio } = await valuePortfolio(quotes, await held(request), portfolioAsked, requesterOf(request));
+        const { asked, holdings } = await held(request);
+        const { cache, ...portfolio } = await valuePortfolio(quotes, holdings, asked, requesterOf(request));
         sayCacheState(reply, cache);
         if (prefers(request, 'text/csv')) return reply.type('text/csv; charset=utf-8').send(toCsv(portfolio.positions) as never);
         return portfolio;
@@ -139,7 +142,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id/history',
       {
-        config: { cost: { of: costOf(async (request) => (await heldInRange(request)).relevant), field: 'user_id', readsStorage: true } },
+        config: { cost: { of: costOf(async (request) => (await heldInRange(request)).range.relevant), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",
           tags: ['portfolios'],
@@ -159,8 +162,8 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
         },
       },
       async (request, reply) => {
-        const asked = historyRequest({ user_id: request.params.user_id, from: request.query.from, to: request.query.to }, now());
-        const { cache, ...history } = await portfolioHistory(ledger, quotes, asked, await heldInRange(request), requesterOf(request));
+        const { asked, range } = await heldInRange(request);
+        const { cache, ...history } = await portfolioHistory(ledger, quotes, asked, range, requesterOf(request));
         sayCacheState(reply, cache);
         return history;
       },
