@@ -71,8 +71,9 @@ export function seededKey(id: number): string {
 }
 
 /**
- * Adds accounts until there are `total`, each with one active key stored the service's way
- * (src/app/accounts.ts): SHA-256 hex of the key, its first 8 characters as prefix. Returns the ids added.
+ * Adds accounts until there are `total`, each with one active key stored as the service stored keys
+ * before they carried a tag (src/app/api-keys.ts): SHA-256 hex of the key, its first 8 characters as
+ * prefix, untagged. Returns the ids added.
  */
 export function seedAccounts(path: string, total: number): number[] {
   const db = openSqlite(path);

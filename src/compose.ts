@@ -102,6 +102,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
     cacheSize: 10_000,
     cacheTtlMs: config.authCacheSeconds * 1000,
     revocations,
+    onLookup: metrics.keyLookedUp,
   });
   const idempotency = createIdempotency({
     ttlMs: config.idempotencyTtlSeconds * 1000,

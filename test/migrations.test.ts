@@ -7,6 +7,7 @@ import { migrateToLatest, migrations } from '../src/adapters/db/migrate.js';
 import * as trades from '../src/adapters/db/migrations/2026-11-22T00-trades.js';
 import * as marketData from '../src/adapters/db/migrations/2026-11-22T01-market-data.js';
 import { parseDatabaseUrl } from '../src/config.js';
+import { register } from './support/api.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
 import { startService } from './support/service.js';
 
@@ -25,6 +26,7 @@ const ALL_MIGRATIONS = [
   '2026-11-23T08-idempotency-keys',
   '2026-12-03T00-trades-by-time',
   '2026-12-03T01-trades-by-user-covering',
+  '2026-12-06T00-api-key-tags',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */
@@ -68,7 +70,8 @@ describe.each(testEngines())('migrations on %s', (engine) => {
         db.selectFrom('accounts').selectAll().execute(),
         db.selectFrom('api_keys').selectAll().execute(),
       ]);
-      expect(after).toEqual(before);
+      // Every row kept; the keys, issued before keys had tags, are marked so (2026-12-06T00).
+      expect(after).toEqual([before[0], before[1], before[2].map((key) => ({ ...key, tagged: 0 }))]);
       const big = Number.MAX_SAFE_INTEGER;
       await db.insertInto('trades').values([{ id: INT32_MAX + 1, ...TRADE }, { id: big, ...TRADE }]).execute();
       await db.insertInto('accounts').values({ id: big, name: 'Eve', last_name: 'N', email: 'e@example.com', email_key: 'e@example.com', created_at: 2 }).execute();
@@ -128,6 +131,40 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     }
   });
 
+  it('when keys were issued before keys had tags, then after the migration the active ones work from an address that spent its allowance, and keys issued since carry a tag', async () => {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    const legacyKey = (n: number) => String(n).repeat(40);
+    try {
+      await migrateOnly(db, Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '2026-12-06')));
+      for (const id of [1, 2]) {
+        await db.insertInto('accounts').values({ id, name: 'N', last_name: 'L', email: `${id}@x.io`, email_key: `${id}@x.io`, created_at: id }).execute();
+        const key = legacyKey(id);
+        const revoked = id === 2 ? 5 : null;
+        await db.insertInto('api_keys').values({ key_hash: createHash('sha256').update(key).digest('hex'), account_id: id, prefix: key.slice(0, 8), created_at: id, revoked_at: revoked }).execute();
+      }
+      await db.updateTable('id_counters').set({ last_id: 2 }).where('name', '=', 'accounts').execute();
+    } finally {
+      await db.destroy();
+    }
+
+    const { app, db: migrated } = await startService(engine, { THROTTLE_ANON: '1/day' }, database); // migrates to the latest
+    try {
+      const me = (key: string) => app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-api-key': key }, remoteAddress: '198.51.100.4' });
+      expect((await me('3'.repeat(40))).statusCode).toBe(401); // the address's one anonymous request
+      expect((await me(legacyKey(2))).statusCode).toBe(429); // revoked: a wrong key, counted against the spent address
+      expect((await me(legacyKey(1))).statusCode).toBe(200);
+      const issued = await register(app, 'new@x.io');
+      expect((await me(issued)).statusCode).toBe(200);
+      const rows = await migrated.selectFrom('api_keys').select(['account_id', 'tagged']).orderBy('account_id').execute();
+      expect(rows).toEqual([{ account_id: 1, tagged: 0 }, { account_id: 2, tagged: 0 }, { account_id: 3, tagged: 1 }]);
+      const secrets = await migrated.selectFrom('service_secrets').select(['name', 'value']).execute();
+      expect(secrets.map((row) => [row.name, /^[0-9a-f]{64}$/.test(row.value)])).toEqual([['api_key_tag', true]]);
+    } finally {
+      await database.drop();
+    }
+  });
+
   it('when the trade indexes of 2026-12-03 are migrated down and up again with trades stored, then every trade stays and the indexes are as each step leaves them', async () => {
     await withDatabase(async (db) => {
       async function tradeIndexes(): Promise<string[]> {
@@ -148,6 +185,8 @@ describe.each(testEngines())('migrations on %s', (engine) => {
         const { error } = await migrator.migrateDown();
         if (error) throw error;
       };
+      await down(); // 2026-12-06T00: key tags, no trade index
+      expect(await tradeIndexes()).toEqual(latest);
       await down(); // 2026-12-03T01: back to (user_id, id)
       expect(await tradeIndexes()).toEqual(['trades_symbol_id', 'trades_type_id', 'trades_user_id_id', 'trades_user_id_timestamp_id']);
       expect(await db.selectFrom('trades').selectAll().orderBy('id').execute()).toEqual(before);

@@ -3,19 +3,13 @@
  * every request (cached, so that a known key costs no database round trip),
  * rotation and revocation (which drop the key from every instance's cache).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type Account, checkRegistration, emailKey, type Registration } from '../domain/account.js';
 import { InvalidCredentialsError } from '../domain/errors.js';
 import { IdempotencyAnswerNotKeptError } from '../domain/idempotency.js';
+import { apiKeyFormat, hashApiKey, type StoredKey } from './api-keys.js';
 import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
 import { upTo } from './lru-bound.js';
-
-/** What the service keeps of a key: its hash and a short prefix to recognise it by. */
-export interface StoredKey {
-  keyHash: string;
-  prefix: string;
-}
 
 /** Port: accounts and their API keys. */
 export interface AccountStore {
@@ -29,49 +23,16 @@ export interface AccountStore {
    * rotation or revocation came first. (The database keeps one active key per account.)
    */
   replaceKey(keyHash: string, replacement: StoredKey | undefined, now: number): Promise<boolean>;
-}
-
-/** 160 bits from the OS's secure random source, as 40 hex digits: the original service's token shape. */
-export function newApiKey(): { key: string; stored: StoredKey } {
-  const key = randomBytes(20).toString('hex');
-  return { key, stored: { keyHash: hashApiKey(key), prefix: key.slice(0, 8) } };
-}
-
-/** SHA-256 suits random keys: there is no low-entropy secret to slow an attacker down on. */
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  /** The secret new keys are tagged under (hex; api-keys.ts), the same for every instance. */
+  apiKeySecret(): Promise<string>;
+  /** Hashes of the active keys issued before keys carried a tag: they are looked up without one. */
+  untaggedKeyHashes(): Promise<string[]>;
 }
 
 /** Where an account is registered once per Idempotency-Key: the accounts and the keys, in one transaction. */
 export interface RegisterOnce {
   idempotency: Idempotency;
   transaction: IdempotentTransaction<AccountStore>;
-}
-
-/**
- * Registers once per `key`. The first answer holds the API key, shown once
- * and kept only as its hash, so a repeat cannot be given it again: it is told
- * the account exists (409) instead, and a registration under another key
- * meets the email's uniqueness (400) as ever. Keeping the key to replay it
- * would hand an account's key to anyone who guesses the Idempotency-Key and
- * the (often public) name and email (README, "Idempotent writes").
- */
-export async function registerOnce(once: RegisterOnce, key: string, input: Record<string, unknown>): Promise<{ account: Account; key: string }> {
-  const registration = checkRegistration(input);
-  const fresh = newApiKey();
-  const request = { route: 'POST /api/v1/register/', key, fingerprint: fingerprintOf(registration) };
-  const result = await once.idempotency.writeOnce(
-    once.transaction,
-    request,
-    (store) => store.create({ ...registration, email_key: emailKey(registration.email) }, fresh.stored, Date.now()),
-    () => ({ status: 201, body: '' }),
-  );
-  if (result.replayed) {
-    throw new IdempotencyAnswerNotKeptError(
-      'An account was already registered with this Idempotency-Key and these fields; its API key was shown once, in that answer, and is not kept, so it cannot be shown again.',
-    );
-  }
-  return { account: result.answer, key: fresh.key };
 }
 
 /** Port: tells other instances that an account's keys changed (Redis pub/sub when instances share Redis). */
@@ -89,7 +50,6 @@ export interface Authenticated {
 
 const KEYS_REMEMBERED = 10_000;
 const UNKNOWN_KEY_TTL_MS = 5_000;
-const RECENTLY_VALID_TTL_MS = 86_400_000;
 
 /**
  * When each account last had a key revoked, on a counter local to this
@@ -128,8 +88,7 @@ const LOOKUP_ATTEMPTS = 3;
  */
 function lookupsThatSeeRevocations(store: AccountStore, clock: RevocationClock): AccountStore {
   return {
-    create: (registration, key, now) => store.create(registration, key, now),
-    replaceKey: (keyHash, replacement, now) => store.replaceKey(keyHash, replacement, now),
+    ...store,
     async findByKeyHash(keyHash) {
       for (let attempt = 1; attempt <= LOOKUP_ATTEMPTS; attempt++) {
         const startedAt = clock.now();
@@ -151,21 +110,25 @@ function lookupsThatSeeRevocations(store: AccountStore, clock: RevocationClock):
  */
 export async function createAccountService(
   accountStore: AccountStore,
-  options: { cacheSize: number; cacheTtlMs: number; revocations?: KeyRevocations; now?: () => number },
+  options: {
+    cacheSize: number;
+    cacheTtlMs: number;
+    revocations?: KeyRevocations;
+    now?: () => number;
+    /** Hears each database look-up of a key, and whether it found an active one (the metrics count them). */
+    onLookup?: (found: boolean) => void;
+  },
 ) {
   const revocationClock = createRevocationClock(options.cacheSize);
   const store = lookupsThatSeeRevocations(accountStore, revocationClock);
+  const keys = apiKeyFormat(await store.apiKeySecret(), await store.untaggedKeyHashes());
   const byKeyHash = new LRUCache<string, Authenticated>({ ...upTo(options.cacheSize), ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe(forgetKeysOf);
-  // Keys found not to exist, so a flood of one bad key costs one look-up. Never
-  // stale in practice: a key starts to exist only when this service draws it
-  // (160 random bits), and nobody presents a key before it is drawn.
+  // Keys that may exist (api-keys.ts) but were found not to, revoked ones mostly: a flood of one such
+  // key costs one look-up every few seconds. Never stale in practice: a key starts to exist only when
+  // this service draws it (128 random bits), and nobody presents a key before it is drawn.
   const clock = options.now && { perf: { now: options.now }, ttlResolution: 0 };
   const unknownKeys = new LRUCache<string, true>({ ...upTo(KEYS_REMEMBERED), ttl: UNKNOWN_KEY_TTL_MS, ...clock });
-  // Keys found valid within a day: looked up even when `beforeLookup` would
-  // refuse, so a client whose address others have spent keeps its service.
-  // Only a real key gets in, so a flood cannot use this way round.
-  const recentlyValidKeys = new LRUCache<string, true>({ ...upTo(KEYS_REMEMBERED), ttl: RECENTLY_VALID_TTL_MS, ...clock });
 
   /** Revocations are rare, so a scan of the cache is cheaper than an index kept on every look-up. */
   function forgetKeysOf(accountId: number): void {
@@ -186,36 +149,60 @@ export async function createAccountService(
   return {
     async register(input: Record<string, unknown>): Promise<{ account: Account; key: string }> {
       const registration = checkRegistration(input);
-      const { key, stored } = newApiKey();
+      const { key, stored } = keys.issue();
       const account = await store.create({ ...registration, email_key: emailKey(registration.email) }, stored, Date.now());
       return { account, key };
     },
 
     /**
-     * The account behind `key`. A key in either cache costs no look-up;
-     * `beforeLookup` runs before the database is asked for a key not found
-     * valid lately, and may refuse.
+     * Registers once per `idempotencyKey`. The first answer holds the API key,
+     * shown once and kept only as its hash, so a repeat cannot be given it
+     * again: it is told the account exists (409) instead, and a registration
+     * under another key meets the email's uniqueness (400) as ever. Keeping
+     * the key to replay it would hand an account's key to anyone who guesses
+     * the Idempotency-Key and the (often public) name and email (README,
+     * "Idempotent writes").
      */
-    async authenticate(key: string, beforeLookup?: () => Promise<void>): Promise<Authenticated> {
+    async registerOnce(once: RegisterOnce, idempotencyKey: string, input: Record<string, unknown>): Promise<{ account: Account; key: string }> {
+      const registration = checkRegistration(input);
+      const fresh = keys.issue();
+      const request = { route: 'POST /api/v1/register/', key: idempotencyKey, fingerprint: fingerprintOf(registration) };
+      const result = await once.idempotency.writeOnce(
+        once.transaction,
+        request,
+        (transaction) => transaction.create({ ...registration, email_key: emailKey(registration.email) }, fresh.stored, Date.now()),
+        () => ({ status: 201, body: '' }),
+      );
+      if (result.replayed) {
+        throw new IdempotencyAnswerNotKeptError(
+          'An account was already registered with this Idempotency-Key and these fields; its API key was shown once, in that answer, and is not kept, so it cannot be shown again.',
+        );
+      }
+      return { account: result.answer, key: fresh.key };
+    },
+
+    /**
+     * The account behind `key`. A cached key costs no look-up, and neither
+     * does one that cannot exist (a wrong tag) or was just found not to.
+     */
+    async authenticate(key: string): Promise<Authenticated> {
       const keyHash = hashApiKey(key);
       const cached = byKeyHash.get(keyHash);
       if (cached) return cached;
-      if (unknownKeys.has(keyHash)) throw new InvalidCredentialsError();
-      if (!recentlyValidKeys.has(keyHash)) await beforeLookup?.();
+      if (unknownKeys.has(keyHash) || !keys.mayExist(key, keyHash)) throw new InvalidCredentialsError();
       const found = await store.findByKeyHash(keyHash);
+      options.onLookup?.(found !== undefined);
       if (!found) {
         unknownKeys.set(keyHash, true);
-        recentlyValidKeys.delete(keyHash);
         throw new InvalidCredentialsError();
       }
-      recentlyValidKeys.set(keyHash, true);
       const authenticated = { ...found, keyHash };
       if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
       return authenticated;
     },
 
     async rotateKey(current: Authenticated): Promise<string> {
-      const { key, stored } = newApiKey();
+      const { key, stored } = keys.issue();
       await retire(current, stored);
       return key;
     },

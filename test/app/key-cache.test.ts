@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createAccountStore } from '../../src/adapters/db/account-store.js';
 import { connectRedisKeyRevocations } from '../../src/adapters/pubsub/key-revocations.js';
-import { type AccountStore, type Authenticated, createAccountService, hashApiKey, type KeyRevocations } from '../../src/app/accounts.js';
+import { type AccountStore, type Authenticated, createAccountService, type KeyRevocations } from '../../src/app/accounts.js';
+import { hashApiKey } from '../../src/app/api-keys.js';
 import { InvalidCredentialsError } from '../../src/domain/errors.js';
 import { testEngines, testRedisEnv } from '../support/engines.js';
 import { startService } from '../support/service.js';
@@ -18,8 +19,7 @@ const silent = { error: () => undefined };
 function heldLookups(store: AccountStore) {
   let hold: { answered: () => void; released: Promise<void> } | undefined;
   const wrapped: AccountStore = {
-    create: (registration, key, now) => store.create(registration, key, now),
-    replaceKey: (keyHash, replacement, now) => store.replaceKey(keyHash, replacement, now),
+    ...store,
     async findByKeyHash(keyHash) {
       const found = await store.findByKeyHash(keyHash);
       const held = hold;

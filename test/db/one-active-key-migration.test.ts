@@ -4,7 +4,7 @@ import { connectDatabase } from '../../src/adapters/db/connect.js';
 import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 import * as trades from '../../src/adapters/db/migrations/2026-11-22T00-trades.js';
 import * as marketData from '../../src/adapters/db/migrations/2026-11-22T01-market-data.js';
-import { hashApiKey } from '../../src/app/accounts.js';
+import { hashApiKey } from '../../src/app/api-keys.js';
 import { parseDatabaseUrl } from '../../src/config.js';
 import { createTestDatabase, testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';

@@ -23,7 +23,7 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
           await trx.insertInto('accounts').values({ ...account, email_key: registration.email_key }).execute();
           await trx
             .insertInto('api_keys')
-            .values({ key_hash: key.keyHash, account_id: account.id, prefix: key.prefix, created_at: now, revoked_at: null })
+            .values({ key_hash: key.keyHash, account_id: account.id, prefix: key.prefix, created_at: now, revoked_at: null, tagged: 1 })
             .execute();
           return account;
         });
@@ -62,11 +62,22 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
         if (replacement) {
           await trx
             .insertInto('api_keys')
-            .values({ key_hash: replacement.keyHash, account_id: revoked.account_id, prefix: replacement.prefix, created_at: now, revoked_at: null })
+            .values({ key_hash: replacement.keyHash, account_id: revoked.account_id, prefix: replacement.prefix, created_at: now, revoked_at: null, tagged: 1 })
             .execute();
         }
         return true;
       });
+    },
+
+    async apiKeySecret() {
+      const row = await db.selectFrom('service_secrets').select('value').where('name', '=', 'api_key_tag').executeTakeFirst();
+      if (!row) throw new Error('no API key secret in the database: run the migrations (npm run migrate)');
+      return row.value;
+    },
+
+    async untaggedKeyHashes() {
+      const rows = await db.selectFrom('api_keys').select('key_hash').where('tagged', '=', 0).where('revoked_at', 'is', null).execute();
+      return rows.map((row) => row.key_hash);
     },
   };
 }

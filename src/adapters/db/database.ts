@@ -1,5 +1,6 @@
 /** Table shapes as Kysely sees them. Migrations (./migrations) create them. */
 
+import type { Generated } from 'kysely';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Trade } from '../../domain/trade.js';
 
@@ -27,6 +28,15 @@ export interface ApiKeysTable {
   prefix: string;
   created_at: number;
   revoked_at: number | null;
+  /** 1 when issued with a tag (app/api-keys.ts); 0 for keys issued before, looked up without one. */
+  tagged: Generated<number>;
+}
+
+/** Secrets every instance shares, by name (api_key_tag: what keys are tagged under). */
+export interface ServiceSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
 }
 
 export interface DailyBarsTable extends DailyBar {
@@ -126,6 +136,7 @@ export interface Database {
   id_counters: IdCountersTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
+  service_secrets: ServiceSecretsTable;
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
   symbol_searches: SymbolSearchesTable;

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { type AccountService, type RegisterOnce, registerOnce } from '../../app/accounts.js';
+import type { AccountService, RegisterOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
@@ -75,7 +75,7 @@ export function registrationRoutes(accounts: AccountService, once: RegisterOnce)
       },
       async (request, reply) => {
         const idempotencyKey = idempotencyKeyOf(request);
-        const { key } = idempotencyKey === undefined ? await accounts.register(request.body) : await registerOnce(once, idempotencyKey, request.body);
+        const { key } = idempotencyKey === undefined ? await accounts.register(request.body) : await accounts.registerOnce(once, idempotencyKey, request.body);
         return sendKey(request, reply, 201, key);
       },
     );

@@ -72,10 +72,12 @@ function keyInQuery(request: FastifyRequest): string | undefined {
 /**
  * The gate of /api/v1 (and of the Alpha Vantage gateway): who is calling, and which allowances it spends, in
  * this order — an unknown route counts against the address and looks no key
- * up; a key is looked up only while the address has anonymous allowance left
- * (a key either cache knows needs no look-up); a wrong key counts against the
- * address, then is 401 (429 once that allowance is spent); then the request
- * counts against its scopes (app/throttle.ts), at the route's declared cost.
+ * up; a wrong key counts against the address, then is 401 (429 once that
+ * allowance is spent); a valid key counts against its account only, whatever
+ * its address has spent, as DRF's throttles do; then the request counts
+ * against its scopes (app/throttle.ts), at the route's declared cost. A flood
+ * of made-up keys costs no database look-ups: they fail the key's tag first
+ * (app/api-keys.ts).
  */
 export function installApiGate(
   api: FastifyInstance,
@@ -90,7 +92,7 @@ export function installApiGate(
     try {
       const key = presentedKey(request);
       if (key === undefined) return null;
-      return await accounts.authenticate(key, () => counter.refuseIfSpent(request, reply, anonymous));
+      return await accounts.authenticate(key);
     } catch (error) {
       if (error instanceof InvalidCredentialsError) await counter.count(request, reply, [anonymous]);
       throw error;

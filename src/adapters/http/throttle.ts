@@ -65,12 +65,6 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
       }
       answer(request, reply, counted);
     },
-
-    /** Refuses (429) a request whose scope has nothing left, counting nothing. */
-    async refuseIfSpent(request: FastifyRequest, reply: FastifyReply, scope: ThrottleScope): Promise<void> {
-      const decision = await ask(request, () => store.peek(`${scope.name}:${scope.key}`, scope.rate));
-      if (decision && !decision.allowed) answer(request, reply, [{ scope, decision }]);
-    },
   };
 }
 

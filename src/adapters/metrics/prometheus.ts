@@ -29,6 +29,8 @@ export interface Metrics {
   /** A market-data answer's X-Cache: HIT, MISS or STALE. */
   priceStoreAnswered(cache: string): void;
   throttled(scope: string): void;
+  /** A database look-up of an API key, and whether it found an active one. */
+  keyLookedUp(found: boolean): void;
   /** `outcomes`, also counting each upstream call by provider and outcome. */
   countingUpstreamCalls(outcomes: CallOutcomes): CallOutcomes;
   readFrom(sources: ScrapedSources): void;
@@ -83,6 +85,12 @@ export function createMetrics(): Metrics {
     labelNames: ['scope'] as const,
     registers,
   });
+  const keyLookups = new Counter({
+    name: 'api_key_lookups_total',
+    help: 'API keys looked up in the database (not cached, and possibly valid), by result: found (an active key) or not_found',
+    labelNames: ['result'] as const,
+    registers,
+  });
   const upstreamCalls = new Counter({
     name: 'upstream_calls_total',
     help: 'Calls to market-data providers, by provider and outcome (answered, unknown_symbol, rate_limited, unavailable)',
@@ -102,6 +110,7 @@ export function createMetrics(): Metrics {
       if (result) priceStore.inc({ result });
     },
     throttled: (scope) => throttled.inc({ scope }),
+    keyLookedUp: (found) => keyLookups.inc({ result: found ? 'found' : 'not_found' }),
     countingUpstreamCalls: (outcomes) => ({
       record(provider, outcome, retryAfterSeconds) {
         upstreamCalls.inc({ provider, outcome });
