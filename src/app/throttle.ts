@@ -14,8 +14,6 @@ export interface RateLimitStore {
    * all of it; otherwise counts nothing. Rejects when the store is unreachable.
    */
   hit(key: string, rate: Rate, cost?: number): Promise<ThrottleDecision>;
-  /** What one more request for `key` would be told, counting nothing. */
-  peek(key: string, rate: Rate): Promise<ThrottleDecision>;
   /** 'ok', or why the store cannot be used right now. */
   health(): 'ok' | 'unreachable';
   close(): Promise<void>;

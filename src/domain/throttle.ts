@@ -57,15 +57,6 @@ export interface Bucket {
  * The Redis store runs the same algorithm in Lua (adapters/ratelimit/redis.ts).
  */
 export function hitWindow(buckets: Map<number, Bucket>, rate: Rate, now: number, cost = 1): ThrottleDecision {
-  return decide(buckets, rate, now, cost, true);
-}
-
-/** What a request of one unit would be told at `now`, counting nothing. */
-export function peekWindow(buckets: Map<number, Bucket>, rate: Rate, now: number): ThrottleDecision {
-  return decide(buckets, rate, now, 1, false);
-}
-
-function decide(buckets: Map<number, Bucket>, rate: Rate, now: number, cost: number, record: boolean): ThrottleDecision {
   const leavesIn = (bucket: Bucket) => bucket.last + rate.windowMs - now;
   let count = 0;
   let oldest: Bucket | undefined;
@@ -78,7 +69,7 @@ function decide(buckets: Map<number, Bucket>, rate: Rate, now: number, cost: num
     }
   }
   const allowed = count + cost <= rate.limit;
-  if (allowed && record) {
+  if (allowed) {
     const size = bucketSizeMs(rate.windowMs);
     const current = now - (now % size);
     const bucket = buckets.get(current) ?? { count: 0, last: now };

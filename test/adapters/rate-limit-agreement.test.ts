@@ -18,13 +18,12 @@ const quiet = { error: () => undefined, info: () => undefined };
 const RATES = { '3/second': parseRate('3/second')!, '5/minute': parseRate('5/minute')!, '10/day': parseRate('10/day')! };
 type RateName = keyof typeof RATES;
 
-/** One step: at a time (ms after T0), a hit of `cost` units, or a peek, for a client under a rate. */
+/** One step: at a time (ms after T0), a hit of `cost` units for a client under a rate. */
 interface Step {
   at: number;
   key: string;
   rate: RateName;
   cost: number;
-  peek?: boolean;
 }
 
 const opened: RateLimitStore[] = [];
@@ -43,7 +42,7 @@ async function replay(kind: 'memory' | 'redis', steps: Step[]): Promise<Throttle
     now = T0 + step.at;
     const rate: Rate = RATES[step.rate];
     const key = `${step.rate}:${step.key}`;
-    answers.push(step.peek ? await store.peek(key, rate) : await store.hit(key, rate, step.cost));
+    answers.push(await store.hit(key, rate, step.cost));
   }
   return answers;
 }
@@ -58,24 +57,22 @@ async function bothStores(steps: Step[]) {
 }
 
 describe('the Lua and TypeScript throttle windows', () => {
-  it('when one scripted sequence (window and bucket edges, batches, refusals, peeks) runs through both, then every answer is the same', async () => {
-    const day = (at: number, cost = 1, peek = false): Step => ({ at, key: 'user:1', rate: '10/day', cost, peek });
+  it('when one scripted sequence (window and bucket edges, batches, refusals) runs through both, then every answer is the same', async () => {
+    const day = (at: number, cost = 1): Step => ({ at, key: 'user:1', rate: '10/day', cost });
     // Time only moves on: each part of the script starts after the one before.
     const second = (at: number, cost = 1): Step => ({ at: 2 * DAY + at, key: 'anon:a', rate: '3/second', cost });
-    const minute = (at: number, cost = 1, peek = false): Step => ({ at: 3 * DAY + at, key: 'anon:b', rate: '5/minute', cost, peek });
+    const minute = (at: number, cost = 1): Step => ({ at: 3 * DAY + at, key: 'anon:b', rate: '5/minute', cost });
     const steps: Step[] = [
       // A day's window, minute buckets: a batch late in one bucket, another just into the next.
       day(59_500, 4),
       day(60_100, 3),
       day(3_600_000, 5), // refused whole: only 3 left
-      day(3_600_000, 1, true),
       day(3_600_001, 3),
       day(3_600_002), // refused: spent
       day(3_600_003, 11), // more than the limit: never fits
       day(59_500 + DAY - 1), // the first batch leaves a millisecond later
       day(59_500 + DAY, 4), // ... now: exactly its 4 are back
       day(59_500 + DAY + 1),
-      day(60_100 + DAY, 1, true),
       day(60_100 + DAY, 3),
       // A second's window, buckets of 16 ms: across a bucket edge, then exactly as buckets leave.
       second(0),
@@ -88,11 +85,10 @@ describe('the Lua and TypeScript throttle windows', () => {
       second(1016, 2), // the 16 ms bucket leaves: room for two
       second(1017), // refused
       second(2016, 3),
-      // A minute's window, buckets of a second: a batch of the whole limit, refusals, a peek at the edge.
+      // A minute's window, buckets of a second: a batch of the whole limit, refusals at the edge.
       minute(10_000, 5),
       minute(10_001),
-      minute(69_999, 1, true),
-      minute(70_000, 1, true),
+      minute(69_999), // refused: the batch leaves at 70,000
       minute(70_000, 2),
       minute(70_500, 3),
       minute(70_999, 1),
@@ -104,12 +100,12 @@ describe('the Lua and TypeScript throttle windows', () => {
     // And the answers are the window's, not merely the same on both sides.
     const allowed = memory.map(({ answer }) => answer!.allowed);
     expect(allowed).toEqual([
-      true, true, false, true, true, false, false, false, true, false, true, true,
+      true, true, false, true, false, false, false, true, false, true,
       true, true, true, false, false, false, true, true, false, true,
-      true, false, false, true, true, true, false, false,
+      true, false, false, true, true, false, false,
     ]);
     expect(memory[2]!.answer).toEqual({ allowed: false, limit: 10, remaining: 3, resetMs: DAY - 3_600_000 + 59_500, retryAfterMs: DAY - 3_600_000 + 59_500 });
-    expect(memory[6]!.answer).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: DAY });
+    expect(memory[5]!.answer).toMatchObject({ allowed: false, remaining: 0, retryAfterMs: DAY });
   });
 
   it('when 400 generated steps run through both, then every answer is the same', async () => {
@@ -123,14 +119,13 @@ describe('the Lua and TypeScript throttle windows', () => {
         key: fc.constantFrom('x', 'y'),
         rate: fc.constantFrom<RateName>('3/second', '5/minute', '10/day'),
         cost: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 })),
-        peek: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
       }),
       { minLength: 400, maxLength: 400 },
     );
     const seed = Number(process.env.FUZZ_SEED ?? 20261123);
     const [drawn] = fc.sample(draw, { seed, numRuns: 1 });
     let at = 0;
-    const steps = drawn!.map(({ advance, peek, ...step }) => ({ ...step, peek, at: (at += advance) }));
+    const steps = drawn!.map(({ advance, ...step }) => ({ ...step, at: (at += advance) }));
     const { memory, redis } = await bothStores(steps);
     expect(redis, `replay with FUZZ_SEED=${seed}`).toEqual(memory);
     // The sequence reaches refusals and passes alike.

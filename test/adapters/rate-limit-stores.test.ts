@@ -84,17 +84,6 @@ describe.each(Object.keys(STORES))('the %s rate-limit store', (name) => {
     expect(throttledDetail(secondsUp(refused.retryAfterMs))).toBe(`Request was throttled. Expected available in ${(DAY - 4 * 3_600_000) / 1000} seconds.`);
     expect(await clock.store.hit('user:1', rate, 3)).toMatchObject({ allowed: true, remaining: 0 });
   });
-
-  it('when a client is peeked at, then nothing is counted', async () => {
-    const clock = await storeAt(t0);
-    const rate = parseRate('1/day')!;
-    expect((await clock.store.peek('anon:d', rate)).allowed).toBe(true);
-    expect((await clock.store.peek('anon:d', rate)).allowed).toBe(true);
-    expect((await clock.store.hit('anon:d', rate)).allowed).toBe(true);
-    const spent = await clock.store.peek('anon:d', rate);
-    expect(spent.allowed).toBe(false);
-    expect(secondsUp(spent.retryAfterMs)).toBe(86_400);
-  });
 });
 
 describe('the redis store across an upgrade', () => {

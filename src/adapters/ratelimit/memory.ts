@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { RateLimitStore } from '../../app/throttle.js';
-import { type Bucket, hitWindow, peekWindow } from '../../domain/throttle.js';
+import { type Bucket, hitWindow } from '../../domain/throttle.js';
 import { upTo } from '../../app/lru-bound.js';
 
 /**
@@ -18,9 +18,6 @@ export function createMemoryRateLimitStore(options: { maxClients?: number; now?:
       // Kept as long as its newest request counts: a window from now.
       if (buckets.size > 0) clients.set(key, buckets, { ttl: rate.windowMs });
       return decision;
-    },
-    async peek(key, rate) {
-      return peekWindow(clients.get(key) ?? new Map<number, Bucket>(), rate, now());
     },
     health: () => 'ok',
     close: async () => undefined,

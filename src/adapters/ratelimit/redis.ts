@@ -6,18 +6,17 @@ import { failFastRedis, readyOrTimeout } from '../redis/connect.js';
 /**
  * domain/throttle.ts's decide(), in Lua, so one check is one atomic step on
  * the Redis server: instances sharing it share the limit exactly. Time is
- * Redis's own (TIME), so instances' clocks need not agree; ARGV[6], when not
+ * Redis's own (TIME), so instances' clocks need not agree; ARGV[5], when not
  * empty, stands in for it (tests move time without waiting).
  * A client is a hash of bucket start → "count:latest request", expiring with
- * its newest request's window. ARGV[4] is the cost; ARGV[5] 1 to count, 0 to peek.
+ * its newest request's window. ARGV[4] is the cost.
  */
 const DECIDE_LUA = `
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local size = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
-local record = ARGV[5] == '1'
-local now = tonumber(ARGV[6])
+local now = tonumber(ARGV[5])
 if now == nil then
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -47,7 +46,7 @@ for i = 1, #fields, 2 do
 end
 local allowed = 0
 if count + cost <= limit then allowed = 1 end
-if allowed == 1 and record then
+if allowed == 1 then
   local current = now - (now % size)
   local bucket = byStart[current]
   if bucket == nil then
@@ -88,7 +87,6 @@ interface ThrottleRedis extends Redis {
     windowMs: number,
     bucketMs: number,
     cost: number,
-    record: 0 | 1,
     now: number | '',
   ): Promise<[number, number, number, number]>;
 }
@@ -128,22 +126,20 @@ export async function connectRedisRateLimitStore(
   redis.on('ready', () => log.info('rate-limit store (Redis) connected'));
   await readyOrTimeout(redis);
 
-  async function decide(key: string, rate: Rate, cost: number, record: 0 | 1): Promise<ThrottleDecision> {
+  async function hit(key: string, rate: Rate, cost = 1): Promise<ThrottleDecision> {
     const [allowed, count, resetMs, retryAfterMs] = await redis.decideWindow(
       key,
       rate.limit,
       rate.windowMs,
       bucketSizeMs(rate.windowMs),
       cost,
-      record,
       options.now?.() ?? '',
     );
     return { allowed: allowed === 1, limit: rate.limit, remaining: Math.max(0, rate.limit - count), resetMs, retryAfterMs };
   }
 
   return {
-    hit: (key, rate, cost = 1) => decide(key, rate, cost, 1),
-    peek: (key, rate) => decide(key, rate, 1, 0),
+    hit,
     health: () => (redis.status === 'ready' ? 'ok' : 'unreachable'),
     async close() {
       redis.disconnect();
