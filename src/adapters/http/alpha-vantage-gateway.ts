@@ -19,6 +19,7 @@ import type { SearchService } from '../../app/search.js';
 import type { CacheState, Requester } from '../../app/refresh.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
+import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { GATEWAY_KEY } from './schemas/security.js';
@@ -54,23 +55,25 @@ const GLOBAL_QUOTE_KEYS = [
   '01. symbol', '02. open', '03. high', '04. low', '05. price', '06. volume',
   '07. latest trading day', '08. previous close', '09. change', '10. change percent',
 ] as const;
-const GLOBAL_QUOTE_CSV_HEADER = 'symbol,open,high,low,price,volume,latestDay,previousClose,change,changePercent';
+const GLOBAL_QUOTE_CSV_COLUMNS = ['symbol', 'open', 'high', 'low', 'price', 'volume', 'latestDay', 'previousClose', 'change', 'changePercent'];
 const DAILY_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. volume'] as const;
-const DAILY_CSV_HEADER = 'timestamp,open,high,low,close,volume';
+const DAILY_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
 const ADJUSTED_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. adjusted close', '6. volume', '7. dividend amount', '8. split coefficient'] as const;
-const ADJUSTED_CSV_HEADER = 'timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient';
+const ADJUSTED_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'adjusted_close', 'volume', 'dividend_amount', 'split_coefficient'];
 const SEARCH_KEYS = ['1. symbol', '2. name', '3. type', '4. region', '5. marketOpen', '6. marketClose', '7. timezone', '8. currency', '9. matchScore'] as const;
-const SEARCH_CSV_HEADER = 'symbol,name,type,region,marketOpen,marketClose,timezone,currency,matchScore';
+const SEARCH_CSV_COLUMNS = ['symbol', 'name', 'type', 'region', 'marketOpen', 'marketClose', 'timezone', 'currency', 'matchScore'];
 
 /** Alpha Vantage's numbered keys, each with its value, in order. */
 function keyed(keys: readonly string[], values: string[]): Record<string, string> {
   return Object.fromEntries(keys.map((key, i) => [key, values[i]!]));
 }
 
-/** Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF; a field with a comma or quote is quoted (RFC 4180). */
-function csv(header: string, rows: string[][]): string {
-  const field = (value: string) => (/[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
-  return [header, ...rows.map((row) => row.map(field).join(','))].map((line) => `${line}\r\n`).join('');
+/**
+ * Alpha Vantage's CSV: a header line, then rows, each line ended by CRLF (csv.ts quotes and guards
+ * them). The symbol and the vendors' words (a company's name, its type and region) are text.
+ */
+function csv(columns: string[], rows: string[][]): string {
+  return csvTable(columns, rows, { lineEnd: '\r\n', textColumns: ['symbol', 'name', 'type', 'region', 'marketOpen', 'marketClose', 'timezone', 'currency'] });
 }
 
 /** The symbol a function needs; missing, it is Alpha Vantage's "Invalid API call", as an invalid one is. */
@@ -90,7 +93,7 @@ const globalQuote: GatewayFunction = async ({ quotes }, call) => {
   return {
     cache,
     json: { 'Global Quote': keyed(GLOBAL_QUOTE_KEYS, values) },
-    csv: csv(GLOBAL_QUOTE_CSV_HEADER, [values]),
+    csv: csv(GLOBAL_QUOTE_CSV_COLUMNS, [values]),
   };
 };
 
@@ -113,7 +116,7 @@ const dailySeries: GatewayFunction = async ({ quotes }, call) => {
       },
       'Time Series (Daily)': Object.fromEntries(bars.map((bar) => [bar.date, keyed(DAILY_KEYS, valuesOf(bar))])),
     },
-    csv: csv(DAILY_CSV_HEADER, bars.map((bar) => [bar.date, ...valuesOf(bar)])),
+    csv: csv(DAILY_CSV_COLUMNS, bars.map((bar) => [bar.date, ...valuesOf(bar)])),
   };
 };
 
@@ -153,7 +156,7 @@ const dailyAdjustedSeries: GatewayFunction = async ({ quotes }, call) => {
       },
       'Time Series (Daily)': Object.fromEntries(rows.map((row) => [row.bar.date, keyed(ADJUSTED_KEYS, valuesOf(row))])),
     },
-    csv: csv(ADJUSTED_CSV_HEADER, rows.map((row) => [row.bar.date, ...valuesOf(row)])),
+    csv: csv(ADJUSTED_CSV_COLUMNS, rows.map((row) => [row.bar.date, ...valuesOf(row)])),
   };
 };
 
@@ -170,7 +173,7 @@ const symbolSearch: GatewayFunction = async ({ search }, call) => {
   const rows = matches.map((m, i) => [
     m.symbol, m.name, m.type, m.region ?? m.exchange ?? '', m.marketOpen ?? '', m.marketClose ?? '', m.timezone ?? '', m.currency, m.matchScore ?? rankScore(i),
   ]);
-  return { cache, json: { bestMatches: rows.map((row) => keyed(SEARCH_KEYS, row)) }, csv: csv(SEARCH_CSV_HEADER, rows) };
+  return { cache, json: { bestMatches: rows.map((row) => keyed(SEARCH_KEYS, row)) }, csv: csv(SEARCH_CSV_COLUMNS, rows) };
 };
 
 /**
@@ -246,7 +249,7 @@ const GatewayAnswer = {
     },
     'text/csv': {
       schema: Type.String({ description: 'datatype=csv: a header line, then rows, CRLF-ended' }),
-      example: `${GLOBAL_QUOTE_CSV_HEADER}\r\nIBM,129.5200,131.0000,129.3100,130.7900,4612500,2022-07-29,129.2200,1.5700,1.2150%\r\n`,
+      example: `${GLOBAL_QUOTE_CSV_COLUMNS.join(',')}\r\nIBM,129.5200,131.0000,129.3100,130.7900,4612500,2022-07-29,129.2200,1.5700,1.2150%\r\n`,
     },
   },
 };

@@ -17,6 +17,7 @@ import type { QuoteService } from '../../app/quotes.js';
 import type { TradeLedger } from '../../app/trades.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Holding } from '../../domain/portfolio.js';
+import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
@@ -66,24 +67,8 @@ const CSV_COLUMNS = [
   'market_value', 'unrealised_pl', 'unrealised_pl_percent', 'day_change', 'day_change_percent',
 ] as const;
 
-/**
- * Text a spreadsheet may run as a formula (OWASP's CSV injection list: =, +, -,
- * @, TAB, CR first), also behind leading white space, which an import that
- * trims spaces would remove.
- */
-const FORMULA_START = /^[\t\r]|^\s*[=+\-@]/u;
-
-/** A CSV field: quoted when it must be; text a spreadsheet would run as a formula is prefixed with '. */
-function csvField(value: string | number | null, text = false): string {
-  if (value === null) return '';
-  let field = String(value);
-  if (text && FORMULA_START.test(field)) field = `'${field}`;
-  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
-}
-
 function toCsv(positions: PricedPosition[]): string {
-  const lines = positions.map((p) => CSV_COLUMNS.map((c) => csvField(p[c], c === 'symbol' || c === 'reason')).join(','));
-  return [CSV_COLUMNS.join(','), ...lines, ''].join('\n');
+  return csvTable(CSV_COLUMNS, positions.map((p) => CSV_COLUMNS.map((c) => p[c])), { textColumns: ['symbol', 'reason'] });
 }
 
 const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };

@@ -6,6 +6,7 @@ import { type CacheState, type Requester, worstCacheState } from '../../app/refr
 import { DomainError, symbolNotFound, ValidationError } from '../../domain/errors.js';
 import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
+import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
@@ -73,9 +74,10 @@ function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
   return { date, open, high, low, close, volume };
 }
 
+const HISTORY_CSV_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'];
+
 function toCsv(bars: DailyBar[]): string {
-  const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`);
-  return ['date,open,high,low,close,volume', ...lines, ''].join('\n');
+  return csvTable(HISTORY_CSV_COLUMNS, bars.map((b) => [b.date, b.open, b.high, b.low, b.close, b.volume]));
 }
 
 export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
