@@ -98,6 +98,10 @@ describe.each(testEngines())('npm run cli -- import-prices with actions on %s', 
     ['--dividends', 'ex_date,amount\n2022-02-30,1.65\n', /, line 2: ex_date "2022-02-30" is not a YYYY-MM-DD calendar date/],
     ['--dividends', 'ex_date,amount\n2022-05-09,1.65\n2022-05-09,1.66\n', /, line 3: date 2022-05-09 repeats line 2/],
     ['--dividends', 'ex_date,amount\n2022-05-09,-1\n', /, line 2: amount "-1" is not a positive decimal number/],
+    ['--splits', `date,factor\n2020-08-31,4\n2014-06-09,${'9'.repeat(32)}\n`, /, line 3: factor 9{32} is outside 0\.0001 \(1-for-10,000\) to 10000 \(10,000-for-1\)/],
+    ['--splits', 'date,factor\n2020-08-31,0.00001\n', /, line 2: factor 0\.00001 is outside 0\.0001/],
+    // Each allowed alone; from 2001 on they multiply to 10^8.
+    ['--splits', 'date,factor\n2001-01-03,10000\n2002-01-03,10000\n2003-01-03,10000\n', /, line 3: the splits from 2002-01-03 on multiply to 100000000, outside 0\.000000001 to 10000000/],
   ])('when the %s file has a bad row (%j), then nothing is imported and the file, line and field are named', async (flag, text, message) => {
     await withDatabase(async (url, db) => {
       const actions = csvFile('bad-actions', text);
@@ -149,6 +153,44 @@ describe.each(testEngines())('npm run cli -- import-prices with actions on %s', 
       await migrateToLatest(db);
       expect(await stored(db)).toEqual({ bars: 0, splits: [], dividends: [] });
     });
+  });
+});
+
+describe.each(testEngines())('what an import adds to, replaces or deletes, on %s', (engine) => {
+  it('when an import adds splits that, with the stored ones, multiply past the bounds, then nothing is imported; --replace starts afresh; delete-prices empties the symbol', async () => {
+    const database = await createTestDatabase(engine);
+    const db = connectDatabase(parseDatabaseUrl(database.url, 2));
+    const cli = async (args: string[]) => {
+      const run = runEntry('src/cli.ts', { DATABASE_URL: database.url }, args);
+      return { code: await run.exited, output: run.output() };
+    };
+    const stooq = csvFile('stooq', STOOQ);
+    const counts = async () => ({
+      bars: (await db.selectFrom('daily_bars').select('date').execute()).length,
+      splits: (await db.selectFrom('splits').select('date').execute()).length,
+    });
+    try {
+      expect((await cli(['import-prices', stooq, '--symbol', 'IBM', '--splits', csvFile('s1', 'date,factor\n2001-01-03,10000\n')])).code).toBe(0);
+      const more = csvFile('s2', 'date,factor\n2002-01-03,10000\n');
+      const refused = await cli(['import-prices', csvFile('later', 'Date,Open,High,Low,Close,Volume\n2022-08-10,1,2,0.5,1.5,10\n'), '--symbol', 'IBM', '--splits', more]);
+      expect(refused.code, refused.output).toBe(1);
+      expect(refused.output).toMatch(/^Nothing imported: splits: counting the splits already stored, the splits from 2001-01-03 on multiply to 100000000/);
+      expect(await counts()).toEqual({ bars: 2, splits: 1 });
+
+      const replaced = await cli(['import-prices', stooq, '--symbol', 'IBM', '--splits', more, '--replace']);
+      expect(replaced.code, replaced.output).toBe(0);
+      expect(replaced.output).toMatch(/Replaced what was stored of IBM\./);
+      expect(await db.selectFrom('splits').select(['date', 'factor']).execute()).toEqual([{ date: '2002-01-03', factor: '10000' }]);
+
+      const deleted = await cli(['delete-prices', '--symbol', 'ibm']);
+      expect(deleted.code, deleted.output).toBe(0);
+      expect(deleted.output).toMatch(/Deleted 2 daily bars and 1 split or dividend of IBM\./);
+      expect(await counts()).toEqual({ bars: 0, splits: 0 });
+      expect((await cli(['delete-prices', 'IBM'])).code).toBe(2);
+    } finally {
+      await db.destroy();
+      await database.drop();
+    }
   });
 });
 

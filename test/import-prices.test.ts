@@ -59,6 +59,14 @@ describe.each(testEngines())('npm run cli -- import-prices on %s', (engine) => {
     ['a repeated date', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10\n2022-07-28,1,2,0.5,1.5,10\n', /line 3: date 2022-07-28 repeats line 2/],
     ['an unknown header', 'when,price\n2022-07-28,1\n', /line 1: missing column date, open, high, low, close; expected a header of Alpha Vantage/],
     ['a fractional volume', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10.5\n', /line 2: volume "10.5"/],
+    ['a negative price', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10\n2022-07-29,-1,2,0.5,1.5,10\n', /line 3: open "-1" is not a price above 0 and at most 1000000000/],
+    ['a zero price', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.0000,1.5,10\n', /line 2: low "0.0000" is not a price above 0/],
+    ['a price past a billion', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2000000000,0.5,1.5,10\n', /line 2: high "2000000000" is not a price above 0 and at most 1000000000/],
+    ['a high below the low', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,0.4,0.5,0.45,10\n', /line 2: high 0.4 is below low 0.5/],
+    ['a close above the high', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,2.01,10\n', /line 2: high 2 is below close 2.01/],
+    ['a volume of 2^53 − 1', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,9007199254740991\n', /line 2: volume 9007199254740991 is more than 10000000000000/],
+    ['a date of year 0', 'Date,Open,High,Low,Close,Volume\n0000-01-03,1,2,0.5,1.5,10\n', /line 2: date 0000-01-03 is before 1900-01-01/],
+    ['a future date', 'Date,Open,High,Low,Close,Volume\n2022-07-28,1,2,0.5,1.5,10\n2200-01-03,1,2,0.5,1.5,10\n', /bars: the bar of 2200-01-03 is of a session not final yet \(the latest final session is \d{4}-\d{2}-\d{2}\); import finished sessions only/],
   ])('when the file has %s, then nothing is imported and the line is named', async (_case, text, message) => {
     const database = await createTestDatabase(engine);
     try {

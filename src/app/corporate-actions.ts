@@ -3,8 +3,8 @@
  * upstream, and the ports both need. The adjustment itself is
  * domain/corporate-actions.ts.
  */
-import { NotFoundError } from '../domain/errors.js';
-import type { Dividend, Split } from '../domain/corporate-actions.js';
+import { NotFoundError, UpstreamUnavailableError } from '../domain/errors.js';
+import { checkSplitSeries, type Dividend, type Split, withSplits } from '../domain/corporate-actions.js';
 import { isRefreshDueSinceAttempt } from '../domain/market-calendar.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
 import type { UpstreamRequest } from './upstream-budget.js';
@@ -37,6 +37,8 @@ export interface ActionStore {
   lastAttempt(symbol: string): Promise<{ at: number; outcome: ActionsOutcome } | undefined>;
   /** Records that every provider said the symbol does not exist. */
   recordUnknown(symbol: string, at: number): Promise<void>;
+  /** Deletes every stored split and dividend of the symbol and its refresh record; how many actions. */
+  deleteActions(symbol: string): Promise<number>;
 }
 
 /** Port: the providers' splits and dividends, in failover order (adapters/providers/failover.ts). */
@@ -71,6 +73,7 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
       if (askedDividends.status === 'rejected') throw askedDividends.reason;
       const [splits, dividends] = [askedSplits.value, askedDividends.value];
       const source = splits.source === dividends.source ? splits.source : `${splits.source}+${dividends.source}`;
+      refuseUnadjustable(symbol, source, await store.actions(symbol), splits.value);
       await store.saveActions(symbol, { splits: splits.value, dividends: dividends.value }, { source, fetchedAt: at, upstreamAttempt: true });
     } catch (error) {
       if (error instanceof NotFoundError) await store.recordUnknown(symbol, at);
@@ -99,6 +102,25 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
   }
 
   return { freshActions };
+}
+
+/**
+ * Each split a vendor gives is checked as it is read (adapters/providers); together with the
+ * splits stored (an import's), they must still adjust a series, or none is saved.
+ */
+function refuseUnadjustable(symbol: string, source: string, stored: CorporateActions, given: Split[]): void {
+  const refused = checkSplitSeries(withSplits(stored.splits, given));
+  if (refused) throw new UpstreamUnavailableError(`The splits ${source} gives for ${symbol} were not stored: ${refused.problem}.`);
+}
+
+/**
+ * The stored splits, as adjustment takes them. Every way in checks them, but a store written
+ * before the bounds existed may hold splits past them: those adjust nothing, and say so.
+ */
+export function adjustableSplits(symbol: string, splits: Split[]): Split[] {
+  const refused = checkSplitSeries(splits);
+  if (refused) throw new UpstreamUnavailableError(`The stored splits of ${symbol} cannot adjust its history: ${refused.problem}. An operator can replace them (npm run cli -- delete-prices).`);
+  return splits;
 }
 
 export type ActionsSource = ReturnType<typeof createActionsSource>;

@@ -1,10 +1,13 @@
 /**
  * import-prices: a symbol's history from files (the CLI reads and checks
- * them), its bars and the splits and dividends they imply, written in one
- * transaction. An import is not an upstream attempt: it spends no quota and
- * does not stand for "upstream was asked".
+ * each row of them), its bars and the splits and dividends they imply,
+ * written in one transaction, beside what is stored or in its place. An
+ * import is not an upstream attempt: it spends no quota and does not stand
+ * for "upstream was asked". delete-prices: a symbol's bars and actions gone.
  */
-import { type AdjustedCloseRow, type Dividend, impliedDividends, type Split } from '../domain/corporate-actions.js';
+import { type AdjustedCloseRow, checkSplitSeries, type Dividend, impliedDividends, type Split, withSplits } from '../domain/corporate-actions.js';
+import { ValidationError } from '../domain/errors.js';
+import { latestFinalSession } from '../domain/market-calendar.js';
 import { type DailyBar, normalizeSymbol } from '../domain/quote.js';
 import type { ActionStore, CorporateActions } from './corporate-actions.js';
 import type { PriceStore } from './prices.js';
@@ -36,9 +39,22 @@ export interface ImportResult {
   impliedDividends?: number;
 }
 
-/** Stores the bars and actions of one symbol in one transaction: all of them, or none. */
-export async function importPrices(transaction: ImportTransaction, rawSymbol: string, file: PriceImport): Promise<ImportResult> {
+export interface ImportOptions {
+  /** Delete the symbol's stored bars and actions first, in the same transaction. */
+  replace?: boolean;
+  now?: Date;
+}
+
+/**
+ * Stores the bars and actions of one symbol in one transaction: all of them,
+ * or none. Refused (a ValidationError, nothing written): a bar of a session
+ * not final yet — stored, it would stand for the session and stop its
+ * refresh — and splits that, with those stored, cannot adjust a series
+ * (domain/corporate-actions.ts).
+ */
+export async function importPrices(transaction: ImportTransaction, rawSymbol: string, file: PriceImport, options: ImportOptions = {}): Promise<ImportResult> {
   const symbol = normalizeSymbol(rawSymbol);
+  refuseUnfinishedSessions(file.bars, options.now ?? new Date());
   const implied = file.adjustedCloses && impliedDividends([...file.adjustedCloses].sort(byDate));
   const actions: CorporateActions = {
     splits: file.splits ?? [],
@@ -46,11 +62,37 @@ export async function importPrices(transaction: ImportTransaction, rawSymbol: st
   };
   const fetchedAt = Date.now();
   await transaction(async (stores) => {
+    if (options.replace) await forget(stores, symbol);
+    const stored = await stores.actions.actions(symbol);
+    refuseUnadjustableSplits(withSplits(stored.splits, actions.splits));
     await stores.prices.saveBars(symbol, file.bars, { source: IMPORT_SOURCE, fetchedAt, upstreamAttempt: false });
     await stores.actions.saveActions(symbol, actions, { source: IMPORT_SOURCE, fetchedAt, upstreamAttempt: false });
   });
   const dates = file.bars.map((b) => b.date).sort();
   return { symbol, count: file.bars.length, first: dates[0] ?? '', last: dates[dates.length - 1] ?? '', impliedDividends: implied?.length };
+}
+
+/** Deletes a symbol's stored bars and actions, in one transaction; how many of each there were. */
+export async function deletePrices(transaction: ImportTransaction, rawSymbol: string): Promise<{ symbol: string; bars: number; actions: number }> {
+  const symbol = normalizeSymbol(rawSymbol);
+  return transaction(async (stores) => ({ symbol, ...(await forget(stores, symbol)) }));
+}
+
+async function forget(stores: { prices: PriceStore; actions: ActionStore }, symbol: string): Promise<{ bars: number; actions: number }> {
+  return { bars: await stores.prices.deleteBars(symbol), actions: await stores.actions.deleteActions(symbol) };
+}
+
+function refuseUnfinishedSessions(bars: DailyBar[], now: Date): void {
+  const finalSession = latestFinalSession(now);
+  const unfinished = bars.find((bar) => bar.date > finalSession);
+  if (unfinished) {
+    throw new ValidationError('bars', `the bar of ${unfinished.date} is of a session not final yet (the latest final session is ${finalSession}); import finished sessions only`);
+  }
+}
+
+function refuseUnadjustableSplits(splits: Split[]): void {
+  const refused = checkSplitSeries(splits);
+  if (refused) throw new ValidationError('splits', `counting the splits already stored, ${refused.problem}; nothing imported (--replace starts the symbol afresh)`);
 }
 
 function byDate(a: { date: string }, b: { date: string }): number {

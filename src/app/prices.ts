@@ -43,6 +43,8 @@ export interface PriceStore {
   /** Upserts bars by (symbol, date); an upstream attempt is recorded with them, in one transaction. */
   saveBars(symbol: string, bars: DailyBar[], origin: BarsOrigin): Promise<void>;
   recordUnknown(symbol: string, at: number): Promise<void>;
+  /** Deletes every stored bar of the symbol and its refresh record (the CLI's delete-prices); how many bars. */
+  deleteBars(symbol: string): Promise<number>;
 }
 
 /**

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { adjustBars } from '../domain/corporate-actions.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
-import type { ActionsSource, CorporateActions } from './corporate-actions.js';
+import { type ActionsSource, adjustableSplits, type CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 import { upTo } from './lru-bound.js';
@@ -114,7 +114,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     // (An empty range adjusts nothing: every bar after it would be read for none.)
     const first = history.bars[0];
     const through = to === undefined || !first ? history.bars : await prices.barsBetween(symbol, first.date, OPEN_END);
-    const adjusted = adjustBars(through, stored.splits, stored.dividends, history.bars.length);
+    const adjusted = adjustBars(through, adjustableSplits(symbol, stored.splits), stored.dividends, history.bars.length);
     return { ...history, cache: worstCacheState([history.cache, cache]), adjusted: { bars: adjusted, ...stored } };
   }
 

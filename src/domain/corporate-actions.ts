@@ -159,10 +159,59 @@ function impliedAmount(previous: AdjustedCloseRow, current: AdjustedCloseRow): s
   return rounded.gt(0) ? rounded.toFixed(IMPLIED_DIVIDEND_DECIMALS) : undefined;
 }
 
-/** A split is well-formed when its date is a real calendar day and its factor a positive decimal. */
+/**
+ * A split's factor is from 1-for-10,000 to 10,000-for-1: past any split on record (forward splits
+ * top out near 50-for-1, reverse splits rarely pass 1-for-1,000). Without a bound, a vendor's or a
+ * file's factor of 10^31 would make every price before it a 40-digit number, or Infinity.
+ */
+export const SPLIT_FACTOR_MIN = '0.0001';
+export const SPLIT_FACTOR_MAX = '10000';
+/**
+ * What the splits after any one bar may multiply to, either way: Walmart's since 1970 make 6,144, a
+ * penny stock's reverse splits a few millionths. Within these bounds an adjusted price stays under
+ * 10^18 (PRICE_MAX ÷ the minimum) and an adjusted volume under 10^20 (VOLUME_MAX × the maximum).
+ */
+export const CUMULATIVE_SPLIT_FACTOR_MIN = '0.000000001';
+export const CUMULATIVE_SPLIT_FACTOR_MAX = '10000000';
+
+/** A split is well-formed when its date is a real calendar day and its factor a decimal within the bounds above. */
 export function checkSplit(split: Split): string | undefined {
   if (!isCalendarDate(split.date)) return `date "${split.date}" is not a YYYY-MM-DD calendar date`;
-  if (!isPositiveDecimal(split.factor)) return `factor "${split.factor}" is not a positive decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
+  return checkSplitFactor(split.factor);
+}
+
+export function checkSplitFactor(factor: string): string | undefined {
+  if (!isPositiveDecimal(factor)) return `factor "${factor}" is not a positive decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
+  const value = new Exact(factor);
+  if (value.lt(SPLIT_FACTOR_MIN) || value.gt(SPLIT_FACTOR_MAX)) {
+    return `factor ${factor} is outside ${SPLIT_FACTOR_MIN} (1-for-10,000) to ${SPLIT_FACTOR_MAX} (10,000-for-1)`;
+  }
+  return undefined;
+}
+
+/** The splits stored once `given` are saved beside them: a given split takes the place of a stored one of its date. */
+export function withSplits(stored: Split[], given: Split[]): Split[] {
+  const dates = new Set(given.map((split) => split.date));
+  return [...stored.filter((split) => !dates.has(split.date)), ...given];
+}
+
+/**
+ * Splits (each well-formed) that can adjust a series together: the product of
+ * the splits after any bar, newest back, stays within the cumulative bounds.
+ * Otherwise the split where the product leaves them, and why.
+ */
+export function checkSplitSeries(splits: Split[]): { split: Split; problem: string } | undefined {
+  const newestFirst = [...splits].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
+  let product = new Exact(1);
+  for (const split of newestFirst) {
+    product = product.times(split.factor);
+    if (product.lt(CUMULATIVE_SPLIT_FACTOR_MIN) || product.gt(CUMULATIVE_SPLIT_FACTOR_MAX)) {
+      return {
+        split,
+        problem: `the splits from ${split.date} on multiply to ${product.toSignificantDigits(6).toString()}, outside ${CUMULATIVE_SPLIT_FACTOR_MIN} to ${CUMULATIVE_SPLIT_FACTOR_MAX}`,
+      };
+    }
+  }
   return undefined;
 }
 

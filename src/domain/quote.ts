@@ -133,14 +133,46 @@ export function quoteFromBars(symbol: string, barsNewestFirst: DailyBar[]): Quot
   };
 }
 
-/** A bar is well-formed when its date is a real calendar day and its prices are decimals. */
+/** No market data is older: the oldest daily series (NYSE, CRSP) start in the 1920s. */
+export const EARLIEST_BAR_DATE = '1900-01-01';
+/** Above any share price on record (Berkshire Hathaway's A shares are below 10^6): a higher one is a unit or data error. */
+export const PRICE_MAX = '1000000000';
+/** Ten trillion shares in a day, past any stock's record by a factor of hundreds: more is a data error. */
+export const VOLUME_MAX = 10_000_000_000_000;
+
+/**
+ * A bar is well-formed when its date is a real calendar day from
+ * EARLIEST_BAR_DATE, its prices positive decimals up to PRICE_MAX with low and
+ * high bounding open and close, and its volume a whole number up to
+ * VOLUME_MAX. Vendors' bars and imported ones are checked alike. (Whether its
+ * session is final depends on the clock: market-calendar.ts.)
+ */
 export function checkBar(bar: DailyBar): string | undefined {
   if (!isCalendarDate(bar.date)) return `date "${bar.date}" is not a YYYY-MM-DD calendar date`;
+  if (bar.date < EARLIEST_BAR_DATE) return `date ${bar.date} is before ${EARLIEST_BAR_DATE}`;
   for (const field of ['open', 'high', 'low', 'close'] as const) {
-    if (!isDecimal(bar[field])) return `${field} "${bar[field]}" is not a decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
+    const value = bar[field];
+    if (!isDecimal(value)) return `${field} "${value}" is not a decimal number of at most ${DECIMAL_MAX_CHARACTERS} characters`;
+    if (!isPositive(value) || compareDecimals(value, PRICE_MAX) > 0) return `${field} "${value}" is not a price above 0 and at most ${PRICE_MAX}`;
+  }
+  if (compareDecimals(bar.high, bar.low) < 0) return `high ${bar.high} is below low ${bar.low}`;
+  for (const field of ['open', 'close'] as const) {
+    if (compareDecimals(bar.low, bar[field]) > 0) return `low ${bar.low} is above ${field} ${bar[field]}`;
+    if (compareDecimals(bar.high, bar[field]) < 0) return `high ${bar.high} is below ${field} ${bar[field]}`;
   }
   if (!Number.isSafeInteger(bar.volume) || bar.volume < 0) return `volume "${bar.volume}" is not a whole number`;
+  if (bar.volume > VOLUME_MAX) return `volume ${bar.volume} is more than ${VOLUME_MAX}`;
   return undefined;
+}
+
+function isPositive(decimal: string): boolean {
+  return !decimal.startsWith('-') && /[1-9]/.test(decimal);
+}
+
+/** The sign of a − b, for decimal strings (exactly, on scaled integers). */
+export function compareDecimals(a: string, b: string): number {
+  const difference = decimalDifference(a, b);
+  return difference.startsWith('-') ? -1 : /[1-9]/.test(difference) ? 1 : 0;
 }
 
 export function isCalendarDate(value: string): boolean {

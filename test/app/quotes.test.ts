@@ -26,6 +26,7 @@ function heldStore() {
       stored = bars.map((bar) => ({ ...bar, source, fetched_at: fetchedAt }));
     },
     recordUnknown: async () => undefined,
+    deleteBars: async () => 0,
   };
   return {
     store,

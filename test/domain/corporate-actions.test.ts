@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adjustBars, checkDividend, checkSplit, impliedDividends } from '../../src/domain/corporate-actions.js';
+import { adjustBars, checkDividend, checkSplit, checkSplitSeries, impliedDividends, withSplits } from '../../src/domain/corporate-actions.js';
 import type { DailyBar } from '../../src/domain/quote.js';
 
 const bar = (date: string, open: string, high: string, low: string, close: string, volume: number): DailyBar => ({ date, open, high, low, close, volume });
@@ -179,5 +179,37 @@ describe('adjustBars keeping the oldest few', () => {
     expect(kept).toEqual(adjustBars(MANY, [SPLIT], [DIVIDEND]).slice(0, 1));
     expect(reads.prices).toBe(3);
     expect(reads.closes).toBeLessThanOrEqual(3); // the kept bar's, and the one before each action
+  });
+});
+
+describe('split bounds', () => {
+  it('when a factor is from 1-for-10,000 to 10,000-for-1, then it is a split; past either end, it is refused', () => {
+    for (const factor of ['0.0001', '0.1', '4', '10000', '0.66666666666666666667']) expect(checkSplit({ date: '2024-01-04', factor })).toBeUndefined();
+    expect(checkSplit({ date: '2024-01-04', factor: '10000.0001' })).toBe('factor 10000.0001 is outside 0.0001 (1-for-10,000) to 10000 (10,000-for-1)');
+    expect(checkSplit({ date: '2024-01-04', factor: '0.00009' })).toMatch(/^factor 0\.00009 is outside/);
+    expect(checkSplit({ date: '2024-01-04', factor: '9'.repeat(32) })).toMatch(/is outside/);
+  });
+
+  it('when the splits after some bar multiply past 10^7 or below 10^-9, then the series names the split where they do', () => {
+    const split = (date: string, factor: string) => ({ date, factor });
+    // Walmart's: eleven 2-for-1s and a 3-for-1, 6,144 in all.
+    const walmart = [...Array.from({ length: 11 }, (_, i) => split(`${1975 + 3 * i}-06-01`, '2')), split('2024-02-26', '3')];
+    expect(checkSplitSeries(walmart)).toBeUndefined();
+    const forward = [split('2001-01-03', '1000'), split('2003-01-03', '1000'), split('2002-01-03', '10')];
+    expect(checkSplitSeries(forward)).toBeUndefined(); // 10^7 exactly
+    expect(checkSplitSeries([...forward, split('2000-01-03', '2')])).toEqual({
+      split: split('2000-01-03', '2'),
+      problem: 'the splits from 2000-01-03 on multiply to 20000000, outside 0.000000001 to 10000000',
+    });
+    const reverse = Array.from({ length: 4 }, (_, i) => split(`201${i}-05-01`, '0.001'));
+    expect(checkSplitSeries(reverse.slice(1))).toBeUndefined(); // 10^-9 exactly
+    expect(checkSplitSeries(reverse)).toEqual({ split: reverse[0], problem: 'the splits from 2010-05-01 on multiply to 1e-12, outside 0.000000001 to 10000000' });
+  });
+
+  it('when splits are saved beside stored ones, then one of the same date takes its place', () => {
+    expect(withSplits([{ date: '2020-01-02', factor: '2' }, { date: '2021-01-04', factor: '3' }], [{ date: '2021-01-04', factor: '4' }])).toEqual([
+      { date: '2020-01-02', factor: '2' },
+      { date: '2021-01-04', factor: '4' },
+    ]);
   });
 });

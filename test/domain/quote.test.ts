@@ -93,4 +93,18 @@ describe('checkBar', () => {
     expect(checkBar({ ...good, close: 'None' })).toMatch(/close/);
     expect(checkBar({ ...good, volume: -1 })).toMatch(/volume/);
   });
+
+  it('refuses what no market gives: a price at or below 0 or past a billion, a low above or a high below the open or close, a huge volume, a date before 1900', () => {
+    const good = { date: '2024-02-29', open: '1', high: '2', low: '0.5', close: '1.5', volume: 10 };
+    expect(checkBar({ ...good, low: '0', open: '0', close: '0' })).toBe('open "0" is not a price above 0 and at most 1000000000');
+    expect(checkBar({ ...good, low: '-0.5' })).toBe('low "-0.5" is not a price above 0 and at most 1000000000');
+    expect(checkBar({ ...good, high: '1000000000.01' })).toBe('high "1000000000.01" is not a price above 0 and at most 1000000000');
+    expect(checkBar({ ...good, high: '1000000000', open: '1000000000' })).toBeUndefined();
+    expect(checkBar({ ...good, high: '0.4' })).toBe('high 0.4 is below low 0.5');
+    expect(checkBar({ ...good, low: '1.2' })).toBe('low 1.2 is above open 1');
+    expect(checkBar({ ...good, close: '2.0001' })).toBe('high 2 is below close 2.0001');
+    expect(checkBar({ ...good, open: '0.5000', close: '2.00' })).toBeUndefined(); // equal at another scale
+    expect(checkBar({ ...good, volume: 10_000_000_000_001 })).toBe('volume 10000000000001 is more than 10000000000000');
+    expect(checkBar({ ...good, date: '1899-12-29' })).toBe('date 1899-12-29 is before 1900-01-01');
+  });
 });

@@ -115,6 +115,43 @@ describe.each(testEngines())('splits, dividends and adjusted history on %s', (en
     expect(response.headers['x-cache']).toBe('STALE');
     expect(response.json().bars.slice(0, 2)).toStrictEqual(ADJUSTED_IBM.slice(0, 2));
   });
+
+  it('when a vendor gives a split factor past 10,000-for-1, then that vendor counts as unavailable and the next one answers', async () => {
+    const { upstream, get } = await setup();
+    const huge = { date: '2022-07-29', newShares: 100_000_000, oldShares: 1 };
+    upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [huge] });
+    upstream.setFor('twelvedata', 'splits', 'IBM', { kind: 'splits', splits: [{ date: '2022-07-29', newShares: 2, oldShares: 1 }] });
+    const response = await get('/api/v1/symbol/IBM/history/?adjusted=true');
+    expect(response.statusCode).toBe(200);
+    expect(response.json().bars).toStrictEqual(ADJUSTED_IBM);
+  });
+
+  it('when every vendor gives splits that multiply past the bounds, then none is stored and adjusted history is 502, never a 500 or Infinity', async () => {
+    const { upstream, get } = await setup();
+    // Each 10,000-for-1 is allowed alone; together they multiply to 10^48.
+    const splits = Array.from({ length: 12 }, (_, i) => ({ date: `20${10 + i}-01-03`, newShares: 10_000, oldShares: 1 }));
+    for (const vendor of ['alphavantage', 'twelvedata'] as const) upstream.setFor(vendor, 'splits', 'IBM', { kind: 'splits', splits });
+    for (const accept of ['application/json', 'text/csv']) {
+      const response = await get('/api/v1/symbol/IBM/history/?adjusted=true', { accept });
+      expect(response.statusCode).toBe(502);
+      expect(response.json().detail).toMatch(/the splits from 2020-01-03 on multiply to 100000000, outside 0\.000000001 to 10000000/);
+    }
+    expect((await get('/api/v1/symbol/IBM/actions/')).statusCode).toBe(502);
+  });
+
+  it('when the store holds splits past the bounds (written before them), then adjusted history is 502 and names the way out', async () => {
+    const { service, get } = await setup();
+    await get('/api/v1/symbol/IBM/actions/'); // fetched and stored: no refresh is due until the next close
+    const factor = '99999999999999999999999999999999';
+    const rows = Array.from({ length: 12 }, (_, i) => ({ symbol: 'IBM', date: `19${70 + i}-01-05`, factor, source: 'import', fetched_at: 1 }));
+    await service.db.insertInto('splits').values(rows).execute();
+    for (const accept of ['application/json', 'text/csv']) {
+      const response = await get('/api/v1/symbol/IBM/history/?adjusted=true', { accept });
+      expect(response.statusCode).toBe(502);
+      expect(response.json().detail).toMatch(/^The stored splits of IBM cannot adjust its history: .*delete-prices/);
+    }
+    expect((await get('/api/v1/symbol/IBM/history/')).statusCode).toBe(200); // as traded, still served
+  });
 });
 
 describe.each(testEngines())('imported actions in the sandbox on %s', (engine) => {

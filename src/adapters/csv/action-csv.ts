@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { Decimal } from 'decimal.js';
-import { checkDividend, checkSplit, type Dividend, type Split } from '../../domain/corporate-actions.js';
+import { checkDividend, checkSplit, checkSplitSeries, type Dividend, type Split } from '../../domain/corporate-actions.js';
 import { CsvRowError } from './price-csv.js';
 
 interface Layout<T> {
@@ -35,9 +35,16 @@ function factorOfRatio(ratio: string): string {
   return new Decimal(match[1]!).div(match[2]!).toFixed();
 }
 
-/** Every split of a splits file, checked; throws CsvRowError naming the file, line and field of the first bad row. */
-export function readSplitsCsv(input: Readable, file: string): Promise<Split[]> {
-  return readActions(input, file, SPLIT_LAYOUTS, checkSplit, (s) => s.date);
+/**
+ * Every split of a splits file, checked; throws CsvRowError naming the file, line and field of the
+ * first bad row, or the line of the split where the file's splits together leave the bounds.
+ */
+export async function readSplitsCsv(input: Readable, file: string): Promise<Split[]> {
+  const lines = new Map<Split, number>();
+  const splits = await readActions(input, file, SPLIT_LAYOUTS, checkSplit, (s) => s.date, (split, line) => lines.set(split, line));
+  const refused = checkSplitSeries(splits);
+  if (refused) throw new CsvRowError(lines.get(refused.split) ?? 0, refused.problem, file);
+  return splits;
 }
 
 /** Every dividend of a dividends file, checked; throws CsvRowError like readSplitsCsv. */
@@ -51,6 +58,7 @@ async function readActions<T>(
   layouts: Layout<T>[],
   check: (action: T) => string | undefined,
   dateOf: (action: T) => string,
+  onRow?: (action: T, line: number) => void,
 ): Promise<T[]> {
   const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true });
   // As in readPriceCsv: a read error must end the loop below, not crash the process.
@@ -69,6 +77,7 @@ async function readActions<T>(
       if (seen !== undefined) throw new CsvRowError(info.lines, `date ${dateOf(action)} repeats line ${seen}`, file);
       firstLineOfDate.set(dateOf(action), info.lines);
       actions.push(action);
+      onRow?.(action, info.lines);
     }
   } catch (error) {
     if (error instanceof CsvRowError || (error as { syscall?: string }).syscall) throw error;

@@ -38,6 +38,15 @@ export function createActionStore(db: Kysely<Database>): ActionStore {
     async recordUnknown(symbol, at) {
       await recordAttempt(db, symbol, 'unknown', at);
     },
+
+    async deleteActions(symbol) {
+      return withinTransaction(db, async (trx) => {
+        const splits = await trx.deleteFrom('splits').where('symbol', '=', symbol).executeTakeFirst();
+        const dividends = await trx.deleteFrom('dividends').where('symbol', '=', symbol).executeTakeFirst();
+        await trx.deleteFrom('action_refreshes').where('symbol', '=', symbol).execute();
+        return Number(splits.numDeletedRows) + Number(dividends.numDeletedRows);
+      });
+    },
   };
 }
 

@@ -72,6 +72,14 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
     async recordUnknown(symbol, at) {
       await recordAttempt(db, symbol, 'unknown', at);
     },
+
+    async deleteBars(symbol) {
+      return withinTransaction(db, async (trx) => {
+        const deleted = await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).executeTakeFirst();
+        await trx.deleteFrom('symbol_refreshes').where('symbol', '=', symbol).execute();
+        return Number(deleted.numDeletedRows);
+      });
+    },
   };
 }
 

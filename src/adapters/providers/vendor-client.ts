@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { ProviderError, type ProviderFailure } from '../../app/market-data.js';
+import { checkSplitFactor } from '../../domain/corporate-actions.js';
 import { checkBar, type DailyBar, isCalendarDate, isDecimal } from '../../domain/quote.js';
 
 /** What every vendor adapter is configured with. */
@@ -92,7 +93,10 @@ export function splitFactorOrThrow(vendor: VendorClient, newShares: unknown, old
   if (!after.gt(0) || !before.gt(0)) {
     throw vendor.error('unavailable', `malformed split factor: ${shares.join(' for ')}`);
   }
-  return after.div(before).toFixed();
+  const factor = after.div(before).toFixed();
+  const problem = checkSplitFactor(factor);
+  if (problem) throw vendor.error('unavailable', `split factor ${shares.join(' for ')}: ${problem}`);
+  return factor;
 }
 
 /** The longest text a match field (a symbol, a company name, a region…) may have: names run to about 100 characters. */
