@@ -157,7 +157,8 @@ describe.each(testEngines())('npm run cli -- import-prices with actions on %s', 
 });
 
 describe.each(testEngines())('what an import adds to, replaces or deletes, on %s', (engine) => {
-  it('when an import adds splits that, with the stored ones, multiply past the bounds, then nothing is imported; --replace starts afresh; delete-prices empties the symbol', async () => {
+  // Five runs of the CLI, each a process of its own: seconds each on a loaded machine, so a longer ceiling.
+  it('when an import adds splits that, with the stored ones, multiply past the bounds, then nothing is imported; --replace starts afresh; delete-prices empties the symbol', { timeout: 150_000 }, async () => {
     const database = await createTestDatabase(engine);
     const db = connectDatabase(parseDatabaseUrl(database.url, 2));
     const cli = async (args: string[]) => {
