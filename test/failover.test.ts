@@ -41,7 +41,7 @@ describe('failover between providers', () => {
     const second = heldProvider('second');
     const { fetchBars, join } = createFailover([first.provider, second.provider], { warn: () => undefined });
 
-    const fetches = ['X1', 'X2', 'X3'].map((symbol) => fetchBars(symbol, { client: 'A' }));
+    const fetches = ['X1', 'X2', 'X3'].map((symbol) => fetchBars(symbol, { client: 'A' }, 100));
     await vi.waitFor(() => expect(first.started).toEqual(['X1']));
     await first.fail('X1'); // X1 runs at the second provider; X2 at the first
     await first.fail('X2'); // X2 waits at the second; X3 runs at the first

@@ -34,7 +34,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   it('when the vendor has the symbol, then bars come back newest first with prices exactly as given', async () => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [...IBM_BARS].reverse() });
-    const { bars } = await adapter.getDailyBars('IBM');
+    const { bars } = await adapter.getDailyBars('IBM', 100);
     expect(bars).toEqual(IBM_BARS);
     expect(upstream.keys[vendor]).toEqual(['secret-key']);
   });
@@ -53,7 +53,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   ])('when the vendor answers %s, then the failure is %s', async (kind, failure) => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind } as Behavior);
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     expect(error.failure).toBe(failure);
     if (failure === 'rate_limited') expect(error.retryAfterSeconds).toBeGreaterThan(0);
   });
@@ -61,28 +61,28 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   it('when the vendor does not answer within the timeout, then it is unavailable', async () => {
     const { upstream, adapter } = await provider(300);
     upstream.set(vendor, 'IBM', { kind: 'slow', ms: 5000 });
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     expect(error.failure).toBe('unavailable');
     expect(error.message).toMatch(/no answer within 300 ms/);
   });
 
   it('when the vendor is unreachable, then it is unavailable', async () => {
     const adapter = adapters[vendor]({ apiKey: 'k', baseUrl: 'http://127.0.0.1:9', timeoutMs: 5000 });
-    expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+    expect((await failureOf(adapter.getDailyBars('IBM', 100))).failure).toBe('unavailable');
   });
 
   it.each(['/av-proxy', '/av-proxy/'])('when the base URL has a path (%s), then the vendor is called under it', async (path) => {
     const upstream = await startUpstream({ prefix: '/av-proxy' });
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: IBM_BARS });
     const adapter = adapters[vendor]({ apiKey: 'secret-key', baseUrl: `${upstream.url}${path}`, timeoutMs: 5000 });
-    expect((await adapter.getDailyBars('IBM')).bars).toEqual(IBM_BARS);
+    expect((await adapter.getDailyBars('IBM', 100)).bars).toEqual(IBM_BARS);
     expect(upstream.calls[vendor]).toEqual(['IBM']);
   });
 
   it('when the vendor quotes the key in its error, then the error carries no key', async () => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'quotes_key' });
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     expect(error.failure).toBe('unavailable');
     expect(error.message).toContain('[REDACTED]');
     expect(`${error.message} ${error.stack}`).not.toContain('secret-key');
@@ -91,7 +91,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   it('when a bar is malformed, then the answer is refused as unavailable', async () => {
     const { upstream, adapter } = await provider();
     upstream.set(vendor, 'IBM', { kind: 'bars', bars: [{ ...IBM_BARS[0]!, close: 'n/a' }] });
-    expect((await failureOf(adapter.getDailyBars('IBM'))).failure).toBe('unavailable');
+    expect((await failureOf(adapter.getDailyBars('IBM', 100))).failure).toBe('unavailable');
   });
 });
 
@@ -316,7 +316,7 @@ describe('Alpha Vantage per-second limit', () => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'burst' });
     const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     expect(error.failure).toBe('rate_limited');
     expect(error.retryAfterSeconds).toBeLessThanOrEqual(60);
   });
@@ -327,7 +327,7 @@ describe('Twelve Data daily credits', () => {
     const upstream = await startUpstream();
     upstream.setQuota('twelvedata', { perDay: 0 });
     const adapter = createTwelveDataProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     expect(error.failure).toBe('rate_limited');
     expect(error.retryAfterSeconds).toBeGreaterThan(60);
   });
@@ -338,7 +338,7 @@ describe('Alpha Vantage daily limit', () => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'daily_limit' });
     const adapter = createAlphaVantageProvider({ apiKey: 'k', baseUrl: upstream.url, timeoutMs: 5000 });
-    const error = await failureOf(adapter.getDailyBars('IBM'));
+    const error = await failureOf(adapter.getDailyBars('IBM', 100));
     const now = new Date();
     const untilMidnight = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000;
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(Math.floor(untilMidnight) - 5);

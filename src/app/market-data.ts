@@ -42,8 +42,12 @@ export interface MarketDataProvider {
   readonly name: string;
   /** How many requests this vendor tolerates at once. */
   readonly maxConcurrentRequests: number;
-  /** Recent daily bars of `symbol`, newest first. */
-  getDailyBars(symbol: string): Promise<DailySeries>;
+  /**
+   * Daily bars of `symbol`, newest first: the newest `sessions` of them, or
+   * fewer when the vendor's plan gives fewer in one call (Alpha Vantage's
+   * free compact series: 100). One call whatever the depth.
+   */
+  getDailyBars(symbol: string, sessions: number): Promise<DailySeries>;
   /** Symbols matching `query` (a name or ticker fragment), best first. */
   searchSymbols?(query: string): Promise<SymbolMatch[]>;
   /** Every split the vendor knows for `symbol`, any order; [] when none. */

@@ -4,7 +4,7 @@
  * through the refresh coordinator (app/refresh.ts).
  */
 import { NotFoundError, symbolNotFound } from '../domain/errors.js';
-import { isRefreshDue, latestFinalSession } from '../domain/market-calendar.js';
+import { isRefreshDue, latestFinalSession, sessionsSince } from '../domain/market-calendar.js';
 import type { DailyBar } from '../domain/quote.js';
 import type { DailySeries } from './market-data.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
@@ -52,7 +52,14 @@ export interface PriceStore {
  * adapters/providers/failover.ts). `request.client` is the account the call
  * is made for; `request.refresh` says the store already holds the symbol.
  */
-export type FetchDailyBars = (symbol: string, request: UpstreamRequest) => Promise<DailySeries & { source: string }>;
+export type FetchDailyBars = (symbol: string, request: UpstreamRequest, sessions: number) => Promise<DailySeries & { source: string }>;
+
+/**
+ * The most sessions a first fetch asks for: Twelve Data's largest answer (5,000 data points a
+ * request, about 20 years of sessions, for the one credit any request costs). Asked once per
+ * symbol, when the store holds none of it; every later refresh asks only what the store lacks.
+ */
+export const DEEPEST_SESSIONS = 5000;
 
 /** How many of a symbol's newest sessions to read: a count, or all that are stored. */
 export type Sessions = number | 'all';
@@ -78,7 +85,7 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
       // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
       const request = { ...requester, refresh: stored.bars.length > 0 };
       const cache = await coordinator.refresh(symbol, readAt, request, {
-        fetch: (asked) => refreshBars(symbol, asked),
+        fetch: (asked) => refreshBars(symbol, asked, stored.bars[0]?.date),
         refreshedElsewhere: async () => !isDue(await readStored(symbol, 1)),
       });
       const refreshed = await readStored(symbol, sessions);
@@ -103,12 +110,14 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     return isRefreshDue({ latestBarDate: bars[0]?.date, lastAttemptAt }, options.now(), options.refreshIntervalMs);
   }
 
-  async function refreshBars(symbol: string, request: UpstreamRequest): Promise<void> {
+  /** Asks upstream for what the store lacks after `newestStored`: everything the vendor gives in one call when it holds nothing. */
+  async function refreshBars(symbol: string, request: UpstreamRequest, newestStored: string | undefined): Promise<void> {
     const at = options.now();
+    // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
+    const finalSession = latestFinalSession(at);
+    const sessions = newestStored === undefined ? DEEPEST_SESSIONS : sessionsSince(newestStored, finalSession, DEEPEST_SESSIONS);
     try {
-      const { bars, source, currency } = await fetchBars(symbol, request);
-      // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
-      const finalSession = latestFinalSession(at);
+      const { bars, source, currency } = await fetchBars(symbol, request, sessions);
       const final = bars.filter((bar) => bar.date <= finalSession);
       await store.saveBars(symbol, final, { source, fetchedAt: at.getTime(), upstreamAttempt: true, currency });
     } catch (error) {

@@ -190,6 +190,16 @@ export function previousTradingDay(date: string): string {
 }
 
 /** The first trading day strictly after `date`. */
+/**
+ * How many sessions a store whose newest bar is of `latest` lacks up to `finalSession`, counting
+ * `latest` itself (a refresh overlaps it, so a corrected bar is seen); at most `cap`.
+ */
+export function sessionsSince(latest: string, finalSession: string, cap: number): number {
+  let sessions = 1;
+  for (let day = latest; day < finalSession && sessions < cap; day = nextTradingDay(day)) sessions++;
+  return sessions;
+}
+
 export function nextTradingDay(date: string): string {
   let day = addDays(date, 1);
   while (!isTradingDay(day)) day = addDays(day, 1);

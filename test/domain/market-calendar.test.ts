@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  sessionsSince,
   closingHour,
   isRefreshDue,
   isTradingDay,
@@ -223,5 +224,15 @@ describe('refresh policy', () => {
   it('asks on the session after a holiday once its bar is final', () => {
     const fridayEvening = new Date('2026-11-27T23:00:00Z');
     expect(isRefreshDue({ latestBarDate: '2026-11-25', lastAttemptAt: undefined }, fridayEvening, hour)).toBe(true);
+  });
+});
+
+describe('sessions a store lacks', () => {
+  it('counts the newest stored session and every trading day after it up to the final one, holidays and weekends skipped, at most the cap', () => {
+    expect(sessionsSince('2026-11-30', '2026-11-30', 5000)).toBe(1);
+    expect(sessionsSince('2026-11-30', '2026-12-01', 5000)).toBe(2);
+    // Thanksgiving (Thursday 2026-11-26) and the weekend are no sessions.
+    expect(sessionsSince('2026-11-25', '2026-11-30', 5000)).toBe(3);
+    expect(sessionsSince('2000-01-03', '2026-11-30', 5000)).toBe(5000);
   });
 });

@@ -103,7 +103,9 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
   it('when outputsize is compact or left out, then the latest 100 sessions; when full, every stored session', async () => {
     const { upstream, key, query } = await setup();
     const history = ibmHistory(147);
-    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: history });
+    // Twelve Data gives a first fetch its whole depth (Alpha Vantage's free compact series is 100 sessions).
+    upstream.set('alphavantage', 'IBM', { kind: 'unknown' });
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: history });
     const datesOf = (body: string) => Object.keys(JSON.parse(body)['Time Series (Daily)']);
     for (const parameters of ['', '&outputsize=compact', '&outputsize=whatever']) {
       const compact = await query(`function=TIME_SERIES_DAILY&symbol=IBM${parameters}&apikey=${key}`);

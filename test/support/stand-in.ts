@@ -113,6 +113,10 @@ interface Call {
 const AV_FUNCTIONS: Record<Endpoint, string> = { daily: 'TIME_SERIES_DAILY', search: 'SYMBOL_SEARCH', splits: 'SPLITS', dividends: 'DIVIDENDS' };
 const TD_PATHS: Record<Endpoint, string> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
 
+const AV_COMPACT = 100;
+const TD_DEFAULT_OUTPUTSIZE = 30;
+const TD_MAX_OUTPUTSIZE = 5000;
+
 const json = (res: ServerResponse, body: unknown, status = 200) =>
   void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
@@ -120,8 +124,10 @@ function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void
   const { endpoint, subject: symbol, key } = call;
   switch (behavior.kind) {
     case 'bars': {
+      // outputsize=compact (the default) is the latest 100 data points; full is premium on a free key (its docs).
+      if (call.params.get('outputsize') === 'full') return alphaVantage({ kind: 'premium' }, call, res);
       const series = Object.fromEntries(
-        behavior.bars.map((b) => [b.date, { '1. open': b.open, '2. high': b.high, '3. low': b.low, '4. close': b.close, '5. volume': String(b.volume) }]),
+        behavior.bars.slice(0, AV_COMPACT).map((b) => [b.date, { '1. open': b.open, '2. high': b.high, '3. low': b.low, '4. close': b.close, '5. volume': String(b.volume) }]),
       );
       return json(res, {
         'Meta Data': { '1. Information': 'Daily Prices (open, high, low, close) and Volumes', '2. Symbol': symbol, '3. Last Refreshed': behavior.bars[0]?.date, '4. Output Size': 'Compact', '5. Time Zone': 'US/Eastern' },
@@ -186,12 +192,16 @@ function twelveData(behavior: Behavior, call: Call, res: ServerResponse): void {
   // /splits and /dividends answer only the latest event unless asked for range=full (their `range` defaults to "last").
   const full = call.params.get('range') === 'full';
   switch (behavior.kind) {
-    case 'bars':
+    case 'bars': {
+      // outputsize: 1 to 5,000 data points, 30 when not given (its docs).
+      const outputsize = Number(call.params.get('outputsize') ?? TD_DEFAULT_OUTPUTSIZE);
+      if (!Number.isInteger(outputsize) || outputsize < 1 || outputsize > TD_MAX_OUTPUTSIZE) return error(400, '**outputsize** should be an integer from 1 to 5000.');
       return json(res, {
         meta: { symbol, interval: '1day', currency: 'USD', exchange_timezone: 'America/New_York', exchange: 'NYSE', type: 'Common Stock' },
-        values: behavior.bars.map((b) => ({ datetime: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: String(b.volume) })),
+        values: behavior.bars.slice(0, outputsize).map((b) => ({ datetime: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: String(b.volume) })),
         status: 'ok',
       });
+    }
     case 'matches':
       return json(res, { data: behavior.matches.map(tdMatch), status: 'ok' });
     case 'splits':
@@ -273,6 +283,8 @@ export interface Upstream {
   url: string;
   /** Symbols whose daily series was asked of each vendor, in order. */
   calls: Record<Vendor, string[]>;
+  /** The `outputsize` of each of those calls, as sent ('' when none was). */
+  outputSizes: Record<Vendor, string[]>;
   /** What each vendor was asked of each capability, in order: the keywords of a search, the symbol of splits and dividends. */
   capabilityCalls: Record<Vendor, Record<Capability, string[]>>;
   /** Keys each vendor received, on every endpoint. */
@@ -349,6 +361,7 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const prefix = options.prefix ?? '';
   const behaviors = new Map<string, Behavior>();
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
+  const outputSizes: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const capabilityCalls: Record<Vendor, Record<Capability, string[]>> = {
     alphavantage: { search: [], splits: [], dividends: [] },
     twelvedata: { search: [], splits: [], dividends: [] },
@@ -407,6 +420,7 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     if (!call) return void res.writeHead(404).end('not a vendor endpoint');
     const { vendor, endpoint, subject } = call;
     (endpoint === 'daily' ? calls[vendor] : capabilityCalls[vendor][endpoint]).push(subject);
+    if (endpoint === 'daily') outputSizes[vendor].push(call.params.get('outputsize') ?? '');
     keys[vendor].push(call.key);
     const over = overQuota(vendor);
     if (over) {
@@ -423,6 +437,7 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const upstream: Upstream = {
     url: `http://127.0.0.1:${port}`,
     calls,
+    outputSizes,
     capabilityCalls,
     keys,
     set: (vendor, symbol, behavior) => behaviors.set(behaviorKey(vendor, 'daily', symbol), behavior),

@@ -29,6 +29,7 @@ export function createAlphaVantageProvider(options: VendorOptions): MarketDataPr
     name: NAME,
     maxConcurrentRequests: 1,
     async getDailyBars(symbol) {
+      // Compact (the latest 100) whatever is asked: `outputsize=full` is premium on free keys.
       const body = await query(vendor, { function: 'TIME_SERIES_DAILY', symbol, outputsize: 'compact' });
       // TIME_SERIES_DAILY does not say its currency (SYMBOL_SEARCH does).
       return { bars: parseSeries(vendor, body['Time Series (Daily)']) };

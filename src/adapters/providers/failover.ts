@@ -125,8 +125,8 @@ export function createFailover(
   }
 
   return {
-    fetchBars: async (symbol, request) => {
-      const { value, source } = await ask('bars', symbol, symbol, request, (p) => () => p.getDailyBars(symbol));
+    fetchBars: async (symbol, request, sessions) => {
+      const { value, source } = await ask('bars', symbol, symbol, request, (p) => () => p.getDailyBars(symbol, sessions));
       return { ...value, source };
     },
     searchSymbols: (query, request) => ask('search', `search:${query}`, query, request, (p) => p.searchSymbols && (() => p.searchSymbols!(query))),

@@ -14,6 +14,7 @@ import {
 } from './vendor-client.js';
 
 const NAME = 'twelvedata';
+const MAX_OUTPUTSIZE = 5000;
 
 /**
  * Twelve Data `/time_series` at interval 1day, `/symbol_search`, `/splits` and
@@ -31,8 +32,10 @@ export function createTwelveDataProvider(options: VendorOptions): MarketDataProv
   return {
     name: NAME,
     maxConcurrentRequests: 4,
-    async getDailyBars(symbol) {
-      const body = await request(vendor, 'time_series', { symbol, interval: '1day', outputsize: '100' });
+    async getDailyBars(symbol, sessions) {
+      // 1 to 5,000 data points a request, every plan, one credit whatever the size (its docs, "outputsize").
+      const outputsize = String(Math.min(Math.max(1, sessions), MAX_OUTPUTSIZE));
+      const body = await request(vendor, 'time_series', { symbol, interval: '1day', outputsize });
       const currency = isRecord(body.meta) && typeof body.meta.currency === 'string' ? body.meta.currency : undefined;
       return { bars: parseValues(vendor, body.values), currency };
     },

@@ -1,0 +1,58 @@
+/**
+ * History as deep as the free tiers give, at one upstream call per symbol:
+ * a symbol's first fetch asks for the deepest series a vendor gives in one
+ * call (Twelve Data: 5,000 sessions), and every later refresh asks only for
+ * the sessions the store lacks.
+ */
+import { describe, expect, it } from 'vitest';
+import { register } from '../support/api.js';
+import { testEngines } from '../support/engines.js';
+import { startService } from '../support/service.js';
+import { type Bar, providerEnv, startUpstream } from '../support/upstream.js';
+
+/** `count` weekday sessions ending on `last`, newest first, as the vendors give them. */
+function sessions(last: string, count: number): Bar[] {
+  const bars: Bar[] = [];
+  for (const day = new Date(`${last}T00:00:00Z`); bars.length < count; day.setUTCDate(day.getUTCDate() - 1)) {
+    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+    const cents = String(1000 + (bars.length % 500)).padStart(4, '0');
+    bars.push({ date: day.toISOString().slice(0, 10), open: `1${cents}.00`, high: `1${cents}.50`, low: `1${cents}.00`, close: `1${cents}.25`, volume: 1000 + bars.length });
+  }
+  return bars;
+}
+
+describe.each(testEngines())('history depth on %s', (engine) => {
+  async function setup(order: ('alphavantage' | 'twelvedata')[]) {
+    let now = new Date('2026-11-30T23:00:00Z'); // a Monday evening: Monday's session is final
+    const upstream = await startUpstream();
+    const service = await startService(engine, { ...providerEnv(upstream, order) }, undefined, { now: () => now });
+    const key = await register(service.app);
+    const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    return { upstream, get, later: (hours: number) => (now = new Date(now.getTime() + hours * 3_600_000)) };
+  }
+
+  it("when Twelve Data is asked for a symbol first, then one call with outputsize=5000 stores all 5,000 sessions it gives; the next session's refresh asks 2", async () => {
+    const { upstream, get, later } = await setup(['twelvedata', 'alphavantage']);
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 6000) }); // more than one call may give
+    expect((await get('/api/v1/symbol/IBM/')).statusCode).toBe(200);
+    expect(upstream.outputSizes.twelvedata).toEqual(['5000']);
+    const all = await get('/api/v1/symbol/IBM/history/?from=1900-01-01');
+    expect(all.json().bars).toHaveLength(5000);
+    expect(all.json().bars[0].date).toBe(sessions('2026-11-30', 5000).at(-1)!.date);
+
+    later(24); // Tuesday evening: one session more is final; the refresh overlaps Monday's
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-12-01', 6000) });
+    expect((await get('/api/v1/symbol/IBM/')).json().last_refreshed).toBe('2026-12-01');
+    expect(upstream.outputSizes.twelvedata).toEqual(['5000', '2']);
+    expect(upstream.calls.twelvedata).toEqual(['IBM', 'IBM']);
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars).toHaveLength(5001);
+  });
+
+  it('when only Alpha Vantage is configured, then a first fetch is its free compact series (100 sessions), never the premium full one', async () => {
+    const { upstream, get } = await setup(['alphavantage']);
+    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 300) });
+    expect((await get('/api/v1/symbol/IBM/')).statusCode).toBe(200);
+    expect(upstream.outputSizes.alphavantage).toEqual(['compact']);
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars).toHaveLength(100);
+  });
+});
