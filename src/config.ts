@@ -75,6 +75,8 @@ export interface Config {
     user: Rate;
     /** Registrations per client address, on top of the anonymous rate. */
     register: Rate;
+    /** Key rotations and revocations per account, on top of the account's rate. */
+    keys: Rate;
     /** Unset: the ledger is not throttled. */
     trades: Rate | undefined;
     /** IPv6 clients are counted per network of this many leading bits (one host holds a whole /64). */
@@ -346,6 +348,7 @@ export function loadConfig(env: Env = process.env): Config {
       anon: readRate(env, 'THROTTLE_ANON', '100/day')!,
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,
       register: readRate(env, 'THROTTLE_REGISTER', '10/day')!,
+      keys: readRate(env, 'THROTTLE_KEYS', '10/day')!,
       trades: readRate(env, 'THROTTLE_TRADES', undefined),
       ipv6Prefix: readInteger(env, 'THROTTLE_IPV6_PREFIX', 64, 32, 128),
     },

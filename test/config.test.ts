@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       anon: { limit: 100, windowMs: 86_400_000, text: '100/day' },
       user: { limit: 1000, windowMs: 86_400_000, text: '1000/day' },
       register: { limit: 10, windowMs: 86_400_000, text: '10/day' },
+      keys: { limit: 10, windowMs: 86_400_000, text: '10/day' },
       trades: undefined,
       ipv6Prefix: 64,
     });
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
     ['THROTTLE_USER', 'lots', /THROTTLE_USER must be a rate/],
     ['THROTTLE_TRADES', '0/day', /THROTTLE_TRADES must be a rate/],
     ['THROTTLE_REGISTER', '5/fortnight', /THROTTLE_REGISTER must be a rate/],
+    ['THROTTLE_KEYS', 'ten/day', /THROTTLE_KEYS must be a rate/],
     ['THROTTLE_IPV6_PREFIX', '16', /THROTTLE_IPV6_PREFIX must be an integer from 32 to 128/],
     ['TRUST_PROXY', 'yes', /TRUST_PROXY must be an integer from 0 to 32/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL must be redis:\/\/host:port/],

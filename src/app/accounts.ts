@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { type Account, checkRegistration, emailKey, type Registration } from '../domain/account.js';
 import { InvalidCredentialsError } from '../domain/errors.js';
 import { IdempotencyAnswerNotKeptError } from '../domain/idempotency.js';
-import { apiKeyFormat, hashApiKey, type StoredKey } from './api-keys.js';
+import { apiKeyFormat, hashApiKey, type StoredKey, untaggedKeys } from './api-keys.js';
 import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
 import { upTo } from './lru-bound.js';
 
@@ -25,8 +25,11 @@ export interface AccountStore {
   replaceKey(keyHash: string, replacement: StoredKey | undefined, now: number): Promise<boolean>;
   /** The secret new keys are tagged under (hex; api-keys.ts), the same for every instance. */
   apiKeySecret(): Promise<string>;
-  /** Hashes of the active keys issued before keys carried a tag: they are looked up without one. */
-  untaggedKeyHashes(): Promise<string[]>;
+  /**
+   * Hashes of the active keys issued without a tag (before keys carried one): they are looked up
+   * without one. Those created at or after `createdSince` (epoch ms) only, when given.
+   */
+  untaggedKeyHashes(createdSince?: number): Promise<string[]>;
 }
 
 /** Where an account is registered once per Idempotency-Key: the accounts and the keys, in one transaction. */
@@ -49,7 +52,19 @@ export interface Authenticated {
 }
 
 const KEYS_REMEMBERED = 10_000;
-const UNKNOWN_KEY_TTL_MS = 5_000;
+/**
+ * Keys with a right tag found not active: revoked, since no other key can carry a right tag, and a
+ * revoked key never comes back. Remembered for a day, this many per instance (a few MB): an address
+ * collects at most THROTTLE_REGISTER × (THROTTLE_KEYS + 1) revoked keys a day (110 at the defaults), so
+ * replaying enough of them to push the ones it replays out of memory takes hundreds of address-days.
+ */
+const REVOKED_KEYS_REMEMBERED = 100_000;
+const REVOKED_KEY_TTL_MS = 86_400_000;
+/**
+ * How often, at most, keys written without a tag since the last read are read in: only an instance of
+ * the code before tags writes one (during a deploy), and only a key that fails its tag asks for a read.
+ */
+const UNTAGGED_REREAD_MS = 60_000;
 
 /**
  * When each account last had a key revoked, on a counter local to this
@@ -78,6 +93,30 @@ function createRevocationClock(remembered: number) {
 }
 
 type RevocationClock = ReturnType<typeof createRevocationClock>;
+
+/**
+ * Reads in the untagged keys written since the last read, at most once per
+ * UNTAGGED_REREAD_MS and one read at a time; resolves whether it read.
+ */
+function rereadsOfUntaggedKeys(store: AccountStore, index: ReturnType<typeof untaggedKeys>, readAt: number, now: () => number) {
+  let lastReadAt = readAt;
+  let reading: Promise<boolean> | undefined;
+  return (): Promise<boolean> => {
+    if (reading) return reading;
+    if (now() - lastReadAt < UNTAGGED_REREAD_MS) return Promise.resolve(false);
+    // From a while before the last read began: a key committed while it ran may have missed it.
+    const since = lastReadAt - UNTAGGED_REREAD_MS;
+    lastReadAt = now();
+    reading = store
+      .untaggedKeyHashes(since)
+      .then((hashes) => {
+        index.add(hashes);
+        return true;
+      })
+      .finally(() => (reading = undefined));
+    return reading;
+  };
+}
 
 const LOOKUP_ATTEMPTS = 3;
 
@@ -121,14 +160,35 @@ export async function createAccountService(
 ) {
   const revocationClock = createRevocationClock(options.cacheSize);
   const store = lookupsThatSeeRevocations(accountStore, revocationClock);
-  const keys = apiKeyFormat(await store.apiKeySecret(), await store.untaggedKeyHashes());
+  const now = options.now ?? Date.now;
+  const keys = apiKeyFormat(await store.apiKeySecret());
+  const untaggedReadAt = now();
+  const untagged = untaggedKeys(await store.untaggedKeyHashes());
+  const untaggedSince = rereadsOfUntaggedKeys(store, untagged, untaggedReadAt, now);
   const byKeyHash = new LRUCache<string, Authenticated>({ ...upTo(options.cacheSize), ttl: Math.max(1, options.cacheTtlMs) });
   await options.revocations?.subscribe(forgetKeysOf);
-  // Keys that may exist (api-keys.ts) but were found not to, revoked ones mostly: a flood of one such
-  // key costs one look-up every few seconds. Never stale in practice: a key starts to exist only when
-  // this service draws it (128 random bits), and nobody presents a key before it is drawn.
+  // Keys that may exist (api-keys.ts) but were found not to: revoked ones (see REVOKED_KEYS_REMEMBERED).
   const clock = options.now && { perf: { now: options.now }, ttlResolution: 0 };
-  const unknownKeys = new LRUCache<string, true>({ ...upTo(KEYS_REMEMBERED), ttl: UNKNOWN_KEY_TTL_MS, ...clock });
+  const revokedKeys = new LRUCache<string, true>({ ...upTo(REVOKED_KEYS_REMEMBERED), ttl: REVOKED_KEY_TTL_MS, ...clock });
+  // One look-up of a key at a time: a burst of one revoked key costs one, not one per request.
+  const lookups = new Map<string, Promise<Authenticated | undefined>>();
+
+  /** Whether the key may be active, so worth a look-up: a right tag, or an untagged key of before. */
+  async function mayExist(key: string, keyHash: string): Promise<boolean> {
+    return keys.hasRightTag(key) || untagged.has(keyHash) || ((await untaggedSince()) && untagged.has(keyHash));
+  }
+
+  async function lookUp(keyHash: string): Promise<Authenticated | undefined> {
+    const found = await store.findByKeyHash(keyHash);
+    options.onLookup?.(found !== undefined);
+    if (!found) {
+      revokedKeys.set(keyHash, true);
+      return undefined;
+    }
+    const authenticated = { ...found, keyHash };
+    if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
+    return authenticated;
+  }
 
   /** Revocations are rare, so a scan of the cache is cheaper than an index kept on every look-up. */
   function forgetKeysOf(accountId: number): void {
@@ -183,22 +243,21 @@ export async function createAccountService(
 
     /**
      * The account behind `key`. A cached key costs no look-up, and neither
-     * does one that cannot exist (a wrong tag) or was just found not to.
+     * does one that cannot exist (a wrong tag) or was found revoked.
      */
     async authenticate(key: string): Promise<Authenticated> {
       const keyHash = hashApiKey(key);
       const cached = byKeyHash.get(keyHash);
       if (cached) return cached;
-      if (unknownKeys.has(keyHash) || !keys.mayExist(key, keyHash)) throw new InvalidCredentialsError();
-      const found = await store.findByKeyHash(keyHash);
-      options.onLookup?.(found !== undefined);
-      if (!found) {
-        unknownKeys.set(keyHash, true);
-        throw new InvalidCredentialsError();
+      if (revokedKeys.has(keyHash) || !(await mayExist(key, keyHash))) throw new InvalidCredentialsError();
+      let lookup = lookups.get(keyHash);
+      if (!lookup) {
+        lookup = lookUp(keyHash).finally(() => lookups.delete(keyHash));
+        lookups.set(keyHash, lookup);
       }
-      const authenticated = { ...found, keyHash };
-      if (options.cacheTtlMs > 0) byKeyHash.set(keyHash, authenticated);
-      return authenticated;
+      const found = await lookup;
+      if (!found) throw new InvalidCredentialsError();
+      return found;
     },
 
     async rotateKey(current: Authenticated): Promise<string> {

@@ -18,8 +18,10 @@
  * floods, a tag under a secret cannot.
  *
  * Keys issued before tags (untagged, in the store since 2026-12-06's
- * migration) keep working: their hashes are held in memory, so they too are
- * looked up and a made-up key is not. They never grow in number.
+ * migration) keep working: their hashes are held in memory (untaggedKeys),
+ * so they too are looked up and a made-up key is not. They do not grow in
+ * number, but for an instance of the code before tags still running beside
+ * this one during a deploy: the accounts service reads those in now and then.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -32,7 +34,7 @@ export interface StoredKey {
 const RANDOM_DIGITS = 32;
 const TAG_BYTES = 4;
 /** Hex digits of a key hash kept per untagged key: 64 bits, 8 bytes in memory, a false match once in 2^64. */
-const LEGACY_HASH_DIGITS = 16;
+const UNTAGGED_HASH_DIGITS = 16;
 
 /** SHA-256 suits random keys: there is no low-entropy secret to slow an attacker down on. */
 export function hashApiKey(key: string): string {
@@ -41,15 +43,11 @@ export function hashApiKey(key: string): string {
 
 export type ApiKeyFormat = ReturnType<typeof apiKeyFormat>;
 
-/**
- * Keys under `secret` (hex), with the hashes of the keys issued before tags
- * that are still active (`legacyKeyHashes`, hex SHA-256).
- */
-export function apiKeyFormat(secret: string, legacyKeyHashes: Iterable<string>) {
+/** Keys tagged under `secret` (hex). */
+export function apiKeyFormat(secret: string) {
   const hmacKey = Buffer.from(secret, 'hex');
-  if (hmacKey.length < 16) throw new Error('the API key secret must be at least 128 bits');
+  if (!/^([0-9a-f]{2})+$/i.test(secret) || hmacKey.length < 16) throw new Error('the API key secret must be hex, of at least 128 bits');
   const tagOf = (random: string): Buffer => createHmac('sha256', hmacKey).update(random).digest().subarray(0, TAG_BYTES);
-  const legacy = sortedPrefixes(legacyKeyHashes);
 
   return {
     /** A new key, shown once to its owner; the service keeps only `stored`. */
@@ -59,27 +57,33 @@ export function apiKeyFormat(secret: string, legacyKeyHashes: Iterable<string>) 
       return { key, stored: { keyHash: hashApiKey(key), prefix: key.slice(0, 8) } };
     },
 
-    /** Whether `key` (whose hash is `keyHash`) may be an active key: false means refuse it without a look-up. */
-    mayExist(key: string, keyHash: string): boolean {
-      return hasRightTag(key) || contains(legacy, BigInt(`0x${keyHash.slice(0, LEGACY_HASH_DIGITS)}`));
+    /** Whether `key` carries the tag only this service can give it. */
+    hasRightTag(key: string): boolean {
+      if (!/^[0-9a-f]{40}$/.test(key)) return false;
+      // Compared in constant time: timing must not tell a flooder how much of a tag it has right.
+      return timingSafeEqual(Buffer.from(key.slice(RANDOM_DIGITS), 'hex'), tagOf(key.slice(0, RANDOM_DIGITS)));
     },
   };
-
-  function hasRightTag(key: string): boolean {
-    if (!/^[0-9a-f]{40}$/.test(key)) return false;
-    // Compared in constant time: timing must not tell a flooder how much of a tag it has right.
-    return timingSafeEqual(Buffer.from(key.slice(RANDOM_DIGITS), 'hex'), tagOf(key.slice(0, RANDOM_DIGITS)));
-  }
 }
 
 /**
- * The first 64 bits of each hash, sorted, in one typed array: 8 bytes a key,
- * where a Set of strings would take about ten times that for the same answer.
+ * The hashes (hex SHA-256) of the active keys issued before tags: the first
+ * 64 bits of each, sorted in one typed array (8 bytes a key, where a Set of
+ * strings would take about ten times that), and the few added later in a Set.
  */
-function sortedPrefixes(hashes: Iterable<string>): BigUint64Array {
-  const prefixes = BigUint64Array.from([...hashes], (hash) => BigInt(`0x${hash.slice(0, LEGACY_HASH_DIGITS)}`));
-  return prefixes.sort();
+export function untaggedKeys(hashes: Iterable<string>) {
+  const sorted = BigUint64Array.from([...hashes], prefixOf).sort();
+  const added = new Set<bigint>();
+  const has = (prefix: bigint) => contains(sorted, prefix) || added.has(prefix);
+  return {
+    has: (keyHash: string): boolean => has(prefixOf(keyHash)),
+    add(keyHashes: Iterable<string>): void {
+      for (const prefix of [...keyHashes].map(prefixOf)) if (!has(prefix)) added.add(prefix);
+    },
+  };
 }
+
+const prefixOf = (keyHash: string): bigint => BigInt(`0x${keyHash.slice(0, UNTAGGED_HASH_DIGITS)}`);
 
 function contains(sorted: BigUint64Array, value: bigint): boolean {
   let low = 0;

@@ -21,7 +21,7 @@ export interface RateLimitStore {
 
 /** Which limit a request counts against, DRF's scopes: per account, or per client address. */
 export interface ThrottleScope {
-  name: 'user' | 'anon' | 'register' | 'trades';
+  name: 'user' | 'anon' | 'register' | 'keys' | 'trades';
   key: string;
   rate: Rate;
 }
@@ -30,6 +30,11 @@ export interface ThrottleRates {
   anon: Rate;
   user: Rate;
   register: Rate;
+  /**
+   * Rotations and revocations per account, on top of its own rate: each leaves a revoked key, which a
+   * client may replay at the cost of a look-up each (app/accounts.ts), so how many it can collect is bounded.
+   */
+  keys: Rate;
   trades: Rate | undefined;
   /** Leading bits of an IPv6 address that name one client. */
   ipv6Prefix: number;
@@ -54,6 +59,10 @@ export function throttleScopes(rates: ThrottleRates) {
     anonymous,
     registration: (address: string): ThrottleScope[] => [anonymous(address), { name: 'register', key: address, rate: rates.register }],
     account: (accountId: number): ThrottleScope => ({ name: 'user', key: String(accountId), rate: rates.user }),
+    keyChange: (accountId: number): ThrottleScope[] => [
+      { name: 'user', key: String(accountId), rate: rates.user },
+      { name: 'keys', key: String(accountId), rate: rates.keys },
+    ],
     /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
     ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),
     /** A client address as counted: IPv4 as is (IPv4-mapped IPv6 included), IPv6 by its network of `ipv6Prefix` bits. */

@@ -15,7 +15,7 @@ import { createTestDatabase, type Engine, testEngines, testRedisEnv } from '../s
 import { startService, type TestService } from '../support/service.js';
 
 /** The seed's rates: what the service runs with unless told otherwise. */
-const SEED_RATES = { THROTTLE_ANON: '100/day', THROTTLE_USER: '1000/day' };
+const SEED_RATES = { THROTTLE_ANON: '100/day', THROTTLE_USER: '1000/day', THROTTLE_KEYS: '10/day' };
 const OFFICE = '198.51.100.7';
 const THROTTLED_A_DAY = { detail: 'Request was throttled. Expected available in 86400 seconds.' };
 
@@ -42,6 +42,9 @@ async function startInstances(engine: Engine, topology: Topology, env: Record<st
     /** GET /api/v1/symbol/IBM/ from the office, with `key` if given. */
     quote: (key?: string) =>
       next().inject({ method: 'GET', url: '/api/v1/symbol/IBM/', remoteAddress: OFFICE, headers: key ? { authorization: `Token ${key}` } : {} }),
+    /** Any request from the office, with `key` if given. */
+    inject: (method: 'GET' | 'POST', url: string, key?: string) =>
+      next().inject({ method, url, remoteAddress: OFFICE, headers: key ? { 'x-api-key': key } : {} }),
     register: async (email: string) => {
       const app = next();
       const response = await app.inject({ method: 'POST', url: '/api/v1/register/', remoteAddress: OFFICE, payload: { name: 'N', last_name: 'L', email } });
@@ -129,5 +132,57 @@ describe.each(testEngines())('a valid key and its address, on %s', (engine) => {
       expect(after.not_found - before.not_found).toBeLessThanOrEqual(1);
       await service.closeAndReadLog();
     });
+  });
+});
+
+describe.each(testEngines())('keys that no longer work, on %s', (engine) => {
+  it('when an account rotates its key an 11th time in a day, then 429 from THROTTLE_KEYS, and its current key still works', async () => {
+    const service = await startInstances(engine, 'one instance', {});
+    let key = await service.register('rotator@example.com');
+    const rotate = (k: string) => service.inject('POST', '/api/v1/keys/rotate/', k);
+    for (let i = 0; i < 10; i++) {
+      const rotated = await rotate(key);
+      expect(rotated.statusCode).toBe(201);
+      key = rotated.json<string>();
+    }
+    const refused = await rotate(key);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['ratelimit-policy']).toBe('"user";q=1000;w=86400, "keys";q=10;w=86400');
+    expect(refused.json()).toEqual(THROTTLED_A_DAY);
+    expect((await service.quote(key)).statusCode).toBe(200);
+    await service.closeAndReadLog();
+  });
+
+  it('when an address that spent its allowance replays 300 revoked keys three times over, then each is looked up once', async () => {
+    const service = await startInstances(engine, 'one instance', { THROTTLE_KEYS: '1000/day' });
+    let key = await service.register('collector@example.com');
+    const revoked: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      revoked.push(key);
+      key = (await service.inject('POST', '/api/v1/keys/rotate/', key)).json<string>();
+    }
+    for (let i = 0; i < 99; i++) await service.quote(); // the registration was the first of the address's 100
+    const before = await service.lookups();
+    const statuses: number[] = [];
+    for (let pass = 0; pass < 3; pass++) for (const old of revoked) statuses.push((await service.quote(old)).statusCode);
+    expect(statuses.every((status) => status === 429)).toBe(true);
+    const after = await service.lookups();
+    expect(after.not_found - before.not_found).toBe(300);
+    expect(after.found - before.found).toBe(0);
+    await service.closeAndReadLog();
+  });
+
+  it('when a valid key asks for an unknown path from an address that spent its allowance, then 404, counted against its account', async () => {
+    const service = await startInstances(engine, 'one instance', {});
+    const key = await service.register('lost@example.com');
+    for (let i = 0; i < 99; i++) await service.quote();
+    expect((await service.quote()).statusCode).toBe(429);
+    const lost = await service.inject('GET', '/api/v1/no-such-thing/', key);
+    expect(lost.statusCode).toBe(404);
+    expect(lost.json()).toEqual({ detail: 'Not found.' });
+    expect(lost.headers.ratelimit).toMatch(/^"user";r=999;t=\d+$/);
+    expect((await service.inject('GET', '/api/v1/no-such-thing/')).statusCode).toBe(429);
+    const log = await service.closeAndReadLog();
+    expect(log).toContain('GET /api/v1/no-such-thing/ lost@example.com');
   });
 });

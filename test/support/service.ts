@@ -32,6 +32,7 @@ export async function startService(
     THROTTLE_ANON: '1000000/day',
     THROTTLE_USER: '1000000/day',
     THROTTLE_REGISTER: '1000000/day',
+    THROTTLE_KEYS: '1000000/day',
     // No timer runs the after-close prefetch behind a test's back: tests call service.prefetch() themselves.
     PREFETCH: 'off',
   };

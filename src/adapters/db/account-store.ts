@@ -71,13 +71,19 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
 
     async apiKeySecret() {
       const row = await db.selectFrom('service_secrets').select('value').where('name', '=', 'api_key_tag').executeTakeFirst();
-      if (!row) throw new Error('no API key secret in the database: run the migrations (npm run migrate)');
+      if (!row) {
+        throw new Error(
+          "the database has no API key secret (service_secrets row 'api_key_tag', written by the migration 2026-12-06T00-api-key-tags): " +
+            'restore it from a backup, or migrate that migration down and up again (a new secret: keys issued since then stop working)',
+        );
+      }
       return row.value;
     },
 
-    async untaggedKeyHashes() {
-      const rows = await db.selectFrom('api_keys').select('key_hash').where('tagged', '=', 0).where('revoked_at', 'is', null).execute();
-      return rows.map((row) => row.key_hash);
+    async untaggedKeyHashes(createdSince) {
+      let query = db.selectFrom('api_keys').select('key_hash').where('tagged', '=', 0).where('revoked_at', 'is', null);
+      if (createdSince !== undefined) query = query.where('created_at', '>=', createdSince);
+      return (await query.execute()).map((row) => row.key_hash);
     },
   };
 }

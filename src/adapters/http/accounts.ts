@@ -125,13 +125,13 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
 
     app.post(
       '/keys/rotate',
-      { schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema } } },
+      { config: { keyChange: true }, schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema } } },
       async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(accountOf(request))),
     );
 
     app.post(
       '/keys/revoke',
-      { schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
+      { config: { keyChange: true }, schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
       async (request, reply) => {
         await accounts.revokeKey(accountOf(request));
         return reply.code(204).send(null);

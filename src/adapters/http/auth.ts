@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Registration: counted against the client address, whatever key is sent. */
     registration?: boolean;
+    /** A key rotation or revocation: counted against the account's rate and its own (THROTTLE_KEYS). */
+    keyChange?: boolean;
     /** What the route costs an account, in requests, when more than one. */
     cost?: RouteCost;
     /** A query parameter that may carry the key too (the Alpha Vantage gateway's `apikey`). */
@@ -71,8 +73,8 @@ function keyInQuery(request: FastifyRequest): string | undefined {
 
 /**
  * The gate of /api/v1 (and of the Alpha Vantage gateway): who is calling, and which allowances it spends, in
- * this order — an unknown route counts against the address and looks no key
- * up; a wrong key counts against the address, then is 401 (429 once that
+ * this order — an unknown route counts against the account of a valid key,
+ * else the address; a wrong key counts against the address, then is 401 (429 once that
  * allowance is spent); a valid key counts against its account only, whatever
  * its address has spent, as DRF's throttles do; then the request counts
  * against its scopes (app/throttle.ts), at the route's declared cost. A flood
@@ -101,9 +103,10 @@ export function installApiGate(
 
   /** Counts the request against the scopes it spends, at the route's cost; throws why it is refused, if it is. */
   async function charge(request: FastifyRequest, reply: FastifyReply, address: string): Promise<void> {
-    const { registration, cost } = request.routeOptions.config;
+    const { registration, cost, keyChange } = request.routeOptions.config;
     if (registration) return counter.count(request, reply, scopes.registration(address));
     if (!request.auth) return counter.count(request, reply, [scopes.anonymous(address)]);
+    if (keyChange) return counter.count(request, reply, scopes.keyChange(request.auth.account.id));
     const account = scopes.account(request.auth.account.id);
     if (!cost) return counter.count(request, reply, [account]);
     // Counted (429 when spent) before a cost that reads storage is worked out.
@@ -117,10 +120,25 @@ export function installApiGate(
     if (units > counted) await counter.count(request, reply, [account], units - counted);
   }
 
+  /** The caller of an unknown route, if its key is valid: the route is still a 404, whatever the key. */
+  async function ownerOf(request: FastifyRequest): Promise<Authenticated | null> {
+    try {
+      const key = presentedKey(request);
+      return key === undefined ? null : await accounts.authenticate(key);
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) return null;
+      throw error;
+    }
+  }
+
   api.addHook('onRequest', async (request, reply) => {
     const address = scopes.addressOf(request.ip);
     request.clientAddress = address;
-    if (request.is404) return counter.count(request, reply, [scopes.anonymous(address)]);
+    if (request.is404) {
+      // Counted against the account when the key is valid, as every request with it is; else the address.
+      request.auth = await ownerOf(request);
+      return counter.count(request, reply, [request.auth ? scopes.account(request.auth.account.id) : scopes.anonymous(address)]);
+    }
     request.auth = await identify(request, reply, scopes.anonymous(address));
     await charge(request, reply, address);
   });

@@ -81,7 +81,7 @@ export function createMetrics(): Metrics {
   });
   const throttled = new Counter({
     name: 'throttle_refusals_total',
-    help: 'Requests refused with 429 by a throttle, by scope (anon, user, register, trades)',
+    help: 'Requests refused with 429 by a throttle, by scope (anon, user, register, keys, trades)',
     labelNames: ['scope'] as const,
     registers,
   });

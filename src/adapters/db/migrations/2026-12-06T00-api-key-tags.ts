@@ -7,7 +7,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -20,9 +20,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.insertInto('service_secrets').values({ name: 'api_key_tag', value: randomBytes(32).toString('hex'), created_at: Date.now() }).execute();
   // An integer, not a boolean: SQLite has none, and its driver binds no JavaScript booleans.
   await db.schema.alterTable('api_keys').addColumn('tagged', 'smallint', (c) => c.notNull().defaultTo(0)).execute();
+  // Untagged keys written after an instance started (by the code before tags, during a deploy) are read by creation time.
+  await db.schema.createIndex('api_keys_untagged_created').on('api_keys').column('created_at').where(sql.ref('tagged'), '=', 0).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('api_keys_untagged_created').execute();
   await db.schema.alterTable('api_keys').dropColumn('tagged').execute();
   await db.schema.dropTable('service_secrets').execute();
 }
