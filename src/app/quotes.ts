@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { symbolNotFound, ValidationError } from '../domain/errors.js';
 import { adjustBars } from '../domain/corporate-actions.js';
+import { type Period, periodBar, periodGroups } from '../domain/periods.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
 import { type ActionsSource, adjustableSplits, type CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
@@ -24,7 +25,12 @@ export interface HistoryRange {
   sessions?: Sessions;
   /** Also give the bars adjusted for splits and dividends (domain/corporate-actions.ts). */
   adjusted?: boolean;
+  /** Daily bars (the default), or weekly or monthly ones made from them (domain/periods.ts). */
+  interval?: Interval;
 }
+
+export type Interval = '1day' | '1week' | '1month';
+const PERIOD_OF_INTERVAL: Record<Exclude<Interval, '1day'>, Period> = { '1week': 'week', '1month': 'month' };
 
 export interface ServedHistory {
   symbol: string;
@@ -99,10 +105,16 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
 
   async function getHistory(rawSymbol: string, range: HistoryRange, requester: Requester): Promise<ServedHistory> {
     const symbol = normalizeSymbol(rawSymbol);
-    const { from, to } = checkRange(range);
-    const history = await rawHistory(symbol, range, requester);
+    const { from, to, interval = '1day' } = checkRange(range);
+    const ranged = from !== undefined || to !== undefined;
+    // Without a range, the newest periods: every session is read, and as many periods kept as sessions would be.
+    const sessions = interval === '1day' || ranged ? range.sessions : 'all';
+    const history = await rawHistory(symbol, { ...range, sessions }, requester);
     noteDemand(symbol);
-    return range.adjusted ? withAdjusted(history, { from, to }, requester) : history;
+    const served = range.adjusted ? await withAdjusted(history, { from, to }, requester) : history;
+    if (interval === '1day') return served;
+    const keep = ranged || range.sessions === 'all' ? Infinity : (range.sessions ?? HISTORY_DEFAULT_SESSIONS);
+    return inPeriods(served, PERIOD_OF_INTERVAL[interval], keep);
   }
 
   /** The history with its bars adjusted for the symbol's splits and dividends beside them. */
@@ -141,6 +153,18 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
 }
 
 export type QuoteService = ReturnType<typeof createQuoteService>;
+
+/** The history in weekly or monthly bars, the newest `keep` of them; each period's source is its last session's. */
+function inPeriods(history: ServedHistory, period: Period, keep: number): ServedHistory {
+  const newest = <T>(items: T[]) => (items.length > keep ? items.slice(items.length - keep) : items);
+  const bars = newest(periodGroups(history.bars, period)).map((group): StoredBar => {
+    const { source, fetched_at } = group[group.length - 1]!;
+    return { ...periodBar(group), source, fetched_at };
+  });
+  if (!history.adjusted) return { ...history, bars };
+  const adjusted = newest(periodGroups(history.adjusted.bars, period)).map(periodBar);
+  return { ...history, bars, adjusted: { ...history.adjusted, bars: adjusted } };
+}
 
 /** The distinct symbols of a batch, as normalised; a ValidationError when one is invalid, or none or too many are given. */
 export function batchSymbols(rawSymbols: string[]): string[] {

@@ -56,3 +56,47 @@ describe.each(testEngines())('history depth on %s', (engine) => {
     expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars).toHaveLength(100);
   });
 });
+
+describe.each(testEngines())('weekly and monthly history on %s', (engine) => {
+  it('when interval=1week or 1month is asked, then one bar per week or month from the stored daily bars, adjusted too; a wrong interval is 400', async () => {
+    const upstream = await startUpstream();
+    const service = await startService(engine, providerEnv(upstream), undefined, { now: () => new Date('2022-07-08T12:00:00Z') });
+    const key = await register(service.app);
+    const get = (url: string, accept = 'application/json') => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key, accept } });
+    // 29 June to 6 July 2022 (4 July a holiday), a dividend of 0.5 ex on 5 July: the gateway test's figures by hand.
+    upstream.set('alphavantage', 'WK', {
+      kind: 'bars',
+      bars: [
+        { date: '2022-07-06', open: '13.7500', high: '15.0000', low: '13.0000', close: '14.0000', volume: 500 },
+        { date: '2022-07-05', open: '11.5000', high: '14.0000', low: '11.0000', close: '13.7500', volume: 400 },
+        { date: '2022-07-01', open: '12.0000', high: '12.5000', low: '11.0000', close: '11.5000', volume: 300 },
+        { date: '2022-06-30', open: '11.0000', high: '13.0000', low: '10.0000', close: '12.0000', volume: 200 },
+        { date: '2022-06-29', open: '10.0000', high: '12.0000', low: '9.0000', close: '11.0000', volume: 100 },
+      ],
+    });
+    upstream.setFor('alphavantage', 'splits', 'WK', { kind: 'splits', splits: [] });
+    upstream.setFor('alphavantage', 'dividends', 'WK', { kind: 'dividends', dividends: [{ exDate: '2022-07-05', amount: '0.5' }] });
+
+    const weekly = await get('/api/v1/symbol/WK/history/?interval=1week');
+    expect(weekly.statusCode).toBe(200);
+    expect(weekly.json()).toStrictEqual({
+      symbol: 'WK', source: 'alphavantage', adjusted: false, interval: '1week',
+      bars: [
+        { date: '2022-07-01', open: '10.0000', high: '13.0000', low: '9.0000', close: '11.5000', volume: 600 },
+        { date: '2022-07-06', open: '11.5000', high: '15.0000', low: '11.0000', close: '14.0000', volume: 900 },
+      ],
+    });
+    const monthly = await get('/api/v1/symbol/WK/history/?interval=1month&adjusted=true');
+    // June's bars are before the ex-date: each price × (1 − 0.5 / 11.5), to 6 decimals.
+    expect(monthly.json().bars).toStrictEqual([
+      { date: '2022-06-30', open: '9.565217', high: '12.434783', low: '8.608696', close: '11.478261', volume: 300 },
+      { date: '2022-07-06', open: '11.478261', high: '15.0000', low: '10.521739', close: '14.0000', volume: 1200 },
+    ]);
+    const csv = await get('/api/v1/symbol/WK/history/?interval=1month&from=2022-07-01', 'text/csv');
+    expect(csv.body).toBe('date,open,high,low,close,volume\n2022-07-06,12.0000,15.0000,11.0000,14.0000,1200\n');
+    const wrong = await get('/api/v1/symbol/WK/history/?interval=1year');
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().field).toBe('interval');
+    expect(upstream.calls.alphavantage).toEqual(['WK']);
+  });
+});

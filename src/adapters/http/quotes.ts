@@ -132,7 +132,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       '/symbol/:symbol/history',
       {
         schema: {
-          summary: 'Daily bars, oldest first (default: the last 100 sessions), as traded or adjusted; Accept: text/csv for CSV',
+          summary: 'Daily, weekly or monthly bars, oldest first (default: the last 100), as traded or adjusted; Accept: text/csv for CSV',
           tags: ['market data'],
           params: SymbolParams,
           querystring: Type.Object({
@@ -141,6 +141,12 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
             adjusted: Type.Optional(
               Type.Union([Type.Literal('true'), Type.Literal('false')], {
                 description: 'true: prices adjusted for splits and dividends, volume for splits (cumulative backward factors); false (default): as traded',
+              }),
+            ),
+            interval: Type.Optional(
+              Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], {
+                description:
+                  '1day (default); 1week or 1month: one bar per calendar week (Monday to Sunday) or month, dated its last session, made from the daily bars (first open, highest high, lowest low, last close, volumes summed)',
               }),
             ),
           }),
@@ -152,9 +158,9 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { from, to } = request.query;
+        const { from, to, interval = '1day' } = request.query;
         const adjusted = request.query.adjusted === 'true';
-        const history = await quotes.getHistory(request.params.symbol, { from, to, adjusted }, requesterOf(request));
+        const history = await quotes.getHistory(request.params.symbol, { from, to, adjusted, interval }, requesterOf(request));
         sayCacheState(reply, history.cache);
         const bars = history.adjusted?.bars ?? history.bars;
         if (prefers(request, 'text/csv')) {
@@ -162,7 +168,8 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
           return reply.type('text/csv; charset=utf-8').send(toCsv(bars) as never);
         }
         const source = history.bars[history.bars.length - 1]?.source;
-        return { symbol: history.symbol, source, currency: history.currency, adjusted, bars: bars.map(pickBar) };
+        // `interval` only when asked for: the daily answer stays the one clients have always had.
+        return { symbol: history.symbol, source, currency: history.currency, adjusted, ...(interval !== '1day' && { interval }), bars: bars.map(pickBar) };
       },
     );
 

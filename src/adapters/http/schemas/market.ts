@@ -29,6 +29,7 @@ export const HistorySchema = Type.Object({
   source: Type.Optional(Type.String()),
   currency: Type.Optional(Type.String({ description: 'ISO 4217 code, when the provider says' })),
   adjusted: Type.Optional(Type.Boolean({ description: 'Whether the bars are adjusted for splits and dividends' })),
+  interval: Type.Optional(Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], { description: 'What one bar spans' })),
   bars: Type.Array(BarSchema),
 });
 
