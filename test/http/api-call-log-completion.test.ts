@@ -59,8 +59,8 @@ describe.each(testEngines())('apicalls.log and the served count at completion on
       'GET /api/v1/symbol/IBM/ k@example.com',
       'HEAD /api/v1/symbol/IBM/ k@example.com',
       'GET /api/v1/symbol/IBM/ AnonymousUser',
-      // No route: no key is looked up for it (as before this round).
-      'GET /api/v1/nowhere/ AnonymousUser',
+      // No route, a valid key: a 404 counted against the account, so logged under its user.
+      'GET /api/v1/nowhere/ k@example.com',
       'GET /query k@example.com',
       'GET /api/v1/portfolio/7/ k@example.com',
       ...anon.map(() => 'GET /api/v1/ AnonymousUser'),
