@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createTestDatabase, testEngines, testRedisEnv } from './support/engines.js';
-import { freePort, type RunningProcess, runEntry, waitForServer } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, type RunningProcess, runEntry, waitForServer } from './support/process.js';
 
 /** GET on a connection of its own (no keep-alive): the cluster hands each new connection to the next worker. */
 function getOnNewConnection(url: string): Promise<number> {
@@ -40,7 +40,7 @@ function listeningWorkers(run: RunningProcess): number[] {
   return lines.map((line) => (JSON.parse(line) as { worker_pid: number }).worker_pid);
 }
 
-describe('WEB_CONCURRENCY', () => {
+describe('WEB_CONCURRENCY', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('when above 1 without REDIS_URL, then the process refuses to start in one line naming REDIS_URL', async () => {
     const run = runEntry('src/main.ts', { WEB_CONCURRENCY: '2', DATABASE_URL: 'sqlite::memory:' });
     expect(await run.exited).toBe(2);
@@ -66,7 +66,7 @@ describe('WEB_CONCURRENCY', () => {
     } finally {
       holder.close();
     }
-  }, 60_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   // PostgreSQL, the production engine, unless the run is SQLite's only: several processes share a SQLite file too.
   const engine = testEngines().includes('postgres') ? 'postgres' : 'sqlite';
@@ -121,6 +121,6 @@ describe('metrics across cluster workers', () => {
     }, { timeout: 30_000 });
     const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(url, { headers: { connection: 'close' } }).then((r) => r.text())));
     for (const text of answers) expect(text).toMatch(/^fixture_worker_ids_total 3$/m);
-  }, 90_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
 

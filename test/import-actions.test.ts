@@ -1,13 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { connectDatabase } from '../src/adapters/db/connect.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { migrateToLatest } from '../src/adapters/db/migrate.js';
 import { parseDatabaseUrl } from '../src/config.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
-import { runEntry } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runEntry } from './support/process.js';
+
+// Every test here runs the CLI as a process: slow to start on a busy machine.
+vi.setConfig({ testTimeout: PROCESS_TEST_TIMEOUT_MS });
 
 // Adj Close is 0.98 × Close before 2022-08-09 and equal after: 130 × (1 − 0.98) = 2.6 went ex on the 9th.
 const YAHOO_WITH_DIVIDEND = [

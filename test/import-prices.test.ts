@@ -1,11 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { register } from './support/api.js';
 import { createTestDatabase, testEngines } from './support/engines.js';
-import { runEntry } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runEntry } from './support/process.js';
 import { startService } from './support/service.js';
 import { providerEnv, SEED_QUOTE, startUpstream } from './support/upstream.js';
+
+// Every test here runs the CLI as a process: slow to start on a busy machine.
+vi.setConfig({ testTimeout: PROCESS_TEST_TIMEOUT_MS });
 
 const LAYOUTS = {
   'Alpha Vantage': 'timestamp,open,high,low,close,volume\n2022-07-29,129.5200,131.0000,129.3100,130.7900,4236283\n2022-07-28,128.2000,129.5500,127.6600,129.2200,3895133\n',

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { freePort, runEntry, waitForServer } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from './support/process.js';
+
+// Every test here runs the service or the CLI as a process: slow to start on a busy machine.
+vi.setConfig({ testTimeout: PROCESS_TEST_TIMEOUT_MS });
 
 describe('the service process', () => {
   it('when a variable is invalid, then it exits non-zero with one line naming it', async () => {

@@ -6,7 +6,7 @@ import { createSandboxProvider } from '../src/adapters/providers/sandbox.js';
 import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { freePort, runEntry, waitForServer } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from './support/process.js';
 import { type Behavior, type Capability, IBM_BARS, providerEnv, type StandInMatch, startUpstream, type Vendor } from './support/upstream.js';
 
 const adapters = {
@@ -346,7 +346,7 @@ describe('Alpha Vantage daily limit', () => {
   });
 });
 
-describe('provider keys in the log of a running service', () => {
+describe('provider keys in the log of a running service', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it("when both vendors answer notices quoting their keys, then the warn log names the failures but neither key", async () => {
     const upstream = await startUpstream();
     for (const vendor of ['alphavantage', 'twelvedata'] as Vendor[]) upstream.set(vendor, 'IBM', { kind: 'quotes_key' });

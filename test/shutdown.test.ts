@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { registerOver } from './support/api.js';
-import { freePort, runEntry, waitForServer } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from './support/process.js';
 import { parseResponse, type RawResponse } from './support/raw-http.js';
 
 type Outcome =
@@ -102,7 +102,7 @@ function openSqlite(path: string) {
   return new SQLite(path, { readonly: true }) as { prepare(sql: string): { all(): { id: number }[] }; close(): void };
 }
 
-describe('SIGTERM under load', () => {
+describe('SIGTERM under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('when the process is stopped mid-load, then every request is answered whole or refused unanswered, and nothing acknowledged is lost', async () => {
     const port = await freePort();
     const folder = inject('sqliteDir');

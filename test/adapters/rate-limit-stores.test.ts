@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryRateLimitStore } from '../../src/adapters/ratelimit/memory.js';
 import { connectRedisRateLimitStore } from '../../src/adapters/ratelimit/redis.js';
+import { COMMAND_TIMEOUT_MS } from '../../src/adapters/redis/connect.js';
 import type { RateLimitStore } from '../../src/app/throttle.js';
 import { parseRate, secondsUp, throttledDetail } from '../../src/domain/throttle.js';
 import { testRedisEnv } from '../support/engines.js';
+import { addressOf, startTcpProxy } from '../support/tcp-proxy.js';
 
 const DAY = 86_400_000;
 const quiet = { error: () => undefined, info: () => undefined };
@@ -103,6 +105,50 @@ describe('the redis store across an upgrade', () => {
       expect((await store.hit('anon:old', rate)).allowed).toBe(true);
     } finally {
       raw.disconnect();
+      await store.close();
+    }
+  });
+});
+
+describe('the redis store when its answer and its timeout are due at once', () => {
+  /**
+   * A store behind a proxy that can hold Redis's answers, its script loaded (each check is then one
+   * command, one answer), and a check sent with its answer held, on a clock the test moves.
+   */
+  async function heldCheck() {
+    const { REDIS_URL, REDIS_KEY_PREFIX } = testRedisEnv();
+    const proxy = await startTcpProxy(addressOf(REDIS_URL!));
+    const store = await connectRedisRateLimitStore(proxy.urlFor(REDIS_URL!), REDIS_KEY_PREFIX!, quiet);
+    const rate = parseRate('5/day')!;
+    expect((await store.hit('anon:warm', rate)).allowed).toBe(true);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    proxy.hold();
+    const check = store.hit('anon:held', rate);
+    await proxy.answerHeld();
+    return { proxy, store, check };
+  }
+
+  it('when the answer came while the process was off the CPU past the timeout, then the answer counts, not the timeout', async () => {
+    const { proxy, store, check } = await heldCheck();
+    try {
+      // As on a busy host: when the process runs again, Redis's answer is waiting and the timeout is due.
+      proxy.release();
+      vi.advanceTimersByTime(COMMAND_TIMEOUT_MS);
+      expect(await check).toMatchObject({ allowed: true, remaining: 4 });
+    } finally {
+      vi.useRealTimers();
+      await store.close();
+    }
+  });
+
+  it('when no answer came by the timeout, then the check fails', async () => {
+    const { proxy, store, check } = await heldCheck();
+    try {
+      vi.advanceTimersByTime(COMMAND_TIMEOUT_MS);
+      await expect(check).rejects.toThrow('Command timed out');
+    } finally {
+      vi.useRealTimers();
+      proxy.release();
       await store.close();
     }
   });

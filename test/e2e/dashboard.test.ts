@@ -83,6 +83,13 @@ function sessions(): { bars: Bar[]; days: string[]; splitDate: string } {
   return { bars: bars.reverse(), days, splitDate }; // Alpha Vantage lists the newest first
 }
 
+/** A promise the test resolves when it chooses (Promise.withResolvers, which Node 20 lacks). */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((resolved) => (resolve = resolved));
+  return { promise, resolve };
+}
+
 /** Waits until the locator's text satisfies `check` (never a fixed sleep). */
 async function textOf(locator: Locator, check: (text: string) => boolean, timeout = 15_000): Promise<string> {
   let last = '';
@@ -462,14 +469,19 @@ describe('the dashboard in Chromium', () => {
     expect(await textOf(page.locator('#trades tr[data-id="3"]'), (t) => t !== '')).toContain(`${2 ** 53 - 1} ms`);
     expect(await page.locator('main img').count()).toBe(0);
 
-    // Enter pressed twice while the trade is still out (the answer slowed): one request, one trade (the form's
-    // submit button is disabled meanwhile, and a form whose default button is disabled is not submitted by Enter).
+    // Enter pressed again while the trade is still out (its request held until then): one request, one trade (the
+    // form's submit button is disabled meanwhile, and a form whose default button is disabled is not submitted by Enter).
     const posts: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url() === `${origin}/trades`) posts.push(request.headers()['idempotency-key'] ?? '');
     });
+    const postOut = signal();
+    const postReleased = signal();
     await page.route(`${origin}/trades`, async (route) => {
-      if (route.request().method() === 'POST') await new Promise((resolve) => setTimeout(resolve, 500));
+      if (route.request().method() === 'POST') {
+        postOut.resolve();
+        await postReleased.promise;
+      }
       await route.continue();
     });
     await page.locator('#trade-user_id').fill('9');
@@ -477,7 +489,9 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#trade-shares').fill('1');
     await page.locator('#trade-price').fill('5');
     await page.locator('#trade-price').press('Enter');
+    await postOut.promise;
     await page.locator('#trade-price').press('Enter');
+    postReleased.resolve();
     await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#4'));
     expect(posts).toHaveLength(1);
     expect((await service.app.inject({ method: 'GET', url: '/trades?user_id=9' })).json()).toHaveLength(1);
@@ -499,13 +513,15 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.getByRole('link', { name: 'Portfolio' }).click();
     await page.locator('#portfolio-user').fill('5');
-    // A slow answer: the view says it is loading meanwhile.
+    // A slow answer (held until the test has seen the page meanwhile): the view says it is loading.
+    const portfolioReleased = signal();
     await page.route(`${origin}/api/v1/portfolio/5/`, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      await portfolioReleased.promise;
       await route.continue();
     });
     await page.locator('#portfolio-user').press('Enter');
-    await textOf(page.getByRole('status').filter({ hasText: 'Loading' }), (t) => t === 'Loading…', 500);
+    await textOf(page.getByRole('status').filter({ hasText: 'Loading' }), (t) => t === 'Loading…');
+    portfolioReleased.resolve();
     await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^\d+\.\d+$/.test(t));
     expect(await page.locator('#positions th[scope="row"]').first().textContent()).toContain(hostile);
     expect(await page.locator('main img').count()).toBe(0);

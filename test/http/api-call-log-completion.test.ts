@@ -4,16 +4,30 @@
  * Over real HTTP, every kind of answer a client can get: one line per call,
  * and the served count as the README states it.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, inject, it } from 'vitest';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { register } from '../support/api.js';
 import { parseAnswer, rawExchange } from '../support/raw-connection.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
 import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
+
+/** Resolves once the handler of a request to `url` has ended (Fastify's diagnostics channel), answered or not. */
+function handlerEnded(url: string): Promise<void> {
+  const channel = 'tracing:fastify.request.handler:asyncEnd';
+  return new Promise((resolve) => {
+    const onEnd = (message: unknown) => {
+      if ((message as { request: { url: string } }).request.url !== url) return;
+      unsubscribe(channel, onEnd);
+      resolve();
+    };
+    subscribe(channel, onEnd);
+  });
+}
 
 async function setup(engine: 'sqlite' | 'postgres', env: Record<string, string> = {}) {
   const upstream = await startUpstream();
@@ -69,15 +83,18 @@ describe.each(testEngines())('apicalls.log and the served count at completion on
   });
 
   it('when a client gives up while its quote is fetched, then the call the service made for it is still one line in apicalls.log, and not counted served', async () => {
-    const { keyed, base, upstream, served, lines } = await setup(engine);
+    const { service, keyed, base, upstream, served, lines } = await setup(engine);
+    const ended = handlerEnded('/api/v1/symbol/SLOW/'); // listened for before the request starts, as Fastify requires
     const abort = new AbortController();
     const abandoned = fetch(`${base}/api/v1/symbol/SLOW/`, { headers: keyed, signal: abort.signal }).catch(() => 'aborted');
     await upstream.callsReached('alphavantage', 1);
     abort.abort();
     expect(await abandoned).toBe('aborted');
-    await sleep(100);
+    // The server has seen the client leave (its one connection closed) before the answer is ready.
+    const connections = promisify(service.app.server.getConnections.bind(service.app.server));
+    await vi.waitFor(async () => expect(await connections()).toBe(0), { timeout: 10_000 });
     upstream.release('alphavantage', 'SLOW');
-    await sleep(200);
+    await ended;
     expect(upstream.calls.alphavantage).toEqual(['SLOW']);
     expect(await served()).toBe(0);
     expect(await lines()).toEqual(['POST /api/v1/register/ AnonymousUser', 'GET /api/v1/symbol/SLOW/ k@example.com', 'GET /api/v1/providers/ k@example.com']);

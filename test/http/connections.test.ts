@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort, runEntry } from '../support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry } from '../support/process.js';
 import { closeRawConnections, parseAnswer, rawConnect, rawExchange, waitUntil } from '../support/raw-connection.js';
 import { describeExchange, exchange } from '../support/raw-http.js';
 import { startService } from '../support/service.js';
@@ -169,7 +169,7 @@ describe('the connection cap', () => {
   });
 });
 
-describe('the connection cap in a running process', () => {
+describe('the connection cap in a running process', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('when connections are refused at the cap, then the process reports how many on stdout, at most every 5 s', async () => {
     const port = await freePort();
     const run = runEntry('src/main.ts', {
@@ -178,7 +178,7 @@ describe('the connection cap in a running process', () => {
       MAX_CONNECTIONS: '1',
     });
     // Waited for over connections that close, not fetch's: its kept-alive connection would take the one place.
-    for (const deadline = Date.now() + 25_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
       const answer = await rawExchange(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000).catch(() => '');
       if (answer.startsWith('HTTP/1.1 200')) break;
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { registerOver } from '../support/api.js';
-import { freePort, runEntry, waitForServer } from '../support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from '../support/process.js';
 
 /**
  * The Alpha Vantage gateway takes the key in the query string (`apikey=`), so the query string is a
@@ -24,5 +24,5 @@ describe('the key sent as apikey', () => {
     // The requests were logged (one line each, by route), so the check below looks at real request lines.
     expect(output.match(/"route":"\/query","status":200/g) ?? [], 'the requests were logged').toHaveLength(2);
     expect(output.includes(key), `the key ${key} is in the log:\n${output}`).toBe(false);
-  }, 60_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

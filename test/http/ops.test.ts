@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { describe, expect, inject, it, vi } from 'vitest';
+import { poolUsage } from '../../src/adapters/db/connect.js';
 import { register } from '../support/api.js';
 import { testEngines, testRedisEnv } from '../support/engines.js';
 import { parseAnswer, rawExchange } from '../support/raw-connection.js';
@@ -123,12 +125,42 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     expect(sample(text, 'apicalls_log_dropped_lines_total')).toBe(0);
     if (engine === 'postgres') {
       expect(sample(text, 'db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(1);
-      expect(sample(text, 'db_pool_waiting_requests')).toBeGreaterThanOrEqual(0);
+      expect(text).toContain('# TYPE db_pool_waiting_requests gauge'); // its count: below, with a query kept waiting
     } else {
       expect(text).toContain('# TYPE db_pool_connections gauge'); // no pool on SQLite: the family, without samples
     }
-    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    // The lag is measured just after a scrape (prom-client), so a later scrape shows it: more than 0, however small.
+    await vi.waitFor(async () => expect(sample((await get('/metrics')).body, 'nodejs_eventloop_lag_seconds')).toBeGreaterThan(0), { timeout: 10_000 });
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+  });
+});
+
+describe.each(testEngines().filter((e) => e === 'postgres'))('the database pool in /metrics on %s', (engine) => {
+  it('when a query waits for a connection, then db_pool_waiting_requests counts it, and in_use the one lent', async () => {
+    const service = await startService(engine, { DATABASE_POOL_SIZE: '1' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let lent!: () => void;
+    const held = new Promise<void>((resolve) => (lent = resolve));
+    // The pool's one connection, held by a transaction until the test lets it go.
+    const holding = service.db.transaction().execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      lent();
+      await released;
+    });
+    await held;
+    const waiting = sql`select 1`.execute(service.db);
+    await vi.waitFor(() => expect(poolUsage(service.db)?.waiting).toBe(1), { timeout: 10_000 });
+    try {
+      const text = (await service.app.inject({ method: 'GET', url: '/metrics' })).body; // without a provider, no query of its own
+      expect(sample(text, 'db_pool_waiting_requests')).toBe(1);
+      expect(sample(text, 'db_pool_connections', { state: 'in_use' })).toBe(1);
+      expect(sample(text, 'db_pool_connections', { state: 'idle' })).toBe(0);
+    } finally {
+      release();
+      await holding;
+      await waiting;
+    }
   });
 });
 

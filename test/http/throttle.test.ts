@@ -106,24 +106,25 @@ describe('throttling shared through Redis', () => {
   it('when Redis is unreachable, then requests are still served at once and /health says degraded', async () => {
     // "At once" without a stopwatch: on a clock that stands still once the service is up, a request that
     // waited for a reconnect, a retry or a command timeout would never be answered; one that fails fast is.
-    const realSetTimeout = globalThis.setTimeout;
+    // Until then the fake clock follows the real one: start-up waits its connect timeout for Redis, then goes
+    // on without it, and sees no more time pass than did (a clock run ahead of the work would fire timeouts).
+    const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
     let app: Awaited<ReturnType<typeof startService>>['app'];
     try {
-      const starting = startService(engine, { REDIS_URL: 'redis://127.0.0.1:1', THROTTLE_ANON: '1/day' });
-      let started: Awaited<typeof starting> | undefined;
-      void starting.then((service) => (started = service));
-      while (!started) await vi.advanceTimersByTimeAsync(100); // start-up waits for Redis, then goes on without it
-      app = started.app;
+      vi.setTimerTickMode('interval', 20);
+      ({ app } = await startService(engine, { REDIS_URL: 'redis://127.0.0.1:1', THROTTLE_ANON: '1/day' }));
+      vi.setTimerTickMode('manual');
       const answers = Promise.all([
         ...Array.from({ length: 3 }, () => app.inject({ method: 'GET', url: '/trades' })),
         ...Array.from({ length: 3 }, () => app.inject({ method: 'GET', url: '/api/v1/me/' })),
       ]).then((responses) => responses.map((r) => r.statusCode));
-      // Polled on the real clock: vi.waitFor would move the fake one.
-      let statuses: number[] | undefined;
-      void answers.then((answered) => (statuses = answered));
-      for (let turns = 0; !statuses && turns < 400; turns++) await new Promise((resolve) => realSetTimeout(resolve, 50));
-      expect(statuses).toEqual([200, 200, 200, 401, 401, 401]);
+      // Awaited on the real clock (vi.waitFor would move the fake one), with a ceiling so that a request that
+      // waits fails the test with a message, not at the test's timeout.
+      let ceiling: ReturnType<typeof setTimeout> | undefined;
+      const never = new Promise<string>((resolve) => (ceiling = realSetTimeout(() => resolve('not answered while the clock stood still'), 15_000)));
+      expect(await Promise.race([answers, never])).toEqual([200, 200, 200, 401, 401, 401]);
+      realClearTimeout(ceiling);
     } finally {
       vi.useRealTimers();
     }

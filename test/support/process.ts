@@ -47,6 +47,13 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in worker ${worker}'s block`);
 }
 
+/**
+ * The ceiling for a test that runs the service as a process. Each start loads the sources through tsx:
+ * about 3 s of CPU on two quiet cores, many times that in wall time when the machine is busy (seen past
+ * 30 s with both cores kept busy), and some tests start several processes.
+ */
+export const PROCESS_TEST_TIMEOUT_MS = 120_000;
+
 export interface RunningProcess {
   child: ChildProcess;
   output: () => string;
@@ -73,10 +80,10 @@ export function runEntry(entry: string, env: Record<string, string>, args: strin
 
 /**
  * Polls until the process's server answers. Fails at once if the process
- * exits, and after `timeoutMs` (a loaded machine compiles and starts slowly),
- * either way with what the process printed.
+ * exits, and after `timeoutMs` (a loaded machine compiles and starts slowly:
+ * see PROCESS_TEST_TIMEOUT_MS), either way with what the process printed.
  */
-export async function waitForServer(url: string, run: RunningProcess, timeoutMs = 25_000): Promise<void> {
+export async function waitForServer(url: string, run: RunningProcess, timeoutMs = 60_000): Promise<void> {
   let exited = false;
   void run.exited.then(() => (exited = true));
   const deadline = Date.now() + timeoutMs;

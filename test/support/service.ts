@@ -35,6 +35,10 @@ export async function startService(
     THROTTLE_KEYS: '1000000/day',
     // No timer runs the after-close prefetch behind a test's back: tests call service.prefetch() themselves.
     PREFETCH: 'off',
+    // How long a query waits for a PostgreSQL connection before the database counts as away (5 s by default):
+    // a bound on time, which a test not about it (one pricing a hundred symbols queues some 200 queries on a
+    // pool of 10) must not race on a busy machine. Longer than a test runs; outages.test.ts sets its own.
+    DATABASE_CONNECT_TIMEOUT_MS: '60000',
   };
   const service = await composeService(loadConfig({ ...defaults, ...env, DATABASE_URL: db.url }), options);
   let closed = false;

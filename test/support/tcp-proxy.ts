@@ -2,7 +2,8 @@
  * A TCP forwarder in front of a real server (PostgreSQL, Redis), so a test
  * can take that server "away" and bring it back without touching the real
  * one, which other tests share: cut() drops every connection and refuses new
- * ones, as a server restarting does; restore() accepts again.
+ * ones, as a server restarting does; restore() accepts again. hold() keeps
+ * the server's answers from the clients until release().
  */
 import { once } from 'node:events';
 import { createServer, type Socket, connect } from 'node:net';
@@ -15,6 +16,12 @@ export interface TcpProxy {
   /** Destroys every open connection; new ones are closed at once, before a byte is read. */
   cut(): void;
   restore(): void;
+  /** Keeps what the server sends from reaching the clients, in order, until release(). */
+  hold(): void;
+  /** Resolves once an answer is being held. */
+  answerHeld(): Promise<void>;
+  /** Writes what was held to the clients at once (before returning), and passes answers on again. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -27,6 +34,9 @@ afterEach(async () => {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let refusing = false;
+  let holding = false;
+  let held: { to: Socket; chunk: Buffer }[] = [];
+  let onHeld: (() => void) | undefined;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -39,7 +49,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (refusing) return void client.destroy();
     const upstream = connect(target.port, target.host);
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holding) return void client.write(chunk);
+      held.push({ to: client, chunk });
+      onHeld?.();
+    });
+    upstream.on('end', () => client.end());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -61,6 +77,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut,
     restore: () => void (refusing = false),
+    hold: () => void (holding = true),
+    answerHeld: () => (held.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (onHeld = resolve))),
+    release() {
+      holding = false;
+      for (const { to, chunk } of held) to.write(chunk);
+      held = [];
+    },
     async close() {
       cut();
       if (server.listening) await new Promise((resolve) => server.close(resolve));

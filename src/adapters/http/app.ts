@@ -144,6 +144,12 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     // stores stay open until every connection is done. Idle connections are closed at once (Fastify's
     // default forceCloseConnections: 'idle'), so a client meets a closed socket, never a half answer.
     return503OnClosing: false,
+    // No watchdog on loading plugins (Fastify's default fails start-up with AVV_ERR_PLUGIN_EXEC_TIMEOUT when
+    // one takes over 10 s): it times the clock, not the work, so on a busy host start-up could fail. What loads here
+    // is registering routes and reading the service's own files (Swagger UI's, the dashboard's); what start-up
+    // awaits on the network is bounded by its own timeouts, before this: the database's connection
+    // (DATABASE_CONNECT_TIMEOUT_MS, statements by DATABASE_STATEMENT_TIMEOUT_MS) and Redis (readyOrTimeout, redis/connect.ts).
+    pluginTimeout: 0,
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
 

@@ -8,17 +8,51 @@ import { Redis, type RedisOptions } from 'ioredis';
 /** How long start-up waits for a first connection before going on without it. */
 export const CONNECT_TIMEOUT_MS = 2000;
 
+/** How long a command may go unanswered before it fails. */
+export const COMMAND_TIMEOUT_MS = 500;
+
+/**
+ * Runs `then` once the event loop has polled for I/O since this call: after
+ * whatever had arrived by now is read. (A check phase follows each poll, and
+ * between two check phases there is always a poll.)
+ */
+function afterPendingIo(then: () => void): void {
+  setImmediate(() => setImmediate(then));
+}
+
+/**
+ * ioredis with its command timeout judged after the answers that arrived were
+ * read. ioredis's own (commandTimeout) fails a command when its timer fires;
+ * but a process kept off the CPU past the timeout (a busy host) finds both
+ * the timer due and Redis's answer waiting, and timers run before I/O is
+ * read: a command Redis answered in time failed, and a shared limit let a
+ * request through (or refused it with 503).
+ */
+class FailFastRedisClient extends Redis {
+  override sendCommand(...[command, stream]: Parameters<Redis['sendCommand']>): unknown {
+    const sent = super.sendCommand(command, stream);
+    const timer = setTimeout(
+      () => afterPendingIo(() => {
+        if (!command.isResolved) command.reject(new Error('Command timed out'));
+      }),
+      COMMAND_TIMEOUT_MS,
+    );
+    const settled = () => clearTimeout(timer);
+    command.promise.then(settled, settled);
+    return sent;
+  }
+}
+
 /**
  * A client that fails fast while Redis is away (no offline queue, one try per
  * command, a short command timeout): the caller decides what a failed command
  * means. ioredis keeps reconnecting in the background.
  */
 export function failFastRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  return new FailFastRedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: 500,
     ...options,
   });
 }
