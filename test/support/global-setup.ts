@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,7 +13,31 @@ declare module 'vitest' {
   export interface ProvidedContext {
     runId: string;
     sqliteDir: string;
+    /** The first of this run's blocks of ports for child processes (support/process.ts). */
+    portBlock: number;
   }
+}
+
+/** Loopback ports held by test runs, one each for as long as it lasts: the index of a run's picks its ports. */
+const RUN_LOCK_PORTS = [19_990, 19_991, 19_992];
+
+/**
+ * Takes the first free run lock. Child processes listen on ports from their worker's block
+ * (support/process.ts); two runs at once on one machine (two worktrees, say) had the same blocks, and a
+ * test could then talk to the other run's server, on its database (seen as an acknowledged trade missing).
+ */
+async function holdRunLock(): Promise<{ index: number; server: Server }> {
+  for (const [index, port] of RUN_LOCK_PORTS.entries()) {
+    const server = createServer();
+    server.listen(port, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      return { index, server };
+    } catch {
+      // Held by another run.
+    }
+  }
+  throw new Error(`More than ${RUN_LOCK_PORTS.length} test runs at once on this machine (each holds one of the ports ${RUN_LOCK_PORTS.join(', ')}).`);
 }
 
 async function dropRunDatabases(runId: string): Promise<void> {
@@ -38,6 +64,9 @@ export default async function setup(project: TestProject) {
   const sqliteDir = mkdtempSync(join(tmpdir(), 'sms-test-'));
   project.provide('runId', runId);
   project.provide('sqliteDir', sqliteDir);
+  const lock = await holdRunLock();
+  // Worker ids run from 1 to maxWorkers: each run's workers take blocks after the runs' before it.
+  project.provide('portBlock', lock.index * project.config.maxWorkers);
 
   if (testEngines().includes('postgres')) {
     const client = new pg.Client({ connectionString: adminPostgresUrl(), connectionTimeoutMillis: 3000 });
@@ -65,5 +94,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     if (testEngines().includes('postgres')) await dropRunDatabases(runId);
     rmSync(sqliteDir, { recursive: true, force: true });
+    await new Promise((resolve) => lock.server.close(resolve));
   };
 }

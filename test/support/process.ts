@@ -27,6 +27,8 @@ async function canListen(port: number): Promise<boolean> {
 
 /** Ports handed out per test worker, from the worker's own block. */
 const PORTS_PER_WORKER = 1000;
+/** Blocks from FIRST_TEST_PORT up to Linux's ephemeral range. */
+const BLOCKS = 12;
 /** Below Linux's ephemeral range (32768+), where listen(0) and outgoing connections get their ports. */
 const FIRST_TEST_PORT = 20_000;
 let handedOut = 0;
@@ -36,10 +38,11 @@ let handedOut = 0;
  * again once this function closes it, and the kernel can hand the same one to a test in another
  * worker before our child binds it — then our child exits "port taken" and the test talks to the
  * other test's server, which went away mid-test (seen in CI as ECONNREFUSED). Each vitest worker
- * (VITEST_POOL_ID) takes ports from a block of its own instead, in turn, skipping any in use.
+ * (VITEST_POOL_ID) takes ports from a block of its own instead, in turn, skipping any in use; each
+ * run its own blocks (global-setup.ts), so two runs at once on one machine do not share them either.
  */
 export async function freePort(): Promise<number> {
-  const worker = Number(process.env.VITEST_POOL_ID ?? 0) % 12;
+  const worker = (inject('portBlock') + Number(process.env.VITEST_POOL_ID ?? 0)) % BLOCKS;
   for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
     const port = FIRST_TEST_PORT + worker * PORTS_PER_WORKER + (handedOut++ % PORTS_PER_WORKER);
     if (await canListen(port)) return port;
