@@ -51,7 +51,6 @@ export interface Authenticated {
   prefix: string;
 }
 
-const KEYS_REMEMBERED = 10_000;
 /**
  * Keys with a right tag found not active: revoked, since no other key can carry a right tag, and a
  * revoked key never comes back. Remembered for a day, this many per instance (a few MB): an address
