@@ -6,7 +6,7 @@ import { connectDatabase } from './adapters/db/connect.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
 import { createImportTransaction } from './adapters/db/import-transaction.js';
 import { SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
-import { deletePrices, importPrices } from './app/import-prices.js';
+import { deletePrices, importPrices } from './app/market-data/import-prices.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DomainError } from './domain/errors.js';
 

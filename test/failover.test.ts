@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createFailover } from '../src/adapters/providers/failover.js';
-import { type MarketDataProvider, ProviderError } from '../src/app/market-data.js';
+import { createFailover } from '../src/app/market-data/failover.js';
+import { type MarketDataProvider, ProviderError } from '../src/app/market-data/providers.js';
 import { IBM_BARS } from './support/stand-in.js';
 
 /** A vendor that takes one call at a time and answers each only when the test says how. */

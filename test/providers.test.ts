@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { registerOver } from './support/api.js';
-import { ProviderError, type ProviderFailure, type SymbolMatch } from '../src/app/market-data.js';
+import { ProviderError, type ProviderFailure, type SymbolMatch } from '../src/app/market-data/providers.js';
 import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
 import { createSandboxProvider } from '../src/adapters/providers/sandbox.js';
 import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';

@@ -22,8 +22,8 @@ import {
 import { addDays, utcDay } from '../domain/market-calendar.js';
 import { isCalendarDate } from '../domain/quote.js';
 import type { Trade } from '../domain/trade.js';
-import { BATCH_MAX_SYMBOLS, type QuoteService } from './quotes.js';
-import { type CacheState, type Requester, worstCacheState } from './refresh.js';
+import { BATCH_MAX_SYMBOLS, type QuoteService } from './market-data/quotes.js';
+import { type CacheState, type Requester, worstCacheState } from './market-data/refresh.js';
 import type { TradeLedger, TradeWindow } from './trades.js';
 
 /** How far back from a day a close is looked for (weekends, holidays, a halt): beyond it, that day has no price. */

@@ -1,6 +1,6 @@
 /**
  * A provider's quota and the fair share of it one client may spend: pure
- * rules, counted elsewhere (app/upstream-budget.ts).
+ * rules, counted elsewhere (app/market-data/upstream-budget.ts).
  *
  * Both vendors reset their daily quota at 00:00 UTC (Twelve Data documents
  * it; Alpha Vantage documents none, and 00:00 UTC is what it is observed to

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRedisFetchLease } from '../../src/adapters/redis/fetch-lease.js';
-import { createLocalFetchLease, type FetchLease } from '../../src/app/refresh.js';
+import { createLocalFetchLease, type FetchLease } from '../../src/app/market-data/refresh.js';
 import { register } from '../support/api.js';
 import { createTestDatabase, testEngines, testRedisEnv, testRedisUrl } from '../support/engines.js';
 import { startService } from '../support/service.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/adapters/db/connect.js';
 import { migrateToLatest } from '../../src/adapters/db/migrate.js';
 import { createBudgetStore } from '../../src/adapters/db/upstream-budget-store.js';
-import { createUpstreamBudget } from '../../src/app/upstream-budget.js';
+import { createUpstreamBudget } from '../../src/app/market-data/upstream-budget.js';
 import { parseDatabaseUrl } from '../../src/config.js';
 import { createTestDatabase, testEngines } from '../support/engines.js';
 

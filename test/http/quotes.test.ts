@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createImportTransaction } from '../../src/adapters/db/import-transaction.js';
-import { importPrices } from '../../src/app/import-prices.js';
+import { importPrices } from '../../src/app/market-data/import-prices.js';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { FairQueue } from '../../src/app/fair-queue.js';
+import type { FairQueue } from '../../src/app/market-data/fair-queue.js';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
@@ -9,8 +9,8 @@ import { IBM_BARS, startUpstream } from '../support/upstream.js';
 // request has been queued before it lets the vendor answer. Everything asserted is what clients and
 // the vendor see.
 const queues = vi.hoisted(() => [] as FairQueue[]);
-vi.mock('../../src/app/fair-queue.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../src/app/fair-queue.js')>();
+vi.mock('../../src/app/market-data/fair-queue.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/app/market-data/fair-queue.js')>();
   return {
     ...actual,
     createFairQueue(concurrency: number) {

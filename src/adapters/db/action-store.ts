@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ActionsOutcome, ActionStore, CorporateActions } from '../../app/corporate-actions.js';
+import type { ActionsOutcome, ActionStore, CorporateActions } from '../../app/market-data/corporate-actions.js';
 import type { Database } from './database.js';
 import { withinTransaction } from './transaction.js';
 import { lastPerKey } from './unique-rows.js';

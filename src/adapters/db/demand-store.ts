@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DemandStore } from '../../app/demand.js';
+import type { DemandStore } from '../../app/market-data/demand.js';
 import type { Database } from './database.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ImportTransaction } from '../../app/import-prices.js';
+import type { ImportTransaction } from '../../app/market-data/import-prices.js';
 import { createActionStore } from './action-store.js';
 import type { Database } from './database.js';
 import { createPriceStore, type PriceStoreOptions } from './price-store.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { PrefetchLease } from '../../app/prefetch.js';
+import type { PrefetchLease } from '../../app/market-data/prefetch.js';
 import type { Database } from './database.js';
 
 const NAME = 'prefetch';

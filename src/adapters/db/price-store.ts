@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { PriceStore } from '../../app/prices.js';
+import type { PriceStore } from '../../app/market-data/prices.js';
 import type { DailyBar } from '../../domain/quote.js';
 import type { Database } from './database.js';
 import { withinTransaction } from './transaction.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { SymbolMatch } from '../../app/market-data.js';
-import type { SearchCache } from '../../app/search.js';
+import type { SymbolMatch } from '../../app/market-data/providers.js';
+import type { SearchCache } from '../../app/market-data/search.js';
 import type { Database } from './database.js';
 
 /** Search answers on SQLite or PostgreSQL, one row per normalised query. */

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { BudgetStore, LookupTake, WindowTake } from '../../app/upstream-budget.js';
+import type { BudgetStore, LookupTake, WindowTake } from '../../app/market-data/upstream-budget.js';
 import type { QuotaWindow } from '../../domain/upstream-quota.js';
 import type { Database } from './database.js';
 

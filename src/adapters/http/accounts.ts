@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AccountService, RegisterOnce } from '../../app/accounts.js';
-import type { ProviderStatus } from '../../app/provider-status.js';
+import type { ProviderStatus } from '../../app/market-data/provider-status.js';
 import { secondsUp } from '../../domain/throttle.js';
 import { accountOf } from './auth.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';

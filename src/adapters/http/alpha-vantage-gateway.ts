@@ -2,7 +2,7 @@
  * An Alpha Vantage–compatible gateway, `GET /query?function=…&symbol=…&apikey=…`:
  * the price store's data in Alpha Vantage's documented shapes, so a program
  * written for Alpha Vantage works by changing only its base URL. What is
- * served, and what it costs, is the quote use cases' (app/quotes.ts); this
+ * served, and what it costs, is the quote use cases' (app/market-data/quotes.ts); this
  * file knows only Alpha Vantage's format.
  *
  * Every refusal is Alpha Vantage's HTTP 200 with an "Error Message" or an
@@ -14,9 +14,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { QuoteService } from '../../app/quotes.js';
-import type { SearchService } from '../../app/search.js';
-import type { CacheState, Requester } from '../../app/refresh.js';
+import type { QuoteService } from '../../app/market-data/quotes.js';
+import type { SearchService } from '../../app/market-data/search.js';
+import type { CacheState, Requester } from '../../app/market-data/refresh.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
 import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
@@ -132,7 +132,7 @@ const coefficient = (factor: string) => (factor.includes('.') ? factor : `${fact
 
 /**
  * TIME_SERIES_DAILY_ADJUSTED (premium at Alpha Vantage): the daily series as traded, with the close adjusted
- * for splits and dividends (app/quotes.ts, domain/corporate-actions.ts) and each session's dividend and split.
+ * for splits and dividends (app/market-data/quotes.ts, domain/corporate-actions.ts) and each session's dividend and split.
  */
 const dailyAdjustedSeries: GatewayFunction = async ({ quotes }, call) => {
   const { full, sessions } = seriesRange(call);
@@ -216,7 +216,7 @@ function periodSeries(period: Period, adjusted: boolean): GatewayFunction {
 }
 
 /**
- * SYMBOL_SEARCH over the service's symbol search (app/search.ts). Fields a provider does not give are
+ * SYMBOL_SEARCH over the service's symbol search (app/market-data/search.ts). Fields a provider does not give are
  * empty; a match score it does not give is the rank in its answer, 1.0000 for the first falling evenly,
  * so clients sorting by it keep the provider's order.
  */

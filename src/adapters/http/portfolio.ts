@@ -13,7 +13,7 @@ import {
   type PricedPosition,
   valuePortfolio,
 } from '../../app/portfolio.js';
-import type { QuoteService } from '../../app/quotes.js';
+import type { QuoteService } from '../../app/market-data/quotes.js';
 import type { TradeLedger } from '../../app/trades.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Holding } from '../../domain/portfolio.js';

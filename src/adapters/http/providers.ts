@@ -3,7 +3,7 @@
  * place market-data answers are counted as served.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ProviderReport, ProviderStatus } from '../../app/provider-status.js';
+import type { ProviderReport, ProviderStatus } from '../../app/market-data/provider-status.js';
 import type { ServedRequests } from '../../app/served-requests.js';
 import type { CompletionObserver } from './request-log.js';
 import { ProvidersSchema } from './schemas/economy.js';

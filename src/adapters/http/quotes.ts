@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService } from '../../app/quotes.js';
-import { type CacheState, type Requester, worstCacheState } from '../../app/refresh.js';
+import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService } from '../../app/market-data/quotes.js';
+import { type CacheState, type Requester, worstCacheState } from '../../app/market-data/refresh.js';
 import { DomainError, symbolNotFound, ValidationError } from '../../domain/errors.js';
 import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { SearchService } from '../../app/search.js';
+import type { SearchService } from '../../app/market-data/search.js';
 import { SEARCH_QUERY_MAX_CHARACTERS } from '../../domain/search.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';

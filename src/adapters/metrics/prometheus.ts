@@ -10,7 +10,7 @@
  * handing that to the route through compose's `renderMetrics` option.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
-import type { CallOutcomes } from '../../app/provider-status.js';
+import type { CallOutcomes } from '../../app/market-data/provider-status.js';
 
 /** What is read at each scrape rather than counted here. */
 export interface ScrapedSources {

@@ -1,5 +1,5 @@
-import type { MarketDataProvider } from '../../app/market-data.js';
-import type { ProviderQuota } from '../../app/upstream-budget.js';
+import type { MarketDataProvider } from '../../app/market-data/providers.js';
+import type { ProviderQuota } from '../../app/market-data/upstream-budget.js';
 import type { Config, ProviderConfig } from '../../config.js';
 import { createAlphaVantageProvider } from './alpha-vantage.js';
 import { createTwelveDataProvider } from './twelve-data.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { MarketDataProvider, SymbolMatch } from '../../app/market-data.js';
+import type { MarketDataProvider, SymbolMatch } from '../../app/market-data/providers.js';
 import { latestFinalSession } from '../../domain/market-calendar.js';
 import type { DailyBar } from '../../domain/quote.js';
 

@@ -1,4 +1,4 @@
-import type { Dividend, MarketDataProvider, Split, SymbolMatch } from '../../app/market-data.js';
+import type { Dividend, MarketDataProvider, Split, SymbolMatch } from '../../app/market-data/providers.js';
 import type { DailyBar } from '../../domain/quote.js';
 import {
   barOrThrow,

@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { ProviderError, type ProviderFailure } from '../../app/market-data.js';
+import { ProviderError, type ProviderFailure } from '../../app/market-data/providers.js';
 import { checkSplitFactor } from '../../domain/corporate-actions.js';
 import { checkBar, type DailyBar, isCalendarDate, isDecimal } from '../../domain/quote.js';
 

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { FetchLease } from '../../app/refresh.js';
+import type { FetchLease } from '../../app/market-data/refresh.js';
 import { failFastRedis, readyOrTimeout } from './connect.js';
 
 const RELEASE_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;

@@ -86,7 +86,7 @@ export const fairShareUsed = errorAnswer(
   RETRY_AFTER,
 );
 
-// The providers' adapter words these (adapters/providers/failover.ts); an adapter may not import another.
+// The providers' adapter words these (app/market-data/failover.ts); an adapter may not import another.
 export const upstreamUnavailable = errorAnswer('Every market-data provider failed, and nothing is stored to serve instead', [
   { detail: 'Market data providers are unavailable; try again later.' },
 ]);

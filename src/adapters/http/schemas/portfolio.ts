@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { CLOSE_LOOKBACK_DAYS, HISTORY_DEFAULT_DAYS, HISTORY_MAX_DAYS } from '../../../app/portfolio.js';
-import { BATCH_MAX_SYMBOLS } from '../../../app/quotes.js';
+import { BATCH_MAX_SYMBOLS } from '../../../app/market-data/quotes.js';
 
 const money = (description: string) => Type.String({ description: `${description}; decimal, 4 decimals, in the quote's currency` });
 const maybeMoney = (description: string) => Type.Union([money(description), Type.Null()]);

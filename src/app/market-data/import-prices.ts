@@ -5,10 +5,10 @@
  * import is not an upstream attempt: it spends no quota and does not stand
  * for "upstream was asked". delete-prices: a symbol's bars and actions gone.
  */
-import { type AdjustedCloseRow, checkSplitSeries, type Dividend, impliedDividends, type Split, withSplits } from '../domain/corporate-actions.js';
-import { ValidationError } from '../domain/errors.js';
-import { latestFinalSession } from '../domain/market-calendar.js';
-import { type DailyBar, normalizeSymbol } from '../domain/quote.js';
+import { type AdjustedCloseRow, checkSplitSeries, type Dividend, impliedDividends, type Split, withSplits } from '../../domain/corporate-actions.js';
+import { ValidationError } from '../../domain/errors.js';
+import { latestFinalSession } from '../../domain/market-calendar.js';
+import { type DailyBar, normalizeSymbol } from '../../domain/quote.js';
 import type { ActionStore, CorporateActions } from './corporate-actions.js';
 import type { PriceStore } from './prices.js';
 

@@ -3,8 +3,8 @@
  * requests the service answered and the share the price store saved; and
  * what one account spent of its fair share.
  */
-import { type CallOutcome, type CallRecord, type ProviderState, providerState, recordOutcome, savedRatio } from '../domain/provider-state.js';
-import type { ServedRequests } from './served-requests.js';
+import { type CallOutcome, type CallRecord, type ProviderState, providerState, recordOutcome, savedRatio } from '../../domain/provider-state.js';
+import type { ServedRequests } from '../served-requests.js';
 import type { ProviderUsage, UpstreamBudget } from './upstream-budget.js';
 
 /**

@@ -1,12 +1,12 @@
 /**
  * Daily bars as fresh as policy wants: read from the service's own price
  * store, refreshed from upstream only when due (domain/market-calendar.ts),
- * through the refresh coordinator (app/refresh.ts).
+ * through the refresh coordinator (app/market-data/refresh.ts).
  */
-import { NotFoundError, symbolNotFound } from '../domain/errors.js';
-import { isRefreshDue, latestFinalSession, sessionsSince } from '../domain/market-calendar.js';
-import type { DailyBar } from '../domain/quote.js';
-import type { DailySeries } from './market-data.js';
+import { NotFoundError, symbolNotFound } from '../../domain/errors.js';
+import { isRefreshDue, latestFinalSession, sessionsSince } from '../../domain/market-calendar.js';
+import type { DailyBar } from '../../domain/quote.js';
+import type { DailySeries } from './providers.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
@@ -49,7 +49,7 @@ export interface PriceStore {
 
 /**
  * Port: upstream bars, newest first, with the provider that gave them (see
- * adapters/providers/failover.ts). `request.client` is the account the call
+ * app/market-data/failover.ts). `request.client` is the account the call
  * is made for; `request.refresh` says the store already holds the symbol.
  */
 export type FetchDailyBars = (symbol: string, request: UpstreamRequest, sessions: number) => Promise<DailySeries & { source: string }>;

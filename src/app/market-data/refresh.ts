@@ -3,9 +3,9 @@
  * many clients ask at the same moment (single flight), not again for a short
  * back-off after a failure (a storm of requests cannot burn a vendor's daily
  * quota), and on one injected clock. What is fetched, and when it is due, is
- * the caller's (app/prices.ts for bars, app/corporate-actions.ts for splits
- * and dividends, app/search.ts for search answers); the upstream budget and
- * fair share are counted by the fetch itself (adapters/providers/failover.ts).
+ * the caller's (app/market-data/prices.ts for bars, app/market-data/corporate-actions.ts for splits
+ * and dividends, app/market-data/search.ts for search answers); the upstream budget and
+ * fair share are counted by the fetch itself (app/market-data/failover.ts).
  *
  * Across instances, a lease (FetchLease) keeps a key's upstream call to one
  * instance at a time: the others wait for its result in the store instead of
@@ -15,9 +15,9 @@
  * (CacheState) and who asked (Requester).
  */
 import { LRUCache } from 'lru-cache';
-import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../domain/errors.js';
+import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 import type { UpstreamRequest } from './upstream-budget.js';
-import { upTo } from './lru-bound.js';
+import { upTo } from '../lru-bound.js';
 
 /** What a market-data answer cost: served as stored (HIT), fetched for it (MISS), or older than policy wants because upstream failed (STALE). */
 export type CacheState = 'HIT' | 'MISS' | 'STALE';

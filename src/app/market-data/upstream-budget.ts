@@ -5,7 +5,7 @@
  * clients. Failover asks it before every vendor call. The arithmetic of
  * windows and shares is domain/upstream-quota.ts.
  */
-import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../domain/upstream-quota.js';
+import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../../domain/upstream-quota.js';
 
 /** A provider's quota; 0 means the vendor sets no such limit (a paid plan, say). */
 export interface ProviderQuota {

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createPriceSource, type FetchDailyBars, type PriceStore, type StoredBar } from '../../src/app/prices.js';
-import { createQuoteService } from '../../src/app/quotes.js';
-import { createRefreshCoordinator, type JoinFetch } from '../../src/app/refresh.js';
-import { FairShareExceededError } from '../../src/domain/errors.js';
-import type { DailyBar } from '../../src/domain/quote.js';
-import { IBM_BARS } from '../support/stand-in.js';
+import { createPriceSource, type FetchDailyBars, type PriceStore, type StoredBar } from '../../../src/app/market-data/prices.js';
+import { createQuoteService } from '../../../src/app/market-data/quotes.js';
+import { createRefreshCoordinator, type JoinFetch } from '../../../src/app/market-data/refresh.js';
+import { FairShareExceededError } from '../../../src/domain/errors.js';
+import type { DailyBar } from '../../../src/domain/quote.js';
+import { IBM_BARS } from '../../support/stand-in.js';
 
 /** A price store in memory whose reads can be held, to replay interleavings a real database produces under load. */
 function heldStore() {

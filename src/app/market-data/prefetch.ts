@@ -4,10 +4,10 @@
  * recently are refreshed, most requested first, so the first client after
  * the close is served from the store. One instance runs it at a time (a
  * lease); each session is done once; background calls keep a reserve of each
- * provider's quota for clients' lookups (app/upstream-budget.ts).
+ * provider's quota for clients' lookups (app/market-data/upstream-budget.ts).
  */
-import { NotFoundError } from '../domain/errors.js';
-import { latestFinalSession, nextSessionClose, utcDay } from '../domain/market-calendar.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { latestFinalSession, nextSessionClose, utcDay } from '../../domain/market-calendar.js';
 import type { DemandStore } from './demand.js';
 import type { PriceSource } from './prices.js';
 import type { UpstreamBudget } from './upstream-budget.js';

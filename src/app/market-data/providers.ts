@@ -2,8 +2,8 @@
  * The port to market-data vendors (one adapter each, under
  * adapters/providers/) and the shapes they answer in, in domain types.
  */
-import type { Dividend, Split } from '../domain/corporate-actions.js';
-import type { DailyBar } from '../domain/quote.js';
+import type { Dividend, Split } from '../../domain/corporate-actions.js';
+import type { DailyBar } from '../../domain/quote.js';
 
 /** A provider's daily bars, newest first, and the currency their prices are in when the vendor says. */
 export interface DailySeries {
@@ -30,7 +30,7 @@ export interface SymbolMatch {
   matchScore?: string;
 }
 
-export type { Dividend, Split } from '../domain/corporate-actions.js';
+export type { Dividend, Split } from '../../domain/corporate-actions.js';
 
 /**
  * Port: an upstream source of market data (one adapter per vendor).

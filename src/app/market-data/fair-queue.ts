@@ -20,7 +20,7 @@
  * earliest of their turns, using only that client's turn.
  *
  * It lives in app/ because the rule is about the service's clients, not about
- * any vendor: adapters/providers/failover.ts applies it with each vendor's
+ * any vendor: app/market-data/failover.ts applies it with each vendor's
  * concurrency.
  */
 export interface FairQueue {

@@ -3,9 +3,9 @@
  * upstream, and the ports both need. The adjustment itself is
  * domain/corporate-actions.ts.
  */
-import { NotFoundError, UpstreamUnavailableError } from '../domain/errors.js';
-import { checkSplitSeries, type Dividend, type Split, withSplits } from '../domain/corporate-actions.js';
-import { isRefreshDueSinceAttempt } from '../domain/market-calendar.js';
+import { NotFoundError, UpstreamUnavailableError } from '../../domain/errors.js';
+import { checkSplitSeries, type Dividend, type Split, withSplits } from '../../domain/corporate-actions.js';
+import { isRefreshDueSinceAttempt } from '../../domain/market-calendar.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
@@ -41,7 +41,7 @@ export interface ActionStore {
   deleteActions(symbol: string): Promise<number>;
 }
 
-/** Port: the providers' splits and dividends, in failover order (adapters/providers/failover.ts). */
+/** Port: the providers' splits and dividends, in failover order (app/market-data/failover.ts). */
 export interface ActionsUpstream {
   getSplits(symbol: string, request: UpstreamRequest): Promise<{ value: Split[]; source: string }>;
   getDividends(symbol: string, request: UpstreamRequest): Promise<{ value: Dividend[]; source: string }>;

@@ -3,9 +3,9 @@
  * query asked upstream at most once a day (cached in the database), within
  * the upstream budget and the client's fair share.
  */
-import { NotFoundError } from '../domain/errors.js';
-import { normalizeSearchQuery } from '../domain/search.js';
-import type { SymbolMatch } from './market-data.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { normalizeSearchQuery } from '../../domain/search.js';
+import type { SymbolMatch } from './providers.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
@@ -21,7 +21,7 @@ export interface SearchCache {
   put(query: string, answer: CachedSearch): Promise<void>;
 }
 
-/** Port: the providers' search, in failover order (adapters/providers/failover.ts). */
+/** Port: the providers' search, in failover order (app/market-data/failover.ts). */
 export type SearchUpstream = (query: string, request: UpstreamRequest) => Promise<{ value: SymbolMatch[]; source: string }>;
 
 export interface ServedSearch {

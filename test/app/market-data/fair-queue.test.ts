@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFairQueue } from '../../src/app/fair-queue.js';
+import { createFairQueue } from '../../../src/app/market-data/fair-queue.js';
 
 /** Tasks that record when they start and finish only when the test says so. */
 function heldTasks() {

@@ -4,14 +4,14 @@
  * and dividends), and a symbol's splits and dividends.
  */
 import { LRUCache } from 'lru-cache';
-import { symbolNotFound, ValidationError } from '../domain/errors.js';
-import { adjustBars } from '../domain/corporate-actions.js';
-import { type Period, periodBar, periodGroups } from '../domain/periods.js';
-import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../domain/quote.js';
+import { symbolNotFound, ValidationError } from '../../domain/errors.js';
+import { adjustBars } from '../../domain/corporate-actions.js';
+import { type Period, periodBar, periodGroups } from '../../domain/periods.js';
+import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../../domain/quote.js';
 import { type ActionsSource, adjustableSplits, type CorporateActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
-import { upTo } from './lru-bound.js';
+import { upTo } from '../lru-bound.js';
 
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
@@ -42,7 +42,7 @@ export interface ServedHistory {
   adjusted?: { bars: DailyBar[] } & CorporateActions;
 }
 
-/** Port: a symbol was served to a client (validated, and known upstream or in the store); app/demand.ts counts them. */
+/** Port: a symbol was served to a client (validated, and known upstream or in the store); app/market-data/demand.ts counts them. */
 export interface DemandLog {
   note(symbol: string): void;
 }

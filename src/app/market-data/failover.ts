@@ -6,7 +6,7 @@
  * any refused by the client's fair share → 429; any rate limited or out of
  * quota → 503 with the soonest retry; otherwise → 502. Each provider's
  * concurrency is capped at what its vendor tolerates, and shared between
- * clients in turn (see app/fair-queue.ts): one client's batch cannot hold up
+ * clients in turn (see app/market-data/fair-queue.ts): one client's batch cannot hold up
  * another's quote. `join` adds a client to a fetch under way, which then runs
  * at the earliest turn of anyone waiting for it; the call still counts
  * against the budget of the client that started it. Every capability
@@ -15,14 +15,14 @@
  * does not offer a capability on its key's plan (Twelve Data's /splits and
  * /dividends on the Basic plan): each such answer costs a call of its quota.
  */
-import { createFairQueue } from '../../app/fair-queue.js';
-import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from '../../app/market-data.js';
-import type { FetchDailyBars } from '../../app/prices.js';
-import type { JoinFetch } from '../../app/refresh.js';
-import type { CallOutcomes } from '../../app/provider-status.js';
-import type { UpstreamBudget, UpstreamRequest } from '../../app/upstream-budget.js';
+import { createFairQueue } from './fair-queue.js';
+import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from './providers.js';
+import type { FetchDailyBars } from './prices.js';
+import type { JoinFetch } from './refresh.js';
+import type { CallOutcomes } from './provider-status.js';
+import type { UpstreamBudget, UpstreamRequest } from './upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
-import { secondsUntilUtcMidnight } from './vendor-client.js';
+import { secondsUntilReset } from '../../domain/upstream-quota.js';
 
 export interface FailoverLogger {
   warn(details: object, message: string): void;
@@ -109,7 +109,7 @@ export function createFailover(
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
         if (isCallOutcome(failure.failure)) outcomes?.record(provider.name, failure.failure === 'not_offered' ? 'unavailable' : failure.failure, failure.retryAfterSeconds);
         if (failure.failure === 'not_offered' && asked !== 'bars') {
-          notOffered.set(`${provider.name} ${asked}`, now().getTime() + secondsUntilUtcMidnight(now()) * 1000);
+          notOffered.set(`${provider.name} ${asked}`, now().getTime() + secondsUntilReset('day', now()) * 1000);
         }
         if (failure.failure !== 'unknown_symbol') log.warn({ subject, err: failure }, 'market-data provider failed');
         // The vendor counts calls we did not see (another service on the key, a restart): trust it.

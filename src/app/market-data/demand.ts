@@ -7,7 +7,7 @@
  * loses a few seconds of counts, which only nudges an ordering.
  */
 
-import { utcDay } from '../domain/market-calendar.js';
+import { utcDay } from '../../domain/market-calendar.js';
 
 /** Requests of a symbol in one UTC day (YYYY-MM-DD), the last at `lastAskedAt` (epoch ms). */
 export interface DemandCount {
@@ -36,7 +36,7 @@ export interface DemandStore {
 /** Past this many distinct (symbol, day) counts, a flush starts early: memory stays bounded between flushes. */
 const MAX_PENDING = 10_000;
 
-/** The quote use cases' DemandLog (app/quotes.ts): counts in memory; `flush` writes them in one statement (the composition root calls it every few seconds and on close). */
+/** The quote use cases' DemandLog (app/market-data/quotes.ts): counts in memory; `flush` writes them in one statement (the composition root calls it every few seconds and on close). */
 export function createDemandTally(store: DemandStore, options: { now: () => Date; onFlushError: (error: unknown) => void }) {
   let pending = new Map<string, DemandCount>();
   let flushing: Promise<void> = Promise.resolve();

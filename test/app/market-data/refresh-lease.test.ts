@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLocalFetchLease, createRefreshCoordinator, type FetchLease } from '../../src/app/refresh.js';
+import { createLocalFetchLease, createRefreshCoordinator, type FetchLease } from '../../../src/app/market-data/refresh.js';
 
 /**
  * Two instances' coordinators over one lease and one store (here, a flag:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextRunInMs, type PrefetchOutcome } from '../../src/app/prefetch.js';
+import { nextRunInMs, type PrefetchOutcome } from '../../../src/app/market-data/prefetch.js';
 
 const schedule = { delayMs: 60_000, retryMs: 300_000 };
 const HOUR = 3_600_000;
