@@ -57,6 +57,61 @@ describe.each(testEngines())('history depth on %s', (engine) => {
   });
 });
 
+describe.each(testEngines())('backfill of history stored before depth was asked, on %s', (engine) => {
+  async function storedShallow() {
+    let now = new Date('2026-11-30T23:00:00Z');
+    const upstream = await startUpstream();
+    const service = await startService(engine, providerEnv(upstream, ['twelvedata']), undefined, { now: () => now });
+    const key = await register(service.app);
+    const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 100) });
+    expect((await get('/api/v1/symbol/IBM/')).statusCode).toBe(200);
+    // As a symbol stored by the adapter before the first fetch asked for depth (outputsize=100) is left by
+    // the migration that records deep fetches: its bars, and no deep fetch.
+    await service.db.updateTable('symbol_refreshes').set({ deep_fetched_at: null }).execute();
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 6000) });
+    return { upstream, get, later: (hours: number) => (now = new Date(now.getTime() + hours * 3_600_000)) };
+  }
+
+  it('when a range older than the stored bars is asked, then one call with outputsize=5000 backfills it, once; the default 100 sessions never do', async () => {
+    const { upstream, get } = await storedShallow();
+    expect((await get('/api/v1/symbol/IBM/history/')).json().bars).toHaveLength(100);
+    expect(upstream.outputSizes.twelvedata).toEqual(['5000']);
+
+    const all = await get('/api/v1/symbol/IBM/history/?from=1900-01-01');
+    expect(all.headers['x-cache']).toBe('MISS');
+    expect(all.json().bars).toHaveLength(5000);
+    expect(upstream.outputSizes.twelvedata).toEqual(['5000', '5000']);
+
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).headers['x-cache']).toBe('HIT');
+    expect((await get('/query?function=TIME_SERIES_DAILY&symbol=IBM&outputsize=full')).headers['x-cache']).toBe('HIT');
+    expect(upstream.outputSizes.twelvedata).toHaveLength(2);
+  });
+
+  it("when the gateway's full series is asked, then it backfills as a range does", async () => {
+    const { upstream, get } = await storedShallow();
+    const full = await get('/query?function=TIME_SERIES_DAILY&symbol=IBM&outputsize=full');
+    expect(Object.keys(full.json()['Time Series (Daily)'])).toHaveLength(5000);
+    expect(upstream.outputSizes.twelvedata).toEqual(['5000', '5000']);
+  });
+
+  it('when the backfill fails upstream, then the stored bars are served as STALE, and the next ask tries again only after the back-off', async () => {
+    const { upstream, get, later } = await storedShallow();
+    upstream.set('twelvedata', 'IBM', { kind: 'http_500' });
+    const stale = await get('/api/v1/symbol/IBM/history/?from=1900-01-01');
+    expect(stale.statusCode).toBe(200);
+    expect(stale.headers['x-cache']).toBe('STALE');
+    expect(stale.json().bars).toHaveLength(100);
+    const calls = upstream.calls.twelvedata!.length;
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).headers['x-cache']).toBe('STALE');
+    expect(upstream.calls.twelvedata).toHaveLength(calls); // backed off: no second call
+
+    later(1); // past the back-off (and no new session is final on a Monday night)
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 6000) });
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars).toHaveLength(5000);
+  });
+});
+
 describe.each(testEngines())('weekly and monthly history on %s', (engine) => {
   it('when interval=1week or 1month is asked, then one bar per week or month from the stored daily bars, adjusted too; a wrong interval is 400', async () => {
     const upstream = await startUpstream();

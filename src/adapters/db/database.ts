@@ -50,6 +50,8 @@ export interface SymbolRefreshesTable {
   last_attempt_at: number;
   outcome: 'bars' | 'unknown';
   currency: string | null;
+  /** When the vendor was last asked for all it gives in one call (epoch ms); null before. */
+  deep_fetched_at: number | null;
 }
 
 /** A search query's answer (matches as JSON text). */

@@ -47,6 +47,11 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
       return (limit === undefined ? newestFirst : newestFirst.limit(limit)).execute();
     },
 
+    async oldestBarDate(symbol) {
+      const row = await bars(symbol).orderBy('date').limit(1).executeTakeFirst();
+      return row?.date;
+    },
+
     async barsBetween(symbol, from, to) {
       return bars(symbol).where('date', '>=', from).where('date', '<=', to).orderBy('date').execute();
     },
@@ -54,10 +59,17 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
     async refreshState(symbol) {
       const row = await db
         .selectFrom('symbol_refreshes')
-        .select(['last_attempt_at', 'outcome', 'currency'])
+        .select(['last_attempt_at', 'outcome', 'currency', 'deep_fetched_at'])
         .where('symbol', '=', symbol)
         .executeTakeFirst();
-      return row && { at: Number(row.last_attempt_at), outcome: row.outcome, currency: row.currency ?? undefined };
+      return (
+        row && {
+          at: Number(row.last_attempt_at),
+          outcome: row.outcome,
+          currency: row.currency ?? undefined,
+          ...(row.deep_fetched_at !== null && { deepFetchedAt: Number(row.deep_fetched_at) }),
+        }
+      );
     },
 
     async saveBars(symbol, newBars, origin) {
@@ -65,7 +77,7 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
         const synthetic = origin.source === sandboxSource;
         if (!synthetic) await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
         if (!synthetic || !(await hasRealBars(trx, symbol))) await upsertBars(trx, symbol, newBars, origin.source, origin.fetchedAt);
-        if (origin.upstreamAttempt) await recordAttempt(trx, symbol, 'bars', origin.fetchedAt, origin.currency);
+        if (origin.upstreamAttempt) await recordAttempt(trx, symbol, 'bars', origin.fetchedAt, origin.currency, origin.deep);
       });
     },
 
@@ -109,12 +121,13 @@ function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
   return { date, open, high, low, close, volume };
 }
 
-async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: 'bars' | 'unknown', at: number, currency?: string) {
-  // An answer that does not name its currency keeps the one known (an unknown symbol keeps it too).
-  const values = { symbol, last_attempt_at: at, outcome, ...(currency && { currency }) };
+async function recordAttempt(db: Kysely<Database>, symbol: string, outcome: 'bars' | 'unknown', at: number, currency?: string, deep?: boolean) {
+  // An answer that does not name its currency keeps the one known (an unknown symbol keeps it too), and a
+  // shallow refresh keeps the time of the last deep fetch.
+  const changes = { last_attempt_at: at, outcome, ...(currency && { currency }), ...(deep && { deep_fetched_at: at }) };
   await db
     .insertInto('symbol_refreshes')
-    .values(values)
-    .onConflict((oc) => oc.column('symbol').doUpdateSet({ last_attempt_at: at, outcome, ...(currency && { currency }) }))
+    .values({ symbol, ...changes })
+    .onConflict((oc) => oc.column('symbol').doUpdateSet(changes))
     .execute();
 }

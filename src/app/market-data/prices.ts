@@ -21,6 +21,8 @@ export interface BarsOrigin {
   fetchedAt: number;
   upstreamAttempt: boolean;
   currency?: string;
+  /** The vendor was asked for all it gives in one call (DEEPEST_SESSIONS). */
+  deep?: boolean;
 }
 
 /** The last upstream attempt for a symbol, and the currency its vendor quoted. */
@@ -28,6 +30,8 @@ export interface LastAttempt {
   at: number;
   outcome: 'bars' | 'unknown';
   currency?: string;
+  /** When the vendor was last asked for all it gives in one call; absent for symbols stored before that was asked. */
+  deepFetchedAt?: number;
 }
 
 /**
@@ -37,6 +41,8 @@ export interface LastAttempt {
 export interface PriceStore {
   /** Newest first; every stored bar when `limit` is undefined. */
   recentBars(symbol: string, limit?: number): Promise<StoredBar[]>;
+  /** The date of the oldest stored bar; undefined when none is. */
+  oldestBarDate(symbol: string): Promise<string | undefined>;
   /** Ascending, both ends inclusive. */
   barsBetween(symbol: string, from: string, to: string): Promise<StoredBar[]>;
   refreshState(symbol: string): Promise<LastAttempt | undefined>;
@@ -75,18 +81,25 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
   /**
    * The symbol's newest `sessions` bars, refreshed from upstream first when
    * due. When upstream fails, stored bars however old beat no answer (STALE);
-   * a symbol neither upstream nor the store knows is a NotFoundError.
+   * a symbol neither upstream nor the store knows is a NotFoundError. Asked
+   * for more than is stored (`sessions`, or a range that starts before the
+   * oldest stored bar), a symbol whose vendor was never asked for all it gives
+   * is backfilled first, once: the one call a first fetch makes.
    */
-  async function freshBars(symbol: string, requester: Requester & Pick<UpstreamRequest, 'background'>, sessions: Sessions): Promise<FreshBars> {
+  async function freshBars(symbol: string, requester: Requester & Pick<UpstreamRequest, 'background'>, sessions: Sessions, reach: Reach = {}): Promise<FreshBars> {
     const readAt = coordinator.checkpoint();
     const stored = await readStored(symbol, sessions);
-    if (!isDue(stored)) return servedAsStored(symbol, stored);
+    const deep = await wantsBackfill(symbol, stored, sessions, reach);
+    if (!isDue(stored) && !deep) return servedAsStored(symbol, stored);
     try {
-      // A symbol the store holds is refreshed; one it does not is a lookup, capped by the client's fair share.
-      const request = { ...requester, refresh: stored.bars.length > 0 };
+      // A symbol the store holds is refreshed; one it does not, or a backfill, is a lookup, capped by the client's fair share.
+      const request = { ...requester, refresh: stored.bars.length > 0 && !deep };
       const cache = await coordinator.refresh(symbol, readAt, request, {
-        fetch: (asked) => refreshBars(symbol, asked, stored.bars[0]?.date),
-        refreshedElsewhere: async () => !isDue(await readStored(symbol, 1)),
+        fetch: (asked) => refreshBars(symbol, asked, deep ? undefined : stored.bars[0]?.date),
+        refreshedElsewhere: async () => {
+          const now = await readStored(symbol, 1);
+          return !isDue(now) && !(deep && now.attempt?.deepFetchedAt === undefined);
+        },
       });
       const refreshed = await readStored(symbol, sessions);
       if (refreshed.bars.length === 0) throw symbolNotFound(symbol);
@@ -104,13 +117,26 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     return { bars, attempt };
   }
 
+  /** Asked beyond what is stored, of a symbol whose vendor was never asked for all it gives. */
+  async function wantsBackfill(symbol: string, { bars, attempt }: StoredSymbol, sessions: Sessions, { from }: Reach): Promise<boolean> {
+    // Never stored: the first fetch is the deepest anyway. Asked once: what the vendor gave is all it gives.
+    if (bars.length === 0 || attempt?.deepFetchedAt !== undefined) return false;
+    if (sessions === 'all' || sessions > bars.length) return true;
+    if (from === undefined) return false;
+    const oldest = await store.oldestBarDate(symbol);
+    return oldest !== undefined && from < oldest;
+  }
+
   function isDue({ bars, attempt }: StoredSymbol): boolean {
     // An attempt that stored bars we cannot see (sandbox bars, in real mode) does not count.
     const lastAttemptAt = bars.length > 0 || attempt?.outcome === 'unknown' ? attempt?.at : undefined;
     return isRefreshDue({ latestBarDate: bars[0]?.date, lastAttemptAt }, options.now(), options.refreshIntervalMs);
   }
 
-  /** Asks upstream for what the store lacks after `newestStored`: everything the vendor gives in one call when it holds nothing. */
+  /**
+   * Asks upstream for what the store lacks after `newestStored`; without it (nothing stored, or a backfill),
+   * for everything the vendor gives in one call.
+   */
   async function refreshBars(symbol: string, request: UpstreamRequest, newestStored: string | undefined): Promise<void> {
     const at = options.now();
     // Only final sessions are kept: a bar of a day still trading would be frozen mid-day.
@@ -119,7 +145,8 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     try {
       const { bars, source, currency } = await fetchBars(symbol, request, sessions);
       const final = bars.filter((bar) => bar.date <= finalSession);
-      await store.saveBars(symbol, final, { source, fetchedAt: at.getTime(), upstreamAttempt: true, currency });
+      const deep = sessions === DEEPEST_SESSIONS;
+      await store.saveBars(symbol, final, { source, fetchedAt: at.getTime(), upstreamAttempt: true, currency, deep });
     } catch (error) {
       if (error instanceof NotFoundError) await store.recordUnknown(symbol, at.getTime());
       throw error;
@@ -131,6 +158,11 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     /** Ascending, both ends inclusive, as stored (call freshBars first to refresh). */
     barsBetween: (symbol: string, from: string, to: string) => store.barsBetween(symbol, from, to),
   };
+}
+
+/** How far back a ranged read reaches: a `from` before the oldest stored bar may call for a backfill. */
+export interface Reach {
+  from?: string;
 }
 
 /** What the store holds of a symbol: bars newest first, and its last upstream attempt. */

@@ -136,7 +136,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
       const fresh = await prices.freshBars(symbol, requester, sessions ?? HISTORY_DEFAULT_SESSIONS);
       return { symbol, ...fresh, bars: fresh.bars.reverse() };
     }
-    const fresh = await prices.freshBars(symbol, requester, 1);
+    const fresh = await prices.freshBars(symbol, requester, 1, { from: from ?? OPEN_START });
     return { symbol, ...fresh, bars: await prices.barsBetween(symbol, from ?? OPEN_START, to ?? OPEN_END) };
   }
 

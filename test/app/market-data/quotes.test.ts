@@ -20,6 +20,7 @@ function heldStore() {
       }
       return snapshot;
     },
+    oldestBarDate: async () => stored[stored.length - 1]?.date,
     barsBetween: async () => stored,
     refreshState: async () => undefined,
     async saveBars(_symbol, bars: DailyBar[], { source, fetchedAt }) {
