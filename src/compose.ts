@@ -243,6 +243,7 @@ function marketDataServices(
   const providerNames = providers.map((p) => p.name);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
     fairShare: config.upstreamFairShare,
+    minuteFairShare: config.upstreamMinuteFairShare,
     backgroundReserve: config.prefetch.reserve,
     now,
   });

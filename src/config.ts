@@ -66,6 +66,7 @@ export interface Config {
   providerTimeoutMs: number;
   /** The fraction of a provider's calls left today one client may spend on symbols the store does not hold. */
   upstreamFairShare: number;
+  upstreamMinuteFairShare: number;
   quoteRefreshSeconds: number;
   authCacheSeconds: number;
   /** How long an Idempotency-Key's answer is kept and replayed. */
@@ -341,6 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
     providers,
     providerTimeoutMs: readInteger(env, 'PROVIDER_TIMEOUT_MS', 5000, 100, 120_000),
     upstreamFairShare: readFraction(env, 'UPSTREAM_FAIR_SHARE', 0.2),
+    upstreamMinuteFairShare: readFraction(env, 'UPSTREAM_MINUTE_FAIR_SHARE', 0.5),
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
     authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     idempotencyTtlSeconds: readInteger(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),

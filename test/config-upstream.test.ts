@@ -4,13 +4,14 @@ import { ConfigError, loadConfig } from '../src/config.js';
 const keys = { ALPHAVANTAGE_API_KEY: 'a', TWELVEDATA_API_KEY: 't' };
 
 describe('provider quotas and the fair share in the configuration', () => {
-  it('when nothing is set, then the free tiers apply: Alpha Vantage 25 a day, Twelve Data 800 a day and 8 a minute; a fifth each', () => {
+  it("when nothing is set, then the free tiers apply: Alpha Vantage 25 a day, Twelve Data 800 a day and 8 a minute; a fifth of the day's calls left, half of the minute's", () => {
     const config = loadConfig(keys);
     expect(config.providers.map((p) => [p.name, p.quota])).toEqual([
       ['alphavantage', { perDay: 25, perMinute: 0 }],
       ['twelvedata', { perDay: 800, perMinute: 8 }],
     ]);
     expect(config.upstreamFairShare).toBe(0.2);
+    expect(config.upstreamMinuteFairShare).toBe(0.5);
   });
 
   it('when set, then they are used; 0 is no limit', () => {
@@ -21,12 +22,14 @@ describe('provider quotas and the fair share in the configuration', () => {
       TWELVEDATA_DAILY_LIMIT: '5000',
       TWELVEDATA_MINUTE_LIMIT: '55',
       UPSTREAM_FAIR_SHARE: '0.5',
+      UPSTREAM_MINUTE_FAIR_SHARE: '0.25',
     });
     expect(config.providers.map((p) => p.quota)).toEqual([
       { perDay: 0, perMinute: 75 },
       { perDay: 5000, perMinute: 55 },
     ]);
     expect(config.upstreamFairShare).toBe(0.5);
+    expect(config.upstreamMinuteFairShare).toBe(0.25);
   });
 
   it.each([
@@ -35,6 +38,7 @@ describe('provider quotas and the fair share in the configuration', () => {
     ['UPSTREAM_FAIR_SHARE', '0'],
     ['UPSTREAM_FAIR_SHARE', '1.5'],
     ['UPSTREAM_FAIR_SHARE', '20%'],
+    ['UPSTREAM_MINUTE_FAIR_SHARE', '0'],
   ])('when %s is %s, then the configuration is refused, naming it', (variable, value) => {
     expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(variable);

@@ -90,10 +90,14 @@ export class UpstreamRateLimitedError extends DomainError {
  * store does not hold; it may look new symbols up again after `retryAfterSeconds`.
  */
 export class FairShareExceededError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
+  /** `window`: the share of the day's calls (the usual), or of the minute's (a provider with a per-minute limit). */
+  constructor(
+    readonly retryAfterSeconds: number,
+    window: 'day' | 'minute' = 'day',
+  ) {
     super(
       'upstream_fair_share',
-      `Your share of today's upstream lookups for symbols not yet stored is used up; stored symbols are still served. Expected available in ${retryAfterSeconds} seconds.`,
+      `Your share of ${window === 'day' ? "today's" : "this minute's"} upstream lookups for symbols not yet stored is used up; stored symbols are still served. Expected available in ${retryAfterSeconds} seconds.`,
     );
   }
 }

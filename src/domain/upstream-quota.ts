@@ -39,6 +39,16 @@ export function mayLookUp(lookupsToday: number, callsLeftToday: number, share: n
   return lookupsToday * 1_000_000 < Math.round(share * 1_000_000) * callsLeftToday;
 }
 
+/**
+ * The same share of a provider's per-minute limit: fewer than `share` of the
+ * calls it has left this minute. No call of a minute is kept for refreshes
+ * (the next minute comes soon), so a limit of 1 a minute still serves lookups.
+ */
+export function mayLookUpThisMinute(lookupsThisMinute: number, callsLeftThisMinute: number, share: number): boolean {
+  if (callsLeftThisMinute < 1) return false;
+  return lookupsThisMinute * 1_000_000 < Math.round(share * 1_000_000) * callsLeftThisMinute;
+}
+
 /** How many more lookups the client could make today if nobody else called the provider meanwhile. */
 export function lookupsLeft(lookupsToday: number, callsLeftToday: number, share: number): number {
   let more = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lookupsLeft, mayLookUp, secondsUntilReset, windowStart } from '../../src/domain/upstream-quota.js';
+import { lookupsLeft, mayLookUp, mayLookUpThisMinute, secondsUntilReset, windowStart } from '../../src/domain/upstream-quota.js';
 
 describe('quota windows', () => {
   it('when it is 23:59:30 UTC, then the day resets in 30 s and the minute too; a new day starts at 00:00 UTC', () => {
@@ -18,6 +18,12 @@ describe('the fair share of new-symbol lookups', () => {
     expect(mayLookUp(5, 25, 0.2)).toBe(false);
     expect(mayLookUp(3, 15, 0.2)).toBe(false); // 0.2 × 15 is exactly 3, not 3.0000000000000004
     expect(mayLookUp(2, 15, 0.2)).toBe(true);
+  });
+
+  it("when a minute's calls are shared, then half of those left each, and its last call too (no minute keeps one for refreshes)", () => {
+    expect([0, 1, 2].map((made) => mayLookUpThisMinute(made, 6 - made, 0.5))).toEqual([true, true, false]); // 0 < 3, 1 < 2.5, 2 < 2
+    expect(mayLookUpThisMinute(0, 1, 0.5)).toBe(true); // a limit of 1 a minute still serves a lookup
+    expect(mayLookUpThisMinute(0, 0, 1)).toBe(false);
   });
 
   it('when two calls are left, then a client with no lookup may make one; with one left, nobody may', () => {

@@ -111,6 +111,14 @@ export interface UpstreamLookupsTable {
   lookups: number;
 }
 
+/** Lookups per client, provider and calendar minute (the fair share of a per-minute limit). */
+export interface UpstreamMinuteLookupsTable {
+  provider: string;
+  minute_start: number;
+  client: string;
+  lookups: number;
+}
+
 /** Market-data requests answered per UTC day, by every instance together. */
 export interface ServedRequestsTable {
   day_start: number;
@@ -145,6 +153,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;
+  upstream_minute_lookups: UpstreamMinuteLookupsTable;
   splits: SplitsTable;
   dividends: DividendsTable;
   action_refreshes: ActionRefreshesTable;

@@ -1,12 +1,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { BudgetStore, LookupTake, WindowTake } from '../../app/market-data/upstream-budget.js';
-import type { QuotaWindow } from '../../domain/upstream-quota.js';
+import type { BudgetStore, LookupTake, TakeOutcome, WindowTake } from '../../app/market-data/upstream-budget.js';
 import type { Database } from './database.js';
 
 /** Thrown inside the take's transaction to roll it back; says what refused. */
 class Refused extends Error {
-  constructor(readonly by: QuotaWindow | 'fair_share') {
-    super(`refused by ${by}`);
+  constructor(readonly outcome: Exclude<TakeOutcome, 'taken'>) {
+    super(`refused by the ${outcome.window}'s ${outcome.refusedBy}`);
   }
 }
 
@@ -25,16 +24,14 @@ export function createBudgetStore(db: Kysely<Database>): BudgetStore {
         await db.transaction().execute(async (trx) => {
           for (const window of windows) {
             const calls = await countCall(trx, provider, window);
-            if (calls === undefined) throw new Refused(window.window);
-            if (window.window === 'day' && calls === 1) await forgetOldWindows(trx, provider, window.start);
-            if (window.window === 'day') {
-              for (const lookup of lookups) await countLookup(trx, provider, window, calls, lookup);
-            }
+            if (calls === undefined) throw new Refused({ refusedBy: 'quota', window: window.window });
+            if (calls === 1) await forgetOldWindows(trx, provider, window);
+            for (const lookup of lookups) await countLookup(trx, provider, window, calls, lookup);
           }
         });
         return 'taken';
       } catch (error) {
-        if (error instanceof Refused) return error.by;
+        if (error instanceof Refused) return error.outcome;
         throw error;
       }
     },
@@ -62,16 +59,7 @@ export function createBudgetStore(db: Kysely<Database>): BudgetStore {
       return row?.calls ?? 0;
     },
 
-    async lookups(provider, client, dayStart) {
-      const row = await db
-        .selectFrom('upstream_lookups')
-        .select('lookups')
-        .where('provider', '=', provider)
-        .where('day_start', '=', dayStart)
-        .where('client', '=', client)
-        .executeTakeFirst();
-      return row?.lookups ?? 0;
-    },
+    lookups: (provider, client, dayStart) => dayLookups(db, provider, dayStart, client),
   };
 }
 
@@ -94,31 +82,60 @@ async function countCall(trx: Transaction<Database>, provider: string, { window,
 }
 
 /**
- * Counts a lookup for the client if its fair share allows. The day row,
- * updated just before in this transaction, is locked until it ends, so no
- * other take of this provider reads or writes these counts meanwhile.
+ * Counts a lookup for the client in the window if its fair share of it allows. The window's row,
+ * updated just before in this transaction, is locked until it ends, so no other take of this provider
+ * reads or writes these counts meanwhile.
  */
-async function countLookup(trx: Transaction<Database>, provider: string, day: WindowTake, callsNow: number, lookup: LookupTake) {
-  const key = { provider, day_start: day.start, client: lookup.client };
-  const row = await trx
-    .selectFrom('upstream_lookups')
-    .select('lookups')
-    .where('provider', '=', provider)
-    .where('day_start', '=', day.start)
-    .where('client', '=', lookup.client)
-    .executeTakeFirst();
-  const lookupsBefore = row?.lookups ?? 0;
-  if (!lookup.allowed(lookupsBefore, day.limit - (callsNow - 1))) throw new Refused('fair_share');
+async function countLookup(trx: Transaction<Database>, provider: string, window: WindowTake, callsNow: number, lookup: LookupTake) {
+  const lookupsBefore = await (window.window === 'day' ? dayLookups(trx, provider, window.start, lookup.client) : minuteLookups(trx, provider, window.start, lookup.client));
+  if (!lookup.allowed(window.window, lookupsBefore, window.limit - (callsNow - 1))) throw new Refused({ refusedBy: 'fair_share', window: window.window });
+  if (window.window === 'day') {
+    await trx
+      .insertInto('upstream_lookups')
+      .values({ provider, day_start: window.start, client: lookup.client, lookups: 1 })
+      .onConflict((oc) => oc.columns(['provider', 'day_start', 'client']).doUpdateSet((eb) => ({ lookups: eb('upstream_lookups.lookups', '+', 1) })))
+      .execute();
+    return;
+  }
   await trx
-    .insertInto('upstream_lookups')
-    .values({ ...key, lookups: 1 })
-    .onConflict((oc) => oc.columns(['provider', 'day_start', 'client']).doUpdateSet((eb) => ({ lookups: eb('upstream_lookups.lookups', '+', 1) })))
+    .insertInto('upstream_minute_lookups')
+    .values({ provider, minute_start: window.start, client: lookup.client, lookups: 1 })
+    .onConflict((oc) => oc.columns(['provider', 'minute_start', 'client']).doUpdateSet((eb) => ({ lookups: eb('upstream_minute_lookups.lookups', '+', 1) })))
     .execute();
 }
 
-/** On a provider's first call of a day, yesterday's and older counts are dropped: nothing reads them. */
-async function forgetOldWindows(trx: Transaction<Database>, provider: string, dayStart: number) {
-  const before = dayStart - DAY_MS;
+async function dayLookups(db: Kysely<Database>, provider: string, dayStart: number, client: string): Promise<number> {
+  const row = await db
+    .selectFrom('upstream_lookups')
+    .select('lookups')
+    .where('provider', '=', provider)
+    .where('day_start', '=', dayStart)
+    .where('client', '=', client)
+    .executeTakeFirst();
+  return row?.lookups ?? 0;
+}
+
+async function minuteLookups(db: Kysely<Database>, provider: string, minuteStart: number, client: string): Promise<number> {
+  const row = await db
+    .selectFrom('upstream_minute_lookups')
+    .select('lookups')
+    .where('provider', '=', provider)
+    .where('minute_start', '=', minuteStart)
+    .where('client', '=', client)
+    .executeTakeFirst();
+  return row?.lookups ?? 0;
+}
+
+/**
+ * On a provider's first call of a day, yesterday's and older counts are dropped; on its first call of a
+ * minute, the earlier minutes' lookups: nothing reads them.
+ */
+async function forgetOldWindows(trx: Transaction<Database>, provider: string, { window, start }: WindowTake) {
+  if (window === 'minute') {
+    await trx.deleteFrom('upstream_minute_lookups').where('provider', '=', provider).where('minute_start', '<', start).execute();
+    return;
+  }
+  const before = start - DAY_MS;
   await trx.deleteFrom('upstream_calls').where('provider', '=', provider).where('window_start', '<', before).execute();
   await trx.deleteFrom('upstream_lookups').where('provider', '=', provider).where('day_start', '<', before).execute();
 }

@@ -66,12 +66,7 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
   async function refreshActions(symbol: string, request: UpstreamRequest): Promise<void> {
     const at = options.now().getTime();
     try {
-      // Both settle before the answer: a call still under way when the other failed would otherwise go on
-      // behind it, unseen by the next request, which would ask again before its refusal is known.
-      const [askedSplits, askedDividends] = await Promise.allSettled([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
-      if (askedSplits.status === 'rejected') throw askedSplits.reason;
-      if (askedDividends.status === 'rejected') throw askedDividends.reason;
-      const [splits, dividends] = [askedSplits.value, askedDividends.value];
+      const [splits, dividends] = await askBoth(symbol, request);
       const source = splits.source === dividends.source ? splits.source : `${splits.source}+${dividends.source}`;
       refuseUnadjustable(symbol, source, await store.actions(symbol), splits.value);
       await store.saveActions(symbol, { splits: splits.value, dividends: dividends.value }, { source, fetchedAt: at, upstreamAttempt: true });
@@ -79,6 +74,25 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
       if (error instanceof NotFoundError) await store.recordUnknown(symbol, at);
       throw error;
     }
+  }
+
+  /**
+   * A symbol's splits and dividends from upstream. Its first fetch is one lookup, not two: the splits are
+   * asked first, as the lookup, and the dividends only once they answered, as a refresh — so the client's
+   * fair share (of the day, and of a per-minute limit) is spent once per symbol, and a refused lookup
+   * costs no call. Later refreshes ask both at once; both settle before the answer: a call still under
+   * way when the other failed would otherwise go on behind it, unseen by the next request, which would
+   * ask again before its refusal is known.
+   */
+  async function askBoth(symbol: string, request: UpstreamRequest) {
+    if (!request.refresh) {
+      const splits = await upstream.getSplits(symbol, request);
+      return [splits, await upstream.getDividends(symbol, { ...request, refresh: true })] as const;
+    }
+    const [askedSplits, askedDividends] = await Promise.allSettled([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
+    if (askedSplits.status === 'rejected') throw askedSplits.reason;
+    if (askedDividends.status === 'rejected') throw askedDividends.reason;
+    return [askedSplits.value, askedDividends.value] as const;
   }
 
   /** The stored actions of a symbol the price store holds, refreshed first when due. */

@@ -83,7 +83,7 @@ export function createFailover(
   async function budgetRefusal(provider: string, request: UpstreamRequest): Promise<ProviderError | undefined> {
     try {
       const refusal = await budget?.take(provider, request);
-      return refusal && new ProviderError(provider, refusal.reason, `not asked: ${refusal.reason}`, refusal.retryAfterSeconds);
+      return refusal && new ProviderError(provider, refusal.reason, `not asked: ${refusal.reason} (${refusal.window})`, refusal.retryAfterSeconds, refusal.window);
     } catch (error) {
       // A call we cannot count might pass the vendor's quota: not made.
       log.warn({ provider, err: error }, 'market-data provider quota could not be counted');
@@ -149,7 +149,8 @@ function summarize(subject: string, failures: ProviderError[]): Error {
   }
   // The client's own cap is why it was not served, whatever the other providers did.
   const unfair = failures.filter((f) => f.failure === 'fair_share');
-  if (unfair.length > 0) return new FairShareExceededError(soonest(unfair));
+  // Said as the day's share when any provider's day share refused: that one does not come back within a minute.
+  if (unfair.length > 0) return new FairShareExceededError(soonest(unfair), unfair.some((f) => f.window === 'day') ? 'day' : 'minute');
   const spent = failures.filter((f) => f.failure === 'quota_spent');
   const rateLimited = failures.filter((f) => f.failure === 'rate_limited');
   if (spent.length > 0 || rateLimited.length > 0) {

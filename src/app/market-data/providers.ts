@@ -76,6 +76,8 @@ export class ProviderError extends Error {
     readonly failure: ProviderFailure,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** For a budget refusal: the window (day or minute) whose quota or fair share refused. */
+    readonly window?: 'day' | 'minute',
   ) {
     super(`${provider}: ${message}`);
     this.name = 'ProviderError';

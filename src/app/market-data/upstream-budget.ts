@@ -5,7 +5,7 @@
  * clients. Failover asks it before every vendor call. The arithmetic of
  * windows and shares is domain/upstream-quota.ts.
  */
-import { lookupsLeft, mayLookUp, type QuotaWindow, secondsUntilReset, windowStart } from '../../domain/upstream-quota.js';
+import { lookupsLeft, mayLookUp, mayLookUpThisMinute, type QuotaWindow, secondsUntilReset, windowStart } from '../../domain/upstream-quota.js';
 
 /** A provider's quota; 0 means the vendor sets no such limit (a paid plan, say). */
 export interface ProviderQuota {
@@ -22,21 +22,24 @@ export interface WindowTake {
   reserve: number;
 }
 
-/** A lookup of a symbol the store does not hold, counted against the client's fair share. */
+/** A lookup of a symbol the store does not hold, counted against the client's fair share of each window. */
 export interface LookupTake {
   client: string;
-  /** Whether a client with `lookupsBefore` lookups today may make one more, with `callsLeftBefore` calls left today. */
-  allowed(lookupsBefore: number, callsLeftBefore: number): boolean;
+  /** Whether a client with `lookupsBefore` lookups in the window may make one more, with `callsLeftBefore` calls left in it. */
+  allowed(window: QuotaWindow, lookupsBefore: number, callsLeftBefore: number): boolean;
 }
+
+/** What a take did: counted, or refused by a window's quota or by the client's fair share of it. */
+export type TakeOutcome = 'taken' | { refusedBy: 'quota' | 'fair_share'; window: QuotaWindow };
 
 /** Port: call counts every instance shares (adapters/db/upstream-budget-store.ts). */
 export interface BudgetStore {
   /**
    * Counts one call in every window and, for a lookup, one lookup of each
-   * of `lookups` in the day window — atomically, and only if each has room:
+   * of `lookups` in every window — atomically, and only if each has room:
    * otherwise nothing is counted and the answer names what refused.
    */
-  take(provider: string, windows: WindowTake[], lookups: LookupTake[]): Promise<'taken' | QuotaWindow | 'fair_share'>;
+  take(provider: string, windows: WindowTake[], lookups: LookupTake[]): Promise<TakeOutcome>;
   /** Marks the window spent (the vendor said so): its count rises to its limit. */
   exhaust(provider: string, window: WindowTake): Promise<void>;
   calls(provider: string, window: QuotaWindow, start: number): Promise<number>;
@@ -49,6 +52,8 @@ export interface BudgetRefusal {
   reason: 'quota_spent' | 'fair_share';
   /** When the refusing window resets. */
   retryAfterSeconds: number;
+  /** The window whose quota or share refused. */
+  window: QuotaWindow;
 }
 
 export interface UpstreamRequest {
@@ -98,6 +103,8 @@ export interface UpstreamBudget {
 export interface UpstreamBudgetOptions {
   /** The fraction of a provider's calls left today that one client may spend on new symbols. */
   fairShare: number;
+  /** The same for a provider's calls left this minute; by default the daily fraction. */
+  minuteFairShare?: number;
   /**
    * The fraction of each window a background call may not use: kept for
    * clients' lookups. Default 0 (none kept); the composition root sets PREFETCH_RESERVE.
@@ -147,6 +154,10 @@ export function createUpstreamBudget(
     return windows;
   }
 
+  const minuteFairShare = options.minuteFairShare ?? options.fairShare;
+  const allowedLookup = (window: QuotaWindow, lookups: number, left: number) =>
+    window === 'day' ? mayLookUp(lookups, left, options.fairShare) : mayLookUpThisMinute(lookups, left, minuteFairShare);
+
   const kindOf = (request: UpstreamRequest) => (request.background ? 'background' : request.refresh ? 'refresh' : 'lookup');
 
   /** Seconds until the provider has room for a background call; 0 when it has now. */
@@ -169,16 +180,12 @@ export function createUpstreamBudget(
       const lookup = kind === 'lookup';
       const windows = windowsOf(quota, at, kind);
       if (windows.length === 0) return undefined;
-      // The fair share is a share of the day's calls: without a daily limit there is nothing to share.
-      const fairShare = lookup && quota.perDay > 0 ? fairShareHolders(request) : [];
-      const outcome = await store.take(
-        provider,
-        windows,
-        fairShare.map((client) => ({ client, allowed: (lookups, left) => mayLookUp(lookups, left, options.fairShare) })),
-      );
+      // The fair share is a share of each limited window's calls: a window without a limit has nothing to share.
+      const fairShare = lookup ? fairShareHolders(request) : [];
+      const outcome = await store.take(provider, windows, fairShare.map((client) => ({ client, allowed: allowedLookup })));
       if (outcome === 'taken') return undefined;
-      if (outcome === 'fair_share') return { reason: 'fair_share', retryAfterSeconds: secondsUntilReset('day', at) };
-      return { reason: 'quota_spent', retryAfterSeconds: secondsUntilReset(outcome, at) };
+      const { refusedBy, window } = outcome;
+      return { reason: refusedBy === 'quota' ? 'quota_spent' : 'fair_share', retryAfterSeconds: secondsUntilReset(window, at), window };
     },
 
     async vendorRefused(provider, retryAfterSeconds) {
