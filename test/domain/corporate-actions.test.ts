@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Decimal } from 'decimal.js';
 import { adjustBars, checkDividend, checkSplit, checkSplitSeries, impliedDividends, withSplits } from '../../src/domain/corporate-actions.js';
 import type { DailyBar } from '../../src/domain/quote.js';
 
@@ -211,5 +212,71 @@ describe('split bounds', () => {
       { date: '2020-01-02', factor: '2' },
       { date: '2021-01-04', factor: '4' },
     ]);
+  });
+});
+
+describe('adjustBars against decimal.js', () => {
+  // The adjustment multiplies in BigInt for speed; decimal.js's general arithmetic, as the adjustment was first
+  // written (each price times the cumulative factor at 40 significant digits, half-up, then toFixed), is the reference.
+  const Exact = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_UP });
+  let seed = 20261207;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+
+  function referenceAdjusted(bars: DailyBar[], splits: { date: string; factor: string }[], dividends: { exDate: string; amount: string }[]) {
+    return bars.map((bar) => {
+      let price = new Exact(1);
+      let volume = new Exact(1);
+      // Newest action first, as adjustBars folds them (a split before a dividend of its date, oldest first).
+      const after = [
+        ...splits.filter((s) => s.date > bar.date).map((s) => ({ date: s.date, rank: 0, split: s.factor })),
+        ...dividends.filter((d) => d.exDate > bar.date).map((d) => ({ date: d.exDate, rank: 1, amount: d.amount })),
+      ].sort((a, b) => (a.date === b.date ? b.rank - a.rank : a.date < b.date ? 1 : -1));
+      let i = 0;
+      while (i < after.length) {
+        const date = after[i]!.date;
+        const step = after.filter((a) => a.date === date).sort((a, b) => a.rank - b.rank);
+        i += step.length;
+        const lastBefore = bars.filter((b) => b.date < date).at(-1)!;
+        let basis = new Exact(1);
+        for (const action of step) {
+          if ('split' in action) {
+            basis = basis.times(action.split!);
+            price = price.div(action.split!);
+            volume = volume.times(action.split!);
+          } else {
+            const previous = new Exact(lastBefore.close).div(basis);
+            if (new Exact(action.amount!).gte(previous)) continue;
+            price = price.times(new Exact(1).minus(new Exact(action.amount!).div(previous)));
+          }
+        }
+      }
+      const decimals = (v: string) => Math.max(6, v.split('.')[1]?.length ?? 0);
+      const scale = (v: string) => (price.eq(1) ? v : new Exact(v).times(price).toFixed(decimals(v)));
+      return {
+        date: bar.date,
+        open: scale(bar.open),
+        high: scale(bar.high),
+        low: scale(bar.low),
+        close: scale(bar.close),
+        volume: volume.eq(1) ? bar.volume : new Exact(bar.volume).times(volume).toDecimalPlaces(0).toNumber(),
+      };
+    });
+  }
+
+  it('when 200 random histories with random splits and dividends are adjusted, then every price and volume is what decimal.js writes', () => {
+    for (let round = 0; round < 200; round++) {
+      const bars: DailyBar[] = Array.from({ length: 40 }, (_, i) => {
+        const close = (0.0001 + random() * pick([1, 100, 10_000, 1_000_000])).toFixed(pick([0, 2, 4, 6, 8]));
+        const price = close === '0' || Number(close) === 0 ? '1' : close;
+        return { date: `2020-01-${String(i + 1).padStart(2, '0')}`.replace(/-(\d\d)$/, (_, d) => `-${d}`), open: price, high: price, low: price, close: price, volume: Math.floor(random() * 1e9) };
+      }).map((bar, i) => ({ ...bar, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString().slice(0, 10) }));
+      const dates = bars.map((b) => b.date);
+      const splits = Array.from({ length: Math.floor(random() * 4) }, () => ({ date: pick(dates.slice(1)), factor: pick(['2', '3', '4', '7', '0.1', '0.3333', '1.5', '10000', '0.0001']) }));
+      const uniqueSplits = [...new Map(splits.map((s) => [s.date, s])).values()];
+      const dividends = Array.from({ length: Math.floor(random() * 6) }, () => ({ exDate: pick(dates.slice(1)), amount: (random() * 3).toFixed(pick([2, 4, 6])) }));
+      const uniqueDividends = [...new Map(dividends.map((d) => [d.exDate, d])).values()];
+      expect(adjustBars(bars, uniqueSplits, uniqueDividends)).toEqual(referenceAdjusted(bars, uniqueSplits, uniqueDividends));
+    }
   });
 });
