@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createHoldings, figuresOf, type Holding, previousCloseOf, totalsOf, tradeOrder, valueOf } from '../../src/domain/portfolio.js';
+import {
+  appliedActions,
+  closeInUnits,
+  createHoldings,
+  figuresOf,
+  type Holding,
+  previousCloseOf,
+  type SymbolActions,
+  totalsOf,
+  tradeDay,
+  tradeOrder,
+  valueOf,
+} from '../../src/domain/portfolio.js';
 import type { TradeType } from '../../src/domain/trade.js';
 
 type Step = [TradeType, number, number, string?];
@@ -103,5 +115,112 @@ describe('a portfolio folded from trades (average-cost method)', () => {
   it('when trades are ordered, then by timestamp, then by id', () => {
     const trades = [{ id: 3, timestamp: 5 }, { id: 1, timestamp: 9 }, { id: 2, timestamp: 5 }];
     expect(trades.sort(tradeOrder).map((t) => t.id)).toEqual([2, 3, 1]);
+  });
+});
+
+type DatedStep = [day: string, type: TradeType, shares: number, price: number];
+
+/** The one position after `steps` ([YYYY-MM-DD, type, shares, price], noon UTC that day) meeting `actions`, carried to `through`. */
+function carried(actions: SymbolActions, through: string, ...steps: DatedStep[]): Holding {
+  const holdings = createHoldings((symbol) => (symbol === 'AAPL' ? actions : undefined));
+  for (const [day, type, shares, price] of steps) holdings.add({ type, shares, price, symbol: 'AAPL', timestamp: Date.parse(`${day}T12:00:00Z`) });
+  holdings.carryAllTo(through);
+  return holdings.list()[0]!;
+}
+
+const FOUR_FOR_ONE: SymbolActions = { splits: [{ date: '2020-08-31', factor: '4' }], dividends: [] };
+
+describe('a portfolio through splits and dividends', () => {
+  it('when a 4-for-1 split falls between a buy and the valuation, then the shares are ×4, the average ÷4, the cost unchanged, and no loss appears', () => {
+    // 10 bought at 400 on 2020-08-03: cost 4000. The split makes 40 at an average of 4000 / 40 = 100.
+    const aapl = carried(FOUR_FOR_ONE, '2020-09-01', ['2020-08-03', 'buy', 10, 400]);
+    expect(figuresOf(aapl)).toEqual({ symbol: 'AAPL', shares: 40, side: 'long', average_cost: '100.0000', cost_basis: '4000.0000', realised_pl: '0.0000', dividends: '0.0000' });
+    // At 2020-09-01's close of 134.18 (133.74 the day before, both after the split):
+    // 40 × 134.18 = 5367.20, unrealised 5367.20 − 4000 = 1367.20 (34.18%); the day 40 × 0.44 = 17.60.
+    // Unsplit, it would be 10 × 134.18 = 1341.80: a loss of 2658.20 that never happened.
+    expect(valueOf(aapl, { date: '2020-09-01', close: '134.18', previousClose: '133.74', previousDate: '2020-08-31' })).toEqual({
+      price: '134.18', price_date: '2020-09-01', market_value: '5367.2000', unrealised_pl: '1367.2000', unrealised_pl_percent: '34.1800',
+      day_change: '17.6000', day_change_percent: '0.3290', total_return: '1367.2000', // 17.60 / (40 × 133.74 = 5349.60)
+    });
+    expect(appliedActions([aapl])).toEqual([{ symbol: 'AAPL', type: 'split', date: '2020-08-31', factor: '4', shares_before: 10, shares_after: 40 }]);
+  });
+
+  it('when shares are sold after a split, then the sale is in post-split shares and realises against the post-split average', () => {
+    // 10 at 400 (cost 4000) → 40 at 100 on 2020-08-31; 30 sold at 130 on 2020-09-02 realise 30 × (130 − 100) = 900,
+    // leaving 10 at 100 (cost 4000 × 10 / 40 = 1000).
+    const aapl = carried(FOUR_FOR_ONE, '2020-09-02', ['2020-08-03', 'buy', 10, 400], ['2020-09-02', 'sell', 30, 130]);
+    expect(figuresOf(aapl)).toEqual({ symbol: 'AAPL', shares: 10, side: 'long', average_cost: '100.0000', cost_basis: '1000.0000', realised_pl: '900.0000', dividends: '0.0000' });
+    // A trade on the split's day is in split units already: 40 bought that day stay 40.
+    const sameDay = carried(FOUR_FOR_ONE, '2020-09-02', ['2020-08-31', 'buy', 40, 100]);
+    expect(figuresOf(sameDay)).toMatchObject({ shares: 40, average_cost: '100.0000' });
+    expect(appliedActions([sameDay])).toEqual([]);
+  });
+
+  it('when a 1-for-3 reverse split leaves a fraction of a share, then the fraction is kept exactly and the figures use it', () => {
+    // 10 at 2 (cost 20); 1-for-3 as a provider's 20-digit factor: 10 × 0.33333333333333333333 = 3.3333333333333333333 shares,
+    // written 3.333333; average 20 / 3.3333333333333333333 = 6.0000000000000000001 → 6.0000.
+    const reverse: SymbolActions = { splits: [{ date: '2023-05-15', factor: '0.33333333333333333333' }], dividends: [] };
+    const held = carried(reverse, '2023-05-16', ['2023-05-01', 'buy', 10, 2]);
+    expect(figuresOf(held)).toEqual({ symbol: 'AAPL', shares: 3.333333, side: 'long', average_cost: '6.0000', cost_basis: '20.0000', realised_pl: '0.0000', dividends: '0.0000' });
+    // At 6.30: 3.3333333333333333333 × 6.30 = 20.99999999999999999979 → 21.0000, unrealised 1.0000 (5%).
+    expect(valueOf(held, { date: '2023-05-16', close: '6.30' })).toMatchObject({ market_value: '21.0000', unrealised_pl: '1.0000', unrealised_pl_percent: '5.0000' });
+    // Selling 3 whole shares at 7 closes 3 at the average: realises 3 × (7 − 6.0000000000000000001) = 2.9999…97 → 3.0000,
+    // and leaves the fraction, 0.3333333333333333333, costing 20 × 0.333… / 3.333… = 1.9999…98 → 2.0000.
+    const sold = carried(reverse, '2023-05-16', ['2023-05-01', 'buy', 10, 2], ['2023-05-16', 'sell', 3, 7]);
+    expect(figuresOf(sold)).toEqual({ symbol: 'AAPL', shares: 0.333333, side: 'long', average_cost: '6.0000', cost_basis: '2.0000', realised_pl: '3.0000', dividends: '0.0000' });
+  });
+
+  it('when dividends go ex while a position is open, then a long receives shares × amount and a short pays it', () => {
+    const actions: SymbolActions = { splits: [], dividends: [{ exDate: '2024-02-09', amount: '0.24' }, { exDate: '2024-05-10', amount: '0.25' }] };
+    // Long 10 through both: 10 × 0.24 + 10 × 0.25 = 2.40 + 2.50 = 4.90.
+    const long = carried(actions, '2024-06-01', ['2024-01-02', 'buy', 10, 185]);
+    expect(figuresOf(long).dividends).toBe('4.9000');
+    // At 190: unrealised 10 × 5 = 50; total return 50 + 0 realised + 4.90.
+    expect(valueOf(long, { date: '2024-06-01', close: '190' }).total_return).toBe('54.9000');
+    // Short 4 through both: −4 × 0.24 − 4 × 0.25 = −0.96 − 1.00 = −1.96.
+    const short = carried(actions, '2024-06-01', ['2024-01-02', 'sell', 4, 185]);
+    expect(figuresOf(short).dividends).toBe('-1.9600');
+    expect(appliedActions([short])).toEqual([
+      { symbol: 'AAPL', type: 'dividend', ex_date: '2024-02-09', amount: '0.24', shares: -4, cash: '-0.9600' },
+      { symbol: 'AAPL', type: 'dividend', ex_date: '2024-05-10', amount: '0.25', shares: -4, cash: '-1.0000' },
+    ]);
+    // Bought on an ex-date: too late for that dividend. Sold on one: still the holder's.
+    expect(figuresOf(carried(actions, '2024-06-01', ['2024-02-09', 'buy', 10, 185])).dividends).toBe('2.5000'); // May's only
+    expect(figuresOf(carried(actions, '2024-06-01', ['2024-01-02', 'buy', 10, 185], ['2024-02-09', 'sell', 10, 190])).dividends).toBe('2.4000');
+    // Flat at an ex-date: nothing paid, nothing listed.
+    const flat = carried(actions, '2024-06-01', ['2024-01-02', 'buy', 10, 185], ['2024-01-03', 'sell', 10, 186]);
+    expect(figuresOf(flat).dividends).toBe('0.0000');
+    expect(appliedActions([flat])).toEqual([]);
+  });
+
+  it('when a split and a dividend share a date, then the dividend is paid on the split shares', () => {
+    // 10 → 20 by a 2-for-1 on 2024-03-01; 0.10 a share that day on 20 = 2.00.
+    const both: SymbolActions = { splits: [{ date: '2024-03-01', factor: '2' }], dividends: [{ exDate: '2024-03-01', amount: '0.10' }] };
+    const held = carried(both, '2024-03-01', ['2024-02-01', 'buy', 10, 50]);
+    expect(figuresOf(held)).toMatchObject({ shares: 20, average_cost: '25.0000', dividends: '2.0000' });
+    expect(appliedActions([held]).map((a) => a.type)).toEqual(['split', 'dividend']);
+  });
+
+  it('when actions are dated after the day valued, then they are not applied', () => {
+    const aapl = carried(FOUR_FOR_ONE, '2020-08-28', ['2020-08-03', 'buy', 10, 400]);
+    expect(figuresOf(aapl)).toMatchObject({ shares: 10, average_cost: '400.0000' });
+  });
+
+  it("when the close valued at is older than a split the position was carried through, then it is put in the position's units", () => {
+    // Valued on the split's day with only the day before's close stored (499.23, pre-split): 499.23 / 4 = 124.8075,
+    // × 40 = 4992.30 — the same value as 10 × 499.23, no cliff.
+    const aapl = carried(FOUR_FOR_ONE, '2020-08-31', ['2020-08-03', 'buy', 10, 400]);
+    const close = closeInUnits(aapl, { date: '2020-08-28', close: '499.23', previousClose: '500.04', previousDate: '2020-08-27' }, '2020-08-31');
+    expect(close).toEqual({ date: '2020-08-28', close: '124.807500', previousClose: '125.010000', previousDate: '2020-08-27' });
+    expect(valueOf(aapl, close)).toMatchObject({ market_value: '4992.3000', day_change: '-8.1000' }); // 40 × (124.8075 − 125.01)
+    // On the split's day with its own close: the day change's base, the day before, is put in split units.
+    const splitDay = closeInUnits(aapl, { date: '2020-08-31', close: '129.04', previousClose: '499.23', previousDate: '2020-08-28' }, '2020-08-31');
+    expect(splitDay).toMatchObject({ close: '129.04', previousClose: '124.807500' });
+    expect(valueOf(aapl, splitDay)).toMatchObject({ day_change: '169.3000', day_change_percent: '3.3912' }); // 40 × 4.2325; of 4992.30
+  });
+
+  it('when trades are timed beyond the last YYYY-MM-DD day, then every action comes before them', () => {
+    expect(tradeDay(Date.parse('2024-03-01T23:59:59.999Z'))).toBe('2024-03-01');
+    expect(tradeDay(Number.MAX_SAFE_INTEGER)).toBe('9999-12-31');
   });
 });
