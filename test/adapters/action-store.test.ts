@@ -49,6 +49,20 @@ describe.each(testEngines())('the action store on %s', (engine) => {
     });
   });
 
+  it("when several symbols' actions are read at once, then each comes as it would alone, and a symbol with none has empty lists", async () => {
+    await withStore(async (store) => {
+      await store.saveActions('AAPL', { splits: [{ date: '2020-08-31', factor: '4' }, { date: '2014-06-09', factor: '7' }], dividends: [{ exDate: '2024-05-10', amount: '0.25' }] }, UPSTREAM);
+      await store.saveActions('IBM', { splits: [], dividends: [{ exDate: '2024-02-08', amount: '1.66' }] }, IMPORT);
+      // More symbols than one statement binds (500 a chunk): the rows of the last chunk are found too.
+      const many = [...Array.from({ length: 600 }, (_, i) => `S${i}`), 'IBM', 'NONE', 'AAPL'];
+      const read = await store.actionsOf(many);
+      expect(read.size).toBe(603);
+      expect(read.get('AAPL')).toEqual(await store.actions('AAPL'));
+      expect(read.get('IBM')).toEqual({ splits: [], dividends: [{ exDate: '2024-02-08', amount: '1.66' }] });
+      expect(read.get('NONE')).toEqual({ splits: [], dividends: [] });
+    });
+  });
+
   it('when actions come from upstream, then the attempt is recorded; when imported, it is not', async () => {
     await withStore(async (store) => {
       await store.saveActions('IBM', { splits: [], dividends: [{ exDate: '2024-02-08', amount: '1.66' }] }, IMPORT);

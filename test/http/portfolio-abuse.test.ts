@@ -91,11 +91,13 @@ describe.each(testEngines())('portfolios against a hostile ledger on %s', (engin
       from: '2022-07-27',
       to: '2022-07-29',
       points: [
-        { date: '2022-07-27', market_value: '1280.8000', cost_basis: '1000.0000', unrealised_pl: '280.8000' },
-        { date: '2022-07-28', market_value: '1292.2000', cost_basis: '1000.0000', unrealised_pl: '292.2000' },
-        { date: '2022-07-29', market_value: '1307.9000', cost_basis: '1000.0000', unrealised_pl: '307.9000' },
+        { date: '2022-07-27', market_value: '1280.8000', cost_basis: '1000.0000', unrealised_pl: '280.8000', dividends: '0.0000' },
+        { date: '2022-07-28', market_value: '1292.2000', cost_basis: '1000.0000', unrealised_pl: '292.2000', dividends: '0.0000' },
+        { date: '2022-07-29', market_value: '1307.9000', cost_basis: '1000.0000', unrealised_pl: '307.9000', dividends: '0.0000' },
       ],
       unpriced: [],
+      applied_actions: [],
+      actions_unavailable: [],
     });
   });
 
@@ -105,7 +107,7 @@ describe.each(testEngines())('portfolios against a hostile ledger on %s', (engin
     for (const symbol of hostile) await trade(service, symbol);
     const response = await get('/api/v1/portfolio/7/', { 'x-api-key': key, accept: 'text/csv' });
     expect(response.statusCode).toBe(200);
-    const rest = `,1,long,10.0000,10.0000,0.0000,,,,"not a valid symbol (symbol: must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit)",,,,,`;
+    const rest = `,1,long,10.0000,10.0000,0.0000,,,,"not a valid symbol (symbol: must be 1 to 15 letters, digits, '.' or '-', starting with a letter or digit)",,,,,,0.0000,,`;
     // By code point: TAB, CR, space, +, -, =, @, letters, NBSP. A formula behind white space is one too, to an import that trims it.
     const symbols = ["'\tTAB", '"\'\rCR"', "' =1+2", "'+SUM(A1)", "'-2", "'=1+2", "'@cmd", '"a,b"', '"q""q"', '"x\ny"', "'\u00a0@cmd"];
     expect(response.body).toBe([response.body.split('\n')[0], ...symbols.map((s) => s + rest), ''].join('\n'));

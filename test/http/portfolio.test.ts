@@ -34,7 +34,9 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
     const upstream = await startUpstream();
     upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: IBM_BARS });
     upstream.set('alphavantage', 'AAPL', { kind: 'bars', bars: AAPL_BARS });
-    const service = await startService(engine, { ...providerEnv(upstream), ...env });
+    // A quota roomy enough that a client's fair share holds the symbols' first splits and dividends (two
+    // lookups each) besides their bars: this ledger is about the figures; the fair share has its own test.
+    const service = await startService(engine, { ...providerEnv(upstream), ALPHAVANTAGE_DAILY_LIMIT: '100', ...env });
     for (const trade of LEDGER) {
       const response = await service.app.inject({ method: 'POST', url: '/trades', payload: { ...trade, user_id: 7 } });
       expect(response.statusCode).toBe(201);
@@ -60,17 +62,20 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
           price: '160.0000', price_date: '2022-07-29', cache: 'MISS', reason: null,
           market_value: '-320.0000', unrealised_pl: '-200.0000', unrealised_pl_percent: '-166.6667',
           day_change: '-9.0000', day_change_percent: '-2.8939', // −2 × 4.5, of 311
+          dividends: '0.0000', total_return: '-160.0000', actions_reason: null, // −200 unrealised + 40 realised
         },
         {
           symbol: 'IBM', shares: 15, side: 'long', average_cost: '105.0000', cost_basis: '1575.0000', realised_pl: '75.0000',
           price: '130.7900', price_date: '2022-07-29', cache: 'MISS', reason: null,
           market_value: '1961.8500', unrealised_pl: '386.8500', unrealised_pl_percent: '24.5619',
           day_change: '23.5500', day_change_percent: '1.2150',
+          dividends: '0.0000', total_return: '461.8500', actions_reason: null, // 386.85 + 75
         },
         {
           symbol: 'NOPE', shares: 3, side: 'long', average_cost: '7.0000', cost_basis: '21.0000', realised_pl: '0.0000',
           price: null, price_date: null, cache: null, reason: 'Symbol "NOPE" was not found.',
           market_value: null, unrealised_pl: null, unrealised_pl_percent: null, day_change: null, day_change_percent: null,
+          dividends: '0.0000', total_return: null, actions_reason: null,
         },
       ],
       totals: {
@@ -82,7 +87,10 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
         day_change: '14.5500',
         positions: 3,
         unpriced: 1,
+        dividends: '0.0000',
+        total_return: '301.8500', // 186.85 + 115
       },
+      applied_actions: [],
     });
     expect(upstream.calls.alphavantage.sort()).toEqual(['AAPL', 'IBM', 'NOPE']);
     // Priced again within the refresh interval: from the store.
@@ -129,10 +137,10 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(response.body.split('\n')).toEqual([
-      'symbol,shares,side,average_cost,cost_basis,realised_pl,price,price_date,cache,reason,market_value,unrealised_pl,unrealised_pl_percent,day_change,day_change_percent',
-      'AAPL,-2,short,60.0000,-120.0000,40.0000,160.0000,2022-07-29,MISS,,-320.0000,-200.0000,-166.6667,-9.0000,-2.8939',
-      'IBM,15,long,105.0000,1575.0000,75.0000,130.7900,2022-07-29,MISS,,1961.8500,386.8500,24.5619,23.5500,1.2150',
-      'NOPE,3,long,7.0000,21.0000,0.0000,,,,"Symbol ""NOPE"" was not found.",,,,,',
+      'symbol,shares,side,average_cost,cost_basis,realised_pl,price,price_date,cache,reason,market_value,unrealised_pl,unrealised_pl_percent,day_change,day_change_percent,dividends,total_return,actions_reason',
+      'AAPL,-2,short,60.0000,-120.0000,40.0000,160.0000,2022-07-29,MISS,,-320.0000,-200.0000,-166.6667,-9.0000,-2.8939,0.0000,-160.0000,',
+      'IBM,15,long,105.0000,1575.0000,75.0000,130.7900,2022-07-29,MISS,,1961.8500,386.8500,24.5619,23.5500,1.2150,0.0000,461.8500,',
+      'NOPE,3,long,7.0000,21.0000,0.0000,,,,"Symbol ""NOPE"" was not found.",,,,,,0.0000,,',
       '',
     ]);
   });
@@ -147,13 +155,15 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       to: '2022-07-29',
       points: [
         // IBM 20 (cost 2100) at 128.08, AAPL 4 (cost 200) at 150
-        { date: '2022-07-27', market_value: '3161.6000', cost_basis: '2300.0000', unrealised_pl: '861.6000' },
+        { date: '2022-07-27', market_value: '3161.6000', cost_basis: '2300.0000', unrealised_pl: '861.6000', dividends: '0.0000' },
         // IBM 15 (1575) at 129.22, AAPL 4 at 155.5
-        { date: '2022-07-28', market_value: '2560.3000', cost_basis: '1775.0000', unrealised_pl: '785.3000' },
+        { date: '2022-07-28', market_value: '2560.3000', cost_basis: '1775.0000', unrealised_pl: '785.3000', dividends: '0.0000' },
         // IBM 15 at 130.79, AAPL −2 (−120) at 160
-        { date: '2022-07-29', market_value: '1641.8500', cost_basis: '1455.0000', unrealised_pl: '186.8500' },
+        { date: '2022-07-29', market_value: '1641.8500', cost_basis: '1455.0000', unrealised_pl: '186.8500', dividends: '0.0000' },
       ],
       unpriced: [{ symbol: 'NOPE', reason: 'Symbol "NOPE" was not found.' }],
+      applied_actions: [],
+      actions_unavailable: [],
     });
     expect(await used()).toBe(4);
     // The default range is the last year: no stored session in it.
@@ -168,7 +178,11 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       user_id: 12345,
       as_of: null,
       positions: [],
-      totals: { cost_basis: '0.0000', market_value: '0.0000', realised_pl: '0.0000', unrealised_pl: '0.0000', unrealised_pl_percent: '0.0000', day_change: '0.0000', positions: 0, unpriced: 0 },
+      totals: {
+        cost_basis: '0.0000', market_value: '0.0000', realised_pl: '0.0000', unrealised_pl: '0.0000', unrealised_pl_percent: '0.0000', day_change: '0.0000', positions: 0, unpriced: 0,
+        dividends: '0.0000', total_return: '0.0000',
+      },
+      applied_actions: [],
     });
   });
 
@@ -245,6 +259,7 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       symbol: 'MSFT', shares: 0, side: 'flat', average_cost: '0.0000', cost_basis: '0.0000', realised_pl: '12.0000',
       price: null, price_date: null, cache: null, reason: 'flat: no shares held',
       market_value: null, unrealised_pl: null, unrealised_pl_percent: null, day_change: null, day_change_percent: null,
+      dividends: '0.0000', total_return: '12.0000', actions_reason: null, // flat: its realised P/L is its whole return
     });
     expect(response.json().totals).toMatchObject({ positions: 3, unpriced: 1, realised_pl: '12.0000' });
     expect(response.headers.ratelimit).toMatch(/^"user";r=9;t=\d+$/); // AAPL alone

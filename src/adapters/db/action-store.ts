@@ -18,6 +18,20 @@ export function createActionStore(db: Kysely<Database>): ActionStore {
       return { splits, dividends: dividends.map((d) => ({ exDate: d.ex_date, amount: d.amount })) };
     },
 
+    async actionsOf(symbols) {
+      const found = new Map<string, CorporateActions>(symbols.map((symbol) => [symbol, { splits: [], dividends: [] }]));
+      for (let i = 0; i < symbols.length; i += CHUNK) {
+        const chunk = symbols.slice(i, i + CHUNK);
+        const [splits, dividends] = await Promise.all([
+          db.selectFrom('splits').select(['symbol', 'date', 'factor']).where('symbol', 'in', chunk).orderBy('symbol').orderBy('date').execute(),
+          db.selectFrom('dividends').select(['symbol', 'ex_date', 'amount']).where('symbol', 'in', chunk).orderBy('symbol').orderBy('ex_date').execute(),
+        ]);
+        for (const { symbol, date, factor } of splits) found.get(symbol)?.splits.push({ date, factor });
+        for (const { symbol, ex_date, amount } of dividends) found.get(symbol)?.dividends.push({ exDate: ex_date, amount });
+      }
+      return found;
+    },
+
     async saveActions(symbol, actions, { source, fetchedAt, upstreamAttempt }) {
       await withinTransaction(db, async (trx) => {
         await upsertSplits(trx, symbol, actions.splits, { source, fetched_at: fetchedAt });

@@ -65,10 +65,11 @@ function costOf(priced: (request: FastifyRequest) => Promise<Holding[]>) {
 const CSV_COLUMNS = [
   'symbol', 'shares', 'side', 'average_cost', 'cost_basis', 'realised_pl', 'price', 'price_date', 'cache', 'reason',
   'market_value', 'unrealised_pl', 'unrealised_pl_percent', 'day_change', 'day_change_percent',
+  'dividends', 'total_return', 'actions_reason',
 ] as const;
 
 function toCsv(positions: PricedPosition[]): string {
-  return csvTable(CSV_COLUMNS, positions.map((p) => CSV_COLUMNS.map((c) => p[c])), { textColumns: ['symbol', 'reason'] });
+  return csvTable(CSV_COLUMNS, positions.map((p) => CSV_COLUMNS.map((c) => p[c])), { textColumns: ['symbol', 'reason', 'actions_reason'] });
 }
 
 const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };
@@ -82,19 +83,19 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
   const held = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
     const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now());
-    return { asked, holdings: await holdingsOf(ledger, asked) };
+    return { asked, folded: await holdingsOf(ledger, quotes, asked) };
   });
   const heldInRange = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
     const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now());
-    return { asked, range: await holdingsInRange(ledger, asked) };
+    return { asked, range: await holdingsInRange(ledger, quotes, asked) };
   });
 
   return async (app) => {
     app.get(
       '/portfolio/:user_id',
       {
-        config: { cost: { of: costOf(async (request) => openHoldings((await held(request)).holdings)), field: 'user_id', readsStorage: true } },
+        config: { cost: { of: costOf(async (request) => openHoldings((await held(request)).folded.holdings)), field: 'user_id', readsStorage: true } },
         schema: {
           summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
           tags: ['portfolios'],
@@ -116,8 +117,8 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
         },
       },
       async (request, reply) => {
-        const { asked, holdings } = await held(request);
-        const { cache, ...portfolio } = await valuePortfolio(quotes, holdings, asked, requesterOf(request));
+        const { asked, folded } = await held(request);
+        const { cache, ...portfolio } = await valuePortfolio(ledger, quotes, folded, asked, requesterOf(request));
         sayCacheState(reply, cache);
         if (prefers(request, 'text/csv')) return reply.type('text/csv; charset=utf-8').send(toCsv(portfolio.positions) as never);
         return portfolio;

@@ -31,6 +31,8 @@ export type ActionsOutcome = 'actions' | 'unknown';
 export interface ActionStore {
   /** Ascending by date; empty lists when none are stored. */
   actions(symbol: string): Promise<CorporateActions>;
+  /** The same for several symbols at once: one entry per symbol asked. */
+  actionsOf(symbols: string[]): Promise<Map<string, CorporateActions>>;
   /** Upserts by (symbol, date) and (symbol, ex-date), in one transaction; an upstream attempt is recorded in it too. */
   saveActions(symbol: string, actions: CorporateActions, provenance: ActionsProvenance): Promise<void>;
   /** When the symbol's actions were last asked upstream, and with what outcome. */
@@ -115,7 +117,12 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
     }
   }
 
-  return { freshActions };
+  /** The stored actions of several symbols, as they are: no upstream call, no refresh (a portfolio's fold reads them). */
+  function storedActions(symbols: string[]): Promise<Map<string, CorporateActions>> {
+    return symbols.length === 0 ? Promise.resolve(new Map()) : store.actionsOf(symbols);
+  }
+
+  return { freshActions, storedActions };
 }
 
 /**

@@ -8,7 +8,7 @@ import { symbolNotFound, ValidationError } from '../../domain/errors.js';
 import { adjustBars } from '../../domain/corporate-actions.js';
 import { type Period, periodBar, periodGroups } from '../../domain/periods.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../../domain/quote.js';
-import { type ActionsSource, adjustableSplits, type CorporateActions } from './corporate-actions.js';
+import { type ActionsSource, adjustableSplits, type CorporateActions, type FreshActions } from './corporate-actions.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 import { upTo } from '../lru-bound.js';
@@ -16,6 +16,8 @@ import { upTo } from '../lru-bound.js';
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
   cache: CacheState;
+  /** The date of the close the variation is from, when one is stored (not part of the quote's answer). */
+  previousDate?: string;
 }
 
 export interface HistoryRange {
@@ -91,7 +93,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const { bars, cache, currency } = await prices.freshBars(symbol, requester, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
-    const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache };
+    const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache, ...(bars[1] && { previousDate: bars[1].date }) };
     if (cache !== 'STALE') recentQuotes.set(symbol, served);
     return served;
   }
@@ -149,7 +151,20 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     return { symbol, ...stored, cache: worstCacheState([bars.cache, cache]) };
   }
 
-  return { getQuote, getQuotes, getHistory, getActions };
+  /**
+   * The splits and dividends of a symbol this request has just priced (a portfolio's): refreshed when
+   * due, exactly as adjusted history has them, so they cost upstream what adjusted history's do.
+   */
+  function getPricedSymbolActions(symbol: string, requester: Requester): Promise<FreshActions> {
+    return actions.freshActions(symbol, requester);
+  }
+
+  /** The stored splits and dividends of several symbols: no upstream call, whatever is stored. */
+  function getStoredActions(symbols: string[]): Promise<Map<string, CorporateActions>> {
+    return actions.storedActions(symbols);
+  }
+
+  return { getQuote, getQuotes, getHistory, getActions, getPricedSymbolActions, getStoredActions };
 }
 
 export type QuoteService = ReturnType<typeof createQuoteService>;

@@ -41,7 +41,7 @@ function heldStore() {
 function createQuotes(store: PriceStore, fetchBars: FetchDailyBars, options: { refreshIntervalMs: number; joinFetch?: JoinFetch }) {
   const now = () => new Date('2026-11-20T22:00:00Z');
   const coordinator = createRefreshCoordinator({ ...options, now });
-  const noActions = { freshActions: async () => ({ actions: { splits: [], dividends: [] }, cache: 'HIT' as const }) };
+  const noActions = { freshActions: async () => ({ actions: { splits: [], dividends: [] }, cache: 'HIT' as const }), storedActions: async () => new Map() };
   return createQuoteService(createPriceSource(store, fetchBars, coordinator, { ...options, now }), noActions, { ...options, now });
 }
 

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { CLOSE_LOOKBACK_DAYS, HISTORY_DEFAULT_DAYS, HISTORY_MAX_DAYS } from '../../../app/portfolio.js';
 import { BATCH_MAX_SYMBOLS } from '../../../app/market-data/quotes.js';
+import { SHARES_DIGITS } from '../../../domain/portfolio.js';
 
 const money = (description: string) => Type.String({ description: `${description}; decimal, 4 decimals, in the quote's currency` });
 const maybeMoney = (description: string) => Type.Union([money(description), Type.Null()]);
@@ -21,7 +22,9 @@ export const PortfolioHistoryQuery = Type.Object({
 
 export const PositionSchema = Type.Object({
   symbol: Type.String({ description: 'Upper-cased when valid (trades of "ibm" and "IBM" are one position); as stored otherwise' }),
-  shares: Type.Integer({ description: 'Buys − sells: negative is a short position' }),
+  shares: Type.Number({
+    description: `Buys − sells, carried through splits (× factor): negative is a short position. Whole unless a split made it fractional, then to ${SHARES_DIGITS} decimals (the figures use the exact count)`,
+  }),
   side: Type.Union([Type.Literal('long'), Type.Literal('short'), Type.Literal('flat')]),
   average_cost: money('Average cost per open share (average-cost method); 0 when flat'),
   cost_basis: money('What the open shares cost: positive for a long, negative (proceeds) for a short'),
@@ -35,7 +38,33 @@ export const PositionSchema = Type.Object({
   unrealised_pl_percent: percent('unrealised_pl ÷ |cost_basis| × 100'),
   day_change: maybeMoney('shares × (price − previous close)'),
   day_change_percent: percent('day_change ÷ |shares × previous close| × 100'),
+  dividends: money('Cash dividends: shares held × amount at each ex-date while open; negative when a short paid them'),
+  total_return: maybeMoney('unrealised_pl + realised_pl + dividends; null when shares are held without a price'),
+  actions_reason: Type.Union([Type.String(), Type.Null()], {
+    description: "Why the symbol's splits and dividends are not known (never fetched, and they could not be now): none are applied. Null otherwise",
+  }),
 });
+
+const shareCount = (description: string) => Type.Number({ description: `${description}; whole, or to ${SHARES_DIGITS} decimals` });
+
+export const AppliedActionSchema = Type.Union([
+  Type.Object({
+    symbol: Type.String(),
+    type: Type.Literal('split'),
+    date: Type.String({ description: 'YYYY-MM-DD, the first day in split units' }),
+    factor: Type.String({ description: 'New shares per old share, as /actions/ gives it' }),
+    shares_before: shareCount('Shares held before it'),
+    shares_after: shareCount('shares_before × factor; the cost basis is unchanged'),
+  }),
+  Type.Object({
+    symbol: Type.String(),
+    type: Type.Literal('dividend'),
+    ex_date: Type.String({ description: 'YYYY-MM-DD' }),
+    amount: Type.String({ description: 'Cash per share, as /actions/ gives it' }),
+    shares: shareCount('Shares held at the ex-date (negative: a short pays it)'),
+    cash: money('shares × amount'),
+  }),
+]);
 
 export const PortfolioSchema = Type.Object({
   user_id: Type.Integer(),
@@ -50,7 +79,10 @@ export const PortfolioSchema = Type.Object({
     day_change: money('Over priced positions only'),
     positions: Type.Integer({ description: 'Positions listed' }),
     unpriced: Type.Integer({ description: `Open positions without a price (unknown symbol, upstream failure, beyond the ${BATCH_MAX_SYMBOLS} priced)` }),
+    dividends: money('Over every position'),
+    total_return: money('unrealised_pl + realised_pl + dividends, as totalled'),
   }),
+  applied_actions: Type.Array(AppliedActionSchema, { description: 'The splits and dividends that changed a position, by date, then symbol' }),
 });
 
 export const PortfolioHistorySchema = Type.Object({
@@ -63,8 +95,13 @@ export const PortfolioHistorySchema = Type.Object({
       market_value: money("Priced positions held at that day's end, at that day's close"),
       cost_basis: money('Their cost basis'),
       unrealised_pl: money('market_value − cost_basis'),
+      dividends: money('The dividends those positions have had (or paid, short) up to that day, since their first trade'),
     }),
     { description: 'One per stored session of the priced symbols in the range, oldest first' },
   ),
   unpriced: Type.Array(Type.Object({ symbol: Type.String(), reason: Type.String() }), { description: 'Symbols held in the range that are not in the points' }),
+  applied_actions: Type.Array(AppliedActionSchema, { description: 'The splits and dividends within the range that changed a priced position, by date, then symbol' }),
+  actions_unavailable: Type.Array(Type.Object({ symbol: Type.String(), reason: Type.String() }), {
+    description: 'Priced symbols whose splits and dividends could not be had (never fetched, and not now): none are applied to them',
+  }),
 });
