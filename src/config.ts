@@ -342,7 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
     providers,
     providerTimeoutMs: readInteger(env, 'PROVIDER_TIMEOUT_MS', 5000, 100, 120_000),
     upstreamFairShare: readFraction(env, 'UPSTREAM_FAIR_SHARE', 0.2),
-    upstreamMinuteFairShare: readFraction(env, 'UPSTREAM_MINUTE_FAIR_SHARE', 0.5),
+    upstreamMinuteFairShare: readFraction(env, 'UPSTREAM_MINUTE_FAIR_SHARE', 0.6),
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
     authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     idempotencyTtlSeconds: readInteger(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),

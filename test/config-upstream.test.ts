@@ -4,14 +4,14 @@ import { ConfigError, loadConfig } from '../src/config.js';
 const keys = { ALPHAVANTAGE_API_KEY: 'a', TWELVEDATA_API_KEY: 't' };
 
 describe('provider quotas and the fair share in the configuration', () => {
-  it("when nothing is set, then the free tiers apply: Alpha Vantage 25 a day, Twelve Data 800 a day and 8 a minute; a fifth of the day's calls left, half of the minute's", () => {
+  it("when nothing is set, then the free tiers apply: Alpha Vantage 25 a day, Twelve Data 800 a day and 8 a minute; a fifth of the day's calls left, 0.6 of the minute's", () => {
     const config = loadConfig(keys);
     expect(config.providers.map((p) => [p.name, p.quota])).toEqual([
       ['alphavantage', { perDay: 25, perMinute: 0 }],
       ['twelvedata', { perDay: 800, perMinute: 8 }],
     ]);
     expect(config.upstreamFairShare).toBe(0.2);
-    expect(config.upstreamMinuteFairShare).toBe(0.5);
+    expect(config.upstreamMinuteFairShare).toBe(0.6);
   });
 
   it('when set, then they are used; 0 is no limit', () => {

@@ -1,8 +1,8 @@
 /**
- * A provider's per-minute limit is shared as its day is: one client's lookups may take at most half the
- * calls left in a minute (UPSTREAM_MINUTE_FAIR_SHARE), so another client asking in the same minute is
- * still served. A symbol's first adjusted history costs what the docs say: its bars and its splits as
- * lookups, its dividends as a refresh once the splits answered.
+ * A provider's per-minute limit is shared as its day is: one client's lookups may take fewer than 0.6 of
+ * the calls left in a minute (UPSTREAM_MINUTE_FAIR_SHARE), so another client asking in the same minute is
+ * still served. A symbol's first adjusted history costs what the docs say: three lookups (bars, splits,
+ * then dividends once the splits answered).
  */
 import { describe, expect, it } from 'vitest';
 import { register } from '../support/api.js';
@@ -30,7 +30,7 @@ describe.each(testEngines())('the fair share of a per-minute limit on %s', (engi
     expect(upstream.calls.twelvedata).toEqual(['IBM']);
     expect(upstream.capabilityCalls.twelvedata).toMatchObject({ splits: ['IBM'], dividends: ['IBM'] });
 
-    // Its lookups this minute are 2 (bars, splits) of 3 calls left: 2 < 1.5 is false, so its next new symbol waits a minute…
+    // Its lookups this minute are 3 (0 < 3.6, 1 < 3, 2 < 2.4) and 3 calls are left: 3 < 1.8 is false, so its next new symbol waits a minute…
     const refused = await greedy('/api/v1/symbol/AAPL/');
     expect(refused.statusCode).toBe(429);
     expect(refused.json().detail).toMatch(/^Your share of this minute's upstream lookups/);

@@ -79,17 +79,16 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
   }
 
   /**
-   * A symbol's splits and dividends from upstream. Its first fetch is one lookup, not two: the splits are
-   * asked first, as the lookup, and the dividends only once they answered, as a refresh — so the client's
-   * fair share (of the day, and of a per-minute limit) is spent once per symbol, and a refused lookup
-   * costs no call. Later refreshes ask both at once; both settle before the answer: a call still under
-   * way when the other failed would otherwise go on behind it, unseen by the next request, which would
-   * ask again before its refusal is known.
+   * A symbol's splits and dividends from upstream. Its first fetch (two lookups of the client's fair share)
+   * asks the splits first and the dividends only once they answered: a lookup refused, or a vendor that
+   * lacks the endpoint, then costs one call, not two. Later refreshes ask both at once; both settle before
+   * the answer: a call still under way when the other failed would otherwise go on behind it, unseen by
+   * the next request, which would ask again before its refusal is known.
    */
   async function askBoth(symbol: string, request: UpstreamRequest) {
     if (!request.refresh) {
       const splits = await upstream.getSplits(symbol, request);
-      return [splits, await upstream.getDividends(symbol, { ...request, refresh: true })] as const;
+      return [splits, await upstream.getDividends(symbol, request)] as const;
     }
     const [askedSplits, askedDividends] = await Promise.allSettled([upstream.getSplits(symbol, request), upstream.getDividends(symbol, request)]);
     if (askedSplits.status === 'rejected') throw askedSplits.reason;
