@@ -22,6 +22,7 @@ import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } fro
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
+import { INDICATOR_FUNCTIONS } from './gateway-indicators.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { GATEWAY_KEY } from './schemas/security.js';
 
@@ -244,6 +245,7 @@ const FUNCTIONS = new Map<string, GatewayFunction>([
   ['TIME_SERIES_MONTHLY', periodSeries('month', false)],
   ['TIME_SERIES_MONTHLY_ADJUSTED', periodSeries('month', true)],
   ['SYMBOL_SEARCH', symbolSearch],
+  ...INDICATOR_FUNCTIONS,
 ]);
 
 const DOCUMENTATION = 'https://www.alphavantage.co/documentation/';
@@ -288,6 +290,7 @@ const GatewayQuery = Type.Object(
     apikey: text("a key of this service (or send it as the API's usual headers)"),
     keywords: text('SYMBOL_SEARCH: a name or ticker'),
     outputsize: text('TIME_SERIES_DAILY(_ADJUSTED): compact (the latest 100 sessions, the default) or full (every stored session)'),
+    interval: text('indicators: daily, weekly or monthly; each indicator\'s own parameters (time_period, series_type…) as Alpha Vantage documents them'),
     datatype: text('json (the default) or csv'),
   },
   { additionalProperties: true },

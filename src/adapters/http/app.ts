@@ -17,6 +17,7 @@ import { installApiGate, requireKey } from './auth.js';
 import { dashboardRoutes } from './dashboard.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
+import { indicatorRoutes } from './indicators.js';
 import { documentAnswers, installApiDocs } from './openapi.js';
 import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
 import { portfolioRoutes } from './portfolio.js';
@@ -229,6 +230,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
         await keyed.register(refusingOtherMethods(accountRoutes(deps.accounts, deps.providerStatus), methods));
         await keyed.register(refusingOtherMethods(providerRoutes(deps.providerStatus), methods));
         await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
+        await keyed.register(refusingOtherMethods(indicatorRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
         await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date())), methods));
       });
