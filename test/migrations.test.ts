@@ -27,6 +27,7 @@ const ALL_MIGRATIONS = [
   '2026-12-03T00-trades-by-time',
   '2026-12-03T01-trades-by-user-covering',
   '2026-12-06T00-api-key-tags',
+  '2026-12-07T00-pass-through-answers',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */
@@ -185,6 +186,8 @@ describe.each(testEngines())('migrations on %s', (engine) => {
         const { error } = await migrator.migrateDown();
         if (error) throw error;
       };
+      await down(); // 2026-12-07T00: passed-through answers, no trade index
+      expect(await tradeIndexes()).toEqual(latest);
       await down(); // 2026-12-06T00: key tags, no trade index
       expect(await tradeIndexes()).toEqual(latest);
       await down(); // 2026-12-03T01: back to (user_id, id)

@@ -14,6 +14,7 @@ import * as idempotencyKeys from './migrations/2026-11-23T08-idempotency-keys.js
 import * as tradesByTime from './migrations/2026-12-03T00-trades-by-time.js';
 import * as tradesByUserCovering from './migrations/2026-12-03T01-trades-by-user-covering.js';
 import * as apiKeyTags from './migrations/2026-12-06T00-api-key-tags.js';
+import * as passThroughAnswers from './migrations/2026-12-07T00-pass-through-answers.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-03T00-trades-by-time': tradesByTime,
   '2026-12-03T01-trades-by-user-covering': tradesByUserCovering,
   '2026-12-06T00-api-key-tags': apiKeyTags,
+  '2026-12-07T00-pass-through-answers': passThroughAnswers,
 };
 
 /**
