@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ALPHA_VANTAGE_FUNCTIONS,
@@ -28,6 +29,18 @@ describe('the table of Alpha Vantage functions', () => {
     expect(ALPHA_VANTAGE_FUNCTIONS.get('OVERVIEW')?.class).toBe('pass_through');
     expect(ALPHA_VANTAGE_FUNCTIONS.get('RSI')?.class).toBe('indicator');
     expect([...ALPHA_VANTAGE_FUNCTIONS.values()].filter((f) => f.class === 'not_offered').map((f) => f.name)).toEqual(['TIME_SERIES_INTRADAY_EXTENDED']);
+  });
+
+  it("is the README's table of the gateway's functions: each function in one row, of its class", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| group | functions | class |'));
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+    const documented = rows.flatMap((row) => {
+      const [, , functions, cls] = row.split('|').map((cell) => cell.trim());
+      const words = { store: 'store', 'pass-through': 'pass_through', indicator: 'indicator' } as Record<string, string>;
+      return [...functions!.matchAll(/`([A-Z0-9_]+)`/g)].map((match) => [match[1], words[cls!] ?? (cls!.startsWith('not offered') ? 'not_offered' : cls)]);
+    });
+    expect(documented.sort()).toEqual([...ALPHA_VANTAGE_FUNCTIONS.values()].map((f) => [f.name, f.class]).sort());
   });
 });
 
