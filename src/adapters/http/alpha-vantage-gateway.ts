@@ -20,12 +20,13 @@ import type { PassThroughService } from '../../app/market-data/pass-through.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
 import type { SearchService } from '../../app/market-data/search.js';
 import type { CacheState, Requester } from '../../app/market-data/refresh.js';
-import { ALPHA_VANTAGE_FUNCTIONS, type PassThroughAnswer, passThroughQuery } from '../../domain/alpha-vantage-functions.js';
+import { ALPHA_VANTAGE_FUNCTIONS, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
 import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
+import { passThroughCall } from './gateway-pass-through.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { GATEWAY_KEY } from './schemas/security.js';
 
@@ -39,7 +40,7 @@ export interface GatewayServices {
 type Query = Record<string, string | string[] | undefined>;
 
 /** One call, as a function of the gateway reads it. */
-export interface Call {
+interface Call {
   /** A query parameter's text; sent twice, the last one, as `apikey` is read (auth.ts). */
   parameter(name: string): string | undefined;
   /** Every query parameter in the order sent, a repeated one once per value: what a passed-through call forwards (once normalised). */
@@ -48,9 +49,9 @@ export interface Call {
 }
 
 /** An answer in both of Alpha Vantage's data types; `datatype` picks one. Or Alpha Vantage's own, passed through as it wrote it. */
-export type Answer = { cache: CacheState; json: object; csv: string } | { cache: CacheState; passed: PassThroughAnswer };
+type Answer = { cache: CacheState; json: object; csv: string } | { cache: CacheState; passed: PassThroughAnswer };
 
-export type GatewayFunction = (services: GatewayServices, call: Call) => Promise<Answer>;
+type GatewayFunction = (services: GatewayServices, call: Call) => Promise<Answer>;
 
 /** Alpha Vantage's `outputsize=compact`: the latest 100 sessions. */
 const COMPACT_SESSIONS = 100;
@@ -232,17 +233,6 @@ const symbolSearch: GatewayFunction = async ({ search }, call) => {
     m.symbol, m.name, m.type, m.region ?? m.exchange ?? '', m.marketOpen ?? '', m.marketClose ?? '', m.timezone ?? '', m.currency, m.matchScore ?? rankScore(i),
   ]);
   return { cache, json: { bestMatches: rows.map((row) => keyed(SEARCH_KEYS, row)) }, csv: csv(SEARCH_CSV_COLUMNS, rows) };
-};
-
-/**
- * A call passed through to Alpha Vantage as it was made (its function and parameters, normalised) and answered
- * as Alpha Vantage answered it. A function served from the store hands it the calls the store cannot serve
- * (a technical indicator at an intraday interval).
- */
-export const passThroughCall: GatewayFunction = async ({ passThrough }, call) => {
-  const query = passThroughQuery(call.parameter('function') ?? '', call.parameters());
-  const { answer, cache } = await passThrough.answer(query, call.requester);
-  return { cache, passed: answer };
 };
 
 /**
