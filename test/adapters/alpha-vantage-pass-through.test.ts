@@ -52,6 +52,14 @@ describe("the Alpha Vantage adapter's pass-through", () => {
     expect(answer.kind !== 'too_large' && JSON.parse(answer.body)).toEqual({ Information: avPremiumNotice });
   });
 
+  it('when a parameter value is premium on the key, then that notice is a premium notice too', async () => {
+    const { upstream, passThrough } = await adapter();
+    const notice =
+      'Thank you for using Alpha Vantage! The **outputsize=full** parameter value is a premium feature for the TIME_SERIES_INTRADAY endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium features';
+    upstream.setPassThrough('TIME_SERIES_INTRADAY', { kind: 'json', body: { Information: notice } });
+    expect(await passThrough('TIME_SERIES_INTRADAY', { symbol: 'IBM', interval: '5min', outputsize: 'full' })).toMatchObject({ kind: 'premium' });
+  });
+
   it('when Alpha Vantage answers a notice it has not said before, then the notice is the answer', async () => {
     const { upstream, passThrough } = await adapter();
     upstream.setPassThrough('EARNINGS', { kind: 'json', body: { Information: 'This function is being upgraded; please try again tomorrow.' } });

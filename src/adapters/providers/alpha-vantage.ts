@@ -105,7 +105,8 @@ async function passThrough(vendor: VendorClient, query: AlphaVantageQuery, maxBy
   if (typeof errorMessage === 'string') return { kind: 'error', format: 'json', body };
   const retryAfter = rateLimitRetryAfter(said);
   if (retryAfter !== undefined) throw vendor.error('rate_limited', said, retryAfter);
-  return { kind: /premium endpoint/i.test(said) ? 'premium' : 'notice', format: 'json', body };
+  // "This is a premium endpoint", or "The outputsize=full parameter value is a premium feature": the key's plan decides.
+  return { kind: /premium (endpoint|feature)/i.test(said) ? 'premium' : 'notice', format: 'json', body };
 }
 
 /** The answer's body, once neither HTTP nor the body says it is an error. */
