@@ -92,7 +92,8 @@ export function createPassThroughService(
       fetch: async (asked) => void (fetched = await fetchAndKeep(key, query, asked, upstream)),
       refreshedElsewhere: async () => isFresh(await cache.get(key)),
     });
-    // Fetched here, or by the fetch this call waited for (in this process or another): kept either way.
+    // Fetched here, or by the fetch this call waited for (in this process or another): kept either way,
+    // unless pruned in between (the bound reached by many larger answers at once).
     const kept = fetched ?? (await cache.get(key));
     if (!kept) throw new UpstreamUnavailableError('Market data providers are unavailable; try again later.');
     return { answer: kept.answer, cache: cost };
