@@ -18,6 +18,7 @@ import { createIdempotencyRecords, idempotentAccounts, idempotentTrades } from '
 import { migrateToLatest, pendingMigrations } from './adapters/db/migrate.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
+import { createPassThroughCache } from './adapters/db/pass-through-cache.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
 import { createServedRequestsStore } from './adapters/db/served-requests-store.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
@@ -36,6 +37,7 @@ import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/market-data/corporate-actions.js';
 import { createDemandTally, type DemandTally } from './app/market-data/demand.js';
 import { createIdempotency } from './app/idempotency.js';
+import { createPassThroughService } from './app/market-data/pass-through.js';
 import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/market-data/prefetch.js';
 import { createPriceSource } from './app/market-data/prices.js';
 import { type CallOutcomes, createCallOutcomes, createProviderStatus, type KnownProvider } from './app/market-data/provider-status.js';
@@ -134,6 +136,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       once,
       quotes: market.quotes,
       search: market.search,
+      passThrough: market.passThrough,
       rateLimits,
       apiCallLog,
       providerStatus: market.providerStatus,
@@ -266,8 +269,16 @@ function marketDataServices(
   });
   const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
+  // Only Alpha Vantage's adapter passes calls through: without its key, each is refused, saying so.
+  const passesThrough = providers.some((provider) => provider.passThrough !== undefined);
+  const passThrough = createPassThroughService(createPassThroughCache(db), passesThrough ? failover.passThrough : undefined, coordinator, {
+    now,
+    cacheMaxBytes: config.passThrough.cacheMaxBytes,
+    onPruneError: (error) => logger.warn({ err: error }, 'passed-through answers could not be pruned; the next one kept prunes them'),
+    onAnswered: metrics.passThroughAnswered,
+  });
   const prefetchDeps: PrefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providerNames, now };
-  return { quotes, search, providerStatus, served, demand, prefetchDeps, budget, providerNames };
+  return { quotes, search, passThrough, providerStatus, served, demand, prefetchDeps, budget, providerNames };
 }
 
 /** Real providers when configured; otherwise the offline sandbox, said loudly. */

@@ -53,6 +53,14 @@ export interface PrefetchConfig {
   retrySeconds: number;
 }
 
+/** Alpha Vantage calls the store does not serve, passed through and kept (README, "Alpha Vantage–compatible gateway"). */
+export interface PassThroughConfig {
+  /** The longest answer kept; a longer one is refused, in Alpha Vantage's shape, and that refusal kept. */
+  maxAnswerBytes: number;
+  /** The most body bytes kept, every answer together; the oldest fetched go first. */
+  cacheMaxBytes: number;
+}
+
 export interface Config {
   /** Processes serving the port (node:cluster); 1 is a single process, no cluster primary. */
   workers: number;
@@ -96,6 +104,7 @@ export interface Config {
   /** Origins allowed by CORS; empty means CORS is off. */
   corsOrigins: string[];
   prefetch: PrefetchConfig;
+  passThrough: PassThroughConfig;
   /** Bearer token GET /metrics asks for; unset, /metrics is open (keep it off the public network). */
   metricsToken: string | undefined;
 }
@@ -324,6 +333,22 @@ function readPrefetch(env: Env, providers: ProviderConfig[]): PrefetchConfig {
   };
 }
 
+const MIB = 1024 * 1024;
+
+/** The cache holds at least one answer of the largest size, or that answer would be evicted as it is kept. */
+function readPassThrough(env: Env): PassThroughConfig {
+  // 8 MiB: the most the vendor client reads of any answer.
+  const maxAnswerBytes = readInteger(env, 'PASS_THROUGH_MAX_ANSWER_BYTES', 4 * MIB, 1024, 8 * MIB);
+  const cacheMaxBytes = readInteger(env, 'PASS_THROUGH_CACHE_MAX_BYTES', 256 * MIB, 1024, 1024 * 1024 * MIB);
+  if (cacheMaxBytes < maxAnswerBytes) {
+    throw ConfigError.conflict(
+      'PASS_THROUGH_CACHE_MAX_BYTES',
+      `PASS_THROUGH_CACHE_MAX_BYTES (${cacheMaxBytes}) must be at least PASS_THROUGH_MAX_ANSWER_BYTES (${maxAnswerBytes}): the cache must hold the largest answer it keeps`,
+    );
+  }
+  return { maxAnswerBytes, cacheMaxBytes };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const poolSize = readInteger(env, 'DATABASE_POOL_SIZE', 10, 1, 1000);
@@ -362,6 +387,7 @@ export function loadConfig(env: Env = process.env): Config {
     serverLimits: readServerLimits(env),
     corsOrigins: readOrigins(env),
     prefetch: readPrefetch(env, providers),
+    passThrough: readPassThrough(env),
     metricsToken: readMetricsToken(env),
   };
   checkWorkersShareState(config);

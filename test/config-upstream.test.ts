@@ -44,3 +44,22 @@ describe('provider quotas and the fair share in the configuration', () => {
     expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(variable);
   });
 });
+
+describe('the pass-through in the configuration', () => {
+  it('when nothing is set, then answers of up to 4 MiB are kept, 256 MiB of them in all', () => {
+    expect(loadConfig(keys).passThrough).toEqual({ maxAnswerBytes: 4 * 1024 * 1024, cacheMaxBytes: 256 * 1024 * 1024 });
+    expect(loadConfig({ ...keys, PASS_THROUGH_MAX_ANSWER_BYTES: '1024', PASS_THROUGH_CACHE_MAX_BYTES: '1024' }).passThrough).toEqual({ maxAnswerBytes: 1024, cacheMaxBytes: 1024 });
+  });
+
+  it.each([
+    ['PASS_THROUGH_MAX_ANSWER_BYTES', '1023'],
+    // More than the vendor client ever reads of an answer.
+    ['PASS_THROUGH_MAX_ANSWER_BYTES', String(8 * 1024 * 1024 + 1)],
+    ['PASS_THROUGH_CACHE_MAX_BYTES', 'lots'],
+    // Less than the largest answer kept: that answer would be evicted as it is kept.
+    ['PASS_THROUGH_CACHE_MAX_BYTES', String(4 * 1024 * 1024 - 1)],
+  ])('when %s is %s, then the configuration is refused, naming it', (variable, value) => {
+    expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...keys, [variable]: value })).toThrow(variable);
+  });
+});

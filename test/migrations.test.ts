@@ -27,6 +27,7 @@ const ALL_MIGRATIONS = [
   '2026-12-03T00-trades-by-time',
   '2026-12-03T01-trades-by-user-covering',
   '2026-12-06T00-api-key-tags',
+  '2026-12-07T00-pass-through-answers',
   '2026-12-07T01-deep-fetches',
   '2026-12-07T02-minute-fair-share',
 ];

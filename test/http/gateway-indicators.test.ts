@@ -180,7 +180,6 @@ describe.each(testEngines())('technical indicators at the Alpha Vantage gateway 
 
   it.each([
     ['no interval', 'function=SMA&symbol=FIX&time_period=10&series_type=close', 'SMA'],
-    ['an intraday interval (not stored; forwarded upstream later)', 'function=SMA&symbol=FIX&interval=5min&time_period=10&series_type=close', 'SMA'],
     ['an unknown interval', 'function=RSI&symbol=FIX&interval=1day&time_period=10&series_type=close', 'RSI'],
     ['no time_period', 'function=RSI&symbol=FIX&interval=daily&series_type=close', 'RSI'],
     ['a time_period below TA-Lib\'s bound', 'function=EMA&symbol=FIX&interval=daily&time_period=1&series_type=close', 'EMA'],
@@ -280,8 +279,14 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
     expect(macd['Technical Analysis: MACD']).toStrictEqual(technicalAnalysis('MACD', { series_type: 'close', fastperiod: '12', slowperiod: '26', signalperiod: '9' }));
     const bbands = (await av.technical.bbands('FIX', 'daily', 20, 'close', 2, 2, 0)) as Record<string, unknown>;
     expect(bbands['Technical Analysis: BBANDS']).toStrictEqual(technicalAnalysis('BBANDS', { time_period: '20', series_type: 'close', nbdevup: '2', nbdevdn: '2', matype: '0' }));
-    // The client checks no technical call's body: a refusal comes back as Alpha Vantage's error body.
-    await expect(av.technical.sma('FIX', '5min', 20, 'close')).resolves.toStrictEqual(invalidCall('SMA'));
+    // The client checks no technical call's body: a refusal comes back as Alpha Vantage's error body…
+    await expect(av.technical.sma('FIX', 'hourly', 20, 'close')).resolves.toStrictEqual(invalidCall('SMA'));
+    expect(upstream.passThroughCalls).toEqual([]);
+    // …and an intraday interval, which the store does not hold, is Alpha Vantage's to compute: passed through.
+    const intraday = (await av.technical.sma('FIX', '5min', 20, 'close')) as Record<string, Record<string, unknown>>;
+    expect(intraday['Meta Data']!['4: Interval']).toBe('5min');
+    expect(Object.keys(intraday['Technical Analysis: SMA']!)).toEqual(['2022-07-29 19:55', '2022-07-29 19:50']);
+    expect(upstream.passThroughCalls.map((call) => call.function)).toEqual(['SMA']);
     expect(upstream.calls.twelvedata).toEqual(['FIX']);
   });
 });

@@ -82,7 +82,8 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
   });
 
   it('when a batch of made-up symbols is asked again, then it costs no upstream call, no quota and no new row', async () => {
-    const { upstream, service, client, advance } = await setup();
+    // No per-minute limit: its fair share would hold the batch's last lookups at Twelve Data for a minute.
+    const { upstream, service, client, advance } = await setup({ env: { TWELVEDATA_MINUTE_LIMIT: '0' } });
     const a = await client();
     const url = '/api/v1/symbols/?symbols=NOPE1,NOPE2,NOPE3,NOPE4,NOPE5';
     const rows = async () => ({
@@ -136,12 +137,13 @@ describe.each(testEngines())('upstream quota and fair share on %s', (engine) => 
 
   it('when no provider has a call left, then 503 says the quota is spent, with Retry-After until the soonest reset, and nothing is called', async () => {
     const { upstream, client, advance } = await setup({ env: { TWELVEDATA_DAILY_LIMIT: '1000' }, order: ['twelvedata'] });
-    const a = await client();
     advance(30_000); // 15:00:30
     const symbols = Array.from({ length: 9 }, (_, i) => `S${i}`);
     for (const symbol of symbols) upstream.set('twelvedata', symbol, { kind: 'bars', bars: IBM_BARS });
-    for (const symbol of symbols.slice(0, 8)) expect((await a(`/api/v1/symbol/${symbol}/`)).statusCode).toBe(200);
+    // Eight clients, one new symbol each: each within its fair share of the minute, together its whole quota.
+    for (const symbol of symbols.slice(0, 8)) expect((await (await client())(`/api/v1/symbol/${symbol}/`)).statusCode).toBe(200);
 
+    const a = await client();
     const refused = await a('/api/v1/symbol/S8/');
     expect(refused.statusCode).toBe(503);
     expect(refused.headers['retry-after']).toBe('30'); // Twelve Data's 8 a minute, back at 15:01

@@ -7,13 +7,19 @@ import type { DailyBar } from '../../src/domain/quote.js';
  * A local stand-in for the market-data vendors: it answers Alpha Vantage's
  * `/query?function=TIME_SERIES_DAILY|SYMBOL_SEARCH|SPLITS|DIVIDENDS` and Twelve Data's
  * `/time_series`, `/symbol_search`, `/splits` and `/dividends` in their documented
- * formats, error shapes included. No test reaches the internet.
+ * formats, error shapes included. Any other Alpha Vantage function is a call passed
+ * through (Upstream.passThroughCalls): OVERVIEW, TIME_SERIES_INTRADAY, FX_DAILY,
+ * CURRENCY_EXCHANGE_RATE and REAL_GDP answer in their documented formats (CSV too),
+ * REALTIME_BULK_QUOTES its premium notice, the rest "does not exist". No test reaches
+ * the internet.
  */
 export type Bar = DailyBar;
 
 /** The optional capabilities of the market-data port, each one endpoint per vendor (see Upstream.setFor). */
 export type Capability = 'search' | 'splits' | 'dividends';
-type Endpoint = 'daily' | Capability;
+type VendorEndpoint = 'daily' | Capability;
+/** A function the service does not serve from its store, passed through to Alpha Vantage. */
+type Endpoint = VendorEndpoint | 'pass-through';
 
 /**
  * One search match, rendered in each vendor's shape. Alpha Vantage shows region, marketOpen,
@@ -71,7 +77,9 @@ export type Behavior =
   | { kind: 'slow'; ms: number }
   // Answers as `then` only when the test releases it (Upstream.release): a vendor call stays in flight for
   // exactly as long as the test wants, so tests assert the order calls arrive in, never how long they took.
-  | { kind: 'held'; then: Behavior };
+  | { kind: 'held'; then: Behavior }
+  // A passed-through function's documented answer (the default; see `documented`).
+  | { kind: 'documented' };
 
 export type Vendor = 'alphavantage' | 'twelvedata';
 
@@ -104,14 +112,23 @@ export const avDailyLimit =
 interface Call {
   vendor: Vendor;
   endpoint: Endpoint;
-  /** The symbol asked, or the keywords of a search. */
+  /** The symbol asked, the keywords of a search, or a passed-through call's function. */
   subject: string;
   key: string;
   params: URLSearchParams;
 }
 
-const AV_FUNCTIONS: Record<Endpoint, string> = { daily: 'TIME_SERIES_DAILY', search: 'SYMBOL_SEARCH', splits: 'SPLITS', dividends: 'DIVIDENDS' };
-const TD_PATHS: Record<Endpoint, string> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
+/** A passed-through call as Alpha Vantage received it: its function, its parameters but the key, and the key. */
+export interface PassThroughCall {
+  function: string;
+  /** In the order received, `function` and `apikey` left out. */
+  params: [string, string][];
+  key: string;
+}
+
+const AV_FUNCTIONS: Record<VendorEndpoint, string> = { daily: 'TIME_SERIES_DAILY', search: 'SYMBOL_SEARCH', splits: 'SPLITS', dividends: 'DIVIDENDS' };
+const TD_PATHS: Record<VendorEndpoint, string> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
+const functionOf = (call: Call) => (call.endpoint === 'pass-through' ? call.subject : AV_FUNCTIONS[call.endpoint]);
 
 const AV_COMPACT = 100;
 const TD_DEFAULT_OUTPUTSIZE = 30;
@@ -151,7 +168,9 @@ function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void
         })),
       });
     case 'unknown':
-      return json(res, { 'Error Message': `Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for ${AV_FUNCTIONS[endpoint]}.` });
+      return json(res, avInvalidCall(functionOf(call)));
+    case 'documented':
+      return documented(call, res);
     case 'rate_limited':
       return json(res, { Note: avRateNote });
     case 'daily_limit':
@@ -159,13 +178,13 @@ function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void
     case 'burst':
       return json(res, { Information: avBurstLimit });
     case 'premium':
-      return json(res, { Information: 'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints' });
+      return json(res, { Information: avPremiumNotice });
     case 'bad_key':
       return json(res, { Information: 'the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key).' });
     case 'quotes_key':
-      return json(res, { Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=${AV_FUNCTIONS[endpoint]}&apikey=${encodeURIComponent(key)} to check it.` });
+      return json(res, { Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=${functionOf(call)}&apikey=${encodeURIComponent(key)} to check it.` });
     case 'no_series':
-      return json(res, endpoint === 'daily' ? { 'Meta Data': { '2. Symbol': symbol } } : endpoint === 'search' ? {} : { symbol });
+      return json(res, endpoint === 'daily' ? { 'Meta Data': { '2. Symbol': symbol } } : endpoint === 'search' || endpoint === 'pass-through' ? {} : { symbol });
     default:
       return common(behavior, res);
   }
@@ -183,6 +202,111 @@ function avMatch(m: StandInMatch) {
     '8. currency': m.currency ?? 'USD',
     '9. matchScore': m.matchScore ?? '1.0000',
   };
+}
+
+const avInvalidCall = (name: string) => ({
+  'Error Message': `Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for ${name}.`,
+});
+export const avPremiumNotice =
+  'Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints';
+
+const CURRENCY_NAMES: Record<string, string> = { USD: 'United States Dollar', EUR: 'Euro', JPY: 'Japanese Yen', GBP: 'British Pound Sterling', BTC: 'Bitcoin' };
+const INTRADAY_INTERVALS = ['1min', '5min', '15min', '30min', '60min'];
+
+/** The documented answer's bars (newest first) of TIME_SERIES_INTRADAY for IBM's last minutes of 2022-07-29. */
+const INTRADAY_BARS = [
+  ['2022-07-29 19:55:00', '130.7900', '130.8000', '130.7500', '130.7900', '1051'],
+  ['2022-07-29 19:50:00', '130.7500', '130.7900', '130.7500', '130.7900', '310'],
+];
+const FX_BARS = [
+  ['2022-07-29', '1.0189', '1.0254', '1.0145', '1.0222'],
+  ['2022-07-28', '1.0197', '1.0234', '1.0114', '1.0193'],
+];
+const GDP_ROWS = [
+  ['2021-01-01', '19609.812'],
+  ['2020-01-01', '18509.143'],
+];
+
+const text = (res: ServerResponse, body: string) => void res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end(body);
+const csvOf = (header: string, rows: string[][]) => `${header}\r\n${rows.map((row) => row.join(',')).join('\r\n')}\r\n`;
+
+/**
+ * What Alpha Vantage documents for the passed-through functions the tests use, JSON or (datatype=csv) CSV; a
+ * required parameter missing or invalid is its "Error Message" (JSON whatever was asked, as it answers errors).
+ */
+function documented(call: Call, res: ServerResponse): void {
+  const name = call.subject;
+  const p = call.params;
+  const csv = p.get('datatype') === 'csv';
+  const missing = (...names: string[]) => names.some((n) => !p.get(n));
+  switch (name) {
+    case 'OVERVIEW': {
+      if (missing('symbol')) return json(res, avInvalidCall(name));
+      const symbol = p.get('symbol')!;
+      return json(res, {
+        Symbol: symbol, AssetType: 'Common Stock', Name: 'International Business Machines', CIK: '51143', Exchange: 'NYSE', Currency: 'USD',
+        Country: 'USA', Sector: 'TECHNOLOGY', FiscalYearEnd: 'December', LatestQuarter: '2022-06-30', MarketCapitalization: '118116057000',
+        PERatio: '22.33', DividendYield: '0.0498',
+      });
+    }
+    case 'TIME_SERIES_INTRADAY': {
+      const interval = p.get('interval') ?? '';
+      if (missing('symbol') || !INTRADAY_INTERVALS.includes(interval)) return json(res, avInvalidCall(name));
+      if (csv) return text(res, csvOf('timestamp,open,high,low,close,volume', INTRADAY_BARS));
+      return json(res, {
+        'Meta Data': {
+          '1. Information': `Intraday (${interval}) open, high, low, close prices and volume`, '2. Symbol': p.get('symbol'), '3. Last Refreshed': INTRADAY_BARS[0]![0],
+          '4. Interval': interval, '5. Output Size': 'Compact', '6. Time Zone': 'US/Eastern',
+        },
+        [`Time Series (${interval})`]: Object.fromEntries(
+          INTRADAY_BARS.map(([at, o, h, l, c, v]) => [at, { '1. open': o, '2. high': h, '3. low': l, '4. close': c, '5. volume': v }]),
+        ),
+      });
+    }
+    case 'FX_DAILY': {
+      if (missing('from_symbol', 'to_symbol')) return json(res, avInvalidCall(name));
+      if (csv) return text(res, csvOf('timestamp,open,high,low,close', FX_BARS));
+      return json(res, {
+        'Meta Data': {
+          '1. Information': 'Forex Daily Prices (open, high, low, close)', '2. From Symbol': p.get('from_symbol'), '3. To Symbol': p.get('to_symbol'),
+          '4. Output Size': 'Compact', '5. Last Refreshed': `${FX_BARS[0]![0]} 21:55:00`, '6. Time Zone': 'UTC',
+        },
+        'Time Series FX (Daily)': Object.fromEntries(FX_BARS.map(([day, o, h, l, c]) => [day, { '1. open': o, '2. high': h, '3. low': l, '4. close': c }])),
+      });
+    }
+    case 'CURRENCY_EXCHANGE_RATE': {
+      const [from, to] = [p.get('from_currency') ?? '', p.get('to_currency') ?? ''];
+      if (!CURRENCY_NAMES[from] || !CURRENCY_NAMES[to]) return json(res, avInvalidCall(name));
+      return json(res, {
+        'Realtime Currency Exchange Rate': {
+          '1. From_Currency Code': from, '2. From_Currency Name': CURRENCY_NAMES[from], '3. To_Currency Code': to, '4. To_Currency Name': CURRENCY_NAMES[to],
+          '5. Exchange Rate': '0.97890000', '6. Last Refreshed': '2022-07-29 21:55:01', '7. Time Zone': 'UTC', '8. Bid Price': '0.97886000', '9. Ask Price': '0.97894000',
+        },
+      });
+    }
+    case 'REAL_GDP': {
+      if (csv) return text(res, csvOf('timestamp,value', GDP_ROWS));
+      return json(res, { name: 'Real Gross Domestic Product', interval: p.get('interval') ?? 'annual', unit: 'billions of dollars', data: GDP_ROWS.map(([date, value]) => ({ date, value })) });
+    }
+    case 'SMA': {
+      // An intraday SMA, as the gateway passes one through (the store computes daily, weekly and monthly ones).
+      const interval = p.get('interval') ?? '';
+      if (missing('symbol', 'time_period', 'series_type') || !INTRADAY_INTERVALS.includes(interval)) return json(res, avInvalidCall(name));
+      const minutes = INTRADAY_BARS.map(([at, , , , close]) => [at!.slice(0, 16), close!]);
+      if (csv) return text(res, csvOf('time,SMA', minutes));
+      return json(res, {
+        'Meta Data': {
+          '1: Symbol': p.get('symbol'), '2: Indicator': 'Simple Moving Average (SMA)', '3: Last Refreshed': minutes[0]![0],
+          '4: Interval': interval, '5: Time Period': Number(p.get('time_period')), '6: Series Type': p.get('series_type'), '7: Time Zone': 'US/Eastern',
+        },
+        'Technical Analysis: SMA': Object.fromEntries(minutes.map(([at, close]) => [at, { SMA: close }])),
+      });
+    }
+    case 'REALTIME_BULK_QUOTES':
+      return json(res, { Information: avPremiumNotice });
+    default:
+      return json(res, { 'Error Message': `This API function (${name}) does not exist.` });
+  }
 }
 
 function twelveData(behavior: Behavior, call: Call, res: ServerResponse): void {
@@ -226,7 +350,8 @@ function twelveData(behavior: Behavior, call: Call, res: ServerResponse): void {
     case 'burst':
       return error(429, 'You have run out of API credits for the current minute. 9 API credits were used, with the current limit being 8.');
     case 'premium':
-      return error(403, `/${TD_PATHS[endpoint]} is available exclusively with pro or enterprise plans.`);
+      // (Twelve Data is never passed a call through: its endpoints are all the stand-in's own.)
+      return error(403, `/${TD_PATHS[endpoint as VendorEndpoint]} is available exclusively with pro or enterprise plans.`);
     case 'bad_key':
       return error(401, '**apikey** parameter is incorrect or not specified.');
     case 'quotes_key':
@@ -299,6 +424,12 @@ export interface Upstream {
   setFor(vendor: Vendor, capability: Capability, subject: string, behavior: Behavior): void;
   /** Resolves once `count` calls in all have reached the vendor. */
   callsReached(vendor: Vendor, count: number): Promise<void>;
+  /** Alpha Vantage functions other than the store's, as passed through to it, in order. */
+  passThroughCalls: PassThroughCall[];
+  /** How Alpha Vantage answers a passed-through function, whatever its parameters (unset: 'documented'); held answers are released by function name. */
+  setPassThrough(name: string, behavior: Behavior): void;
+  /** Resolves once `count` passed-through calls in all have reached Alpha Vantage. */
+  passThroughReached(count: number): Promise<void>;
   /** Lets the oldest held answer (of `symbol`, if given) go; throws when none is held. */
   release(vendor: Vendor, symbol?: string): void;
   /** How many answers are held now. */
@@ -333,13 +464,16 @@ interface HeldAnswer {
 
 /** Which vendor endpoint the request is, if it is one the stand-in serves. */
 function route(url: URL, prefix: string, key: string): Call | undefined {
-  const endpointOf = (names: Record<Endpoint, string>, name: string | null) =>
-    (Object.keys(names) as Endpoint[]).find((endpoint) => names[endpoint] === name);
+  const endpointOf = (names: Record<VendorEndpoint, string>, name: string | null) =>
+    (Object.keys(names) as VendorEndpoint[]).find((endpoint) => names[endpoint] === name);
   const params = url.searchParams;
   if (url.pathname === `${prefix}/query`) {
-    const endpoint = endpointOf(AV_FUNCTIONS, params.get('function'));
+    const name = params.get('function');
+    const endpoint = endpointOf(AV_FUNCTIONS, name);
+    // Any other function is a call the service passes through; its subject is the function.
+    if (!endpoint) return name ? { vendor: 'alphavantage', endpoint: 'pass-through', subject: name, key, params } : undefined;
     const subject = params.get(endpoint === 'search' ? 'keywords' : 'symbol') ?? '';
-    return endpoint && { vendor: 'alphavantage', endpoint, subject, key, params };
+    return { vendor: 'alphavantage', endpoint, subject, key, params };
   }
   if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
   const endpoint = endpointOf(TD_PATHS, url.pathname.slice(prefix.length + 1));
@@ -353,6 +487,7 @@ function behaviorKey(vendor: Vendor, endpoint: Endpoint, subject: string): strin
 }
 
 function defaultBehavior(endpoint: Endpoint): Behavior {
+  if (endpoint === 'pass-through') return { kind: 'documented' };
   return endpoint === 'search' ? { kind: 'matches', matches: [] } : { kind: 'unknown' };
 }
 
@@ -367,9 +502,11 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     twelvedata: { search: [], splits: [], dividends: [] },
   };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
+  const passThroughCalls: PassThroughCall[] = [];
   const held: HeldAnswer[] = [];
   const quotas = new Map<Vendor, { quota: Quota; counted: Map<string, number> }>();
-  const waitingForCalls: { vendor: Vendor; count: number; resolve: () => void }[] = [];
+  const waitingForCalls: { reached: () => boolean; resolve: () => void }[] = [];
+  const waitFor = (reached: () => boolean) => (reached() ? Promise.resolve() : new Promise<void>((resolve) => waitingForCalls.push({ reached, resolve })));
 
   /** Counts the call in the vendor's windows; the window whose quota it exceeds, if any. */
   function overQuota(vendor: Vendor): 'day' | 'minute' | undefined {
@@ -389,7 +526,7 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
 
   function callArrived(): void {
     for (const waiter of [...waitingForCalls]) {
-      if (calls[waiter.vendor].length < waiter.count) continue;
+      if (!waiter.reached()) continue;
       waitingForCalls.splice(waitingForCalls.indexOf(waiter), 1);
       waiter.resolve();
     }
@@ -419,7 +556,12 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     const call = route(url, prefix, url.searchParams.get('apikey') ?? '');
     if (!call) return void res.writeHead(404).end('not a vendor endpoint');
     const { vendor, endpoint, subject } = call;
-    (endpoint === 'daily' ? calls[vendor] : capabilityCalls[vendor][endpoint]).push(subject);
+    if (endpoint === 'pass-through') {
+      const params = [...call.params].filter(([name]) => name !== 'function' && name !== 'apikey');
+      passThroughCalls.push({ function: subject, params, key: call.key });
+    } else {
+      (endpoint === 'daily' ? calls[vendor] : capabilityCalls[vendor][endpoint]).push(subject);
+    }
     if (endpoint === 'daily') outputSizes[vendor].push(call.params.get('outputsize') ?? '');
     keys[vendor].push(call.key);
     const over = overQuota(vendor);
@@ -442,8 +584,10 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
     keys,
     set: (vendor, symbol, behavior) => behaviors.set(behaviorKey(vendor, 'daily', symbol), behavior),
     setFor: (vendor, capability, subject, behavior) => behaviors.set(behaviorKey(vendor, capability, subject), behavior),
-    callsReached: (vendor, count) =>
-      calls[vendor].length >= count ? Promise.resolve() : new Promise((resolve) => waitingForCalls.push({ vendor, count, resolve })),
+    callsReached: (vendor, count) => waitFor(() => calls[vendor].length >= count),
+    passThroughCalls,
+    setPassThrough: (name, behavior) => behaviors.set(behaviorKey('alphavantage', 'pass-through', name), behavior),
+    passThroughReached: (count) => waitFor(() => passThroughCalls.length >= count),
     release(vendor, symbol) {
       const index = held.findIndex((h) => h.vendor === vendor && (symbol === undefined || h.symbol === symbol));
       if (index < 0) throw new Error(`no ${vendor} answer${symbol ? ` for ${symbol}` : ''} is held`);

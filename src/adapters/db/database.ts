@@ -62,6 +62,20 @@ export interface SymbolSearchesTable {
   fetched_at: number;
 }
 
+/** An Alpha Vantage answer to a passed-through call, by the SHA-256 of the call's one form. */
+export interface PassThroughAnswersTable {
+  key: string;
+  function: string;
+  query: string;
+  kind: 'data' | 'error' | 'premium' | 'notice' | 'too_large';
+  format: 'json' | 'csv' | '';
+  body: string;
+  size: number;
+  source: string;
+  fetched_at: number;
+  expires_at: number;
+}
+
 export interface IdempotencyKeysTable {
   route: string;
   key: string;
@@ -150,6 +164,7 @@ export interface Database {
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
   symbol_searches: SymbolSearchesTable;
+  pass_through_answers: PassThroughAnswersTable;
   idempotency_keys: IdempotencyKeysTable;
   upstream_calls: UpstreamCallsTable;
   upstream_lookups: UpstreamLookupsTable;

@@ -14,6 +14,7 @@ import * as idempotencyKeys from './migrations/2026-11-23T08-idempotency-keys.js
 import * as tradesByTime from './migrations/2026-12-03T00-trades-by-time.js';
 import * as tradesByUserCovering from './migrations/2026-12-03T01-trades-by-user-covering.js';
 import * as apiKeyTags from './migrations/2026-12-06T00-api-key-tags.js';
+import * as passThroughAnswers from './migrations/2026-12-07T00-pass-through-answers.js';
 import * as deepFetches from './migrations/2026-12-07T01-deep-fetches.js';
 import * as minuteFairShare from './migrations/2026-12-07T02-minute-fair-share.js';
 
@@ -38,6 +39,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-03T00-trades-by-time': tradesByTime,
   '2026-12-03T01-trades-by-user-covering': tradesByUserCovering,
   '2026-12-06T00-api-key-tags': apiKeyTags,
+  '2026-12-07T00-pass-through-answers': passThroughAnswers,
   '2026-12-07T01-deep-fetches': deepFetches,
   '2026-12-07T02-minute-fair-share': minuteFairShare,
 };

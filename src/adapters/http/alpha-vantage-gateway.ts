@@ -3,7 +3,9 @@
  * the price store's data in Alpha Vantage's documented shapes, so a program
  * written for Alpha Vantage works by changing only its base URL. What is
  * served, and what it costs, is the quote use cases' (app/market-data/quotes.ts); this
- * file knows only Alpha Vantage's format.
+ * file knows only Alpha Vantage's format. Every other function Alpha Vantage has is
+ * passed through to it (app/market-data/pass-through.ts), its answer sent as Alpha
+ * Vantage wrote it; domain/alpha-vantage-functions.ts lists which is which.
  *
  * Every refusal is Alpha Vantage's HTTP 200 with an "Error Message" or an
  * "Information" body, not our 4xx/5xx with `detail`: Alpha Vantage answers its
@@ -12,17 +14,20 @@
  * RateLimit, X-Cache), for clients that do read them.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import type { PassThroughService } from '../../app/market-data/pass-through.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
 import type { SearchService } from '../../app/market-data/search.js';
 import type { CacheState, Requester } from '../../app/market-data/refresh.js';
+import { ALPHA_VANTAGE_FUNCTIONS, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
 import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
 import { INDICATOR_FUNCTIONS } from './gateway-indicators.js';
+import { passThroughCall } from './gateway-pass-through.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { GATEWAY_KEY } from './schemas/security.js';
 
@@ -30,6 +35,7 @@ import { GATEWAY_KEY } from './schemas/security.js';
 export interface GatewayServices {
   quotes: QuoteService;
   search: SearchService;
+  passThrough: PassThroughService;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -38,15 +44,13 @@ type Query = Record<string, string | string[] | undefined>;
 interface Call {
   /** A query parameter's text; sent twice, the last one, as `apikey` is read (auth.ts). */
   parameter(name: string): string | undefined;
+  /** Every query parameter in the order sent, a repeated one once per value: what a passed-through call forwards (once normalised). */
+  parameters(): [string, string][];
   requester: Requester;
 }
 
-/** An answer in both of Alpha Vantage's data types; `datatype` picks one. */
-interface Answer {
-  cache: CacheState;
-  json: object;
-  csv: string;
-}
+/** An answer in both of Alpha Vantage's data types; `datatype` picks one. Or Alpha Vantage's own, passed through as it wrote it. */
+type Answer = { cache: CacheState; json: object; csv: string } | { cache: CacheState; passed: PassThroughAnswer };
 
 type GatewayFunction = (services: GatewayServices, call: Call) => Promise<Answer>;
 
@@ -233,8 +237,9 @@ const symbolSearch: GatewayFunction = async ({ search }, call) => {
 };
 
 /**
- * The functions served, by Alpha Vantage's name. A name not here is answered
- * as Alpha Vantage answers a function it does not have.
+ * The functions served, by Alpha Vantage's name. A name not here is passed
+ * through if Alpha Vantage has it (fallbackFor), and otherwise answered as
+ * Alpha Vantage answers a function it does not have.
  */
 const FUNCTIONS = new Map<string, GatewayFunction>([
   ['GLOBAL_QUOTE', globalQuote],
@@ -253,6 +258,11 @@ const DOCUMENTATION = 'https://www.alphavantage.co/documentation/';
 const errorMessage = (text: string) => ({ 'Error Message': text });
 const invalidCall = (name: string) => errorMessage(`Invalid API call. Please retry or visit the documentation (${DOCUMENTATION}) for ${name}.`);
 const unknownFunction = (name: string) => errorMessage(`This API function (${name}) does not exist.`);
+const notOffered = (name: string, reason: string) => errorMessage(`This API function (${name}) is not offered by this service: ${reason}.`);
+// Alpha Vantage's error shape, for its answer too large to keep: asking again would give the same.
+const tooLarge = (name: string) =>
+  errorMessage(`The answer to this call of ${name} is larger than this service passes through; ask for less of it (outputsize=compact, one month, fewer symbols).`);
+
 // Alpha Vantage's first sentence, which clients match; the rest points at this service, not at Alpha Vantage's sign-up.
 const invalidKey = () => errorMessage('the parameter apikey is invalid or missing. Register for a key of this service with POST /api/v1/register/.');
 /** "Information" is what Alpha Vantage says when a call may succeed later: its rate limits. Ours, and upstream's, are said so too. */
@@ -282,10 +292,28 @@ function parameterOf(request: FastifyRequest, name: string): string | undefined 
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
+function parametersOf(request: FastifyRequest): [string, string][] {
+  return Object.entries(request.query as Query).flatMap(([name, value]) => (value === undefined ? [] : [value].flat().map((v): [string, string] => [name, v])));
+}
+
+/** What a function the gateway does not serve itself comes to: passed through if Alpha Vantage has it, else refused in its words. */
+function fallbackFor(name: string): GatewayFunction | { refusal: object } {
+  const known = ALPHA_VANTAGE_FUNCTIONS.get(name);
+  if (known?.class === 'not_offered') return { refusal: notOffered(name, known.reason ?? 'neither its store nor Alpha Vantage can serve it') };
+  // A store function (or an indicator) only reaches here when not registered above: Alpha Vantage still answers it.
+  return known ? passThroughCall : { refusal: unknownFunction(name) };
+}
+
+/** The body of a passed-through answer, as Alpha Vantage wrote it; CSV only where Alpha Vantage gave CSV. */
+function sendPassed(reply: FastifyReply, name: string, answer: PassThroughAnswer) {
+  if (answer.kind === 'too_large') return tooLarge(name);
+  return reply.type(answer.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8').send(answer.body);
+}
+
 const text = (description: string) => Type.Optional(Type.String({ description }));
 const GatewayQuery = Type.Object(
   {
-    function: text([...FUNCTIONS.keys()].join(' or ')),
+    function: text(`${[...FUNCTIONS.keys()].join(' or ')} from the store; any other Alpha Vantage function is passed through to it (README), TIME_SERIES_INTRADAY_EXTENDED aside`),
     symbol: text('e.g. IBM'),
     apikey: text("a key of this service (or send it as the API's usual headers)"),
     keywords: text('SYMBOL_SEARCH: a name or ticker'),
@@ -330,7 +358,8 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
       {
         config: { keyParameter: 'apikey' },
         schema: {
-          summary: "Alpha Vantage–compatible gateway: GLOBAL_QUOTE, the daily, weekly and monthly series (adjusted too) and SYMBOL_SEARCH in its shapes; errors as its HTTP 200 bodies",
+          summary:
+            "Alpha Vantage–compatible gateway: GLOBAL_QUOTE, the daily, weekly and monthly series (adjusted too) and SYMBOL_SEARCH in its shapes; every other function passed through to Alpha Vantage and kept; errors as its HTTP 200 bodies",
           tags: ['alpha vantage gateway'],
           querystring: GatewayQuery,
           security: GATEWAY_KEY,
@@ -344,10 +373,11 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
       async (request, reply) => {
         const requester = requesterOf(request);
         const name = parameterOf(request, 'function') ?? '';
-        const run = FUNCTIONS.get(name);
-        if (!run) return unknownFunction(name);
-        const answer = await run(services, { parameter: (parameter) => parameterOf(request, parameter), requester });
+        const run = FUNCTIONS.get(name) ?? fallbackFor(name);
+        if ('refusal' in run) return run.refusal;
+        const answer = await run(services, { parameter: (parameter) => parameterOf(request, parameter), parameters: () => parametersOf(request), requester });
         sayCacheState(reply, answer.cache);
+        if ('passed' in answer) return sendPassed(reply, name, answer.passed);
         if (parameterOf(request, 'datatype') === 'csv') return reply.type('text/csv; charset=utf-8').send(answer.csv);
         return answer.json;
       },

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { AccountService, RegisterOnce } from '../../app/accounts.js';
 import type { ProviderStatus } from '../../app/market-data/provider-status.js';
+import type { PassThroughService } from '../../app/market-data/pass-through.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
 import type { SearchService } from '../../app/market-data/search.js';
 import type { ServedRequests } from '../../app/served-requests.js';
@@ -43,6 +44,7 @@ export interface HttpDependencies {
   once: { trades: TradeOnce; register: RegisterOnce };
   quotes: QuoteService;
   search: SearchService;
+  passThrough: PassThroughService;
   rateLimits: RateLimitStore;
   apiCallLog: ApiCallLog;
   health: HealthChecks;
@@ -242,7 +244,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // (Its refusals are Alpha Vantage's 200 bodies, which its route documents, not the API's 401/429/503.)
   await app.register(async (gateway) => {
     installApiGate(gateway, { accounts: deps.accounts, counter, scopes });
-    await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes, search: deps.search }), methods));
+    await gateway.register(refusingOtherMethods(alphaVantageGatewayRoutes({ quotes: deps.quotes, search: deps.search, passThrough: deps.passThrough }), methods));
   });
   return app;
 }

@@ -11,39 +11,41 @@ import type { Interval, QuoteService } from '../../app/market-data/quotes.js';
 import type { CacheState, Requester } from '../../app/market-data/refresh.js';
 import { ValidationError } from '../../domain/errors.js';
 import { INDICATORS, type IndicatorDefinition } from '../../domain/indicators/index.js';
+import type { PassThroughService } from '../../app/market-data/pass-through.js';
+import type { PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { csvTable } from './csv.js';
+import { type PassedCall, passThroughCall } from './gateway-pass-through.js';
 
 // The shapes of alpha-vantage-gateway.ts's GatewayFunction, written here so that file imports this one and not
 // the other way round (no cycle); its function map checks that these fit.
-interface Call {
-  parameter(name: string): string | undefined;
-  requester: Requester;
-}
-interface Answer {
-  cache: CacheState;
-  json: object;
-  csv: string;
-}
-type IndicatorFunction = (services: { quotes: QuoteService }, call: Call) => Promise<Answer>;
+type Call = PassedCall;
+type Answer = { cache: CacheState; json: object; csv: string } | { cache: CacheState; passed: PassThroughAnswer };
+type IndicatorFunction = (services: { quotes: QuoteService; passThrough: PassThroughService }, call: Call) => Promise<Answer>;
 
 /** Alpha Vantage's intervals that the stored daily bars can answer, and the history interval each is. */
 const STORED_INTERVALS: Record<string, Interval> = { daily: '1day', weekly: '1week', monthly: '1month' };
 
 /**
- * Whether an indicator's `interval` is one computed from the stored daily bars (daily, weekly, monthly).
- * Alpha Vantage's intraday intervals (1min, 5min, 15min, 30min, 60min) are not stored: for now they are
- * answered with Alpha Vantage's "Invalid API call", until the gateway forwards them upstream (pass-through).
+ * Alpha Vantage's intraday intervals: not stored, so an indicator asked at one is passed through to Alpha
+ * Vantage (gateway-pass-through.ts). Any other interval is refused here, asking nothing: forwarding it would
+ * spend a call of the quota on an answer that can only be Alpha Vantage's "Invalid API call".
  */
+const INTRADAY_INTERVALS = new Set(['1min', '5min', '15min', '30min', '60min']);
+
+/** Whether an indicator's `interval` is one computed from the stored daily bars (daily, weekly, monthly). */
 export function isStoredInterval(interval: string | undefined): interval is keyof typeof STORED_INTERVALS {
   return interval !== undefined && Object.hasOwn(STORED_INTERVALS, interval);
 }
 
 function indicatorFunction(definition: IndicatorDefinition): IndicatorFunction {
-  return async ({ quotes }, call) => {
+  return async (services, call) => {
+    const { quotes } = services;
     const symbol = call.parameter('symbol');
     if (symbol === undefined || symbol === '') throw new ValidationError('symbol', 'is required');
     const interval = call.parameter('interval');
-    if (!isStoredInterval(interval)) throw new ValidationError('interval', 'must be daily, weekly or monthly');
+    if (interval === undefined || interval === '') throw new ValidationError('interval', 'is required');
+    if (INTRADAY_INTERVALS.has(interval)) return passThroughCall(services, call);
+    if (!isStoredInterval(interval)) throw new ValidationError('interval', 'must be daily, weekly, monthly or an intraday interval');
     const served = await getIndicator(quotes, { symbol, name: definition.name, interval: STORED_INTERVALS[interval]!, parameter: call.parameter }, call.requester);
     const rows = [...served.rows].reverse();
     const keys = definition.outputs.map((output) => output.key);

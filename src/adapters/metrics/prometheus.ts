@@ -28,6 +28,8 @@ export interface Metrics {
   requestAnswered(answer: { route: string; method: string; status: number; seconds: number }): void;
   /** A market-data answer's X-Cache: HIT, MISS or STALE. */
   priceStoreAnswered(cache: string): void;
+  /** A passed-through Alpha Vantage call: served kept (HIT), fetched (MISS), kept past its lifetime (STALE), or not served (FAILED). */
+  passThroughAnswered(result: string): void;
   throttled(scope: string): void;
   /** A database look-up of an API key, and whether it found an active one. */
   keyLookedUp(found: boolean): void;
@@ -40,6 +42,7 @@ export interface Metrics {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const CACHE_RESULTS: Record<string, string> = { HIT: 'hit', MISS: 'miss', STALE: 'stale' };
+const PASS_THROUGH_RESULTS: Record<string, string> = { ...CACHE_RESULTS, FAILED: 'failed' };
 
 let processRegistry: Registry | undefined;
 
@@ -79,6 +82,12 @@ export function createMetrics(): Metrics {
     labelNames: ['result'] as const,
     registers,
   });
+  const passThrough = new Counter({
+    name: 'pass_through_answers_total',
+    help: 'Alpha Vantage calls the gateway passed through, by result: hit (kept), miss (fetched), stale (kept past its lifetime, upstream failed) or failed (not served)',
+    labelNames: ['result'] as const,
+    registers,
+  });
   const throttled = new Counter({
     name: 'throttle_refusals_total',
     help: 'Requests refused with 429 by a throttle, by scope (anon, user, register, keys, trades)',
@@ -108,6 +117,10 @@ export function createMetrics(): Metrics {
     priceStoreAnswered(cache) {
       const result = CACHE_RESULTS[cache];
       if (result) priceStore.inc({ result });
+    },
+    passThroughAnswered(result) {
+      const label = PASS_THROUGH_RESULTS[result];
+      if (label) passThrough.inc({ result: label });
     },
     throttled: (scope) => throttled.inc({ scope }),
     keyLookedUp: (found) => keyLookups.inc({ result: found ? 'found' : 'not_found' }),

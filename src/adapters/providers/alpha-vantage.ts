@@ -1,4 +1,5 @@
 import type { Dividend, MarketDataProvider, Split, SymbolMatch } from '../../app/market-data/providers.js';
+import { type AlphaVantageQuery, answersCsv, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import type { DailyBar } from '../../domain/quote.js';
 import {
   barOrThrow,
@@ -15,6 +16,14 @@ import {
 
 const NAME = 'alphavantage';
 
+export interface AlphaVantageOptions extends VendorOptions {
+  /** The longest passed-through answer read; a longer one is answered `too_large`, unread. */
+  passThroughMaxBytes?: number;
+}
+
+/** Without a setting: the most the vendor client reads of any answer. */
+const PASS_THROUGH_MAX_BYTES = 8 * 1024 * 1024;
+
 /**
  * Alpha Vantage TIME_SERIES_DAILY, compact output (the last 100 sessions;
  * `outputsize=full` is premium on free keys), and SYMBOL_SEARCH, SPLITS and
@@ -23,7 +32,7 @@ const NAME = 'alphavantage';
  *   {"Note": …} / {"Information": …} rate limit, premium-only, or a bad key
  * (notices have quoted the key: every error goes through the client, which redacts it).
  */
-export function createAlphaVantageProvider(options: VendorOptions): MarketDataProvider {
+export function createAlphaVantageProvider(options: AlphaVantageOptions): MarketDataProvider {
   const vendor = createVendorClient(NAME, options);
   return {
     name: NAME,
@@ -53,7 +62,51 @@ export function createAlphaVantageProvider(options: VendorOptions): MarketDataPr
       const body = await query(vendor, { function: 'DIVIDENDS', symbol });
       return rowsOf(vendor, body, 'data').flatMap((row) => parseDividend(vendor, row));
     },
+    passThrough: (query) => passThrough(vendor, query, options.passThroughMaxBytes ?? PASS_THROUGH_MAX_BYTES),
   };
+}
+
+const NOTICE_KEYS = new Set(['Error Message', 'Information', 'Note']);
+
+/**
+ * A call the store does not serve, asked as is. Its answer is passed back as Alpha Vantage wrote it (the key
+ * redacted wherever it is quoted), unless it is no answer to the call: a rate-limit notice, a notice about the
+ * key (ours: the client's never travels), an HTML page, nonsense — failures, so nothing is kept and failover,
+ * the budget and the back-off do as they do for any other call.
+ */
+async function passThrough(vendor: VendorClient, query: AlphaVantageQuery, maxBytes: number): Promise<PassThroughAnswer> {
+  const { status, contentType, text } = await vendor.getText('query', [['function', query.function], ...query.parameters], maxBytes);
+  if (status === 429) throw vendor.error('rate_limited', 'HTTP 429', 60);
+  if (status !== 200) throw vendor.error('unavailable', `answered HTTP ${status}`);
+  if (text === undefined) return { kind: 'too_large' };
+  if (/^text\/html/i.test(contentType)) throw vendor.error('unavailable', 'answered an HTML page');
+  // No answer of Alpha Vantage holds one, and PostgreSQL could not keep it.
+  if (text.includes('\u0000')) throw vendor.error('unavailable', 'answered a NUL character');
+  const body = vendor.redact(text);
+  if (!/^\s*[[{]/.test(body)) {
+    // CSV, when asked for; anything else where JSON was due is nonsense (a proxy's error text, say).
+    if (answersCsv(query) && body.trim() !== '') return { kind: 'data', format: 'csv', body };
+    throw vendor.error('unavailable', 'answered neither JSON nor the CSV asked for');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw vendor.error('unavailable', 'answered malformed JSON');
+  }
+  // Only a body of nothing but notices is one: data may carry an "Information" field of its own.
+  if (!isRecord(parsed) || Object.keys(parsed).length === 0 || !Object.keys(parsed).every((key) => NOTICE_KEYS.has(key))) {
+    return { kind: 'data', format: 'json', body };
+  }
+  const errorMessage = parsed['Error Message'];
+  const notice = parsed.Information ?? parsed.Note;
+  const said = typeof errorMessage === 'string' ? errorMessage : typeof notice === 'string' ? notice : '';
+  if (/\bapi ?key\b/i.test(said) && rateLimitRetryAfter(said) === undefined) throw vendor.error('unavailable', said);
+  if (typeof errorMessage === 'string') return { kind: 'error', format: 'json', body };
+  const retryAfter = rateLimitRetryAfter(said);
+  if (retryAfter !== undefined) throw vendor.error('rate_limited', said, retryAfter);
+  // "This is a premium endpoint", or "The outputsize=full parameter value is a premium feature": the key's plan decides.
+  return { kind: /premium (endpoint|feature)/i.test(said) ? 'premium' : 'notice', format: 'json', body };
 }
 
 /** The answer's body, once neither HTTP nor the body says it is an error. */
@@ -70,13 +123,17 @@ function throwIfErrorBody(vendor: VendorClient, body: Record<string, unknown>): 
   if (typeof errorMessage === 'string') throw vendor.error('unknown_symbol', errorMessage);
   const notice = body.Note ?? body.Information;
   if (typeof notice !== 'string') return;
-  if (/rate limit|per day|per minute|per second|sparingly|call frequency/i.test(notice)) {
-    // The burst notice ("more sparingly (1 request per second)") names the daily limit too: the shorter window decides.
-    const retryAfter = /per day/i.test(notice) && !/sparingly|per second|per minute/i.test(notice) ? secondsUntilUtcMidnight() : 60;
-    throw vendor.error('rate_limited', notice, retryAfter);
-  }
+  const retryAfter = rateLimitRetryAfter(notice);
+  if (retryAfter !== undefined) throw vendor.error('rate_limited', notice, retryAfter);
   // Premium-only endpoints and invalid keys: this vendor cannot answer, another may.
   throw vendor.error(/premium endpoint/i.test(notice) ? 'not_offered' : 'unavailable', notice);
+}
+
+/** Seconds until a rate-limit notice's window ends; undefined for any other notice. */
+function rateLimitRetryAfter(notice: string): number | undefined {
+  if (!/rate limit|per day|per minute|per second|sparingly|call frequency/i.test(notice)) return undefined;
+  // The burst notice ("more sparingly (1 request per second)") names the daily limit too: the shorter window decides.
+  return /per day/i.test(notice) && !/sparingly|per second|per minute/i.test(notice) ? secondsUntilUtcMidnight() : 60;
 }
 
 /** The array `body[field]` of objects; an answer without it is nonsense, as a daily answer without its series is. */

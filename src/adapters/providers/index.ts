@@ -5,10 +5,12 @@ import { createAlphaVantageProvider } from './alpha-vantage.js';
 import { createTwelveDataProvider } from './twelve-data.js';
 
 /** The configured real providers, in failover order. */
-export function createProviders(config: Pick<Config, 'providers' | 'providerTimeoutMs'>): MarketDataProvider[] {
+export function createProviders(config: Pick<Config, 'providers' | 'providerTimeoutMs' | 'passThrough'>): MarketDataProvider[] {
   return config.providers.map((provider: ProviderConfig) => {
     const options = { apiKey: provider.apiKey, baseUrl: provider.baseUrl, timeoutMs: config.providerTimeoutMs };
-    return provider.name === 'alphavantage' ? createAlphaVantageProvider(options) : createTwelveDataProvider(options);
+    return provider.name === 'alphavantage'
+      ? createAlphaVantageProvider({ ...options, passThroughMaxBytes: config.passThrough.maxAnswerBytes })
+      : createTwelveDataProvider(options);
   });
 }
 

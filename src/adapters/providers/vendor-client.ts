@@ -16,10 +16,24 @@ export interface VendorAnswer {
   retryAfter: string | null;
 }
 
+/** An answer read as text, unparsed: undefined `text` when it was longer than asked. */
+export interface VendorText {
+  status: number;
+  contentType: string;
+  text: string | undefined;
+}
+
 /** One vendor's HTTP access: where its URLs are built and where its errors are made, so its key stays out of both. */
 export interface VendorClient {
   /** GETs `endpoint` under the base URL with `params` and the key, and parses the JSON. */
   get(endpoint: string, params: Record<string, string>): Promise<VendorAnswer>;
+  /**
+   * GETs `endpoint` with `params` in their order (a name may come twice) and the key, reading at most
+   * `maxBytes` of the answer as text: what is passed through as the vendor wrote it.
+   */
+  getText(endpoint: string, params: readonly (readonly [string, string])[], maxBytes: number): Promise<VendorText>;
+  /** `text` without the key, in any form a vendor may quote it: for what is passed on to clients. */
+  redact(text: string): string;
   /** A ProviderError whose message (vendor text included) never carries the key: it is logged. */
   error(failure: ProviderFailure, message: string, retryAfterSeconds?: number): ProviderError;
 }
@@ -42,10 +56,10 @@ export function redact(text: string, secret: string): string {
  * `endpoint` under the base URL, keeping the base's path: a proxy or gateway mounted at
  * `http://host/av-proxy/` (with or without the trailing slash) gets `/av-proxy/query`.
  */
-export function vendorUrl(baseUrl: string, endpoint: string, params: Record<string, string>): URL {
+export function vendorUrl(baseUrl: string, endpoint: string, params: Record<string, string> | readonly (readonly [string, string])[]): URL {
   const url = new URL(baseUrl);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${endpoint}`;
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  for (const [name, value] of Array.isArray(params) ? params : Object.entries(params)) url.searchParams.append(name, value);
   return url;
 }
 
@@ -56,6 +70,9 @@ export function createVendorClient(provider: string, options: VendorOptions, key
     error,
     get: (endpoint, params) =>
       fetchJson(vendorUrl(options.baseUrl, endpoint, { ...params, [keyParameter]: options.apiKey }), options.timeoutMs, error),
+    getText: (endpoint, params, maxBytes) =>
+      fetchText(vendorUrl(options.baseUrl, endpoint, [...params, [keyParameter, options.apiKey]]), options.timeoutMs, maxBytes, error),
+    redact: (text) => redact(text, options.apiKey),
   };
 }
 
@@ -170,6 +187,22 @@ async function fetchJson(url: URL, timeoutMs: number, error: VendorClient['error
     throw error('unavailable', `answered HTTP ${response.status} with malformed JSON`);
   }
   return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
+}
+
+/**
+ * GET a vendor URL and read its answer as text, up to `maxBytes`; transport failures and 5xx are
+ * ProviderError('unavailable') as for JSON. The caller interprets the text and the other statuses.
+ */
+async function fetchText(url: URL, timeoutMs: number, maxBytes: number, error: VendorClient['error']): Promise<VendorText> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json, text/csv' } });
+  } catch (failure) {
+    throw error('unavailable', transportFailure(failure, timeoutMs));
+  }
+  const text = await boundedText(response, Math.min(maxBytes, VENDOR_ANSWER_MAX_BYTES)).catch(() => '');
+  if (response.status >= 500) throw error('unavailable', `answered HTTP ${response.status}`);
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

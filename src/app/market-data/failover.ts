@@ -10,11 +10,12 @@
  * another's quote. `join` adds a client to a fetch under way, which then runs
  * at the earliest turn of anyone waiting for it; the call still counts
  * against the budget of the client that started it. Every capability
- * (bars, search, splits, dividends) goes the same way; a provider without
+ * (bars, search, splits, dividends, pass-through) goes the same way; a provider without
  * one is passed over, and so, until the next 00:00 UTC, is one that said it
  * does not offer a capability on its key's plan (Twelve Data's /splits and
  * /dividends on the Basic plan): each such answer costs a call of its quota.
  */
+import type { AlphaVantageQuery, PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { createFairQueue } from './fair-queue.js';
 import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from './providers.js';
 import type { FetchDailyBars } from './prices.js';
@@ -34,6 +35,8 @@ export interface Failover {
   searchSymbols(query: string, request: UpstreamRequest): Promise<Answered<SymbolMatch[]>>;
   getSplits(symbol: string, request: UpstreamRequest): Promise<Answered<Split[]>>;
   getDividends(symbol: string, request: UpstreamRequest): Promise<Answered<Dividend[]>>;
+  /** An Alpha Vantage call passed through (pass-through.ts), fetched under `key`, the key its callers join. */
+  passThrough(key: string, query: AlphaVantageQuery, request: UpstreamRequest): Promise<Answered<PassThroughAnswer>>;
   join: JoinFetch;
 }
 
@@ -47,7 +50,7 @@ export interface Answered<T> {
 type Capability<T> = (provider: MarketDataProvider) => (() => Promise<T>) | undefined;
 
 /** What is asked: bars (a vendor may refuse one symbol on its plan, not the endpoint), or a capability. */
-type Asked = 'bars' | 'search' | 'splits' | 'dividends';
+type Asked = 'bars' | 'search' | 'splits' | 'dividends' | 'pass-through';
 
 /** `outcomes` hears how each call ended, for /api/v1/providers/ (budget refusals are not calls). */
 export function createFailover(
@@ -132,6 +135,7 @@ export function createFailover(
     searchSymbols: (query, request) => ask('search', `search:${query}`, query, request, (p) => p.searchSymbols && (() => p.searchSymbols!(query))),
     getSplits: (symbol, request) => ask('splits', `splits:${symbol}`, symbol, request, (p) => p.getSplits && (() => p.getSplits!(symbol))),
     getDividends: (symbol, request) => ask('dividends', `dividends:${symbol}`, symbol, request, (p) => p.getDividends && (() => p.getDividends!(symbol))),
+    passThrough: (key, query, request) => ask('pass-through', key, query.function, request, (p) => p.passThrough && (() => p.passThrough!(query))),
     join,
   };
 }

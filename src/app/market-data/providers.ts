@@ -2,6 +2,7 @@
  * The port to market-data vendors (one adapter each, under
  * adapters/providers/) and the shapes they answer in, in domain types.
  */
+import type { AlphaVantageQuery, PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import type { Dividend, Split } from '../../domain/corporate-actions.js';
 import type { DailyBar } from '../../domain/quote.js';
 
@@ -54,6 +55,12 @@ export interface MarketDataProvider {
   getSplits?(symbol: string): Promise<Split[]>;
   /** Every cash dividend the vendor knows for `symbol`, any order; [] when none. */
   getDividends?(symbol: string): Promise<Dividend[]>;
+  /**
+   * An Alpha Vantage call the store does not serve, asked as is with the provider's own key (Alpha Vantage's
+   * adapter only): its data, or the error or notice it answered instead. A rate-limit notice is a failure
+   * (`rate_limited`), as is a notice about the key (`unavailable`): neither is the call's answer.
+   */
+  passThrough?(query: AlphaVantageQuery): Promise<PassThroughAnswer>;
 }
 
 export type ProviderFailure =
