@@ -3,6 +3,7 @@
  * adapters/providers/) and the shapes they answer in, in domain types.
  */
 import type { Dividend, Split } from '../../domain/corporate-actions.js';
+import type { Period, PeriodBar } from '../../domain/periods.js';
 import type { DailyBar } from '../../domain/quote.js';
 
 /** A provider's daily bars, newest first, and the currency their prices are in when the vendor says. */
@@ -54,6 +55,12 @@ export interface MarketDataProvider {
   getSplits?(symbol: string): Promise<Split[]>;
   /** Every cash dividend the vendor knows for `symbol`, any order; [] when none. */
   getDividends?(symbol: string): Promise<Dividend[]>;
+  /**
+   * The vendor's own weekly or monthly bars of `symbol`, newest first: its whole history in one call,
+   * as traded, each with the vendor's adjusted close and dividend amount (domain/periods.ts). For
+   * vendors whose daily series is shallow on the plan (Alpha Vantage's free 100 sessions).
+   */
+  getPeriodBars?(symbol: string, period: Period): Promise<PeriodBar[]>;
 }
 
 export type ProviderFailure =
