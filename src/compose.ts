@@ -16,6 +16,7 @@ import type { Database } from './adapters/db/database.js';
 import { createDemandStore } from './adapters/db/demand-store.js';
 import { createIdempotencyRecords, idempotentAccounts, idempotentTrades } from './adapters/db/idempotency-records.js';
 import { migrateToLatest, pendingMigrations } from './adapters/db/migrate.js';
+import { createPeriodBarStore } from './adapters/db/period-bar-store.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
@@ -36,6 +37,7 @@ import { createAccountService } from './app/accounts.js';
 import { createActionsSource } from './app/market-data/corporate-actions.js';
 import { createDemandTally, type DemandTally } from './app/market-data/demand.js';
 import { createIdempotency } from './app/idempotency.js';
+import { createPeriodSource } from './app/market-data/period-bars.js';
 import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/market-data/prefetch.js';
 import { createPriceSource } from './app/market-data/prices.js';
 import { type CallOutcomes, createCallOutcomes, createProviderStatus, type KnownProvider } from './app/market-data/provider-status.js';
@@ -228,7 +230,7 @@ async function openDatabase(config: Config, logger: pino.Logger, migrate: boolea
 
 /**
  * Market data from the vendors to the use cases: the upstream budget and
- * failover, one refresh coordinator shared by bars, actions and search, the
+ * failover, one refresh coordinator shared by bars, actions, period bars and search, the
  * use cases over them, the economy report, and what the prefetch needs.
  */
 function marketDataServices(
@@ -264,7 +266,10 @@ function marketDataServices(
     now,
     onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
   });
-  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
+  // Asked only of providers that have them (Alpha Vantage); with none configured, stored ones are still served.
+  const periodsUpstream = providers.some((provider) => provider.getPeriodBars) ? failover.getPeriodBars : undefined;
+  const periods = createPeriodSource(createPeriodBarStore(db), periodsUpstream, coordinator, { refreshIntervalMs, now });
+  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand, periods });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   const prefetchDeps: PrefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providerNames, now };
   return { quotes, search, providerStatus, served, demand, prefetchDeps, budget, providerNames };

@@ -29,6 +29,7 @@ const ALL_MIGRATIONS = [
   '2026-12-06T00-api-key-tags',
   '2026-12-07T01-deep-fetches',
   '2026-12-07T02-minute-fair-share',
+  '2026-12-07T03-period-bars',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

@@ -16,6 +16,7 @@ import * as tradesByUserCovering from './migrations/2026-12-03T01-trades-by-user
 import * as apiKeyTags from './migrations/2026-12-06T00-api-key-tags.js';
 import * as deepFetches from './migrations/2026-12-07T01-deep-fetches.js';
 import * as minuteFairShare from './migrations/2026-12-07T02-minute-fair-share.js';
+import * as periodBars from './migrations/2026-12-07T03-period-bars.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -40,6 +41,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-06T00-api-key-tags': apiKeyTags,
   '2026-12-07T01-deep-fetches': deepFetches,
   '2026-12-07T02-minute-fair-share': minuteFairShare,
+  '2026-12-07T03-period-bars': periodBars,
 };
 
 /**
