@@ -267,8 +267,9 @@ function marketDataServices(
     onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
   });
   // Asked only of providers that have them (Alpha Vantage); with none configured, stored ones are still served.
+  // Never beside the sandbox's synthetic daily bars: a vendor's real weeks would pass for their history.
   const periodsUpstream = providers.some((provider) => provider.getPeriodBars) ? failover.getPeriodBars : undefined;
-  const periods = createPeriodSource(createPeriodBarStore(db), periodsUpstream, coordinator, { refreshIntervalMs, now });
+  const periods = realProviders ? createPeriodSource(createPeriodBarStore(db), periodsUpstream, coordinator, { refreshIntervalMs, now }) : undefined;
   const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand, periods });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   const prefetchDeps: PrefetchDeps = { demand: demandStore, lease: createPrefetchLease(db), prices, budget, providers: providerNames, now };
