@@ -16,6 +16,7 @@ import type { Database } from './adapters/db/database.js';
 import { createDemandStore } from './adapters/db/demand-store.js';
 import { createIdempotencyRecords, idempotentAccounts, idempotentTrades } from './adapters/db/idempotency-records.js';
 import { migrateToLatest, pendingMigrations } from './adapters/db/migrate.js';
+import { createPeriodBarStore } from './adapters/db/period-bar-store.js';
 import { createPrefetchLease } from './adapters/db/prefetch-lease.js';
 import { createPriceStore } from './adapters/db/price-store.js';
 import { createPassThroughCache } from './adapters/db/pass-through-cache.js';
@@ -38,6 +39,7 @@ import { createActionsSource } from './app/market-data/corporate-actions.js';
 import { createDemandTally, type DemandTally } from './app/market-data/demand.js';
 import { createIdempotency } from './app/idempotency.js';
 import { createPassThroughService } from './app/market-data/pass-through.js';
+import { createPeriodSource } from './app/market-data/period-bars.js';
 import { nextRunInMs, type PrefetchDeps, type PrefetchOutcome, runPrefetch } from './app/market-data/prefetch.js';
 import { createPriceSource } from './app/market-data/prices.js';
 import { type CallOutcomes, createCallOutcomes, createProviderStatus, type KnownProvider } from './app/market-data/provider-status.js';
@@ -231,7 +233,7 @@ async function openDatabase(config: Config, logger: pino.Logger, migrate: boolea
 
 /**
  * Market data from the vendors to the use cases: the upstream budget and
- * failover, one refresh coordinator shared by bars, actions and search, the
+ * failover, one refresh coordinator shared by bars, actions, period bars and search, the
  * use cases over them, the economy report, and what the prefetch needs.
  */
 function marketDataServices(
@@ -267,7 +269,11 @@ function marketDataServices(
     now,
     onFlushError: (error) => logger.warn({ err: error }, 'symbol demand could not be saved; the prefetch orders by what was'),
   });
-  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand });
+  // Asked only of providers that have them (Alpha Vantage); with none configured, stored ones are still served.
+  // Never beside the sandbox's synthetic daily bars: a vendor's real weeks would pass for their history.
+  const periodsUpstream = providers.some((provider) => provider.getPeriodBars) ? failover.getPeriodBars : undefined;
+  const periods = realProviders ? createPeriodSource(createPeriodBarStore(db), periodsUpstream, coordinator, { refreshIntervalMs, now }) : undefined;
+  const quotes = createQuoteService(prices, actions, { refreshIntervalMs, now, demand, periods });
   const search = createSearchService(createSearchCache(db), failover.searchSymbols, coordinator, { now });
   // Only Alpha Vantage's adapter passes calls through: without its key, each is refused, saying so.
   const passesThrough = providers.some((provider) => provider.passThrough !== undefined);

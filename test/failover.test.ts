@@ -63,4 +63,30 @@ describe('failover between providers', () => {
     join('X1', { client: 'B' });
     expect(first.started).toEqual([]);
   });
+
+  it("when weekly or monthly bars are asked, then a provider without them is passed over, and one whose plan lacks them is not asked for either again until 00:00 UTC", async () => {
+    const week = { ...IBM_BARS[0]!, adjustedClose: IBM_BARS[0]!.close, dividend: '0.0000' };
+    const asked: string[] = [];
+    const dailyOnly: MarketDataProvider = { name: 'daily-only', maxConcurrentRequests: 1, getDailyBars: async () => ({ bars: IBM_BARS }) };
+    const periodsOf = (name: string, answer: () => typeof week[]): MarketDataProvider => ({
+      ...dailyOnly,
+      name,
+      async getPeriodBars(symbol, period) {
+        asked.push(`${name} ${period} ${symbol}`);
+        return answer();
+      },
+    });
+    const premium = periodsOf('premium', () => {
+      throw new ProviderError('premium', 'not_offered', 'This is a premium endpoint.');
+    });
+    let now = new Date('2026-12-01T12:00:00Z');
+    const { getPeriodBars } = createFailover([dailyOnly, premium, periodsOf('free', () => [week])], { warn: () => undefined }, undefined, undefined, () => now);
+
+    expect(await getPeriodBars('IBM', 'week', { client: 'A' })).toEqual({ value: [week], source: 'free' });
+    await getPeriodBars('IBM', 'month', { client: 'A' });
+    expect(asked).toEqual(['premium week IBM', 'free week IBM', 'free month IBM']);
+    now = new Date('2026-12-02T00:00:01Z');
+    await getPeriodBars('IBM', 'month', { client: 'A' });
+    expect(asked.slice(3)).toEqual(['premium month IBM', 'free month IBM']);
+  });
 });

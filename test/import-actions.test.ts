@@ -161,7 +161,7 @@ describe.each(testEngines())('npm run cli -- import-prices with actions on %s', 
 
 describe.each(testEngines())('what an import adds to, replaces or deletes, on %s', (engine) => {
   // Five runs of the CLI, each a process of its own: seconds each on a loaded machine, so a longer ceiling.
-  it('when an import adds splits that, with the stored ones, multiply past the bounds, then nothing is imported; --replace starts afresh; delete-prices empties the symbol', { timeout: 150_000 }, async () => {
+  it("when an import adds splits that, with the stored ones, multiply past the bounds, then nothing is imported; --replace starts afresh; delete-prices empties the symbol, a vendor's weekly bars too", { timeout: 150_000 }, async () => {
     const database = await createTestDatabase(engine);
     const db = connectDatabase(parseDatabaseUrl(database.url, 2));
     const cli = async (args: string[]) => {
@@ -172,6 +172,7 @@ describe.each(testEngines())('what an import adds to, replaces or deletes, on %s
     const counts = async () => ({
       bars: (await db.selectFrom('daily_bars').select('date').execute()).length,
       splits: (await db.selectFrom('splits').select('date').execute()).length,
+      periods: (await db.selectFrom('period_bars').select('date').execute()).length + (await db.selectFrom('period_fetches').select('symbol').execute()).length,
     });
     try {
       expect((await cli(['import-prices', stooq, '--symbol', 'IBM', '--splits', csvFile('s1', 'date,factor\n2001-01-03,10000\n')])).code).toBe(0);
@@ -179,17 +180,21 @@ describe.each(testEngines())('what an import adds to, replaces or deletes, on %s
       const refused = await cli(['import-prices', csvFile('later', 'Date,Open,High,Low,Close,Volume\n2022-08-10,1,2,0.5,1.5,10\n'), '--symbol', 'IBM', '--splits', more]);
       expect(refused.code, refused.output).toBe(1);
       expect(refused.output).toMatch(/^Nothing imported: splits: counting the splits already stored, the splits from 2001-01-03 on multiply to 100000000/);
-      expect(await counts()).toEqual({ bars: 2, splits: 1 });
+      expect(await counts()).toEqual({ bars: 2, splits: 1, periods: 0 });
 
       const replaced = await cli(['import-prices', stooq, '--symbol', 'IBM', '--splits', more, '--replace']);
       expect(replaced.code, replaced.output).toBe(0);
       expect(replaced.output).toMatch(/Replaced what was stored of IBM\./);
       expect(await db.selectFrom('splits').select(['date', 'factor']).execute()).toEqual([{ date: '2002-01-03', factor: '10000' }]);
 
+      // As an earlier fetch of Alpha Vantage's weekly series left them.
+      const week = { symbol: 'IBM', period: 'week' as const, date: '1999-12-31', open: '1', high: '1', low: '1', close: '1', volume: 1, adjusted_close: '1', dividend: '0', source: 'alphavantage', fetched_at: 1 };
+      await db.insertInto('period_bars').values(week).execute();
+      await db.insertInto('period_fetches').values({ symbol: 'IBM', period: 'week', last_attempt_at: 1, outcome: 'bars', source: 'alphavantage', through: '1999-12-31' }).execute();
       const deleted = await cli(['delete-prices', '--symbol', 'ibm']);
       expect(deleted.code, deleted.output).toBe(0);
       expect(deleted.output).toMatch(/Deleted 2 daily bars and 1 split or dividend of IBM\./);
-      expect(await counts()).toEqual({ bars: 0, splits: 0 });
+      expect(await counts()).toEqual({ bars: 0, splits: 0, periods: 0 });
       expect((await cli(['delete-prices', 'IBM'])).code).toBe(2);
     } finally {
       await db.destroy();

@@ -30,6 +30,7 @@ const ALL_MIGRATIONS = [
   '2026-12-07T00-pass-through-answers',
   '2026-12-07T01-deep-fetches',
   '2026-12-07T02-minute-fair-share',
+  '2026-12-07T03-period-bars',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

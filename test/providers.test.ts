@@ -95,6 +95,9 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter', (ven
   });
 });
 
+/** The capabilities of both vendors' adapters (weekly and monthly series are Alpha Vantage's alone). */
+type SharedCapability = Exclude<Capability, 'weekly' | 'monthly'>;
+
 const APPLE: StandInMatch = {
   symbol: 'AAPL',
   name: 'Apple Inc',
@@ -133,12 +136,12 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter\'s sea
     return { upstream, adapter };
   }
 
-  /** Each capability, called with `subject`. */
+  /** Each capability both vendors have, called with `subject`. */
   const ask = {
     search: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.searchSymbols!(subject),
     splits: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.getSplits!(subject),
     dividends: (adapter: ReturnType<(typeof adapters)[Vendor]>, subject: string) => adapter.getDividends!(subject),
-  } satisfies Record<Capability, unknown>;
+  } satisfies Record<SharedCapability, unknown>;
 
   it('when the vendor finds matches, then each is mapped field for field, in the vendor\'s order', async () => {
     const { upstream, adapter } = await provider();
@@ -196,7 +199,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter\'s sea
     expect(await adapter.getDividends!('GROW')).toEqual([]);
   });
 
-  it.each<[Capability, Behavior['kind'], ProviderFailure]>([
+  it.each<[SharedCapability, Behavior['kind'], ProviderFailure]>([
     ['splits', 'unknown', 'unknown_symbol'],
     ['dividends', 'unknown', 'unknown_symbol'],
     ['search', 'rate_limited', 'rate_limited'],
@@ -216,7 +219,7 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter\'s sea
     if (failure === 'rate_limited') expect(error.retryAfterSeconds).toBeGreaterThan(0);
   });
 
-  it.each<Capability>(['search', 'splits', 'dividends'])('when the vendor quotes the key in its error to %s, then the error carries no key', async (capability) => {
+  it.each<SharedCapability>(['search', 'splits', 'dividends'])('when the vendor quotes the key in its error to %s, then the error carries no key', async (capability) => {
     const { upstream, adapter } = await provider();
     upstream.setFor(vendor, capability, 'IBM', { kind: 'quotes_key' });
     const error = await failureOf(ask[capability](adapter, 'IBM'));
@@ -231,6 +234,52 @@ describe.each(['alphavantage', 'twelvedata'] as Vendor[])('the %s adapter\'s sea
     upstream.setFor(vendor, 'dividends', 'IBM', { kind: 'dividends', dividends: [{ exDate: '2024-13-01', amount: '1.66' }] });
     expect((await failureOf(adapter.getSplits!('IBM'))).failure).toBe('unavailable');
     expect((await failureOf(adapter.getDividends!('IBM'))).failure).toBe('unavailable');
+  });
+});
+
+describe("Alpha Vantage's weekly and monthly series", () => {
+  async function provider() {
+    const upstream = await startUpstream();
+    return { upstream, adapter: createAlphaVantageProvider({ apiKey: 'secret-key', baseUrl: upstream.url, timeoutMs: 5000 }) };
+  }
+  // Two of IBM's weeks of 2025 as Alpha Vantage's documentation shows them, the older one given first.
+  const WEEKS = [
+    { date: '2025-10-31', open: '307.8000', high: '319.3500', low: '301.6300', close: '307.4100', adjustedClose: '307.4100', volume: 32440643, dividend: '0.0000' },
+    { date: '2025-11-06', open: '308.0000', high: '315.4400', low: '296.0000', close: '312.4200', adjustedClose: '312.4200', volume: 20956438, dividend: '1.6800' },
+  ];
+
+  it('when asked for weeks or months, then its _ADJUSTED series is called once and every bar comes back newest first, prices, adjusted close and dividend exactly as given', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor('alphavantage', 'weekly', 'IBM', { kind: 'periods', bars: WEEKS });
+    upstream.setFor('alphavantage', 'monthly', 'IBM', { kind: 'periods', bars: [{ ...WEEKS[0]!, dividend: '1.6800' }] });
+    expect(await adapter.getPeriodBars!('IBM', 'week')).toEqual([WEEKS[1], WEEKS[0]]);
+    expect(await adapter.getPeriodBars!('IBM', 'month')).toEqual([{ ...WEEKS[0], dividend: '1.6800' }]);
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ weekly: ['IBM'], monthly: ['IBM'] });
+    expect(upstream.calls.alphavantage).toEqual([]);
+  });
+
+  it.each<[Behavior['kind'], ProviderFailure]>([
+    ['unknown', 'unknown_symbol'],
+    ['daily_limit', 'rate_limited'],
+    ['premium', 'not_offered'],
+    ['no_series', 'unavailable'],
+    ['malformed_json', 'unavailable'],
+  ])('when the vendor answers %s, then the failure is %s', async (kind, failure) => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor('alphavantage', 'monthly', 'IBM', { kind } as Behavior);
+    expect((await failureOf(adapter.getPeriodBars!('IBM', 'month'))).failure).toBe(failure);
+  });
+
+  it('when one bar is malformed (a low above the open, an adjusted close of "None"), then the whole answer is refused as unavailable', async () => {
+    const { upstream, adapter } = await provider();
+    upstream.setFor('alphavantage', 'weekly', 'IBM', { kind: 'periods', bars: [WEEKS[0]!, { ...WEEKS[1]!, low: '313.0000' }] });
+    expect((await failureOf(adapter.getPeriodBars!('IBM', 'week'))).message).toMatch(/malformed bar: low 313.0000 is above open/);
+    upstream.setFor('alphavantage', 'weekly', 'IBM', { kind: 'periods', bars: [{ ...WEEKS[1]!, adjustedClose: 'None' }] });
+    expect((await failureOf(adapter.getPeriodBars!('IBM', 'week'))).failure).toBe('unavailable');
+  });
+
+  it('when Twelve Data is the vendor, then it has no such capability: its 5,000 daily sessions already reach about 20 years', () => {
+    expect(createTwelveDataProvider({ apiKey: 'k', baseUrl: 'http://127.0.0.1:9', timeoutMs: 5000 }).getPeriodBars).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
-import { type Bar, IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
+import { type Bar, IBM_BARS, providerEnv, type StandInPeriodBar, startUpstream } from '../support/upstream.js';
 
 /** Alpha Vantage's answer for the seed's IBM (2022-07-29 after 2022-07-28), as its documentation shapes it. */
 const IBM_GLOBAL_QUOTE = {
@@ -89,6 +89,42 @@ const MONTHLY_ADJUSTED = {
   'Monthly Adjusted Time Series': {
     '2022-07-06': adjustedBar('12.0000', '15.0000', '11.0000', '14.0000', '14.0000', '1200', '0.5000'),
     '2022-06-30': adjustedBar('10.0000', '13.0000', '9.0000', '12.0000', '11.478261', '300', '0.0000'),
+  },
+};
+
+/**
+ * Alpha Vantage's own weeks and months of a symbol whose daily bars are TWO_WEEKS (the oldest, 29 June 2022,
+ * a Wednesday), newest first as it gives them. The week of 27 June and June itself hold sessions the store
+ * lacks (27 and 28 June): Alpha Vantage's bars of them are whole, and they and the older ones are served as
+ * it gave them. Its week of 4 July and its July are after the stored daily bars' first period: the daily
+ * bars make those.
+ */
+const OLD_WEEKS: StandInPeriodBar[] = [
+  { date: '2022-07-06', open: '11.5000', high: '15.0000', low: '11.0000', close: '14.0000', adjustedClose: '14.0000', volume: 900, dividend: '0.5000' },
+  { date: '2022-07-01', open: '10.5000', high: '13.0000', low: '9.0000', close: '11.5000', adjustedClose: '11.0000', volume: 1000, dividend: '0.0000' },
+  { date: '2022-06-24', open: '10.0000', high: '11.0000', low: '9.5000', close: '10.5000', adjustedClose: '10.0435', volume: 800, dividend: '0.2500' },
+];
+const OLD_MONTHS: StandInPeriodBar[] = [
+  { date: '2022-07-06', open: '12.0000', high: '15.0000', low: '11.0000', close: '14.0000', adjustedClose: '14.0000', volume: 1200, dividend: '0.5000' },
+  { date: '2022-06-30', open: '9.8000', high: '13.0000', low: '9.0000', close: '12.0000', adjustedClose: '11.4783', volume: 2100, dividend: '0.2500' },
+  { date: '2022-05-31', open: '9.0000', high: '10.0000', low: '8.5000', close: '9.8000', adjustedClose: '9.1634', volume: 1900, dividend: '0.0000' },
+];
+const oldMeta = (information: string) => ({ '1. Information': information, '2. Symbol': 'OLD', '3. Last Refreshed': '2022-07-06', '4. Time Zone': 'US/Eastern' });
+/** The week of 4 July made from the daily bars, as in WEEKLY_ADJUSTED; the older weeks Alpha Vantage's, as it gave them. */
+const OLD_WEEKLY_ADJUSTED = {
+  'Meta Data': oldMeta('Weekly Adjusted Prices and Volumes'),
+  'Weekly Adjusted Time Series': {
+    '2022-07-06': adjustedBar('11.5000', '15.0000', '11.0000', '14.0000', '14.0000', '900', '0.5000'),
+    '2022-07-01': adjustedBar('10.5000', '13.0000', '9.0000', '11.5000', '11.0000', '1000', '0.0000'),
+    '2022-06-24': adjustedBar('10.0000', '11.0000', '9.5000', '10.5000', '10.0435', '800', '0.2500'),
+  },
+};
+const OLD_MONTHLY = {
+  'Meta Data': oldMeta('Monthly Prices (open, high, low, close) and Volumes'),
+  'Monthly Time Series': {
+    '2022-07-06': bar('12.0000', '15.0000', '11.0000', '14.0000', '1200'),
+    '2022-06-30': bar('9.8000', '13.0000', '9.0000', '12.0000', '2100'),
+    '2022-05-31': bar('9.0000', '10.0000', '8.5000', '9.8000', '1900'),
   },
 };
 
@@ -284,7 +320,7 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
     expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
   });
 
-  it('when weekly and monthly series are asked, adjusted or not, then they are made from the stored daily bars, as computed by hand, with no upstream call of their own', async () => {
+  it("when weekly and monthly series are asked, adjusted or not, and Alpha Vantage has no series of its own for the symbol, then they are made from the stored daily bars, as computed by hand", async () => {
     const { upstream, key, query } = await setup();
     upstream.set('alphavantage', 'WK', { kind: 'bars', bars: TWO_WEEKS });
     upstream.setFor('alphavantage', 'splits', 'WK', { kind: 'splits', splits: [] });
@@ -300,9 +336,33 @@ describe.each(testEngines())('the Alpha Vantage gateway on %s', (engine) => {
         '2022-07-06,12.0000,15.0000,11.0000,14.0000,14.0000,1200,0.5000\r\n' +
         '2022-06-30,10.0000,13.0000,9.0000,12.0000,11.478261,300,0.0000\r\n',
     );
-    // One daily series and one pair of actions, whatever was asked of them.
+    // One daily series, one pair of actions, and one ask of Alpha Vantage's weekly and monthly series (it knew neither), whatever was asked of them.
     expect(upstream.calls.alphavantage).toEqual(['WK']);
-    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ splits: ['WK'], dividends: ['WK'] });
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ splits: ['WK'], dividends: ['WK'], weekly: ['WK'], monthly: ['WK'] });
+  });
+
+  it("when the stored daily bars start mid-week, then that week and the older ones are Alpha Vantage's own weekly bars as it gave them, the later ones made from the daily bars; one call per series, then none", async () => {
+    const { upstream, key, query } = await setup();
+    upstream.set('alphavantage', 'OLD', { kind: 'bars', bars: TWO_WEEKS });
+    upstream.setFor('alphavantage', 'splits', 'OLD', { kind: 'splits', splits: [] });
+    upstream.setFor('alphavantage', 'dividends', 'OLD', { kind: 'dividends', dividends: [{ exDate: '2022-07-05', amount: '0.5' }] });
+    upstream.setFor('alphavantage', 'weekly', 'OLD', { kind: 'periods', bars: OLD_WEEKS });
+    upstream.setFor('alphavantage', 'monthly', 'OLD', { kind: 'periods', bars: OLD_MONTHS });
+
+    const weekly = await query(`function=TIME_SERIES_WEEKLY_ADJUSTED&symbol=OLD&apikey=${key}`);
+    expect(weekly.body).toBe(JSON.stringify(OLD_WEEKLY_ADJUSTED));
+    expect(weekly.headers['x-cache']).toBe('MISS');
+    const monthly = await query(`function=TIME_SERIES_MONTHLY&symbol=OLD&apikey=${key}`);
+    expect(monthly.body).toBe(JSON.stringify(OLD_MONTHLY));
+    const csvAnswer = await query(`function=TIME_SERIES_WEEKLY&symbol=OLD&datatype=csv&apikey=${key}`);
+    expect(csvAnswer.headers['x-cache']).toBe('HIT');
+    expect(csvAnswer.body).toBe(
+      'timestamp,open,high,low,close,volume\r\n' +
+        '2022-07-06,11.5000,15.0000,11.0000,14.0000,900\r\n' +
+        '2022-07-01,10.5000,13.0000,9.0000,11.5000,1000\r\n' +
+        '2022-06-24,10.0000,11.0000,9.5000,10.5000,800\r\n',
+    );
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ weekly: ['OLD'], monthly: ['OLD'] });
   });
 
   it('when a vendor names a match like a spreadsheet formula, then the CSV serves it inert, quoted and prefixed with an apostrophe; the JSON as given', async () => {
@@ -395,7 +455,11 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
     upstream.set('alphavantage', 'NOPE', { kind: 'unknown' });
     upstream.set('twelvedata', 'NOPE', { kind: 'unknown' });
     upstream.setFor('alphavantage', 'search', 'intern', { kind: 'matches', matches: [{ symbol: 'IBM', name: 'International Business Machines Corp' }] });
-    const service = await startService(engine, providerEnv(upstream));
+    upstream.set('alphavantage', 'OLD', { kind: 'bars', bars: TWO_WEEKS });
+    upstream.setFor('alphavantage', 'weekly', 'OLD', { kind: 'periods', bars: OLD_WEEKS });
+    upstream.setFor('alphavantage', 'monthly', 'OLD', { kind: 'periods', bars: OLD_MONTHS });
+    // Every call here is a new symbol's or a new series' (a lookup): this test is about the client, not the fair share.
+    const service = await startService(engine, { ...providerEnv(upstream), UPSTREAM_FAIR_SHARE: '1' });
     const key = await register(service.app);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = service.app.server.address() as AddressInfo;
@@ -421,6 +485,14 @@ describe.each(testEngines())('the published Alpha Vantage client (alphavantage 2
     expect(weeks.slice(0, 2)).toStrictEqual([
       { timestamp: '2022-07-06', open: '11.5000', high: '15.0000', low: '11.0000', close: '14.0000', volume: '900' },
       { timestamp: '2022-07-01', open: '10.0000', high: '13.0000', low: '9.0000', close: '11.5000', volume: '600' },
+    ]);
+    // Alpha Vantage's own older weeks and months through the gateway, as the client reads them.
+    expect(await av.data.monthly('OLD')).toStrictEqual(OLD_MONTHLY);
+    const oldWeeks = await av.data.weekly_adjusted<Record<string, string>[]>('OLD', 'compact', 'csv');
+    expect(oldWeeks.slice(0, 3)).toStrictEqual([
+      { timestamp: '2022-07-06', open: '11.5000', high: '15.0000', low: '11.0000', close: '14.0000', adjusted_close: '14.0000', volume: '900', dividend_amount: '0.0000' },
+      { timestamp: '2022-07-01', open: '10.5000', high: '13.0000', low: '9.0000', close: '11.5000', adjusted_close: '11.0000', volume: '1000', dividend_amount: '0.0000' },
+      { timestamp: '2022-06-24', open: '10.0000', high: '11.0000', low: '9.5000', close: '10.5000', adjusted_close: '10.0435', volume: '800', dividend_amount: '0.2500' },
     ]);
     const { bestMatches } = (await av.data.search('intern')) as { bestMatches: Record<string, string>[] };
     expect(bestMatches.map((match) => [match['1. symbol'], match['2. name']])).toEqual([['IBM', 'International Business Machines Corp']]);

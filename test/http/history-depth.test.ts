@@ -2,13 +2,14 @@
  * History as deep as the free tiers give, at one upstream call per symbol:
  * a symbol's first fetch asks for the deepest series a vendor gives in one
  * call (Twelve Data: 5,000 sessions), and every later refresh asks only for
- * the sessions the store lacks.
+ * the sessions the store lacks. Weeks and months older than the daily bars
+ * are Alpha Vantage's own, at one call per series.
  */
 import { describe, expect, it } from 'vitest';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
-import { type Bar, providerEnv, startUpstream } from '../support/upstream.js';
+import { type Bar, providerEnv, type StandInPeriodBar, startUpstream } from '../support/upstream.js';
 
 /** `count` weekday sessions ending on `last`, newest first, as the vendors give them. */
 function sessions(last: string, count: number): Bar[] {
@@ -155,3 +156,136 @@ describe.each(testEngines())('weekly and monthly history on %s', (engine) => {
     expect(upstream.calls.alphavantage).toEqual(['WK']);
   });
 });
+
+/**
+ * Alpha Vantage's own weeks, newest first as it gives them, around the 100 daily sessions it gives
+ * through Monday 30 November 2026: they start on Tuesday 14 July, so the week of 13 July (its last
+ * session Friday 17 July) is cut, and Alpha Vantage's whole bar of it is served. Its bars of later weeks
+ * are not: the daily bars make those. Each adjusted close is 0.95 × the close, as after a dividend of 5%.
+ */
+const AV_WEEKS: StandInPeriodBar[] = [
+  { date: '2026-11-30', open: '11000.00', high: '11000.50', low: '11000.00', close: '11000.25', adjustedClose: '11000.25', volume: 1000, dividend: '0.0000' },
+  { date: '2026-07-24', open: '50.0000', high: '50.0000', low: '50.0000', close: '50.0000', adjustedClose: '47.5000', volume: 1, dividend: '0.0000' },
+  { date: '2026-07-17', open: '98.0000', high: '102.0000', low: '97.0000', close: '100.0000', adjustedClose: '95.0000', volume: 5000, dividend: '0.0000' },
+  { date: '2026-07-10', open: '96.0000', high: '99.0000', low: '94.0000', close: '98.0000', adjustedClose: '93.1000', volume: 4000, dividend: '0.5000' },
+  { date: '2026-07-02', open: '90.0000', high: '97.0000', low: '90.0000', close: '96.0000', adjustedClose: '91.2000', volume: 3000, dividend: '0.0000' },
+];
+/** July is cut too (its first stored session is the 14th): Alpha Vantage's July, June and May are served, the daily bars make August on. */
+const AV_MONTHS: StandInPeriodBar[] = [
+  { date: '2026-11-30', open: '11000.00', high: '11000.50', low: '11000.00', close: '11000.25', adjustedClose: '11000.25', volume: 1000, dividend: '0.0000' },
+  { date: '2026-07-31', open: '90.0000', high: '104.0000', low: '89.0000', close: '103.0000', adjustedClose: '103.0000', volume: 21000, dividend: '0.5000' },
+  { date: '2026-06-30', open: '80.0000', high: '92.0000', low: '79.5000', close: '90.0000', adjustedClose: '89.5000', volume: 19000, dividend: '0.0000' },
+  { date: '2026-05-29', open: '75.0000', high: '81.0000', low: '74.0000', close: '80.0000', adjustedClose: '79.5000', volume: 18000, dividend: '0.0000' },
+];
+const traded = ({ date, open, high, low, close, volume }: Bar) => ({ date, open, high, low, close, volume });
+
+describe.each(testEngines())('weekly and monthly history beyond the daily bars, Alpha Vantage only, on %s', (engine) => {
+  async function setup(env: Record<string, string> = {}) {
+    let now = new Date('2026-11-30T23:00:00Z'); // a Monday evening: Monday's session is final
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 100) });
+    upstream.setFor('alphavantage', 'weekly', 'IBM', { kind: 'periods', bars: AV_WEEKS });
+    upstream.setFor('alphavantage', 'monthly', 'IBM', { kind: 'periods', bars: AV_MONTHS });
+    upstream.setFor('alphavantage', 'splits', 'IBM', { kind: 'splits', splits: [] });
+    upstream.setFor('alphavantage', 'dividends', 'IBM', { kind: 'dividends', dividends: [] });
+    const service = await startService(engine, { ...providerEnv(upstream, ['alphavantage']), ...env }, undefined, { now: () => now });
+    const key = await register(service.app);
+    const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    return { upstream, get, later: (hours: number) => (now = new Date(now.getTime() + hours * 3_600_000)) };
+  }
+
+  it("when weekly bars are asked, then the weeks before the 100 daily sessions are Alpha Vantage's own, the cut week too, for one call; asked again, none", async () => {
+    const { upstream, get } = await setup();
+    // A range the daily bars cover costs no call of its own.
+    expect((await get('/api/v1/symbol/IBM/history/?interval=1week&from=2026-09-01')).json().bars[0].date).toBe('2026-09-04');
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual([]);
+
+    const weekly = await get('/api/v1/symbol/IBM/history/?interval=1week');
+    expect(weekly.statusCode).toBe(200);
+    expect(weekly.headers['x-cache']).toBe('MISS');
+    const { bars } = weekly.json();
+    // Three of Alpha Vantage's weeks as it gave them, the week of 13 July whole; then the twenty weeks of 20 July to 30 November the daily bars make.
+    expect(bars.slice(0, 3)).toStrictEqual(AV_WEEKS.slice(2).reverse().map(traded));
+    expect(bars.slice(3).map((bar: Bar) => bar.date)).toEqual(
+      Array.from({ length: 19 }, (_, i) => new Date(Date.UTC(2026, 6, 24 + 7 * i)).toISOString().slice(0, 10)).concat('2026-11-30'),
+    );
+    expect(bars[3]).toStrictEqual({ date: '2026-07-24', open: '11095.00', high: '11095.50', low: '11091.00', close: '11091.25', volume: 5465 });
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM']);
+
+    const again = await get('/api/v1/symbol/IBM/history/?interval=1week&to=2026-07-31');
+    expect(again.headers['x-cache']).toBe('HIT');
+    expect(again.json().bars.map((bar: Bar) => bar.date)).toEqual(['2026-07-02', '2026-07-10', '2026-07-17', '2026-07-24', '2026-07-31']);
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM']);
+    expect(upstream.calls.alphavantage).toEqual(['IBM']);
+  });
+
+  it("when monthly bars are asked, then May, June and the cut July are Alpha Vantage's, August to November the daily bars'; one call, then none", async () => {
+    const { upstream, get } = await setup();
+    const monthly = await get('/api/v1/symbol/IBM/history/?interval=1month');
+    expect(monthly.headers['x-cache']).toBe('MISS');
+    const { bars } = monthly.json();
+    expect(bars.slice(0, 3)).toStrictEqual(AV_MONTHS.slice(1).reverse().map(traded));
+    expect(bars.slice(3).map((bar: Bar) => bar.date)).toEqual(['2026-08-31', '2026-09-30', '2026-10-30', '2026-11-30']);
+    expect((await get('/api/v1/symbol/IBM/history/?interval=1month')).headers['x-cache']).toBe('HIT');
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ weekly: [], monthly: ['IBM'] });
+  });
+
+  it("when adjusted weekly bars are asked, then Alpha Vantage's weeks are scaled by its adjusted close; a dividend that goes ex after its answer asks it once again, as traded not at all", async () => {
+    const { upstream, get, later } = await setup();
+    const weekly = await get('/api/v1/symbol/IBM/history/?interval=1week&adjusted=true&to=2026-07-17');
+    // × 0.95 (adjusted close ÷ close), to 6 decimals; the close is Alpha Vantage's adjusted close as it wrote it.
+    expect(weekly.json().bars).toStrictEqual([
+      { date: '2026-07-02', open: '85.500000', high: '92.150000', low: '85.500000', close: '91.2000', volume: 3000 },
+      { date: '2026-07-10', open: '91.200000', high: '94.050000', low: '89.300000', close: '93.1000', volume: 4000 },
+      { date: '2026-07-17', open: '93.100000', high: '96.900000', low: '92.150000', close: '95.0000', volume: 5000 },
+    ]);
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM']);
+
+    // Tuesday evening: a dividend went ex today, after the newest week Alpha Vantage gave (30 November).
+    later(24);
+    upstream.set('alphavantage', 'IBM', { kind: 'bars', bars: sessions('2026-12-01', 100) });
+    upstream.setFor('alphavantage', 'dividends', 'IBM', { kind: 'dividends', dividends: [{ exDate: '2026-12-01', amount: '110' }] });
+    const newerWeeks = [{ ...AV_WEEKS[0]!, date: '2026-12-01' }, ...AV_WEEKS.slice(1).map((week) => ({ ...week, adjustedClose: ratio(week.close, '0.9') }))];
+    upstream.setFor('alphavantage', 'weekly', 'IBM', { kind: 'periods', bars: newerWeeks });
+    expect((await get('/api/v1/symbol/IBM/history/?interval=1week&to=2026-07-17')).json().bars[2]).toStrictEqual(traded(AV_WEEKS[2]!));
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM']); // as traded, its weeks have not changed
+
+    const adjusted = await get('/api/v1/symbol/IBM/history/?interval=1week&adjusted=true&to=2026-07-17');
+    expect(adjusted.headers['x-cache']).toBe('MISS');
+    expect(adjusted.json().bars[2]).toStrictEqual({ date: '2026-07-17', open: '88.200000', high: '91.800000', low: '87.300000', close: '90.0000', volume: 5000 });
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM', 'IBM']);
+    later(2);
+    expect((await get('/api/v1/symbol/IBM/history/?interval=1week&adjusted=true&to=2026-07-17')).headers['x-cache']).toBe('HIT');
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual(['IBM', 'IBM']);
+  });
+
+  it('when the quota counted for Alpha Vantage is spent, then weekly bars are the daily bars\' alone, STALE, never a 500, and Alpha Vantage is not called', async () => {
+    // Two calls a day, the last kept for refreshes: the daily series takes the one a lookup may.
+    const { upstream, get } = await setup({ ALPHAVANTAGE_DAILY_LIMIT: '2' });
+    const weekly = await get('/api/v1/symbol/IBM/history/?interval=1week');
+    expect(weekly.statusCode).toBe(200);
+    expect(weekly.headers['x-cache']).toBe('STALE');
+    expect(weekly.headers['x-data-stale']).toBe('true');
+    const { bars } = weekly.json();
+    expect(bars).toHaveLength(21);
+    // The cut week holds only its stored sessions, 14 to 17 July.
+    expect(bars[0]).toMatchObject({ date: '2026-07-17', volume: 1099 + 1098 + 1097 + 1096 });
+    expect((await get('/api/v1/symbol/IBM/history/?interval=1month')).headers['x-cache']).toBe('STALE');
+    expect(upstream.capabilityCalls.alphavantage).toMatchObject({ weekly: [], monthly: [] });
+  });
+
+  it("when the client's fair share of lookups is used, then a backfill is refused as a new symbol would be: weekly bars are the daily bars' alone, STALE", async () => {
+    // A share of 4% of 25 calls: one lookup (the daily series), not two.
+    const { upstream, get } = await setup({ UPSTREAM_FAIR_SHARE: '0.04' });
+    const weekly = await get('/api/v1/symbol/IBM/history/?interval=1week');
+    expect(weekly.statusCode).toBe(200);
+    expect(weekly.headers['x-cache']).toBe('STALE');
+    expect(weekly.json().bars).toHaveLength(21);
+    expect(upstream.capabilityCalls.alphavantage.weekly).toEqual([]);
+  });
+});
+
+/** `close` × `factor`, to 4 decimals, as Alpha Vantage writes an adjusted close. */
+function ratio(close: string, factor: string): string {
+  return (Number(close) * Number(factor)).toFixed(4);
+}

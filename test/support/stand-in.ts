@@ -5,7 +5,7 @@ import type { DailyBar } from '../../src/domain/quote.js';
 
 /**
  * A local stand-in for the market-data vendors: it answers Alpha Vantage's
- * `/query?function=TIME_SERIES_DAILY|SYMBOL_SEARCH|SPLITS|DIVIDENDS` and Twelve Data's
+ * `/query?function=TIME_SERIES_DAILY|TIME_SERIES_WEEKLY(_ADJUSTED)|TIME_SERIES_MONTHLY(_ADJUSTED)|SYMBOL_SEARCH|SPLITS|DIVIDENDS` and Twelve Data's
  * `/time_series`, `/symbol_search`, `/splits` and `/dividends` in their documented
  * formats, error shapes included. Any other Alpha Vantage function is a call passed
  * through (Upstream.passThroughCalls): OVERVIEW, TIME_SERIES_INTRADAY, FX_DAILY,
@@ -15,8 +15,11 @@ import type { DailyBar } from '../../src/domain/quote.js';
  */
 export type Bar = DailyBar;
 
-/** The optional capabilities of the market-data port, each one endpoint per vendor (see Upstream.setFor). */
-export type Capability = 'search' | 'splits' | 'dividends';
+/**
+ * The optional capabilities of the market-data port, each one endpoint per vendor (see Upstream.setFor);
+ * 'weekly' and 'monthly' are Alpha Vantage's alone (its TIME_SERIES_WEEKLY and _MONTHLY, adjusted or not).
+ */
+export type Capability = 'search' | 'splits' | 'dividends' | 'weekly' | 'monthly';
 type VendorEndpoint = 'daily' | Capability;
 /** A function the service does not serve from its store, passed through to Alpha Vantage. */
 type Endpoint = VendorEndpoint | 'pass-through';
@@ -56,8 +59,16 @@ export interface StandInDividend {
   paymentDate?: string;
 }
 
+/** One week's or month's bar, dated its last session, with Alpha Vantage's adjusted close and the dividends that went ex in it. */
+export interface StandInPeriodBar extends Bar {
+  adjustedClose: string;
+  dividend: string;
+}
+
 export type Behavior =
   | { kind: 'bars'; bars: Bar[] }
+  // Newest first, as given: the whole series, as Alpha Vantage's weekly and monthly series have no compact form.
+  | { kind: 'periods'; bars: StandInPeriodBar[] }
   | { kind: 'matches'; matches: StandInMatch[] }
   | { kind: 'splits'; splits: StandInSplit[] }
   | { kind: 'dividends'; dividends: StandInDividend[] }
@@ -126,9 +137,25 @@ export interface PassThroughCall {
   key: string;
 }
 
-const AV_FUNCTIONS: Record<VendorEndpoint, string> = { daily: 'TIME_SERIES_DAILY', search: 'SYMBOL_SEARCH', splits: 'SPLITS', dividends: 'DIVIDENDS' };
-const TD_PATHS: Record<VendorEndpoint, string> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
-const functionOf = (call: Call) => (call.endpoint === 'pass-through' ? call.subject : AV_FUNCTIONS[call.endpoint]);
+const AV_FUNCTIONS: Record<VendorEndpoint, string> = {
+  daily: 'TIME_SERIES_DAILY',
+  search: 'SYMBOL_SEARCH',
+  splits: 'SPLITS',
+  dividends: 'DIVIDENDS',
+  weekly: 'TIME_SERIES_WEEKLY_ADJUSTED',
+  monthly: 'TIME_SERIES_MONTHLY_ADJUSTED',
+};
+/** The same series without adjusted closes and dividends: the same behavior answers both. */
+const AV_UNADJUSTED: Partial<Record<VendorEndpoint, string>> = { weekly: 'TIME_SERIES_WEEKLY', monthly: 'TIME_SERIES_MONTHLY' };
+/** Alpha Vantage's words for each series: [its key, its Meta Data's Information], adjusted or not (its documentation). */
+const AV_PERIOD_SERIES = {
+  weekly: { adjusted: ['Weekly Adjusted Time Series', 'Weekly Adjusted Prices and Volumes'], unadjusted: ['Weekly Time Series', 'Weekly Prices (open, high, low, close) and Volumes'] },
+  monthly: { adjusted: ['Monthly Adjusted Time Series', 'Monthly Adjusted Prices and Volumes'], unadjusted: ['Monthly Time Series', 'Monthly Prices (open, high, low, close) and Volumes'] },
+} as const;
+// Twelve Data's weekly and monthly bars are its /time_series with another interval: not served, as the service never asks them.
+const TD_PATHS: Partial<Record<VendorEndpoint, string>> = { daily: 'time_series', search: 'symbol_search', splits: 'splits', dividends: 'dividends' };
+/** The function a call asked, as it named it (an unadjusted weekly series is answered by the adjusted one's behavior). */
+const functionOf = (call: Call) => (call.endpoint === 'pass-through' ? call.subject : (call.params.get('function') ?? AV_FUNCTIONS[call.endpoint]));
 
 const AV_COMPACT = 100;
 const TD_DEFAULT_OUTPUTSIZE = 30;
@@ -151,6 +178,8 @@ function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void
         'Time Series (Daily)': series,
       });
     }
+    case 'periods':
+      return json(res, avPeriodSeries(behavior.bars, call));
     case 'matches':
       return json(res, { bestMatches: behavior.matches.map(avMatch) });
     case 'splits':
@@ -184,10 +213,24 @@ function alphaVantage(behavior: Behavior, call: Call, res: ServerResponse): void
     case 'quotes_key':
       return json(res, { Information: `The API key ${key} is invalid. Please visit https://www.alphavantage.co/query?function=${functionOf(call)}&apikey=${encodeURIComponent(key)} to check it.` });
     case 'no_series':
-      return json(res, endpoint === 'daily' ? { 'Meta Data': { '2. Symbol': symbol } } : endpoint === 'search' || endpoint === 'pass-through' ? {} : { symbol });
+      return json(res, endpoint === 'daily' || endpoint === 'weekly' || endpoint === 'monthly' ? { 'Meta Data': { '2. Symbol': symbol } } : endpoint === 'search' || endpoint === 'pass-through' ? {} : { symbol });
     default:
       return common(behavior, res);
   }
+}
+
+/** TIME_SERIES_WEEKLY(_ADJUSTED) or TIME_SERIES_MONTHLY(_ADJUSTED) as its documentation shows them, every period given. */
+function avPeriodSeries(bars: StandInPeriodBar[], call: Call) {
+  const adjusted = call.params.get('function') === AV_FUNCTIONS[call.endpoint as 'weekly' | 'monthly'];
+  const [key, information] = AV_PERIOD_SERIES[call.endpoint as 'weekly' | 'monthly'][adjusted ? 'adjusted' : 'unadjusted'];
+  const values = (b: StandInPeriodBar) =>
+    adjusted
+      ? { '1. open': b.open, '2. high': b.high, '3. low': b.low, '4. close': b.close, '5. adjusted close': b.adjustedClose, '6. volume': String(b.volume), '7. dividend amount': b.dividend }
+      : { '1. open': b.open, '2. high': b.high, '3. low': b.low, '4. close': b.close, '5. volume': String(b.volume) };
+  return {
+    'Meta Data': { '1. Information': information, '2. Symbol': call.subject, '3. Last Refreshed': bars[0]?.date, '4. Time Zone': 'US/Eastern' },
+    [key]: Object.fromEntries(bars.map((b) => [b.date, values(b)])),
+  };
 }
 
 function avMatch(m: StandInMatch) {
@@ -418,8 +461,9 @@ export interface Upstream {
   set(vendor: Vendor, symbol: string, behavior: Behavior): void;
   /**
    * How the vendor answers a capability: a search for `subject` (keywords, any case; unset: no
-   * matches) with 'matches', or `subject`'s splits or dividends (unset: 'unknown') with 'splits'
-   * or 'dividends'; any error kind, 'held', 'slow' or 'json' on any of them.
+   * matches) with 'matches', `subject`'s splits or dividends (unset: 'unknown') with 'splits'
+   * or 'dividends', its weekly or monthly series (unset: 'unknown') with 'periods'; any error
+   * kind, 'held', 'slow' or 'json' on any of them.
    */
   setFor(vendor: Vendor, capability: Capability, subject: string, behavior: Behavior): void;
   /** Resolves once `count` calls in all have reached the vendor. */
@@ -464,12 +508,12 @@ interface HeldAnswer {
 
 /** Which vendor endpoint the request is, if it is one the stand-in serves. */
 function route(url: URL, prefix: string, key: string): Call | undefined {
-  const endpointOf = (names: Record<VendorEndpoint, string>, name: string | null) =>
+  const endpointOf = (names: Partial<Record<VendorEndpoint, string>>, name: string | null) =>
     (Object.keys(names) as VendorEndpoint[]).find((endpoint) => names[endpoint] === name);
   const params = url.searchParams;
   if (url.pathname === `${prefix}/query`) {
     const name = params.get('function');
-    const endpoint = endpointOf(AV_FUNCTIONS, name);
+    const endpoint = endpointOf(AV_FUNCTIONS, name) ?? endpointOf(AV_UNADJUSTED, name);
     // Any other function is a call the service passes through; its subject is the function.
     if (!endpoint) return name ? { vendor: 'alphavantage', endpoint: 'pass-through', subject: name, key, params } : undefined;
     const subject = params.get(endpoint === 'search' ? 'keywords' : 'symbol') ?? '';
@@ -498,8 +542,8 @@ export async function startUpstream(options: { prefix?: string } = {}): Promise<
   const calls: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const outputSizes: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const capabilityCalls: Record<Vendor, Record<Capability, string[]>> = {
-    alphavantage: { search: [], splits: [], dividends: [] },
-    twelvedata: { search: [], splits: [], dividends: [] },
+    alphavantage: { search: [], splits: [], dividends: [], weekly: [], monthly: [] },
+    twelvedata: { search: [], splits: [], dividends: [], weekly: [], monthly: [] },
   };
   const keys: Record<Vendor, string[]> = { alphavantage: [], twelvedata: [] };
   const passThroughCalls: PassThroughCall[] = [];

@@ -54,6 +54,26 @@ export interface SymbolRefreshesTable {
   deep_fetched_at: number | null;
 }
 
+/** A vendor's weekly or monthly bar (Alpha Vantage's _ADJUSTED series): as traded, with its adjusted close and dividend amount. */
+export interface PeriodBarsTable extends DailyBar {
+  symbol: string;
+  period: 'week' | 'month';
+  adjusted_close: string;
+  dividend: string;
+  source: string;
+  fetched_at: number;
+}
+
+/** When a symbol's vendor series of a period was last asked, of whom (null: no provider knew it), and the newest bar it gave. */
+export interface PeriodFetchesTable {
+  symbol: string;
+  period: 'week' | 'month';
+  last_attempt_at: number;
+  outcome: 'bars' | 'unknown';
+  source: string | null;
+  through: string;
+}
+
 /** A search query's answer (matches as JSON text). */
 export interface SymbolSearchesTable {
   query: string;
@@ -163,6 +183,8 @@ export interface Database {
   service_secrets: ServiceSecretsTable;
   daily_bars: DailyBarsTable;
   symbol_refreshes: SymbolRefreshesTable;
+  period_bars: PeriodBarsTable;
+  period_fetches: PeriodFetchesTable;
   symbol_searches: SymbolSearchesTable;
   pass_through_answers: PassThroughAnswersTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -17,6 +17,7 @@ import * as apiKeyTags from './migrations/2026-12-06T00-api-key-tags.js';
 import * as passThroughAnswers from './migrations/2026-12-07T00-pass-through-answers.js';
 import * as deepFetches from './migrations/2026-12-07T01-deep-fetches.js';
 import * as minuteFairShare from './migrations/2026-12-07T02-minute-fair-share.js';
+import * as periodBars from './migrations/2026-12-07T03-period-bars.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -42,6 +43,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07T00-pass-through-answers': passThroughAnswers,
   '2026-12-07T01-deep-fetches': deepFetches,
   '2026-12-07T02-minute-fair-share': minuteFairShare,
+  '2026-12-07T03-period-bars': periodBars,
 };
 
 /**

@@ -89,6 +89,9 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
       return withinTransaction(db, async (trx) => {
         const deleted = await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).executeTakeFirst();
         await trx.deleteFrom('symbol_refreshes').where('symbol', '=', symbol).execute();
+        // A vendor's weekly and monthly bars go too: left, they would stand for history the symbol no longer has.
+        await trx.deleteFrom('period_bars').where('symbol', '=', symbol).execute();
+        await trx.deleteFrom('period_fetches').where('symbol', '=', symbol).execute();
         return Number(deleted.numDeletedRows);
       });
     },

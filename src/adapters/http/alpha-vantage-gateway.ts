@@ -17,12 +17,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { PassThroughService } from '../../app/market-data/pass-through.js';
-import type { QuoteService } from '../../app/market-data/quotes.js';
+import type { Interval, QuoteService } from '../../app/market-data/quotes.js';
 import type { SearchService } from '../../app/market-data/search.js';
 import type { CacheState, Requester } from '../../app/market-data/refresh.js';
 import { ALPHA_VANTAGE_FUNCTIONS, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { DomainError, type ErrorCode, symbolNotFound, ThrottledError, ValidationError } from '../../domain/errors.js';
-import { dividendsByPeriod, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
+import type { Period } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
@@ -182,27 +182,27 @@ const PERIOD_SERIES: Record<Period, { name: string; adjustedName: string; inform
 };
 const PERIOD_ADJUSTED_KEYS = ['1. open', '2. high', '3. low', '4. close', '5. adjusted close', '6. volume', '7. dividend amount'] as const;
 const PERIOD_ADJUSTED_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'adjusted_close', 'volume', 'dividend_amount'];
+const INTERVAL_OF: Record<Period, Interval> = { week: '1week', month: '1month' };
 
 /**
- * TIME_SERIES_WEEKLY(_ADJUSTED) and TIME_SERIES_MONTHLY(_ADJUSTED), made from every stored daily bar
- * (domain/periods.ts), newest first, at no upstream call beyond the daily series' own refresh. Adjusted:
- * the period's bar as traded, its last session's adjusted close, and the dividends that went ex in it.
+ * TIME_SERIES_WEEKLY(_ADJUSTED) and TIME_SERIES_MONTHLY(_ADJUSTED): every stored period, newest first, as
+ * the history use case gives them (app/market-data/quotes.ts) — made from the daily bars, and before the
+ * oldest stored session the vendor's own. Adjusted: the period's bar as traded, its adjusted close, and the
+ * dividends that went ex in it.
  */
 function periodSeries(period: Period, adjusted: boolean): GatewayFunction {
   const names = PERIOD_SERIES[period];
   return async ({ quotes }, call) => {
-    const history = await quotes.getHistory(requiredSymbol(call), { sessions: 'all', adjusted }, call.requester);
-    const sessions = history.bars.map((bar, i) => ({ date: bar.date, bar, adjustedClose: history.adjusted?.bars[i]!.close ?? bar.close }));
-    const groups = periodGroups(sessions, period).reverse();
-    if (!groups[0]) throw symbolNotFound(history.symbol);
-    const dividends = dividendsByPeriod(history.adjusted?.dividends ?? [], period);
-    const rows = groups.map((group) => {
-      const bar = periodBar(group.map((session) => session.bar));
-      const prices = [bar.open, bar.high, bar.low, bar.close];
-      if (!adjusted) return { date: bar.date, values: [...prices, String(bar.volume)] };
-      const dividend = dividends.get(periodOf(bar.date, period)) ?? '0.0000';
-      return { date: bar.date, values: [...prices, group[group.length - 1]!.adjustedClose, String(bar.volume), dividend] };
-    });
+    const history = await quotes.getHistory(requiredSymbol(call), { sessions: 'all', adjusted, interval: INTERVAL_OF[period] }, call.requester);
+    const rows = history.bars
+      .map((bar, i) => {
+        const prices = [bar.open, bar.high, bar.low, bar.close];
+        if (!history.adjusted) return { date: bar.date, values: [...prices, String(bar.volume)] };
+        const dividend = history.adjusted.dividendsPerBar?.[i] ?? '0.0000';
+        return { date: bar.date, values: [...prices, history.adjusted.bars[i]!.close, String(bar.volume), dividend] };
+      })
+      .reverse();
+    if (!rows[0]) throw symbolNotFound(history.symbol);
     const keys = adjusted ? PERIOD_ADJUSTED_KEYS : DAILY_KEYS;
     return {
       cache: history.cache,

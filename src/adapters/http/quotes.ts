@@ -146,7 +146,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
             interval: Type.Optional(
               Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], {
                 description:
-                  '1day (default); 1week or 1month: one bar per calendar week (Monday to Sunday) or month, dated its last session, made from the daily bars (first open, highest high, lowest low, last close, volumes summed)',
+                  "1day (default); 1week or 1month: one bar per calendar week (Monday to Sunday) or month, dated its last session, made from the daily bars (first open, highest high, lowest low, last close, volumes summed); the period of the oldest stored session and older ones are Alpha Vantage's own where it is configured",
               }),
             ),
           }),

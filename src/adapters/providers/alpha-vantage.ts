@@ -1,5 +1,6 @@
 import type { Dividend, MarketDataProvider, Split, SymbolMatch } from '../../app/market-data/providers.js';
 import { type AlphaVantageQuery, answersCsv, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
+import { checkPeriodBar, type Period, type PeriodBar } from '../../domain/periods.js';
 import type { DailyBar } from '../../domain/quote.js';
 import {
   barOrThrow,
@@ -24,10 +25,17 @@ export interface AlphaVantageOptions extends VendorOptions {
 /** Without a setting: the most the vendor client reads of any answer. */
 const PASS_THROUGH_MAX_BYTES = 8 * 1024 * 1024;
 
+/** Alpha Vantage's weekly and monthly series with adjusted closes and dividends, and the key its answer keeps them under. */
+const PERIOD_SERIES: Record<Period, { function: string; key: string }> = {
+  week: { function: 'TIME_SERIES_WEEKLY_ADJUSTED', key: 'Weekly Adjusted Time Series' },
+  month: { function: 'TIME_SERIES_MONTHLY_ADJUSTED', key: 'Monthly Adjusted Time Series' },
+};
+
 /**
  * Alpha Vantage TIME_SERIES_DAILY, compact output (the last 100 sessions;
- * `outputsize=full` is premium on free keys), and SYMBOL_SEARCH, SPLITS and
- * DIVIDENDS. Alpha Vantage answers HTTP 200 for its errors, so the body decides:
+ * `outputsize=full` is premium on free keys), TIME_SERIES_WEEKLY_ADJUSTED and
+ * TIME_SERIES_MONTHLY_ADJUSTED (free, 20+ years in one call), and SYMBOL_SEARCH,
+ * SPLITS and DIVIDENDS. Alpha Vantage answers HTTP 200 for its errors, so the body decides:
  *   {"Error Message": …}            the symbol is unknown (or the call invalid)
  *   {"Note": …} / {"Information": …} rate limit, premium-only, or a bad key
  * (notices have quoted the key: every error goes through the client, which redacts it).
@@ -63,6 +71,12 @@ export function createAlphaVantageProvider(options: AlphaVantageOptions): Market
       return rowsOf(vendor, body, 'data').flatMap((row) => parseDividend(vendor, row));
     },
     passThrough: (query) => passThrough(vendor, query, options.passThroughMaxBytes ?? PASS_THROUGH_MAX_BYTES),
+    async getPeriodBars(symbol, period) {
+      // The _ADJUSTED series: one call gives the bars as traded and Alpha Vantage's adjusted close and dividend of each.
+      const { function: name, key } = PERIOD_SERIES[period];
+      const body = await query(vendor, { function: name, symbol });
+      return parsePeriodSeries(vendor, body[key], key);
+    },
   };
 }
 
@@ -191,6 +205,33 @@ function parseSeries(vendor: VendorClient, series: unknown): DailyBar[] {
       volume: Number(day['5. volume']),
     };
     bars.push(barOrThrow(vendor, bar));
+  }
+  return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
+}
+
+/**
+ * {"Meta Data": …, "Weekly Adjusted Time Series": {"2025-11-06": {"1. open", "2. high", "3. low", "4. close",
+ * "5. adjusted close", "6. volume", "7. dividend amount"}, …}}, each dated the last session of its period;
+ * one malformed bar refuses the answer, as in a daily series.
+ */
+function parsePeriodSeries(vendor: VendorClient, series: unknown, key: string): PeriodBar[] {
+  if (!isRecord(series)) throw vendor.error('unavailable', `answer has no "${key}"`);
+  const bars: PeriodBar[] = [];
+  for (const [date, period] of Object.entries(series)) {
+    if (!isRecord(period)) throw vendor.error('unavailable', `malformed bar for ${date}`);
+    const bar: PeriodBar = {
+      date,
+      open: String(period['1. open']),
+      high: String(period['2. high']),
+      low: String(period['3. low']),
+      close: String(period['4. close']),
+      adjustedClose: String(period['5. adjusted close']),
+      volume: Number(period['6. volume']),
+      dividend: String(period['7. dividend amount']),
+    };
+    const problem = checkPeriodBar(bar);
+    if (problem) throw vendor.error('unavailable', `malformed bar: ${problem}`);
+    bars.push(bar);
   }
   return bars.sort((a, b) => (a.date < b.date ? 1 : -1));
 }

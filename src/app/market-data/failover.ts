@@ -10,19 +10,21 @@
  * another's quote. `join` adds a client to a fetch under way, which then runs
  * at the earliest turn of anyone waiting for it; the call still counts
  * against the budget of the client that started it. Every capability
- * (bars, search, splits, dividends, pass-through) goes the same way; a provider without
+ * (bars, search, splits, dividends, weekly and monthly bars, pass-through) goes the same way; a provider without
  * one is passed over, and so, until the next 00:00 UTC, is one that said it
  * does not offer a capability on its key's plan (Twelve Data's /splits and
  * /dividends on the Basic plan): each such answer costs a call of its quota.
  */
 import type { AlphaVantageQuery, PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { createFairQueue } from './fair-queue.js';
+import { periodFetchKey } from './period-bars.js';
 import { type Dividend, type MarketDataProvider, ProviderError, type ProviderFailure, type Split, type SymbolMatch } from './providers.js';
 import type { FetchDailyBars } from './prices.js';
 import type { JoinFetch } from './refresh.js';
 import type { CallOutcomes } from './provider-status.js';
 import type { UpstreamBudget, UpstreamRequest } from './upstream-budget.js';
 import { FairShareExceededError, symbolNotFound, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
+import type { Period, PeriodBar } from '../../domain/periods.js';
 import { secondsUntilReset } from '../../domain/upstream-quota.js';
 
 export interface FailoverLogger {
@@ -37,6 +39,8 @@ export interface Failover {
   getDividends(symbol: string, request: UpstreamRequest): Promise<Answered<Dividend[]>>;
   /** An Alpha Vantage call passed through (pass-through.ts), fetched under `key`, the key its callers join. */
   passThrough(key: string, query: AlphaVantageQuery, request: UpstreamRequest): Promise<Answered<PassThroughAnswer>>;
+  /** A vendor's own weekly or monthly bars, newest first, from the first provider that has them and answers. */
+  getPeriodBars(symbol: string, period: Period, request: UpstreamRequest): Promise<Answered<PeriodBar[]>>;
   join: JoinFetch;
 }
 
@@ -50,7 +54,7 @@ export interface Answered<T> {
 type Capability<T> = (provider: MarketDataProvider) => (() => Promise<T>) | undefined;
 
 /** What is asked: bars (a vendor may refuse one symbol on its plan, not the endpoint), or a capability. */
-type Asked = 'bars' | 'search' | 'splits' | 'dividends' | 'pass-through';
+type Asked = 'bars' | 'search' | 'splits' | 'dividends' | 'periods' | 'pass-through';
 
 /** `outcomes` hears how each call ended, for /api/v1/providers/ (budget refusals are not calls). */
 export function createFailover(
@@ -136,6 +140,9 @@ export function createFailover(
     getSplits: (symbol, request) => ask('splits', `splits:${symbol}`, symbol, request, (p) => p.getSplits && (() => p.getSplits!(symbol))),
     getDividends: (symbol, request) => ask('dividends', `dividends:${symbol}`, symbol, request, (p) => p.getDividends && (() => p.getDividends!(symbol))),
     passThrough: (key, query, request) => ask('pass-through', key, query.function, request, (p) => p.passThrough && (() => p.passThrough!(query))),
+    // Keyed as the refresh coordinator keys it (period-bars.ts): a client waiting for the fetch joins its turn.
+    getPeriodBars: (symbol, period, request) =>
+      ask('periods', periodFetchKey(symbol, period), symbol, request, (p) => p.getPeriodBars && (() => p.getPeriodBars!(symbol, period))),
     join,
   };
 }

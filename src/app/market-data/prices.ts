@@ -49,7 +49,10 @@ export interface PriceStore {
   /** Upserts bars by (symbol, date); an upstream attempt is recorded with them, in one transaction. */
   saveBars(symbol: string, bars: DailyBar[], origin: BarsOrigin): Promise<void>;
   recordUnknown(symbol: string, at: number): Promise<void>;
-  /** Deletes every stored bar of the symbol and its refresh record (the CLI's delete-prices); how many bars. */
+  /**
+   * Deletes every stored bar of the symbol, daily and a vendor's weekly and monthly, and their refresh
+   * records (the CLI's delete-prices); how many daily bars.
+   */
   deleteBars(symbol: string): Promise<number>;
 }
 
@@ -157,6 +160,7 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     freshBars,
     /** Ascending, both ends inclusive, as stored (call freshBars first to refresh). */
     barsBetween: (symbol: string, from: string, to: string) => store.barsBetween(symbol, from, to),
+    oldestBarDate: (symbol: string) => store.oldestBarDate(symbol),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { AlphaVantageQuery, PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import type { Dividend, Split } from '../../domain/corporate-actions.js';
+import type { Period, PeriodBar } from '../../domain/periods.js';
 import type { DailyBar } from '../../domain/quote.js';
 
 /** A provider's daily bars, newest first, and the currency their prices are in when the vendor says. */
@@ -61,6 +62,12 @@ export interface MarketDataProvider {
    * (`rate_limited`), as is a notice about the key (`unavailable`): neither is the call's answer.
    */
   passThrough?(query: AlphaVantageQuery): Promise<PassThroughAnswer>;
+  /**
+   * The vendor's own weekly or monthly bars of `symbol`, newest first: its whole history in one call,
+   * as traded, each with the vendor's adjusted close and dividend amount (domain/periods.ts). For
+   * vendors whose daily series is shallow on the plan (Alpha Vantage's free 100 sessions).
+   */
+  getPeriodBars?(symbol: string, period: Period): Promise<PeriodBar[]>;
 }
 
 export type ProviderFailure =

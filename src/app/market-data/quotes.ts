@@ -1,14 +1,15 @@
 /**
  * Use cases of market data over the price store: the latest quote of a
- * symbol, a batch of them, daily history (as traded, or adjusted for splits
- * and dividends), and a symbol's splits and dividends.
+ * symbol, a batch of them, daily, weekly and monthly history (as traded, or
+ * adjusted for splits and dividends), and a symbol's splits and dividends.
  */
 import { LRUCache } from 'lru-cache';
 import { symbolNotFound, ValidationError } from '../../domain/errors.js';
 import { adjustBars } from '../../domain/corporate-actions.js';
-import { type Period, periodBar, periodGroups } from '../../domain/periods.js';
+import { adjustedPeriodBar, dividendsByPeriod, mergePeriodSeries, type Period, periodBar, periodGroups, periodOf } from '../../domain/periods.js';
 import { type DailyBar, isCalendarDate, normalizeSymbol, type Quote, quoteFromBars } from '../../domain/quote.js';
 import { type ActionsSource, adjustableSplits, type CorporateActions, type FreshActions } from './corporate-actions.js';
+import type { FreshPeriodBars, PeriodSource, StoredPeriodBar } from './period-bars.js';
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 import { upTo } from '../lru-bound.js';
@@ -27,7 +28,10 @@ export interface HistoryRange {
   sessions?: Sessions;
   /** Also give the bars adjusted for splits and dividends (domain/corporate-actions.ts). */
   adjusted?: boolean;
-  /** Daily bars (the default), or weekly or monthly ones made from them (domain/periods.ts). */
+  /**
+   * Daily bars (the default), or weekly or monthly ones: made from the daily bars, and before the oldest
+   * stored session a vendor's own (domain/periods.ts).
+   */
   interval?: Interval;
 }
 
@@ -36,12 +40,16 @@ const PERIOD_OF_INTERVAL: Record<Exclude<Interval, '1day'>, Period> = { '1week':
 
 export interface ServedHistory {
   symbol: string;
-  /** Oldest first, as traded. */
+  /** Oldest first, as traded; a weekly or monthly bar has the source of its data (its last session's, or the vendor's). */
   bars: StoredBar[];
   cache: CacheState;
   currency?: string;
-  /** When asked: the same sessions adjusted, and the actions that adjusted them. */
-  adjusted?: { bars: DailyBar[] } & CorporateActions;
+  /** When asked: the same bars adjusted, and the actions that adjusted them. */
+  adjusted?: {
+    bars: DailyBar[];
+    /** Weekly and monthly bars: the cash dividends that went ex in each one's period (undefined: none known). */
+    dividendsPerBar?: (string | undefined)[];
+  } & CorporateActions;
 }
 
 /** Port: a symbol was served to a client (validated, and known upstream or in the store); app/market-data/demand.ts counts them. */
@@ -65,6 +73,8 @@ export interface QuoteServiceOptions {
    * is demand too, and the prefetch's own reads through the price source are not.
    */
   demand?: DemandLog;
+  /** A vendor's own weekly and monthly bars, for the periods the daily bars do not reach; without it, the daily bars make every period. */
+  periods?: PeriodSource;
 }
 
 export function createQuoteService(prices: PriceSource, actions: ActionsSource, options: QuoteServiceOptions) {
@@ -116,7 +126,49 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const served = range.adjusted ? await withAdjusted(history, { from, to }, requester) : history;
     if (interval === '1day') return served;
     const keep = ranged || range.sessions === 'all' ? Infinity : (range.sessions ?? HISTORY_DEFAULT_SESSIONS);
-    return inPeriods(served, PERIOD_OF_INTERVAL[interval], keep);
+    return inPeriods(served, PERIOD_OF_INTERVAL[interval], { from, to, keep }, requester);
+  }
+
+  /**
+   * The history in weekly or monthly bars, the newest `keep` of them: the daily bars make the periods
+   * after the one of the oldest stored session, a vendor's own bars that period and the ones before it
+   * (domain/periods.ts mergePeriodSeries).
+   */
+  async function inPeriods(history: ServedHistory, period: Period, reach: PeriodReach, requester: Requester): Promise<ServedHistory> {
+    const daily = dailyPeriods(history, period);
+    // Without a lower end, the history holds every stored session up to the range's end: its first is the oldest.
+    const oldestSession = reach.from === undefined && history.bars[0] ? history.bars[0].date : await prices.oldestBarDate(history.symbol);
+    const vendor = await vendorPeriods(history, period, { ...reach, oldestSession, daily }, requester);
+    const merged = mergePeriodSeries(vendor.bars, daily, oldestSession, period);
+    const rows = newest(
+      merged.map((row) => (row.from === 'daily' ? row.bar : vendorPeriod(row.bar, history.adjusted))),
+      reach.keep,
+    );
+    const served = { ...history, bars: rows.map((row) => row.traded), cache: worstCacheState([history.cache, vendor.cache]) };
+    if (!history.adjusted) return served;
+    return { ...served, adjusted: { ...history.adjusted, bars: rows.map((row) => row.adjusted!), dividendsPerBar: rows.map((row) => row.dividend) } };
+  }
+
+  /**
+   * The vendor's period bars of the range, asked upstream first when due; none when the answer does not
+   * reach back to the oldest stored session's period (the newest `keep` periods are all after it, or the
+   * range starts later), so an answer the daily bars make alone costs no call.
+   */
+  async function vendorPeriods(
+    history: ServedHistory,
+    period: Period,
+    { from, to, keep, oldestSession, daily }: PeriodReach & { oldestSession: string | undefined; daily: PeriodRow[] },
+    requester: Requester,
+  ): Promise<FreshPeriodBars> {
+    if (!options.periods) return { bars: [], cache: 'HIT' };
+    if (oldestSession !== undefined) {
+      const boundary = periodOf(oldestSession, period);
+      const later = daily.filter((row) => periodOf(row.date, period) > boundary).length;
+      if ((from !== undefined && periodOf(from, period) > boundary) || later >= keep) return { bars: [], cache: 'HIT' };
+    }
+    // For adjusted prices, a split or dividend newer than the vendor's answer makes its adjusted closes stale.
+    const actionDates = history.adjusted && [...history.adjusted.splits.map((s) => s.date), ...history.adjusted.dividends.map((d) => d.exDate)];
+    return options.periods.freshPeriodBars(history.symbol, period, requester, { from: from ?? OPEN_START, to: to ?? OPEN_END, actionDates });
   }
 
   /** The history with its bars adjusted for the symbol's splits and dividends beside them. */
@@ -169,16 +221,40 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
 
 export type QuoteService = ReturnType<typeof createQuoteService>;
 
-/** The history in weekly or monthly bars, the newest `keep` of them; each period's source is its last session's. */
-function inPeriods(history: ServedHistory, period: Period, keep: number): ServedHistory {
-  const newest = <T>(items: T[]) => (items.length > keep ? items.slice(items.length - keep) : items);
-  const bars = newest(periodGroups(history.bars, period)).map((group): StoredBar => {
+/** How far a weekly or monthly answer reaches: its range, and how many of the newest periods it keeps. */
+interface PeriodReach {
+  from?: string;
+  to?: string;
+  keep: number;
+}
+
+/** One weekly or monthly bar as traded, and, when asked, adjusted and with the dividends that went ex in its period. */
+interface PeriodRow {
+  date: string;
+  traded: StoredBar;
+  adjusted?: DailyBar;
+  dividend?: string;
+}
+
+const newest = <T>(items: T[], keep: number) => (items.length > keep ? items.slice(items.length - keep) : items);
+
+/** The periods the history's daily bars make; each one's source is its last session's. */
+function dailyPeriods(history: ServedHistory, period: Period): PeriodRow[] {
+  const adjustedGroups = history.adjusted && periodGroups(history.adjusted.bars, period);
+  const dividends = history.adjusted && dividendsByPeriod(history.adjusted.dividends, period);
+  return periodGroups(history.bars, period).map((group, i) => {
     const { source, fetched_at } = group[group.length - 1]!;
-    return { ...periodBar(group), source, fetched_at };
+    const traded = { ...periodBar(group), source, fetched_at };
+    if (!adjustedGroups) return { date: traded.date, traded };
+    return { date: traded.date, traded, adjusted: periodBar(adjustedGroups[i]!), dividend: dividends!.get(periodOf(traded.date, period)) };
   });
-  if (!history.adjusted) return { ...history, bars };
-  const adjusted = newest(periodGroups(history.adjusted.bars, period)).map(periodBar);
-  return { ...history, bars, adjusted: { ...history.adjusted, bars: adjusted } };
+}
+
+/** A vendor's period bar; adjusted (when asked) by the vendor's own adjusted close, its volume by the stored splits. */
+function vendorPeriod(bar: StoredPeriodBar, adjusted: CorporateActions | undefined): PeriodRow {
+  const { date, open, high, low, close, volume, source, fetched_at } = bar;
+  const traded = { date, open, high, low, close, volume, source, fetched_at };
+  return adjusted ? { date, traded, adjusted: adjustedPeriodBar(bar, adjusted.splits), dividend: bar.dividend } : { date, traded };
 }
 
 /** The distinct symbols of a batch, as normalised; a ValidationError when one is invalid, or none or too many are given. */
