@@ -24,7 +24,6 @@ import {
   type Point,
   pointOf,
   positionKey,
-  previousCloseOf,
   type PortfolioTotals,
   type PositionFigures,
   type PositionValue,
@@ -253,9 +252,8 @@ async function latestCloses(quotes: QuoteService, symbols: string[], requester: 
   return new Map(
     [...served].map(([symbol, result]): [string, Priced] => {
       if (result instanceof Error) return [symbol, reasonOf(result)];
-      const { close_value, last_refreshed, variation_between_last_two_days } = result.quote;
-      const previousClose = previousCloseOf(close_value, variation_between_last_two_days);
-      const close: Close = { date: last_refreshed, close: close_value, previousClose, ...(result.previousDate && { previousDate: result.previousDate }) };
+      const { close_value, last_refreshed } = result.quote;
+      const close: Close = { date: last_refreshed, close: close_value, ...(result.previous && { previousClose: result.previous.close, previousDate: result.previous.date }) };
       return [symbol, { close, cache: result.cache }];
     }),
   );

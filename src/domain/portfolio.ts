@@ -241,15 +241,6 @@ export interface Close {
   previousDate?: string;
 }
 
-/**
- * The close before `close`, from the quote's variation (close − previous close).
- * The variation is a JS number made from the decimal difference of two short
- * decimals, so its shortest text ("1.57") is that difference exactly.
- */
-export function previousCloseOf(close: string, variation: number): string {
-  return new Exact(close).minus(new Exact(variation)).toFixed();
-}
-
 /** The product of the factors of the splits after `after` and on or before `through`. */
 function splitFactorBetween(splits: Split[], after: string, through: string): Exact {
   let factor = new Exact(1);

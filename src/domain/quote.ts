@@ -48,11 +48,6 @@ export function isDecimal(value: string): boolean {
   return value.length <= DECIMAL_MAX_CHARACTERS && DECIMAL.test(value);
 }
 
-/** a − b for decimal strings, computed on scaled integers so 130.79 − 129.22 is 1.57, not 1.5699999999999932. */
-export function subtractDecimals(a: string, b: string): number {
-  return Number(decimalDifference(a, b));
-}
-
 /** a − b as a decimal string with the finer of the two scales: "130.7900" − "129.2200" is "1.5700". */
 export function decimalDifference(a: string, b: string): string {
   const scale = Math.max(fractionDigits(a), fractionDigits(b));
@@ -129,7 +124,8 @@ export function quoteFromBars(symbol: string, barsNewestFirst: DailyBar[]): Quot
     open_value: latest.open,
     high_value: latest.high,
     low_value: latest.low,
-    variation_between_last_two_days: previous ? subtractDecimals(latest.close, previous.close) : 0,
+    // The seed's number; the one day-change rule is dailyChange's (the gateway's GLOBAL_QUOTE says it in decimal).
+    variation_between_last_two_days: Number(dailyChange(latest, previous).change),
   };
 }
 

@@ -5,7 +5,6 @@ import {
   createHoldings,
   figuresOf,
   type Holding,
-  previousCloseOf,
   type SymbolActions,
   totalsOf,
   tradeDay,
@@ -105,11 +104,6 @@ describe('a portfolio folded from trades (average-cost method)', () => {
       dividends: '0.0000',
       total_return: '55.0000', // 15 unrealised + 40 realised
     });
-  });
-
-  it("when the quote gives a close and its variation, then the previous close is their decimal difference", () => {
-    expect(previousCloseOf('130.7900', 1.57)).toBe('129.22');
-    expect(previousCloseOf('10.0001', -0.0003)).toBe('10.0004');
   });
 
   it('when trades are ordered, then by timestamp, then by id', () => {

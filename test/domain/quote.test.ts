@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/domain/errors.js';
-import { checkBar, dailyChange, decimalDifference, normalizeSymbol, quoteFromBars, subtractDecimals } from '../../src/domain/quote.js';
+import { checkBar, dailyChange, decimalDifference, normalizeSymbol, quoteFromBars } from '../../src/domain/quote.js';
 import { SEED_QUOTE } from '../support/stand-in.js';
 
-describe('subtractDecimals', () => {
+describe("the quote's variation", () => {
+  const bar = (close: string) => ({ date: '2022-07-29', open: close, high: close, low: close, close, volume: 1 });
   it.each([
     ['130.7900', '129.2200', 1.57],
     ['129.2200', '130.7900', -1.57],
     ['0.3', '0.1', 0.2],
     ['100', '99.999', 0.001],
     ['5', '5.0000', 0],
-    ['-1.5', '2.25', -3.75],
-  ])('%s − %s = %s exactly', (a, b, expected) => {
-    expect(subtractDecimals(a, b)).toBe(expected);
+  ])('%s after %s varies by %s exactly (decimal, not 1.5699999999999932)', (latest, previous, expected) => {
+    expect(quoteFromBars('IBM', [bar(latest), { ...bar(previous), date: '2022-07-28' }])!.variation_between_last_two_days).toBe(expected);
   });
 });
 

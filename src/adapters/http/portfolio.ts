@@ -19,7 +19,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { Holding } from '../../domain/portfolio.js';
 import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
-import { requesterOf, sayCacheState } from './quotes.js';
+import { costPerSymbol, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
 import { PortfolioHistoryQuery, PortfolioHistorySchema, PortfolioParams, PortfolioQuery, PortfolioSchema } from './schemas/portfolio.js';
 
@@ -50,17 +50,8 @@ function perRequest<T>(fold: (request: FastifyRequest) => Promise<T>) {
   };
 }
 
-/** One per symbol the request prices (the batch rule), at least 1, as any request. */
-function costOf(priced: (request: FastifyRequest) => Promise<Holding[]>) {
-  return async (request: FastifyRequest): Promise<number> => {
-    try {
-      return Math.max(1, holdingsToPrice(await priced(request)).length);
-    } catch (error) {
-      if (error instanceof ValidationError) return 1;
-      throw error;
-    }
-  };
-}
+/** One per symbol the request prices: the batch's rule (quotes.ts). */
+const costOf = (held: (request: FastifyRequest) => Promise<Holding[]>) => costPerSymbol(async (request) => holdingsToPrice(await held(request)));
 
 const CSV_COLUMNS = [
   'symbol', 'shares', 'side', 'average_cost', 'cost_basis', 'realised_pl', 'price', 'price_date', 'cache', 'reason',

@@ -53,21 +53,33 @@ function symbolList(text: string): string[] {
 }
 
 /**
- * What a batch costs an account: one request per distinct symbol, as the
- * quote service counts them (batchSymbols). A batch the service refuses whole
- * (an invalid symbol, none, more than BATCH_MAX_SYMBOLS) looks nothing up and
- * costs 1, as any request does.
+ * The one cost rule of market data, for the gate: a request costs one per distinct symbol it prices, and
+ * at least 1, as any request; a request the use case refuses as invalid prices nothing and costs 1. The
+ * batch and the portfolio charge by it. Synchronous when `priced` is, so the batch's cost costs no turn.
  */
-function batchCost(request: FastifyRequest): number {
-  const text = (request.query as { symbols?: unknown }).symbols;
-  if (typeof text !== 'string') return 1;
-  try {
-    return batchSymbols(symbolList(text)).length;
-  } catch (error) {
+export function costPerSymbol<T>(priced: (request: FastifyRequest) => T[]): (request: FastifyRequest) => number;
+export function costPerSymbol<T>(priced: (request: FastifyRequest) => Promise<T[]>): (request: FastifyRequest) => Promise<number>;
+export function costPerSymbol<T>(priced: (request: FastifyRequest) => T[] | Promise<T[]>) {
+  const cost = (symbols: T[]) => Math.max(1, symbols.length);
+  const refused = (error: unknown) => {
     if (error instanceof ValidationError) return 1;
     throw error;
-  }
+  };
+  return (request: FastifyRequest) => {
+    try {
+      const symbols = priced(request);
+      return symbols instanceof Promise ? symbols.then(cost, refused) : cost(symbols);
+    } catch (error) {
+      return refused(error);
+    }
+  };
 }
+
+/** A batch's symbols as the quote service counts them (batchSymbols): distinct, once normalised. */
+const batchCost = costPerSymbol((request) => {
+  const text = (request.query as { symbols?: unknown }).symbols;
+  return typeof text === 'string' ? batchSymbols(symbolList(text)) : [];
+});
 
 /** A bar's own fields, without the store's bookkeeping (source, fetched_at). */
 function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {

@@ -17,8 +17,8 @@ import { upTo } from '../lru-bound.js';
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
   cache: CacheState;
-  /** The date of the close the variation is from, when one is stored (not part of the quote's answer). */
-  previousDate?: string;
+  /** The close the variation is from, when one is stored (not part of the quote's answer): the portfolio's day change. */
+  previous?: { date: string; close: string };
 }
 
 export interface HistoryRange {
@@ -103,7 +103,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const { bars, cache, currency } = await prices.freshBars(symbol, requester, 2);
     const quote = quoteFromBars(symbol, bars);
     if (!quote || !bars[0]) throw symbolNotFound(symbol);
-    const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache, ...(bars[1] && { previousDate: bars[1].date }) };
+    const served: ServedQuote = { quote: { ...quote, source: bars[0].source, ...(currency && { currency }) }, cache, ...(bars[1] && { previous: { date: bars[1].date, close: bars[1].close } }) };
     if (cache !== 'STALE') recentQuotes.set(symbol, served);
     return served;
   }
