@@ -210,6 +210,19 @@ describe.each(testEngines())('Alpha Vantage functions passed through by the gate
     expect(upstream.passThroughCalls).toHaveLength(1);
   });
 
+  it('when calls carry long parameter values, then what the cache holds of them counts against its bound too: the kept calls stay within PASS_THROUGH_CACHE_MAX_BYTES', async () => {
+    const { service, query } = await setup({ PASS_THROUGH_MAX_ANSWER_BYTES: '1024', PASS_THROUGH_CACHE_MAX_BYTES: '4096' });
+    // Documented parameters OVERVIEW does not take: forwarded and kept, each value up to 1000 characters.
+    const names = ['limit', 'sort', 'topics', 'tickers', 'time_from', 'time_to', 'maturity', 'horizon', 'state', 'date', 'quarter', 'from', 'contract', 'expiration'];
+    for (const symbol of ['AAA', 'BBB', 'CCC']) {
+      const junk = names.map((name) => `${name}=${'x'.repeat(1000)}`).join('&');
+      expect((await query(`function=OVERVIEW&symbol=${symbol}&${junk}`)).statusCode).toBe(200);
+    }
+    const rows = await service.db.selectFrom('pass_through_answers').select(['query', 'body']).execute();
+    const held = rows.reduce((sum, row) => sum + Buffer.byteLength(row.query) + Buffer.byteLength(row.body), 0);
+    expect(held).toBeLessThanOrEqual(4096);
+  });
+
   it("when a passed-through call is made, then it is counted against the key's allowance like any call", async () => {
     const { query } = await setup({ THROTTLE_USER: '2/day' });
     expect((await query('function=OVERVIEW&symbol=IBM')).headers.ratelimit).toBe('"user";r=1;t=86400');

@@ -111,6 +111,24 @@ describe.each(testEngines())('backfill of history stored before depth was asked,
     upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-11-30', 6000) });
     expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars).toHaveLength(5000);
   });
+  it('when the vendor says the symbol is unknown to the backfill, then it is remembered as any unknown symbol: repeated deep asks make no further call until the refresh interval passes', async () => {
+    const { upstream, get, later } = await storedShallow();
+    upstream.set('twelvedata', 'IBM', { kind: 'unknown' });
+    const first = await get('/api/v1/symbol/IBM/history/?from=1900-01-01');
+    expect(first.statusCode).toBe(200);
+    expect(first.json().bars).toHaveLength(100);
+    const calls = upstream.calls.twelvedata.length;
+    for (let i = 0; i < 5; i++) {
+      later(2 / 60); // a minute apart: no minute's fair share holds it back
+      const again = await get('/api/v1/symbol/IBM/history/?from=1900-01-01');
+      expect(again.statusCode).toBe(200);
+      expect(again.json().bars).toHaveLength(100);
+    }
+    expect(upstream.calls.twelvedata).toHaveLength(calls);
+    later(25); // past the refresh interval: asked again, once
+    upstream.set('twelvedata', 'IBM', { kind: 'bars', bars: sessions('2026-12-01', 6000) });
+    expect((await get('/api/v1/symbol/IBM/history/?from=1900-01-01')).json().bars.length).toBeGreaterThan(100);
+  });
 });
 
 describe.each(testEngines())('weekly and monthly history on %s', (engine) => {

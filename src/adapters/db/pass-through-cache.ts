@@ -24,14 +24,16 @@ export function createPassThroughCache(db: Kysely<Database>): PassThroughCache {
 
     async put(key, query, { answer, source, fetchedAt, expiresAt }) {
       const body = answer.kind === 'too_large' ? '' : answer.body;
+      const text = canonicalQuery(query);
       const values: PassThroughAnswersTable = {
         key,
         function: query.function,
-        query: canonicalQuery(query),
+        query: text,
         kind: answer.kind,
         format: answer.kind === 'too_large' ? '' : answer.format,
         body,
-        size: Buffer.byteLength(body),
+        // The call's text is kept with its answer (up to some 31 KB of forwarded values): both count against the bound.
+        size: Buffer.byteLength(body) + Buffer.byteLength(text),
         source,
         fetched_at: fetchedAt,
         expires_at: expiresAt,

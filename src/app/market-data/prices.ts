@@ -124,6 +124,8 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
   async function wantsBackfill(symbol: string, { bars, attempt }: StoredSymbol, sessions: Sessions, { from }: Reach): Promise<boolean> {
     // Never stored: the first fetch is the deepest anyway. Asked once: what the vendor gave is all it gives.
     if (bars.length === 0 || attempt?.deepFetchedAt !== undefined) return false;
+    // Said unknown by every vendor: remembered as any unknown symbol is, not asked again until a refresh is due.
+    if (attempt?.outcome === 'unknown' && !isDue({ bars, attempt })) return false;
     if (sessions === 'all' || sessions > bars.length) return true;
     if (from === undefined) return false;
     const oldest = await store.oldestBarDate(symbol);
