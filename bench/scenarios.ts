@@ -319,6 +319,14 @@ async function interleaved(target: Service, loads: Load[]): Promise<Measurement[
   return rounds.map(summarise);
 }
 
+/** LONG: 20,000 sessions (1950 on), 8 two-for-one splits 2,500 sessions apart, a dividend every 63 sessions (317). */
+export function longHistory() {
+  const bars = weekdaySessions(LAST_SESSION, 20_000);
+  const splits = Array.from({ length: 8 }, (_, k) => ({ date: bars[1_250 + 2_500 * k]!.date, factor: 2 }));
+  const dividends = bars.filter((_, i) => i % 63 === 30).map((bar) => ({ exDate: bar.date, amount: '0.2500' }));
+  return { bars, splits, dividends };
+}
+
 /** Newest first, as the vendors give them. */
 const newestFirst = (bars: HistoryBar[]) => [...bars].reverse();
 
@@ -338,9 +346,7 @@ export async function marketData(context: Context): Promise<Row[]> {
   importHistory(url, context.folder, 'DEEP', deep);
   setUpstream(context, 'DEEP', deep);
   // LONG: 20,000 sessions, 8 two-for-one splits 2,500 sessions apart, a dividend every 63 sessions (317).
-  const long = weekdaySessions(LAST_SESSION, 20_000);
-  const longSplits = Array.from({ length: 8 }, (_, k) => ({ date: long[1_250 + 2_500 * k]!.date, factor: 2 }));
-  const longDividends = long.filter((_, i) => i % 63 === 30).map((bar) => ({ exDate: bar.date, amount: '0.2500' }));
+  const { bars: long, splits: longSplits, dividends: longDividends } = longHistory();
   importHistory(url, context.folder, 'LONG', long, longSplits, longDividends);
   setUpstream(context, 'LONG', long, longSplits, longDividends);
   // PFA–PFC: 2,000 sessions each, a 3-for-1 and a 2-for-1 inside them, a dividend every 63 sessions.
