@@ -19,6 +19,14 @@ export interface Load {
   body?: string;
   /** Authorization header values taken in turn, one per request (instead of a fixed one in `headers`). */
   authorizations?: string[];
+  /** Connections for this load (default CONNECTIONS): fewer for answers of megabytes (scenario 8). */
+  connections?: number;
+  /**
+   * Send exactly this many requests and wait for every answer, instead of loading for `seconds`: no
+   * answer still being computed when the measurement ends (its CPU counted, itself not) or spilling
+   * into the next load's (scenario 8's answers of megabytes).
+   */
+  amount?: number;
 }
 
 export interface Measurement {
@@ -28,6 +36,8 @@ export interface Measurement {
   /** Non-2xx answers plus socket errors and timeouts. */
   errors: number;
   requests: number;
+  /** Mean latency, ms. */
+  latencyMean?: number;
   /** CPU time (user + system) the target process spent per answered request, µs; when its pid is known. */
   cpuUs?: number;
 }
@@ -58,10 +68,12 @@ export async function measure(target: string | Target, load: Load, seconds = SEC
   let nextKey = 0;
   const { paths, authorizations } = load;
   const varied = paths.length > 1 || authorizations !== undefined;
+  const started = performance.now();
   const result = await autocannon({
     url: `${base}${load.paths[0]}`,
-    connections: CONNECTIONS,
+    connections: load.connections ?? CONNECTIONS,
     duration: seconds,
+    ...(load.amount !== undefined && { amount: load.amount }),
     method: load.method ?? 'GET',
     headers: load.headers,
     body: load.body,
@@ -78,8 +90,11 @@ export async function measure(target: string | Target, load: Load, seconds = SEC
       : undefined,
   });
   const cpuUs = pid === undefined ? Number.NaN : (cpuTimeUs(pid) - cpuBefore) / result.requests.total;
+  // With a fixed amount, autocannon's per-second average is of whole seconds sampled: answers ÷ wall time instead.
+  const rps = load.amount === undefined ? result.requests.average : result.requests.total / ((performance.now() - started) / 1000);
   return {
-    rps: result.requests.average,
+    rps,
+    latencyMean: result.latency.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,

@@ -1,10 +1,11 @@
 /**
  * A CPU profile of the built service under one scenario's load (not part of `npm run bench`):
  *
- *   npx tsx bench/profile.ts quote|by-id|user-id [seconds] [out-dir]
+ *   npx tsx bench/profile.ts quote|by-id|user-id|adjusted|unadjusted [seconds] [out-dir]
  *
  * Starts `node --cpu-prof dist/main.js` as bench/service.ts does (user-id: on a seeded ledger of 1M
- * trades), loads it with autocannon for `seconds` (default 10), stops it with SIGTERM so the profile is
+ * trades; adjusted and unadjusted: scenario 8's LONG, 20,000 imported sessions with 8 splits and 317
+ * dividends, its full history at 2 connections), loads it with autocannon for `seconds` (default 10), stops it with SIGTERM so the profile is
  * written, and prints the top self-time functions. Open the .cpuprofile in Chrome DevTools for flame graphs.
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IBM_BARS, startUpstream } from '../test/support/stand-in.js';
 import { measure, type Load } from './load.js';
-import { BENCH_USERS, migrate, seedTrades } from './seed.js';
+import { longHistory } from './scenarios.js';
+import { BENCH_USERS, importHistory, migrate, seedTrades } from './seed.js';
 import { freePort, waitUntilReady } from './service.js';
 
 const [scenario = 'quote', secondsText = '10', outDir = mkdtempSync(join(tmpdir(), 'sms-prof-'))] = process.argv.slice(2);
@@ -51,6 +53,14 @@ async function main() {
     migrate(`sqlite:${databasePath}`);
     seedTrades(databasePath, 1_000_000);
   }
+  const history = scenario === 'adjusted' || scenario === 'unadjusted';
+  if (history) {
+    const { bars, splits, dividends } = longHistory();
+    importHistory(`sqlite:${databasePath}`, folder, 'LONG', bars, splits, dividends);
+    upstream.set('alphavantage', 'LONG', { kind: 'bars', bars: [...bars].reverse() });
+    upstream.setFor('alphavantage', 'splits', 'LONG', { kind: 'splits', splits: splits.map((s) => ({ date: s.date, newShares: s.factor, oldShares: 1 })) });
+    upstream.setFor('alphavantage', 'dividends', 'LONG', { kind: 'dividends', dividends });
+  }
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${outDir}`, ...(process.env.PROFILE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), 'dist/main.js'], {
@@ -72,14 +82,15 @@ async function main() {
   });
   await waitUntilReady(base, child);
   let load: Load;
-  if (scenario === 'quote') {
+  if (scenario === 'quote' || history) {
     const registered = await fetch(`${base}/api/v1/register/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Pro', last_name: 'File', email: `profile-${Date.now()}@example.com` }),
     });
     const key = (await registered.json()) as string;
-    load = { paths: ['/api/v1/symbol/IBM/'], headers: { authorization: `Token ${key}` } };
+    const path = history ? `/api/v1/symbol/LONG/history/?from=1900-01-01${scenario === 'adjusted' ? '&adjusted=true' : ''}` : '/api/v1/symbol/IBM/';
+    load = { paths: [path], headers: { authorization: `Token ${key}` }, ...(history && { connections: 2 }) };
   } else if (scenario === 'by-id') {
     const posted = await fetch(`${base}/trades`, {
       method: 'POST',

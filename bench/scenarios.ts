@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import pg from 'pg';
 import type { Upstream } from '../test/support/stand-in.js';
 import { recordAnswer, type Ceiling } from './ceiling.js';
-import { compare, compareAll, measureAlone, type Load, type Measurement } from './load.js';
+import { compare, compareAll, measure, measureAlone, summarise, type Load, type Measurement } from './load.js';
 import type { Row } from './report.js';
-import { BENCH_USERS, migrate, seedAccounts, seededKey, seedTrades } from './seed.js';
+import { BENCH_USERS, importHistory, migrate, seedAccounts, seededKey, seedTrades, seedUserTrades, weekdaySessions, type HistoryBar, type SeededTrade } from './seed.js';
 import { startService, type Service } from './service.js';
 
 export interface Context {
@@ -269,5 +269,186 @@ export async function cluster(context: Context): Promise<Row[]> {
   } finally {
     await workers?.stop();
     await single.stop();
+  }
+}
+
+/**
+ * (8) Market data from the store (issue 16), on a service of its own whose SQLite file is filled
+ * before it starts with the service's own `import-prices` (README "Importing history"):
+ * - DEEP: 5,000 sessions. Baseline `TIME_SERIES_DAILY&outputsize=full` through the gateway; weekly,
+ *   SMA(200) and MACD of the same bars, each ≤ 2× the baseline's CPU per answer.
+ * - LONG: 20,000 sessions (1950 on) with 8 splits and 317 dividends. Full history as traded, then
+ *   adjusted: adjusted ≤ 1.5× as traded.
+ * - OVERVIEW passed through (the first call fills the cache, every later one is a HIT from the
+ *   database) against scenario 1's stored quote: ≤ 1.5× the quote.
+ * - A portfolio of 10,000 trades (PORTFOLIO_MAX_TRADES, exactly) of one user over LONG and PFA–PFC,
+ *   which split in the trades' span: reported, no target.
+ * The stand-in Alpha Vantage answers the same bars, splits and dividends as imported (the first
+ * request of a symbol refreshes it once from there; nothing new comes). Each ratio is between rows
+ * of the same interleaved rounds on this one service (A, B, C…, A, B, C…), medians of the rounds.
+ * These answers are up to megabytes, so the load is 4 connections, and each measurement a fixed
+ * number of requests (about 2 s worth, 3 rounds): the scenario takes about 2 minutes.
+ */
+const MARKET_CONNECTIONS = Number(process.env.BENCH_MARKET_CONNECTIONS ?? 4);
+const MARKET_SECONDS = Number(process.env.BENCH_MARKET_SECONDS ?? 2);
+const MARKET_ROUNDS = Number(process.env.BENCH_MARKET_ROUNDS ?? 3);
+const LAST_SESSION = '2026-06-30';
+const PORTFOLIO_USER = 424_242;
+const PORTFOLIO_TRADES = 10_000;
+
+/**
+ * Loads measured in interleaved rounds on one target, medians per load. Each measurement is a fixed
+ * number of requests whose answers are all awaited (Load.amount), so no answer's CPU spills into the
+ * next load's; the number is what the load answers in MARKET_SECONDS at the rate of two warming passes
+ * (connections ÷ mean latency; at least 4 requests per connection).
+ */
+async function interleaved(target: Service, loads: Load[]): Promise<Measurement[]> {
+  const sized: Load[] = [];
+  for (const load of loads) {
+    const connections = load.connections ?? 1;
+    // Little's law: answers per second = connections ÷ mean latency. Then a second warming pass of half a second's worth.
+    const rate = (warm: Measurement) => (connections * 1000) / Math.max(warm.latencyMean ?? 1, 0.05);
+    const first = rate(await measure(target, { ...load, amount: 4 * connections }));
+    const perSecond = rate(await measure(target, { ...load, amount: Math.max(4 * connections, Math.round(first / 2)) }));
+    sized.push({ ...load, amount: Math.max(4 * connections, Math.round(perSecond * MARKET_SECONDS)) });
+  }
+  const rounds: Measurement[][] = loads.map(() => []);
+  for (let round = 0; round < MARKET_ROUNDS; round++) {
+    for (const [i, load] of sized.entries()) rounds[i]!.push(await measure(target, load));
+  }
+  return rounds.map(summarise);
+}
+
+/** LONG: 20,000 sessions (1950 on), 8 two-for-one splits 2,500 sessions apart, a dividend every 63 sessions (317). */
+export function longHistory() {
+  const bars = weekdaySessions(LAST_SESSION, 20_000);
+  const splits = Array.from({ length: 8 }, (_, k) => ({ date: bars[1_250 + 2_500 * k]!.date, factor: 2 }));
+  const dividends = bars.filter((_, i) => i % 63 === 30).map((bar) => ({ exDate: bar.date, amount: '0.2500' }));
+  return { bars, splits, dividends };
+}
+
+/** Newest first, as the vendors give them. */
+const newestFirst = (bars: HistoryBar[]) => [...bars].reverse();
+
+function setUpstream(context: Context, symbol: string, bars: HistoryBar[], splits: { date: string; factor: number }[] = [], dividends: { exDate: string; amount: string }[] = []): void {
+  context.upstream.set('alphavantage', symbol, { kind: 'bars', bars: newestFirst(bars) });
+  context.upstream.setFor('alphavantage', 'splits', symbol, { kind: 'splits', splits: splits.map((s) => ({ date: s.date, newShares: s.factor, oldShares: 1 })) });
+  context.upstream.setFor('alphavantage', 'dividends', symbol, { kind: 'dividends', dividends });
+}
+
+export async function marketData(context: Context): Promise<Row[]> {
+  const path = join(context.folder, 'store.db');
+  const url = `sqlite:${path}`;
+  migrate(url);
+  const started = performance.now();
+  // DEEP: 5,000 sessions, no actions.
+  const deep = weekdaySessions(LAST_SESSION, 5_000);
+  importHistory(url, context.folder, 'DEEP', deep);
+  setUpstream(context, 'DEEP', deep);
+  // LONG: 20,000 sessions, 8 two-for-one splits 2,500 sessions apart, a dividend every 63 sessions (317).
+  const { bars: long, splits: longSplits, dividends: longDividends } = longHistory();
+  importHistory(url, context.folder, 'LONG', long, longSplits, longDividends);
+  setUpstream(context, 'LONG', long, longSplits, longDividends);
+  // PFA–PFC: 2,000 sessions each, a 3-for-1 and a 2-for-1 inside them, a dividend every 63 sessions.
+  const portfolioSymbols = ['LONG', 'PFA', 'PFB', 'PFC'];
+  const short = weekdaySessions(LAST_SESSION, 2_000);
+  for (const symbol of portfolioSymbols.slice(1)) {
+    const splits = [
+      { date: short[700]!.date, factor: 3 },
+      { date: short[1_400]!.date, factor: 2 },
+    ];
+    const dividends = short.filter((_, i) => i % 63 === 20).map((bar) => ({ exDate: bar.date, amount: '0.1000' }));
+    importHistory(url, context.folder, symbol, short, splits, dividends);
+    setUpstream(context, symbol, short, splits, dividends);
+  }
+  // 10,000 trades of one user over the 2,000 sessions, two buys for each sell, across every split above.
+  const trades: SeededTrade[] = Array.from({ length: PORTFOLIO_TRADES }, (_, i) => ({
+    type: i % 3 === 2 ? 'sell' : 'buy',
+    symbol: portfolioSymbols[i % portfolioSymbols.length]!,
+    shares: 1 + (i % 50),
+    price: 100 + (i % 50),
+    timestamp: Date.parse(`${short[Math.floor((i * short.length) / PORTFOLIO_TRADES)]!.date}T15:00:00Z`) + i,
+  }));
+  seedUserTrades(path, PORTFOLIO_USER, trades);
+  console.error(`  imported 5,000 + 20,000 + 3 × 2,000 sessions and seeded ${PORTFOLIO_TRADES.toLocaleString('en')} trades in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const service = await startSqliteService(context, 'store');
+  try {
+    const key = await register(service.base);
+    const auth = { authorization: `Token ${key}` };
+    const gateway = (query: string) => `/query?${query}&apikey=${key}`;
+    const paths = {
+      daily: gateway('function=TIME_SERIES_DAILY&symbol=DEEP&outputsize=full'),
+      weekly: gateway('function=TIME_SERIES_WEEKLY&symbol=DEEP'),
+      sma: gateway('function=SMA&symbol=DEEP&interval=daily&time_period=200&series_type=close'),
+      macd: gateway('function=MACD&symbol=DEEP&interval=daily&series_type=close'),
+      unadjusted: '/api/v1/symbol/LONG/history/?from=1900-01-01',
+      adjusted: '/api/v1/symbol/LONG/history/?from=1900-01-01&adjusted=true',
+      overview: gateway('function=OVERVIEW&symbol=IBM'),
+      quote: '/api/v1/symbol/IBM/',
+      portfolio: `/api/v1/portfolio/${PORTFOLIO_USER}/`,
+    };
+    // First requests: each symbol refreshed once from the stand-in, actions fetched, OVERVIEW kept.
+    const check = async (path: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${service.base}${path}`, { headers });
+      const body = await response.text();
+      if (!response.ok) throw new Error(`8: GET ${path} answered ${response.status}: ${body.slice(0, 300)}`);
+      return { body, cache: response.headers.get('x-cache') };
+    };
+    const daily = JSON.parse((await check(paths.daily)).body) as Record<string, Record<string, unknown>>;
+    const weekly = JSON.parse((await check(paths.weekly)).body) as Record<string, Record<string, unknown>>;
+    const sma = JSON.parse((await check(paths.sma)).body) as Record<string, Record<string, unknown>>;
+    await check(paths.macd);
+    const unadjusted = JSON.parse((await check(paths.unadjusted, auth)).body) as { bars: unknown[] };
+    const adjusted = JSON.parse((await check(paths.adjusted, auth)).body) as { bars: unknown[]; adjusted: boolean };
+    await check(paths.overview);
+    const hit = await check(paths.overview);
+    await check(paths.quote, auth);
+    const portfolio = JSON.parse((await check(paths.portfolio, auth)).body) as { positions: unknown[]; applied_actions: unknown[] };
+    const counts = {
+      daily: Object.keys(daily['Time Series (Daily)'] ?? {}).length,
+      weekly: Object.keys(weekly['Weekly Time Series'] ?? {}).length,
+      sma: Object.keys(sma['Technical Analysis: SMA'] ?? {}).length,
+    };
+    console.error(
+      `  answers: daily ${counts.daily} bars, weekly ${counts.weekly} weeks, SMA ${counts.sma} values; history ${unadjusted.bars.length} / adjusted ${adjusted.bars.length} bars; ` +
+        `OVERVIEW X-Cache ${hit.cache}; portfolio ${portfolio.positions.length} positions, ${portfolio.applied_actions.length} applied actions`,
+    );
+    if (counts.daily !== 5_000 || unadjusted.bars.length !== 20_000 || adjusted.bars.length !== 20_000 || !adjusted.adjusted) {
+      throw new Error('8: the store did not serve the imported bars whole');
+    }
+    if (hit.cache !== 'HIT') throw new Error(`8: OVERVIEW's second answer was X-Cache ${hit.cache}, not HIT`);
+
+    const load = (path: string, headers?: Record<string, string>): Load => ({ paths: [path], headers, connections: MARKET_CONNECTIONS });
+    const order = ['daily', 'weekly', 'sma', 'macd', 'unadjusted', 'adjusted', 'overview', 'quote', 'portfolio'] as const;
+    const gatewayFree = new Set(['daily', 'weekly', 'sma', 'macd', 'overview']);
+    const measured = await interleaved(
+      service,
+      order.map((name) => load(paths[name], gatewayFree.has(name) ? undefined : auth)),
+    );
+    const m = Object.fromEntries(order.map((name, i) => [name, measured[i]!])) as Record<(typeof order)[number], Measurement>;
+    const rssMb = service.peakRssMb();
+    const against = (scenario: string, ours: Measurement, base: Measurement, baseName: string, limit: number): Row => {
+      const ratio = ours.cpuUs! / base.cpuUs!;
+      return { scenario, service: ours, rssMb, value: `CPU ${ratio.toFixed(2)}× ${baseName}`, target: `CPU ≤ ${limit}× ${baseName}`, met: ours.errors === 0 && base.errors === 0 && ratio <= limit };
+    };
+    return [
+      { scenario: '8. `/query?function=TIME_SERIES_DAILY&outputsize=full`, 5,000 stored bars (baseline)', service: m.daily, rssMb },
+      against('8. `/query?function=TIME_SERIES_WEEKLY`, same bars', m.weekly, m.daily, 'daily full', 2),
+      against('8. `/query?function=SMA&time_period=200`, same bars', m.sma, m.daily, 'daily full', 2),
+      against('8. `/query?function=MACD`, same bars', m.macd, m.daily, 'daily full', 2),
+      { scenario: '8. `GET /api/v1/symbol/{s}/history/?from=1900-01-01`, 20,000 bars (baseline)', service: m.unadjusted, rssMb },
+      against('8. same `&adjusted=true`, 8 splits and 317 dividends', m.adjusted, m.unadjusted, 'as traded', 1.5),
+      { scenario: '8. `GET /api/v1/symbol/IBM/` (stored quote, baseline)', service: m.quote, rssMb },
+      against('8. `/query?function=OVERVIEW` passed through, from the cache (HIT)', m.overview, m.quote, 'quote', 1.5),
+      {
+        scenario: `8. \`GET /api/v1/portfolio/{id}/\`, ${PORTFOLIO_TRADES.toLocaleString('en')} trades, 4 symbols, ${portfolio.applied_actions.length} splits and dividends applied`,
+        service: m.portfolio,
+        rssMb,
+        value: `p99 ${m.portfolio.p99} ms`,
+      },
+    ];
+  } finally {
+    await service.stop();
   }
 }

@@ -8,7 +8,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type SQLite from 'better-sqlite3';
 
 const BATCH = 100_000;
@@ -96,4 +98,79 @@ export function seedAccounts(path: string, total: number): number[] {
   for (let first = from; first <= total; first += BATCH) batch(first, Math.min(total, first + BATCH - 1));
   close(db);
   return ids;
+}
+
+/** One daily bar as an import file and the stand-in give it. */
+export interface HistoryBar {
+  date: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+}
+
+/** `count` weekday sessions ending on `last` (a weekday), oldest first; prices cycle within 100.00–149.99 and pass the import's checks. */
+export function weekdaySessions(last: string, count: number): HistoryBar[] {
+  const bars: HistoryBar[] = [];
+  for (const day = new Date(`${last}T00:00:00Z`); bars.length < count; day.setUTCDate(day.getUTCDate() - 1)) {
+    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+    const cents = 10_000 + ((bars.length * 37) % 5_000);
+    const price = (c: number) => (c / 100).toFixed(2);
+    bars.push({ date: day.toISOString().slice(0, 10), open: price(cents), high: price(cents + 50), low: price(cents - 25), close: price(cents + 25), volume: 1_000 + bars.length });
+  }
+  return bars.reverse();
+}
+
+export interface ImportedSplit {
+  date: string;
+  /** New shares per old share. */
+  factor: number;
+}
+
+export interface ImportedDividend {
+  exDate: string;
+  amount: string;
+}
+
+/**
+ * Imports a symbol's bars, splits and dividends with the service's own CLI (`node dist/cli.js
+ * import-prices`, Alpha Vantage CSV layout, `--splits`, `--dividends`), as README "Importing history"
+ * describes; the files are written to `folder`. The service must not be running on the file.
+ */
+export function importHistory(databaseUrl: string, folder: string, symbol: string, bars: HistoryBar[], splits: ImportedSplit[] = [], dividends: ImportedDividend[] = []): void {
+  const prices = join(folder, `${symbol}-prices.csv`);
+  writeFileSync(prices, ['timestamp,open,high,low,close,volume', ...bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume}`)].join('\n') + '\n');
+  const args = ['dist/cli.js', 'import-prices', prices, '--symbol', symbol];
+  if (splits.length > 0) {
+    const file = join(folder, `${symbol}-splits.csv`);
+    writeFileSync(file, ['date,factor', ...splits.map((s) => `${s.date},${s.factor}`)].join('\n') + '\n');
+    args.push('--splits', file);
+  }
+  if (dividends.length > 0) {
+    const file = join(folder, `${symbol}-dividends.csv`);
+    writeFileSync(file, ['ex_date,amount', ...dividends.map((d) => `${d.exDate},${d.amount}`)].join('\n') + '\n');
+    args.push('--dividends', file);
+  }
+  execFileSync(process.execPath, args, { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export interface SeededTrade {
+  type: 'buy' | 'sell';
+  symbol: string;
+  shares: number;
+  price: number;
+  timestamp: number;
+}
+
+/** Appends `trades` for one user to the ledger (ids from the counter's value + 1), as seedTrades does. */
+export function seedUserTrades(path: string, userId: number, trades: SeededTrade[]): void {
+  const db = openSqlite(path);
+  const from = Number((db.prepare("select last_id from id_counters where name = 'trades'").get() as { last_id: number }).last_id) + 1;
+  const insert = db.prepare('insert into trades (id, type, user_id, symbol, shares, price, timestamp) values (?, ?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    trades.forEach((t, i) => insert.run(from + i, t.type, userId, t.symbol, t.shares, t.price, t.timestamp));
+    db.prepare("update id_counters set last_id = ? where name = 'trades'").run(from + trades.length - 1);
+  })();
+  close(db);
 }
