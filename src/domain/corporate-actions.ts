@@ -120,15 +120,19 @@ function scalerOf(factors: Factors): (bar: DailyBar) => DailyBar {
 /**
  * `value × factor`, written with `decimals` decimals, exactly as decimal.js writes
  * `new Exact(value).times(factor).toFixed(decimals)` — the product rounded half-up to
- * Exact's 40 significant digits, then half-up to `decimals` — in BigInt arithmetic:
- * a full adjusted history multiplies some 80,000 prices, and decimal.js's general
- * arithmetic cost most of a second for them. Undefined when the factor is 1 (the
- * value is served as given). `value` is a checked decimal string (quote.ts).
+ * Exact's 40 significant digits, then half-up to `decimals`. A full adjusted history
+ * multiplies some 80,000 prices, and decimal.js's general arithmetic cost most of a
+ * second for them: in float64 when float64 cannot round differently (floatWritten),
+ * else in BigInt. Undefined when the factor is 1 (the value is served as given).
+ * `value` is a checked decimal string (quote.ts).
  */
 function scaledBy(factor: Exact): ((value: string, decimals: number) => string) | undefined {
   if (factor.eq(1)) return undefined;
   const [factorDigits, factorScale] = digitsOf(factor.toFixed());
+  const factorNumber = factor.toNumber();
   return (value, decimals) => {
+    const fast = floatWritten(Number(value) * factorNumber, decimals);
+    if (fast !== undefined) return fast;
     const [valueDigits, valueScale] = digitsOf(value);
     let product = valueDigits * factorDigits;
     let scale = valueScale + factorScale;
@@ -143,6 +147,29 @@ function scaledBy(factor: Exact): ((value: string, decimals: number) => string) 
     }
     return written(product, scale, decimals);
   };
+}
+
+/** The product in units of the last decimal is below this: float64's error on it (a few parts in 10^16) stays under 10^-3 of a unit. */
+const FLOAT_UNITS_MAX = 2 ** 40;
+/** Within this of half a unit, float64 might round to the other side of the tie than exact arithmetic would: asked in BigInt. */
+const FLOAT_TIE_MARGIN = 0.01;
+const FLOAT_POWERS_OF_TEN = Array.from({ length: 16 }, (_, n) => 10 ** n);
+
+/**
+ * A non-negative float64 product written with `decimals` decimals, rounded half-up — when that is
+ * certainly what exact arithmetic writes: the product small enough in units of the last decimal that
+ * float64's error is a thousandth of a unit, and not near a tie. Undefined otherwise.
+ */
+function floatWritten(product: number, decimals: number): string | undefined {
+  const power = FLOAT_POWERS_OF_TEN[decimals];
+  if (power === undefined) return undefined;
+  const units = product * power;
+  if (!(units >= 0 && units < FLOAT_UNITS_MAX)) return undefined;
+  const whole = Math.floor(units);
+  const fraction = units - whole;
+  if (Math.abs(fraction - 0.5) < FLOAT_TIE_MARGIN) return undefined;
+  const text = String(fraction > 0.5 ? whole + 1 : whole).padStart(decimals + 1, '0');
+  return decimals === 0 ? text : `${text.slice(0, text.length - decimals)}.${text.slice(text.length - decimals)}`;
 }
 
 /** A non-negative decimal string as its digits and how many of them are decimals ("12.50" → 1250n, 2). */
@@ -170,7 +197,8 @@ function written(digits: bigint, scale: number, decimals: number): string {
 }
 
 function decimalsOf(value: string): number {
-  return value.split('.')[1]?.length ?? 0;
+  const point = value.indexOf('.');
+  return point < 0 ? 0 : value.length - point - 1;
 }
 
 /** One row of a file with a split-adjusted close and a split-and-dividend-adjusted close (Yahoo's Close and Adj Close). */

@@ -264,6 +264,16 @@ describe('adjustBars against decimal.js', () => {
     });
   }
 
+  it('when a scaled price falls exactly on a half (or a hair from one), then it is rounded half-up as decimal.js rounds it', () => {
+    // A 2-for-1 halves each price: 0.000001 → 0.0000005 and 1.000003 → 0.5000015 are ties at 6 decimals; 2.4999999999 → 1.24999999995 one at 10.
+    const closes = ['0.000001', '1.000003', '2.4999999999', '0.000003', '7.000001', '123456.123457', '999999.999999'];
+    const bars: DailyBar[] = [...closes, '1'].map((close, i) => ({ date: `2020-01-0${i + 1}`, open: close, high: close, low: close, close, volume: 2 * i + 1 }));
+    const splits = [{ date: '2020-01-08', factor: '2' }];
+    const adjusted = adjustBars(bars, splits, []);
+    expect(adjusted).toEqual(referenceAdjusted(bars, splits, []));
+    expect(adjusted.slice(0, 3).map((bar) => bar.close)).toEqual(['0.000001', '0.500002', '1.2500000000']);
+  });
+
   it('when 200 random histories with random splits and dividends are adjusted, then every price and volume is what decimal.js writes', () => {
     for (let round = 0; round < 200; round++) {
       const bars: DailyBar[] = Array.from({ length: 40 }, (_, i) => {

@@ -11,6 +11,7 @@
  * until it is a week past it; the cache's bytes are bounded, the oldest fetched answers going first.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { type AlphaVantageQuery, canonicalQuery, keptUntil, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { UpstreamUnavailableError } from '../../domain/errors.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
@@ -72,6 +73,13 @@ export function createPassThroughService(
   options: PassThroughOptions,
 ) {
   const isFresh = (kept: KeptAnswer | undefined) => kept !== undefined && options.now().getTime() < kept.expiresAt;
+  // A kept answer cannot change before it expires (no instance asks again before then), so the answers read
+  // most are served from this process's memory until then, without a database read: a cached answer then
+  // costs about what a stored quote does. Bounded in bytes; an expired one is read (and refreshed) as before.
+  const recent = new LRUCache<string, KeptAnswer>({ maxSize: RECENT_MAX_BYTES, sizeCalculation: (kept) => Math.max(1, bodyBytes(kept)) });
+  const remember = (key: string, kept: KeptAnswer) => {
+    if (isFresh(kept) && bodyBytes(kept) <= RECENT_MAX_ENTRY_BYTES) recent.set(key, kept);
+  };
 
   async function fetchAndKeep(key: string, query: AlphaVantageQuery, request: UpstreamRequest, fetch: PassThroughUpstream): Promise<KeptAnswer> {
     const { value, source } = await fetch(key, query, request);
@@ -96,16 +104,23 @@ export function createPassThroughService(
     // unless pruned in between (the bound reached by many larger answers at once).
     const kept = fetched ?? (await cache.get(key));
     if (!kept) throw new UpstreamUnavailableError('Market data providers are unavailable; try again later.');
+    remember(key, kept);
     return { answer: kept.answer, cache: cost };
   }
 
   /** The answer to `query`: kept and fresh (HIT), fetched for it (MISS), or kept but past its lifetime when fetching failed (STALE). */
   async function answer(query: AlphaVantageQuery, requester: Requester): Promise<PassedThrough> {
     const key = passThroughKey(query);
+    const inMemory = recent.get(key);
+    if (inMemory && isFresh(inMemory)) {
+      options.onAnswered?.('HIT');
+      return { answer: inMemory.answer, cache: 'HIT' };
+    }
     const readAt = coordinator.checkpoint();
     const cached = await cache.get(key);
     let served: PassedThrough;
     if (cached && isFresh(cached)) {
+      remember(key, cached);
       served = { answer: cached.answer, cache: 'HIT' };
     } else {
       try {
@@ -126,3 +141,8 @@ export function createPassThroughService(
 }
 
 export type PassThroughService = ReturnType<typeof createPassThroughService>;
+
+/** What the answers kept in memory may take, in characters of their bodies, and the most one may. */
+const RECENT_MAX_BYTES = 32 * 1024 * 1024;
+const RECENT_MAX_ENTRY_BYTES = 1024 * 1024;
+const bodyBytes = ({ answer }: KeptAnswer) => (answer.kind === 'too_large' ? 0 : answer.body.length);
