@@ -88,8 +88,15 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   'delete-prices': deletePricesCommand,
 };
 
+const HELP = new Set(['--help', '-h', 'help']);
+
 async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
+  // Asked for: the usage on stdout, and success. (Any command's own --help is the same page: it is short.)
+  if ((name !== undefined && HELP.has(name)) || (name !== undefined && commands[name] && rest.some((arg) => HELP.has(arg)))) {
+    console.log(USAGE);
+    return 0;
+  }
   const command = name ? commands[name] : undefined;
   if (!command) {
     console.error(name ? `Unknown command "${name}".\n\n${USAGE}` : USAGE);

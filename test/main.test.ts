@@ -62,6 +62,15 @@ describe('the migrate command', () => {
     expect(second.output()).toMatch(/up to date/);
   });
 
+  it('when --help is asked, alone or after a command, then it prints the usage and exits 0', async () => {
+    for (const args of [['--help'], ['-h'], ['import-prices', '--help']]) {
+      const run = runEntry('src/cli.ts', {}, args);
+      expect(await run.exited, args.join(' ')).toBe(0);
+      expect(run.output()).toMatch(/^Usage: npm run cli -- <command>/m);
+      expect(run.output()).toMatch(/import-prices FILE --symbol SYMBOL/);
+    }
+  });
+
   it('when the command is unknown, then it prints the usage and exits 2', async () => {
     const run = runEntry('src/cli.ts', {}, ['frobnicate']);
     expect(await run.exited).toBe(2);

@@ -54,7 +54,8 @@ describe('GET /openapi.json', () => {
   it('when fetched, then it is OpenAPI 3.1 and lists every route the service serves, with its methods', async () => {
     const { routes, document } = await documented();
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
-    expect(document.info).toMatchObject({ title: 'Stock Market Service' });
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(document.info).toMatchObject({ title: 'Stock Market Service', version }); // package.json's, not a literal of its own
 
     const served = servedRoutes(routes);
     expect(served.map((route) => openapiPath(route.url))).toEqual(expect.arrayContaining(['/trades', '/api/v1/symbol/{symbol}', '/query', '/health']));

@@ -7,11 +7,15 @@
  * is added to each route's schema here, by the scope that causes it, so no
  * route can forget it and no route repeats it.
  */
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { type ErrorAnswer, isErrorAnswer, mergeAnswers } from './schemas/answers.js';
 import { KEY_SCHEMES, type SecurityRequirement } from './schemas/security.js';
+
+/** The release the document describes: package.json's, three folders up from src/adapters/http and dist/adapters/http alike. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const DESCRIPTION = [
   'Market data behind API keys, and a trade ledger.',
@@ -26,7 +30,7 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Stock Market Service', version: '1.0.0', description: DESCRIPTION },
+      info: { title: 'Stock Market Service', version: PACKAGE_VERSION, description: DESCRIPTION },
       components: { securitySchemes: KEY_SCHEMES },
     },
   });
