@@ -3,6 +3,7 @@ import { clusterMetricsRenderer, shareWorkerMetrics } from './adapters/metrics/c
 import { runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { composeService } from './compose.js';
+import { startupFailureLine } from './startup-failure.js';
 
 /**
  * Process entry: read config, then serve, closing gracefully on SIGTERM/SIGINT.
@@ -27,7 +28,14 @@ async function main(): Promise<void> {
 async function serve(config: Config): Promise<void> {
   // A worker's primary has migrated the database already, and sums every worker's metrics for /metrics.
   const worker = cluster.isWorker;
-  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined });
+  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined }).catch((error: unknown) => {
+    // What an operator can fix (a folder, a file, a database away) is one line and exit 2, as a bad variable is.
+    const line = startupFailureLine(error, config);
+    if (!line) throw error;
+    console.error(line);
+    if (config.logLevel === 'debug' || config.logLevel === 'trace') console.error((error as Error).stack);
+    process.exit(2);
+  });
   if (worker) shareWorkerMetrics([service.metricsRegistry]);
   const { app } = service;
   let closing = false;

@@ -15,6 +15,18 @@ describe('the service process', () => {
     expect(run.output().trim()).toBe('Invalid configuration: PORT must be an integer from 0 to 65535 (got "eighty")');
   });
 
+  it.each([
+    ['PostgreSQL is unreachable', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' }, 'DATABASE_URL: cannot reach PostgreSQL at 127.0.0.1:1: connection refused'],
+    ['the PostgreSQL database does not exist', { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/sms_no_such_database' }, 'DATABASE_URL: PostgreSQL at 127.0.0.1:5432 refused: the database does not exist'],
+    // A file where the folder should be: refused even to root, as a read-only folder is not.
+    ["the SQLite file's folder cannot be made", { DATABASE_URL: 'sqlite:./package.json/data/service.db' }, 'DATABASE_URL: cannot create or write ./package.json/data: a file is in the way of a folder'],
+    ["apicalls.log's folder cannot be made", { DATABASE_URL: 'sqlite::memory:', APICALLS_LOG: './package.json/apicalls.log' }, 'APICALLS_LOG: cannot create or write ./package.json: a file is in the way of a folder'],
+  ])('when %s at start, then it exits 2 with one line naming the variable and the cause, no stack', async (_, env, line) => {
+    const run = runEntry('src/main.ts', { PORT: '0', ...env });
+    expect(await run.exited).toBe(2);
+    expect(run.output().trim().split('\n').filter((l) => !l.startsWith('{'))).toEqual([line]);
+  });
+
   it('when the port is taken, then it exits non-zero with one line naming the address', async () => {
     const port = await freePort();
     const holder = createServer().listen(port, '127.0.0.1');
