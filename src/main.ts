@@ -21,21 +21,25 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config);
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config).catch((error: unknown) => exitOnStartupFailure(error, config));
   await serve(config);
+}
+
+/** What an operator can fix (a folder, a file, a database away) is one line and exit 2, as a bad variable is; anything else is thrown on. */
+function exitOnStartupFailure(error: unknown, config: Config): never {
+  const line = startupFailureLine(error, config);
+  if (!line) throw error;
+  console.error(line);
+  if (config.logLevel === 'debug' || config.logLevel === 'trace') console.error((error as Error).stack);
+  process.exit(2);
 }
 
 async function serve(config: Config): Promise<void> {
   // A worker's primary has migrated the database already, and sums every worker's metrics for /metrics.
   const worker = cluster.isWorker;
-  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined }).catch((error: unknown) => {
-    // What an operator can fix (a folder, a file, a database away) is one line and exit 2, as a bad variable is.
-    const line = startupFailureLine(error, config);
-    if (!line) throw error;
-    console.error(line);
-    if (config.logLevel === 'debug' || config.logLevel === 'trace') console.error((error as Error).stack);
-    process.exit(2);
-  });
+  const service = await composeService(config, { migrate: !worker, renderMetrics: worker ? clusterMetricsRenderer() : undefined }).catch((error: unknown) =>
+    exitOnStartupFailure(error, config),
+  );
   if (worker) shareWorkerMetrics([service.metricsRegistry]);
   const { app } = service;
   let closing = false;
