@@ -3,7 +3,8 @@ import { clusterMetricsRenderer, shareWorkerMetrics } from './adapters/metrics/c
 import { runPrimary } from './cluster.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { composeService } from './compose.js';
-import { startupFailureLine } from './startup-failure.js';
+import { pingOnce } from './adapters/redis/connect.js';
+import { CannotListen, hostOf, startupFailureLine, UnreachableAtStart } from './startup-failure.js';
 
 /**
  * Process entry: read config, then serve, closing gracefully on SIGTERM/SIGINT.
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  if (config.redisUrl && cluster.isPrimary) {
+    const url = config.redisUrl;
+    await pingOnce(url).catch((error: unknown) => exitOnStartupFailure(new UnreachableAtStart('REDIS_URL', 'Redis', hostOf(url, '6379'), error), config));
   }
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config).catch((error: unknown) => exitOnStartupFailure(error, config));
   await serve(config);
@@ -66,8 +71,7 @@ async function serve(config: Config): Promise<void> {
   } catch (error) {
     // A taken port, say: one line, after closing what started (the request log among it).
     await service.close().catch(() => undefined);
-    console.error(`Cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
-    process.exit(1);
+    exitOnStartupFailure(new CannotListen(`${config.host}:${config.port}`, error), config);
   }
 }
 

@@ -20,6 +20,8 @@ const SYSTEM_CAUSES: Record<string, string> = {
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host not found (DNS)',
   ETIMEDOUT: 'timed out',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'no such address on this machine',
   EHOSTUNREACH: 'host unreachable',
 };
 
@@ -31,6 +33,31 @@ const POSTGRES_CAUSES: Record<string, string> = {
   '57P03': 'the server is starting up or shutting down',
   '53300': 'too many connections',
 };
+
+/**
+ * A service the process needs could not be reached while it started (Redis): the caller names the
+ * variable that points at it, as a path or a database URL is named below.
+ */
+export class UnreachableAtStart extends Error {
+  constructor(
+    readonly variable: string,
+    readonly what: string,
+    readonly address: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${what} at ${address} is unreachable`, { cause });
+  }
+}
+
+/** The port could not be listened on (taken, say). */
+export class CannotListen extends Error {
+  constructor(
+    readonly address: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot listen on ${address}`, { cause });
+  }
+}
 
 interface SystemError {
   code?: string;
@@ -48,6 +75,8 @@ export function startupFailureLine(error: unknown, config: Config): string | und
 }
 
 function lineFor(error: SystemError, config: Config): string | undefined {
+  if (error instanceof UnreachableAtStart) return `${error.variable}: cannot reach ${error.what} at ${error.address}: ${causeOf(error.cause)}`;
+  if (error instanceof CannotListen) return `PORT: cannot listen on ${error.address}: ${causeOf(error.cause)}`;
   const { code, path } = error;
   if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY_DBMOVED') {
     const file = config.database.engine === 'sqlite' ? config.database.path : 'the database';
@@ -63,6 +92,12 @@ function lineFor(error: SystemError, config: Config): string | undefined {
   return undefined;
 }
 
+/** Node's words for a system error, or its own message when it has no code met here. */
+function causeOf(error: unknown): string {
+  const { code, message } = (error ?? {}) as SystemError;
+  return (code && SYSTEM_CAUSES[code]) || message || String(error);
+}
+
 /** Which setting names a path: the SQLite file's folder, or the request log's. */
 function variableOf(path: string, config: Config): string {
   const target = resolve(path);
@@ -72,11 +107,11 @@ function variableOf(path: string, config: Config): string {
   return 'a path the service writes';
 }
 
-/** host:port of a PostgreSQL URL, without its user or password. */
-function hostOf(url: string): string {
+/** host:port of a PostgreSQL or Redis URL, without its user or password. */
+export function hostOf(url: string, defaultPort = '5432'): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '5432'}`;
+    return `${parsed.hostname}:${parsed.port || defaultPort}`;
   } catch {
     return 'the configured host';
   }

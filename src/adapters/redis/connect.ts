@@ -70,3 +70,24 @@ export function readyOrTimeout(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Pr
     redis.once('ready', done);
   });
 }
+
+/**
+ * Connects once and pings, without retrying: the process checks at start that Redis is there, so a
+ * wrong REDIS_URL or a Redis not yet up is one line and an exit (an orchestrator restarts it), not an
+ * instance serving degraded from its first request. Once started, a Redis that goes away is handled
+ * as an outage (RATE_LIMIT_ON_STORE_FAILURE).
+ */
+export async function pingOnce(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: CONNECT_TIMEOUT_MS });
+  // ioredis rejects connect() with "Connection is closed."; the socket's own error (ECONNREFUSED…) comes as an event.
+  let socketError: unknown;
+  redis.on('error', (error: unknown) => (socketError ??= error));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw socketError ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}
