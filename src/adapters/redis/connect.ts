@@ -57,7 +57,7 @@ export function failFastRedis(url: string, options: RedisOptions = {}): Redis {
   });
 }
 
-/** Resolves once `redis` is ready, or after `timeoutMs` in any case: a Redis that is down must not stop the service from starting. */
+/** Resolves once `redis` is ready, or after `timeoutMs` in any case: composing the service goes on without Redis (the process itself checks it is there at start: pingOnce). */
 export function readyOrTimeout(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
