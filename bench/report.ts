@@ -53,7 +53,7 @@ export function writeResults(path: string, rows: Row[], notes: string[]): string
   const text = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench` (bench/run.ts). Ratios are service ÷ ceiling (bare node:http) measured in the same run; the Fastify floor (a bare Fastify app, no hooks, logger off) is measured in the same interleaved rounds; see README "Performance".',
+    'Written by `npm run bench` (bench/run.ts). Ratios are service ÷ ceiling (bare node:http) measured in the same run; the Fastify floor (a bare Fastify app, no hooks, logger off) is measured in the same interleaved rounds; see bench/README.md; every round so far is in bench/rounds.md.',
     '',
     `Machine: ${machineLine()}.`,
     '',

@@ -1,5 +1,5 @@
 /**
- * The benchmark suite of issue 10 (README "Performance"):
+ * The benchmark suite of issue 10 (bench/README.md):
  *
  *   npm run bench                  # builds, then runs every scenario (under 10 minutes on 2 cores)
  *   BENCH_ONLY=1,2 npm run bench   # a subset of the scenarios 1–8

@@ -274,7 +274,7 @@ export async function cluster(context: Context): Promise<Row[]> {
 
 /**
  * (8) Market data from the store (issue 16), on a service of its own whose SQLite file is filled
- * before it starts with the service's own `import-prices` (README "Importing history"):
+ * before it starts with the service's own `import-prices` (docs/reference/import-format.md):
  * - DEEP: 5,000 sessions. Baseline `TIME_SERIES_DAILY&outputsize=full` through the gateway; weekly,
  *   SMA(200) and MACD of the same bars, each ≤ 2× the baseline's CPU per answer.
  * - LONG: 20,000 sessions (1950 on) with 8 splits and 317 dividends. Full history as traded, then

@@ -135,7 +135,7 @@ export interface ImportedDividend {
 
 /**
  * Imports a symbol's bars, splits and dividends with the service's own CLI (`node dist/cli.js
- * import-prices`, Alpha Vantage CSV layout, `--splits`, `--dividends`), as README "Importing history"
+ * import-prices`, Alpha Vantage CSV layout, `--splits`, `--dividends`), as docs/reference/import-format.md
  * describes; the files are written to `folder`. The service must not be running on the file.
  */
 export function importHistory(databaseUrl: string, folder: string, symbol: string, bars: HistoryBar[], splits: ImportedSplit[] = [], dividends: ImportedDividend[] = []): void {

@@ -31,9 +31,10 @@ describe('the table of Alpha Vantage functions', () => {
     expect([...ALPHA_VANTAGE_FUNCTIONS.values()].filter((f) => f.class === 'not_offered').map((f) => f.name)).toEqual(['TIME_SERIES_INTRADAY_EXTENDED']);
   });
 
-  it("is the README's table of the gateway's functions: each function in one row, of its class", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const table = readme.slice(readme.indexOf('| group | functions | class |'));
+  it("is the gateway page's table of functions (docs/reference/gateway.md): each function in one row, of its class", () => {
+    const page = readFileSync(new URL('../../docs/reference/gateway.md', import.meta.url), 'utf8');
+    expect(page).toContain('| group | functions | class |');
+    const table = page.slice(page.indexOf('| group | functions | class |'));
     const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
     const documented = rows.flatMap((row) => {
       const [, , functions, cls] = row.split('|').map((cell) => cell.trim());
