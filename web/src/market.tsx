@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Answer, type Bar, call, type History, isAbort, type Quote, type SearchMatch } from './api';
 import { PriceChart, RANGES, type Range, rangeStart, Segmented } from './chart';
-import { formatPercent, formatPrice, formatSigned, formatVolume, percentChange } from './format';
+import { formatMoney, formatPercent, formatPrice, formatSigned, formatVolume, percentChange } from './format';
 import { knownName, rememberMatch, useCompanyName } from './names';
 import { ErrorNote, StaleBadge } from './ui';
 
@@ -223,7 +223,7 @@ function QuoteCard(props: { apiKey: string; answer: Answer<Quote>; volume: numbe
           {currency ?? ''}
         </span>{' '}
         <span id="quote-change" class={`num change ${direction}`}>
-          {formatSigned(q.variation_between_last_two_days, formatPrice)}
+          {formatSigned(q.variation_between_last_two_days, formatMoney)}
           {percent !== null && <> ({formatSigned(percent, formatPercent, '%')})</>}
         </span>
       </p>
