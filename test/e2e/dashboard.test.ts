@@ -3,7 +3,7 @@
  * starts it (a child process on a free port, SQLite, the vendors' stand-in): a person gets a
  * key, looks a symbol up, charts it, watches it, records trades, reads a portfolio and their
  * usage — with no console error and no CSP violation on the way. Screenshots at phone and
- * desktop widths go to screenshots/ (gitignored).
+ * desktop widths go to screenshots/ (gitignored); docs/'s come from `npm run screenshots`.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -40,7 +40,7 @@ interface PageStorage {
   getItem(name: string): string | null;
 }
 interface InPage {
-  getComputedStyle(element: PageElement): { outlineStyle: string };
+  getComputedStyle(element: PageElement): { outlineStyle: string; outlineColor: string; getPropertyValue(name: string): string };
   document: {
     activeElement: PageElement | null;
     location: { hash: string };
@@ -90,6 +90,15 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** Money and prices as the page shows them: 2 decimals, grouped (en-US), rounded on the decimal string. */
+const twoDecimals = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) as unknown as { format(v: string | number): string };
+const money = (value: string | number) => twoDecimals.format(value);
+/** A signed figure as the page writes it: "+1.25", "−0.40" (a minus sign), "0.00". */
+const signed = (value: string | number, suffix = '') => {
+  const text = money(value).replace('-', '');
+  return /^[0.,]+$/.test(text) ? `${text}${suffix}` : `${Number(value) < 0 ? '−' : '+'}${text}${suffix}`;
+};
+
 /** Waits until the locator's text satisfies `check` (never a fixed sleep). */
 async function textOf(locator: Locator, check: (text: string) => boolean, timeout = 15_000): Promise<string> {
   let last = '';
@@ -116,6 +125,21 @@ function seriesPixels(page: Page): Promise<number> {
     const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
     let count = 0;
     for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 200 && data[i + 2]! > 180 && data[i]! < 90 && data[i + 1]! < 130) count++;
+    return count;
+  });
+}
+
+/** How many canvas pixels carry the light scheme's up green (#0f7b3d) or down red (#b42318): the candles' bodies. */
+function candlePixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const canvas = (globalThis as unknown as InPage).document.querySelector('.chart canvas');
+    if (!canvas || canvas.width === 0) return 0;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+      if (a > 200 && ((r < 40 && g > 100 && g < 140 && b < 80) || (r > 160 && g < 60 && b < 50))) count++;
+    }
     return count;
   });
 }
@@ -182,6 +206,10 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#register-email').fill('dave@example.com');
     await page.getByRole('button', { name: 'Register and get a key' }).click();
     const key = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
+    // Registered: the page has moved on to the market, the new key shown once above it.
+    expect(await page.evaluate(() => (globalThis as unknown as InPage).document.location.hash)).toBe('#/market');
+    expect(await page.getByRole('link', { name: 'Market', exact: true }).getAttribute('aria-current')).toBe('page');
+    await page.getByRole('combobox', { name: 'Find a symbol' }).waitFor();
     await page.getByRole('button', { name: 'Copy key' }).click();
     await expect.poll(() => page.evaluate(() => (globalThis as unknown as InPage).navigator.clipboard.readText())).toBe(key);
     // Kept in this tab's sessionStorage (not remembered), and never in the URL.
@@ -195,16 +223,48 @@ describe('the dashboard in Chromium', () => {
       return (await answer.json()) as T;
     };
 
-    // Search as you type: one search reaches the vendor, for the words typed, once typing pauses.
-    await page.getByRole('link', { name: 'Market' }).click();
-    await page.locator('#symbol-search').pressSequentially('intern', { delay: 40 });
-    await page.getByRole('button', { name: /IBM International Business Machines/ }).click();
-    expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
+    // Search as you type: one search reaches the vendor, for the words typed, once typing pauses; the best
+    // match is highlighted in the listbox, and Enter takes it (IBM, not a made-up "INTERN").
+    const search = page.getByRole('combobox', { name: 'Find a symbol' });
+    await search.pressSequentially('intern', { delay: 40 });
+    const option = page.getByRole('listbox', { name: 'Matching symbols' }).getByRole('option', { name: /IBM International Business Machines/ });
+    await option.waitFor();
+    expect(await option.getAttribute('aria-selected')).toBe('true');
+    expect(await search.getAttribute('aria-expanded')).toBe('true');
+    expect(await search.getAttribute('aria-activedescendant')).toBe(await option.getAttribute('id'));
+    await search.press('Enter');
+    expect(await textOf(page.locator('#quote-symbol'), (t) => t !== '')).toBe('IBM');
+    expect(await page.getByRole('listbox').count()).toBe(0);
 
-    // The quote, as the API gives it, and the chart of its history, drawn.
-    const quote = await api<{ close_value: string; last_refreshed: string }>('/api/v1/symbol/IBM/');
-    expect(await textOf(page.locator('#quote-close'), (t) => t !== '')).toBe(quote.close_value);
+    // The quote card: the company's name and currency (from the search already made: no other request), the price
+    // as a market shows it (2 decimals), the change with its sign and percentage, in the colour of its direction.
+    const quote = await api<{ close_value: string; last_refreshed: string; variation_between_last_two_days: number }>('/api/v1/symbol/IBM/');
+    expect(await textOf(page.locator('#quote-close'), (t) => t !== '')).toBe(money(quote.close_value));
+    expect(await page.locator('#quote-name').textContent()).toBe('International Business Machines Corp · United States');
+    expect(await page.locator('#quote-currency').textContent()).toBe('USD');
+    const change = quote.variation_between_last_two_days;
+    const percent = (change / (Number(quote.close_value) - change)) * 100;
+    expect(await page.locator('#quote-change').textContent()).toBe(`${signed(change)} (${signed(percent.toFixed(6), '%')})`);
+    expect(await page.locator('#quote-change').getAttribute('class')).toContain(change < 0 ? 'down' : 'up');
+    expect(upstream.capabilityCalls.alphavantage.search).toEqual(['intern']);
+    // The session's volume, grouped (the quote has none: read from the chart's bars).
     await textOf(page.locator('#history-summary'), (t) => t.startsWith('100 sessions'));
+    const lastBar = bars.find((bar) => bar.date === quote.last_refreshed)!;
+    expect(await textOf(page.locator('[data-fact="volume"]'), (t) => t !== '—')).toBe(lastBar.volume.toLocaleString('en-US'));
+    // No HIT/MISS on the cards: where answers came from is on the Usage view.
+    expect(await page.locator('main .badge').count()).toBe(0);
+
+    // The chart's legend shows the latest session until a point is hovered, then that point's; dates as the API writes them.
+    const legend = page.locator('#chart-legend');
+    expect(await textOf(legend, (t) => t !== '')).toBe(
+      `${lastBar.date}O ${money(lastBar.open)}H ${money(lastBar.high)}L ${money(lastBar.low)}C ${money(lastBar.close)}Vol 1M`,
+    );
+    await page.locator('.chart').scrollIntoViewIfNeeded();
+    const plot = await page.locator('.chart .u-over').boundingBox();
+    await page.mouse.move(plot!.x + 3, plot!.y + plot!.height / 2);
+    expect(await textOf(legend, (t) => !t.startsWith(lastBar.date))).toMatch(new RegExp(`^(${days.slice(0, 3).join('|')})O `)); // the leftmost sessions
+    await page.mouse.move(plot!.x + plot!.width / 2, plot!.y - 60);
+    expect(await textOf(legend, (t) => t.startsWith(lastBar.date))).toContain(`C ${money(lastBar.close)}`);
     await expect.poll(() => seriesPixels(page), { timeout: 10_000 }).toBeGreaterThan(200);
     const traded = await page.locator('#history-summary').textContent();
     expect(traded).toContain('as traded');
@@ -217,12 +277,19 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#adjusted').check();
     const adjusted = await textOf(page.locator('#history-summary[data-adjusted="true"]'), (t) => t.includes('adjusted.'));
     const firstClose = (summary: string) => Number(/\(([\d.]+)\)/.exec(summary)![1]);
-    expect(firstClose(adjusted)).toBeCloseTo(firstClose(traded!) / 2, 3);
+    // Each shown to 2 decimals: half of one is within 0.01 of the other.
+    expect(Math.abs(firstClose(adjusted) - firstClose(traded!) / 2)).toBeLessThanOrEqual(0.01);
     await expect.poll(() => seriesPixels(page)).toBeGreaterThan(200);
+
+    // Candles, as an option: green and red bodies where the line was.
+    expect(await candlePixels(page)).toBeLessThan(50);
+    await page.getByRole('group', { name: 'Chart type' }).getByRole('button', { name: 'Candles' }).click();
+    await expect.poll(() => candlePixels(page), { timeout: 10_000 }).toBeGreaterThan(200);
+    await page.getByRole('group', { name: 'Chart type' }).getByRole('button', { name: 'Line' }).click();
 
     // The watchlist (the batch endpoint), kept in localStorage.
     await page.getByRole('button', { name: 'Add to watchlist' }).click();
-    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
+    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(money(quote.close_value)));
     expect(await page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('sms.watchlist'))).toBe('["IBM"]');
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-desktop.png'), fullPage: true });
 
@@ -250,6 +317,9 @@ describe('the dashboard in Chromium', () => {
     await textOf(page.locator('#trades tr[data-id="1"]'), (t) => t.includes('IBM') && t.includes('buy'));
     await page.getByRole('button', { name: 'Record trade' }).click();
     await textOf(page.getByRole('status').filter({ hasText: 'Recorded trade' }), (t) => t.includes('#2'));
+    // The ledger lists the newest first.
+    await expect.poll(() => page.locator('#trades tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { id: string } }).dataset.id))).toEqual(['2', '1']);
+    expect(await page.locator('#trades caption').textContent()).toBe('Trades, newest first');
     expect(keys).toHaveLength(3);
     expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(keys[1]).toBe(keys[0]);
@@ -265,31 +335,64 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#portfolio-user').fill('7');
     await page.getByRole('button', { name: 'Show portfolio' }).click();
     await textOf(page.locator('#positions tr[data-symbol="IBM"]'), (t) => t.includes('IBM'));
-    const portfolio = await api<{ totals: Record<string, string | number>; positions: { symbol: string; market_value: string }[] }>('/api/v1/portfolio/7/');
-    for (const name of ['market_value', 'cost_basis'] as const) {
-      expect(await page.locator(`[data-total="${name}"]`).textContent(), name).toBe(String(portfolio.totals[name]));
+    const portfolio = await api<{
+      totals: Record<string, string>;
+      positions: { symbol: string; market_value: string; dividends: string; total_return: string }[];
+    }>('/api/v1/portfolio/7/');
+    for (const name of ['market_value', 'cost_basis', 'dividends'] as const) {
+      expect(await page.locator(`[data-total="${name}"]`).textContent(), name).toBe(money(portfolio.totals[name]!));
     }
-    expect(await page.locator('[data-total="unrealised_pl"]').textContent()).toContain(String(portfolio.totals.unrealised_pl).replace(/^-/, ''));
-    expect(await page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]').textContent()).toBe(portfolio.positions[0]!.market_value);
+    expect(await page.locator('[data-total="total_return"]').textContent()).toBe(signed(portfolio.totals.total_return!));
+    expect(await page.locator('[data-total="unrealised_pl"]').textContent()).toContain(signed(portfolio.totals.unrealised_pl!));
+    const ibm = page.locator('#positions tr[data-symbol="IBM"]');
+    expect(await ibm.locator('[data-field="market_value"]').textContent()).toBe(money(portfolio.positions[0]!.market_value));
+    expect(await ibm.locator('[data-field="dividends"]').textContent()).toBe(money(portfolio.positions[0]!.dividends));
+    expect(await ibm.locator('[data-field="total_return"]').textContent()).toBe(signed(portfolio.positions[0]!.total_return));
+    // Allocation by market value: one position, all of it.
+    expect(await textOf(page.locator('#allocation li[data-symbol="IBM"]'), (t) => t !== '')).toBe(`IBM100.00%${money(portfolio.positions[0]!.market_value)}`);
+    // Its value since the first trade: the chart starts that day (not a range of zeros before it), its legend the latest value.
+    expect(await textOf(page.locator('#performance-since'), (t) => t !== '')).toBe(`First trade ${days[70]}.`);
+    const history = await api<{ points: { date: string; market_value: string; cost_basis: string }[] }>(`/api/v1/portfolio/7/history/?from=${days[70]}`);
+    const latest = history.points[history.points.length - 1]!;
+    expect(Number(latest.market_value)).toBeGreaterThan(0);
+    expect(history.points[0]!.date).toBe(days[70]);
+    expect(await textOf(page.locator('#value-legend'), (t) => t !== '')).toBe(`${latest.date} Market value ${money(latest.market_value)} Cost basis ${money(latest.cost_basis)}`);
+    expect(requested).toContain(`${origin}/api/v1/portfolio/7/history/?from=${days[70]}&to=${new Date().toISOString().slice(0, 10)}`);
     await expect.poll(() => page.locator('.chart canvas').count()).toBe(1);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-portfolio.png'), fullPage: true });
 
-    // Usage: the allowance, in numbers.
+    // Usage: the allowance, in numbers; one count of requests left, the same in the header and the body.
     await page.getByRole('link', { name: 'Usage' }).click();
+    await textOf(page.locator('#providers'), (t) => t.includes('alphavantage'));
     const used = await textOf(page.locator('[data-usage="used"]'), (t) => /^\d+$/.test(t));
     const remaining = await page.locator('[data-usage="remaining"]').textContent();
     expect(Number(used)).toBeGreaterThan(0);
-    expect(Number(remaining)).toBeGreaterThan(0);
-    await textOf(page.locator('#providers'), (t) => t.includes('alphavantage'));
+    expect(Number(used) + Number(remaining)).toBe(1000);
+    const headerLeft = () => page.locator('#allowance-left strong').textContent();
+    expect(await headerLeft()).toBe(Number(remaining).toLocaleString('en-US'));
+    const me = await api<{ usage: { remaining: number } }>('/api/v1/me/');
+    expect(me.usage.remaining).toBe(Number(remaining) - 1); // the test's own /me, one more
+    // Where each answer came from and what it cost is here, not on the cards.
+    expect(await textOf(page.locator('#calls'), (t) => t.includes('GET /api/v1/me/'))).toMatch(/GET \/api\/v1\/symbol\/IBM\/200(MISS|HIT)\d+/);
+    // Refresh: two more requests counted, and both numbers follow.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await textOf(page.locator('[data-usage="remaining"]'), (t) => Number(t) === Number(remaining) - 3);
+    expect(await headerLeft()).toBe((Number(remaining) - 3).toLocaleString('en-US'));
 
     // A phone's width, in the dark scheme: the market view again, laid out in one column.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByRole('link', { name: 'Market' }).click();
-    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(quote.close_value));
+    await textOf(page.locator('#watchlist tr[data-symbol="IBM"]'), (t) => t.includes(money(quote.close_value)));
+    // The menu is one row of tabs (it scrolls sideways when it must), not three rows of links.
+    const tabs = await page.getByRole('navigation', { name: 'Views' }).getByRole('link').evaluateAll((links) =>
+      links.map((link) => (link as unknown as { getBoundingClientRect(): { top: number; height: number; right: number } }).getBoundingClientRect()),
+    ).then((rects) => rects.filter((rect) => rect.height > 0));
+    expect(new Set(tabs.map((tab) => Math.round(tab.top))).size).toBe(1);
+    expect(tabs.filter((tab) => tab.right <= 390).length).toBeGreaterThanOrEqual(5);
     const wide = await page.evaluate(() =>
       [...(globalThis as unknown as InPage).document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > 390.5 && !e.closest('.table-wrap'))
+        .filter((e) => e.getBoundingClientRect().right > 390.5 && !e.closest('.table-wrap') && !e.closest('.tabs'))
         .map((e) => `${e.tagName}.${e.className} ${e.getBoundingClientRect().right}`),
     );
     expect(wide).toEqual([]);
@@ -302,7 +405,7 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#portfolio-user').fill('7');
     await page.getByRole('button', { name: 'Show portfolio' }).click();
     const position = page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]');
-    expect(await textOf(position, (t) => t !== '')).toBe(portfolio.positions[0]!.market_value);
+    expect(await textOf(position, (t) => t !== '')).toBe(money(portfolio.positions[0]!.market_value));
     const cell = await position.evaluate((element) => {
       const { getComputedStyle } = globalThis as unknown as { getComputedStyle(e: unknown, pseudo: string): { content: string } };
       return { label: getComputedStyle(element, '::before').content, right: (element as unknown as PageElement).getBoundingClientRect().right };
@@ -361,9 +464,26 @@ describe('the dashboard in Chromium', () => {
       page.evaluate(() => {
         const { document, getComputedStyle } = globalThis as unknown as InPage;
         const element = document.activeElement;
-        return { text: element?.textContent?.trim(), id: element?.id, outline: element ? getComputedStyle(element).outlineStyle : '', hash: document.location.hash };
+        return {
+          text: element?.textContent?.trim(),
+          id: element?.id,
+          outline: element ? getComputedStyle(element).outlineStyle : '',
+          colour: element ? getComputedStyle(element).outlineColor : '',
+          hash: document.location.hash,
+        };
       });
     expect(await focused()).toMatchObject({ text: 'Skip to content', outline: 'solid' });
+    // The focus ring is its own colour (violet), not the errors' red nor the accent's blue.
+    const ring = (await focused()).colour;
+    const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    const palette = await page.evaluate(() => {
+      const { getComputedStyle, document } = globalThis as unknown as { getComputedStyle(e: unknown): { getPropertyValue(n: string): string }; document: { documentElement: unknown } };
+      const style = getComputedStyle(document.documentElement);
+      return { focus: style.getPropertyValue('--focus').trim(), down: style.getPropertyValue('--down').trim(), accent: style.getPropertyValue('--accent').trim() };
+    });
+    expect(ring).toBe(rgb(palette.focus));
+    expect(ring).not.toBe(rgb(palette.down));
+    expect(ring).not.toBe(rgb(palette.accent));
     await page.keyboard.press('Enter');
     expect(await focused()).toMatchObject({ id: 'main', hash: '#/key' });
 
@@ -419,6 +539,8 @@ describe('the dashboard in Chromium', () => {
     await textOf(page.locator('#search-results'), (t) => t.includes('IBM'));
     await page.locator('#symbol-search').press('Enter');
     await textOf(page.locator('.quote .badge.stale'), (t) => t === 'STALE data');
+    // The company's name came with the search's match: no request of its own.
+    expect(await textOf(page.locator('#quote-name'), (t) => t !== '…')).toContain('International Business Machines');
     // The sandbox, like the providers, has the last 100 sessions only: the 1Y chart says it holds nothing earlier.
     expect(await textOf(page.locator('#history-summary'), (t) => t.includes('sessions'))).toMatch(/^100 sessions .* The service holds no earlier session for this range\.$/);
 
@@ -504,6 +626,7 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#register-email').fill('eve@example.com');
     await page.getByRole('button', { name: 'Register and get a key' }).click();
     const shown = await textOf(page.locator('#new-key'), (t) => /^[0-9a-f]{40}$/.test(t));
+    await page.getByRole('link', { name: 'Key' }).click();
     await page.getByRole('button', { name: 'Forget key' }).click();
     await expect.poll(() => page.locator('#new-key').count()).toBe(0);
     expect(await page.content()).not.toContain(shown);
@@ -522,7 +645,7 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#portfolio-user').press('Enter');
     await textOf(page.getByRole('status').filter({ hasText: 'Loading' }), (t) => t === 'Loading…');
     portfolioReleased.resolve();
-    await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^\d+\.\d+$/.test(t));
+    await textOf(page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]'), (t) => /^[\d,]+\.\d\d$/.test(t));
     expect(await page.locator('#positions th[scope="row"]').first().textContent()).toContain(hostile);
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.evaluate("(() => { const w = document.querySelector('#positions').closest('.table-wrap'); return w.scrollWidth <= w.clientWidth; })()")).toBe(true);
@@ -533,7 +656,9 @@ describe('the dashboard in Chromium', () => {
       const matches =
         q === 'ibm'
           ? [{ symbol: 'IBMX', name: 'Not the one typed' }, { symbol: 'IBM', name: 'International Business Machines Corp' }]
-          : [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }];
+          : q?.startsWith('international')
+            ? [{ symbol: 'IBM', name: 'International Business Machines Corp', currency: 'USD' }]
+            : [{ symbol: 'EVIL', name: `${hostile}<script>alert(2)</script>`, type: 'Equity', provider: '"><svg onload=alert(3)>' }];
       return route.fulfill({ json: { query: q, matches } });
     });
     await page.getByRole('link', { name: 'Market' }).click();
@@ -548,17 +673,28 @@ describe('the dashboard in Chromium', () => {
     await page.locator('#symbol-search').press('Escape');
     await expect.poll(() => page.locator('#search-results').count()).toBe(0);
     expect(await page.locator('#symbol-search').inputValue()).toBe('ev');
-    // Enter on a ticker that is among the matches, though not the first, shows that ticker.
+    // A ticker typed that is among the matches, though not the first, is the one highlighted; the arrow keys move
+    // the highlight (and the field's aria-activedescendant), Enter takes the highlighted match.
     await page.locator('#symbol-search').fill('ibm');
     await textOf(page.locator('#search-results'), (t) => t.includes('IBMX'));
+    const selected = () => page.getByRole('option', { selected: true }).textContent();
+    expect(await selected()).toMatch(/^IBM International/);
+    await page.locator('#symbol-search').press('ArrowUp');
+    expect(await textOf(page.getByRole('option', { selected: true }), (t) => t.startsWith('IBMX'))).toMatch(/^IBMX Not the one typed/);
+    expect(await page.locator('#symbol-search').getAttribute('aria-activedescendant')).toBe('match-0');
+    await page.locator('#symbol-search').press('ArrowDown');
+    expect(await textOf(page.getByRole('option', { selected: true }), (t) => t.startsWith('IBM '))).toMatch(/^IBM International/);
     await page.locator('#symbol-search').press('Enter');
     expect(await textOf(page.locator('#quote-symbol'), (t) => t !== '')).toBe('IBM');
     expect(await page.locator('#search-results').count()).toBe(0);
-    // Enter before typing pauses: the ticker is shown, and the search it would have cost is not sent.
-    await page.locator('#symbol-search').fill('ibmx');
+    // Enter before typing pauses: the search goes at once (not after the pause) and its best match is shown, never the words as a ticker.
+    await page.locator('#symbol-search').fill('international');
     await page.locator('#symbol-search').press('Enter');
-    await page.waitForTimeout(700);
-    expect(searches).not.toContain('ibmx');
+    expect(await textOf(page.locator('#quote-name'), (t) => t.startsWith('International'))).toBe('International Business Machines Corp');
+    await expect.poll(() => page.locator('#symbol-search').inputValue()).toBe('IBM');
+    expect(await page.locator('#search-results').count()).toBe(0);
+    expect(await page.locator('#quote-symbol').textContent()).toBe('IBM');
+    expect(searches.filter((q) => q === 'international')).toHaveLength(1);
 
     // The CSP is enforced, not only sent: markup that reached the DOM by any other way runs nothing.
     await page.evaluate(`(() => {

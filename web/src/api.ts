@@ -42,13 +42,72 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type AllowanceListener = (left: { remaining: number; resetsIn: number } | null) => void;
+export interface Allowance {
+  /** The account's requests left in its window, as the service counted the latest request. */
+  remaining: number;
+  /** The window's size ("1000" of "1000/day"), from RateLimit-Policy. */
+  limit: number | null;
+  resetsIn: number;
+}
+type AllowanceListener = (left: Allowance | null) => void;
 const allowanceListeners = new Set<AllowanceListener>();
+let allowance: Allowance | null = null;
+/** When the reading in `allowance` arrived (performance.now()). */
+let allowanceReadAt = -Infinity;
 
-/** Called with the account's requests left after each counted answer (its RateLimit header). */
+/**
+ * The one count of requests left the page shows (in the header and on Usage): the RateLimit header
+ * of the latest counted request. Answers to calls made together can arrive in any order: a reading
+ * replaces the one held when its request was sent after that one arrived (so it was counted later), or
+ * when it is lower (of two requests in flight together, the one counted last has fewer left).
+ */
+function takeAllowance(reading: Allowance, sentAt: number): void {
+  if (allowance && sentAt < allowanceReadAt && reading.remaining >= allowance.remaining) return;
+  allowance = reading;
+  allowanceReadAt = performance.now();
+  for (const listener of allowanceListeners) listener(allowance);
+}
+
+/** Called with the account's requests left after each counted answer, and at once with the count known. */
 export function onAllowance(listener: AllowanceListener): () => void {
   allowanceListeners.add(listener);
+  listener(allowance);
   return () => allowanceListeners.delete(listener);
+}
+
+/** A new key: its count is not the old key's. */
+export function resetAllowance(): void {
+  allowance = null;
+  allowanceReadAt = -Infinity;
+  for (const listener of allowanceListeners) listener(null);
+}
+
+/** One API call the page made this visit, for the Usage view: what it asked, where the answer came from, what it left. */
+export interface CallRecord {
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  /** X-Cache: HIT (from the service's store or memory), MISS (asked upstream), STALE. */
+  cache: string | null;
+  remaining: number | null;
+}
+const CALLS_KEPT = 50;
+const calls: CallRecord[] = [];
+type CallListener = (calls: readonly CallRecord[]) => void;
+const callListeners = new Set<CallListener>();
+
+/** The page's latest API calls, newest first (at most 50), and each new one as it is answered. */
+export function onCalls(listener: CallListener): () => void {
+  callListeners.add(listener);
+  listener(calls);
+  return () => callListeners.delete(listener);
+}
+
+function recordCall(record: CallRecord): void {
+  calls.unshift(record);
+  calls.length = Math.min(calls.length, CALLS_KEPT);
+  for (const listener of callListeners) listener([...calls]);
 }
 
 type RefusedListener = (key: string) => void;
@@ -60,14 +119,18 @@ export function onKeyRefused(listener: RefusedListener): () => void {
   return () => refusedListeners.delete(listener);
 }
 
-/** `"user";r=997;t=86355` → the user scope's remaining requests and reset time. */
-function readAllowance(headers: Headers): { remaining: number; resetsIn: number } | null {
-  const value = headers.get('ratelimit');
-  if (!value) return null;
-  const user = value.split(',').find((entry) => entry.trim().startsWith('"user"'));
-  const remaining = /;r=(\d+)/.exec(user ?? '')?.[1];
-  const resetsIn = /;t=(\d+)/.exec(user ?? '')?.[1];
-  return remaining === undefined ? null : { remaining: Number(remaining), resetsIn: Number(resetsIn ?? 0) };
+/**
+ * `RateLimit: "user";r=997;t=86355` and `RateLimit-Policy: "user";q=1000;w=86400` → the user scope's
+ * remaining requests, its size and reset time (the IETF draft's structured fields, read by pattern:
+ * the page needs three integers of one entry, not a structured-field parser).
+ */
+function readAllowance(headers: Headers): Allowance | null {
+  const entry = (name: string) => headers.get(name)?.split(',').find((e) => e.trim().startsWith('"user"')) ?? '';
+  const user = entry('ratelimit');
+  const remaining = /;r=(\d+)/.exec(user)?.[1];
+  const resetsIn = /;t=(\d+)/.exec(user)?.[1];
+  const limit = /;q=(\d+)/.exec(entry('ratelimit-policy'))?.[1];
+  return remaining === undefined ? null : { remaining: Number(remaining), resetsIn: Number(resetsIn ?? 0), limit: limit === undefined ? null : Number(limit) };
 }
 
 export async function call<T>(path: string, options: CallOptions = {}): Promise<Answer<T>> {
@@ -75,6 +138,7 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
   if (options.key) headers['x-api-key'] = options.key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
+  const sentAt = performance.now();
   try {
     response = await fetch(path, {
       method: options.method ?? 'GET',
@@ -88,8 +152,18 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
     if ((error as Error).name === 'AbortError') throw error;
     throw new NetworkError('The service could not be reached (network error). Check the connection and try again.');
   }
-  const allowance = readAllowance(response.headers);
-  if (allowance) for (const listener of allowanceListeners) listener(allowance);
+  const reading = readAllowance(response.headers);
+  if (reading) takeAllowance(reading, sentAt);
+  if (path.startsWith('/api/')) {
+    recordCall({
+      at: new Date().toISOString().slice(11, 19),
+      method: options.method ?? 'GET',
+      path,
+      status: response.status,
+      cache: response.headers.get('x-cache'),
+      remaining: reading?.remaining ?? null,
+    });
+  }
   const text = await response.text();
   let body: unknown = null;
   try {

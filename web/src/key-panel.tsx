@@ -1,29 +1,20 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call } from './api';
 import { ErrorNote, Field, fieldError, formError, textInput } from './ui';
 
 const REGISTER_FIELDS = ['name', 'last_name', 'email'];
 
 /**
- * Getting a key: register (the service shows a key once), or paste one. The key is handed to
- * `onKey`, which keeps it in this browser only (storage.ts).
+ * Getting a key: register (the service shows a key once; main.tsx shows it above the market view the
+ * page moves on to), or paste one. The key is handed to `onKey`, which keeps it in this browser only
+ * (storage.ts).
  */
 export function KeyPanel(props: { currentKey: string | null; remembered: boolean; onKey: (key: string, remember: boolean, registered: boolean) => void; onForget: () => void }) {
   const [form, setForm] = useState({ name: '', last_name: '', email: '' });
   const [remember, setRemember] = useState(props.remembered);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [newKey, setNewKey] = useState<string | null>(null);
-  const [copied, setCopied] = useState<string>('');
   const [pasted, setPasted] = useState('');
-
-  // "Forget key" (or another key taking its place) also takes the new key off the screen and out of this state.
-  useEffect(() => {
-    if (newKey !== null && newKey !== props.currentKey) {
-      setNewKey(null);
-      setCopied('');
-    }
-  }, [props.currentKey, newKey]);
 
   async function register(event: Event) {
     event.preventDefault();
@@ -31,7 +22,6 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
     setError(null);
     try {
       const answer = await call<string>('/api/v1/register/', { method: 'POST', body: form });
-      setNewKey(answer.body);
       props.onKey(answer.body, remember, true);
       setForm({ name: '', last_name: '', email: '' });
     } catch (failure) {
@@ -41,23 +31,12 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
     }
   }
 
-  async function copy() {
-    if (!newKey) return;
-    try {
-      await navigator.clipboard.writeText(newKey);
-      setCopied('Copied to the clipboard.');
-    } catch {
-      setCopied('The browser refused the clipboard: select the key and copy it by hand.');
-    }
-  }
-
   function usePasted(event: Event) {
     event.preventDefault();
     const key = pasted.trim();
     if (!key) return;
     props.onKey(key, remember, false);
     setPasted('');
-    setNewKey(null);
   }
 
   const input = (name: 'name' | 'last_name' | 'email') => textInput('register', name, { form, setForm, error });
@@ -65,20 +44,6 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
   return (
     <section class="panel" aria-labelledby="key-heading">
       <h2 id="key-heading">Your API key</h2>
-      {newKey && (
-        <div class="note success" role="status">
-          <p>
-            <strong>Your new key — shown this once.</strong> The service keeps only its hash: copy it somewhere safe.
-          </p>
-          <div class="key-row">
-            <output id="new-key" class="key">{newKey}</output>
-            <button type="button" onClick={copy}>
-              Copy key
-            </button>
-          </div>
-          {copied && <small role="status">{copied}</small>}
-        </div>
-      )}
       {props.currentKey ? (
         <div class="key-state">
           <p>
@@ -131,5 +96,37 @@ export function KeyPanel(props: { currentKey: string | null; remembered: boolean
         </form>
       </div>
     </section>
+  );
+}
+
+/** The key just registered, shown once above the view until put away; "Copy key" puts it on the clipboard. */
+export function NewKeyNote(props: { apiKey: string; onDone: () => void }) {
+  const [copied, setCopied] = useState('');
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(props.apiKey);
+      setCopied('Copied to the clipboard.');
+    } catch {
+      setCopied('The browser refused the clipboard: select the key and copy it by hand.');
+    }
+  }
+  return (
+    <div class="note success new-key" role="status">
+      <p>
+        <strong>Welcome! Your new key — shown this once.</strong> The service keeps only its hash: copy it somewhere safe. This page uses it already.
+      </p>
+      <div class="key-row">
+        <output id="new-key" class="key">
+          {props.apiKey}
+        </output>
+        <button type="button" onClick={copy}>
+          Copy key
+        </button>
+        <button type="button" class="secondary" onClick={props.onDone}>
+          I have saved it
+        </button>
+      </div>
+      {copied && <small role="status">{copied}</small>}
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, isAbort, NetworkError, type Trade } from './api';
+import { LEDGER_READ_MAX, type LedgerRead, readLedger } from './trades';
 import { ErrorNote, Field, fieldError, formError, textInput } from './ui';
 
 const PAGE_SIZE = 20;
@@ -16,12 +17,6 @@ export function newIdempotencyKey(): string {
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** `</trades?user_id=23&limit=2&after_id=4>; rel="next"` → the next page's URL. */
-function nextLink(header: string | null): string | null {
-  const match = header && /<([^>]+)>\s*;\s*rel="?next"?/.exec(header);
-  return match ? match[1]! : null;
 }
 
 /** A number field as typed: an integer goes as a number; anything else as typed, for the service to word the problem. */
@@ -131,35 +126,36 @@ function RecordTrade(props: { onRecorded: (trade: Trade) => void }) {
   );
 }
 
-/** The ledger: GET /trades with its filters, a page at a time (limit, Link rel="next"); and recording. */
+/**
+ * The ledger, newest first: GET /trades with its filters, read to its end (trades.ts: the API lists
+ * oldest first and pages forward only), shown 20 at a time; and recording.
+ */
 export function Ledger() {
   const [filters, setFilters] = useState({ user_id: '', type: '', symbol: '' });
-  const [page, setPage] = useState<string>(`/trades?limit=${PAGE_SIZE}`);
-  const [previous, setPrevious] = useState<string[]>([]);
-  const [trades, setTrades] = useState<Trade[] | null>(null);
-  const [next, setNext] = useState<string | null>(null);
+  const [applied, setApplied] = useState<Record<string, string>>({});
+  const [read, setRead] = useState<LedgerRead | null>(null);
+  const [pageIndex, setPageIndex] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const [reload, setReload] = useState(0);
 
   useEffect(() => {
     const aborter = new AbortController();
     setError(null);
-    call<Trade[]>(page, { signal: aborter.signal })
+    readLedger(applied, aborter.signal)
       .then((answer) => {
-        setTrades(answer.body);
-        setNext(nextLink(answer.headers.get('link')));
+        setRead({ trades: answer.trades.reverse(), complete: answer.complete });
       })
       .catch((failure) => isAbort(failure) || setError(failure));
     return () => aborter.abort();
-  }, [page, reload]);
+  }, [applied, reload]);
 
   function applyFilters(event: Event) {
     event.preventDefault();
-    const params = new URLSearchParams();
-    for (const [name, value] of Object.entries(filters)) if (value.trim() !== '') params.set(name, value.trim());
-    params.set('limit', String(PAGE_SIZE));
-    setPrevious([]);
-    setPage(`/trades?${params}`);
+    const chosen: Record<string, string> = {};
+    for (const [name, value] of Object.entries(filters)) if (value.trim() !== '') chosen[name] = value.trim();
+    setPageIndex(0);
+    setRead(null);
+    setApplied(chosen);
   }
 
   const filter = (name: 'user_id' | 'symbol') => ({
@@ -169,10 +165,17 @@ export function Ledger() {
     onInput: (e: Event) => setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value }),
   });
 
+  const trades = read?.trades.slice(pageIndex * PAGE_SIZE, (pageIndex + 1) * PAGE_SIZE) ?? null;
+  const pages = read ? Math.max(1, Math.ceil(read.trades.length / PAGE_SIZE)) : 1;
   return (
     <section class="panel" aria-labelledby="ledger-heading">
       <h2 id="ledger-heading">Trade ledger</h2>
-      <RecordTrade onRecorded={() => setReload(reload + 1)} />
+      <RecordTrade
+        onRecorded={() => {
+          setPageIndex(0);
+          setReload(reload + 1);
+        }}
+      />
       <form class="filters" onSubmit={applyFilters} aria-label="Filter trades">
         <Field id="filter-user_id" label="User id" error={fieldError(error, 'user_id')}>
           <input {...filter('user_id')} inputMode="numeric" />
@@ -187,7 +190,9 @@ export function Ledger() {
         <Field id="filter-symbol" label="Symbol" error={fieldError(error, 'symbol')}>
           <input {...filter('symbol')} autocomplete="off" />
         </Field>
-        <button type="submit">Filter</button>
+        <button type="submit" class="secondary">
+          Filter
+        </button>
       </form>
       <ErrorNote error={formError(error, ['user_id', 'type', 'symbol'])} />
       {trades === null && !error && (
@@ -195,10 +200,16 @@ export function Ledger() {
           Loading…
         </p>
       )}
+      {read && !read.complete && (
+        <p class="note">
+          The ledger holds more than {LEDGER_READ_MAX.toLocaleString('en-US')} matching trades: the page read that many, from the oldest, and lists them
+          newest first. Filter by user or symbol to see the newest.
+        </p>
+      )}
       {trades && (
         <div class="table-wrap">
           <table id="trades" class="cards cards-3">
-            <caption class="sr-only">Trades, oldest first</caption>
+            <caption class="sr-only">Trades, newest first</caption>
             <thead>
               <tr>
                 <th scope="col" class="num">Id</th>
@@ -221,7 +232,9 @@ export function Ledger() {
               {trades.map((trade) => (
                 <tr key={trade.id} data-id={trade.id}>
                   <td class="num" data-label="Id">{trade.id}</td>
-                  <td data-label="Type">{trade.type}</td>
+                  <td data-label="Type">
+                    <span class={`pill ${trade.type}`}>{trade.type}</span>
+                  </td>
                   <td class="num" data-label="User">{trade.user_id}</td>
                   <td data-label="Symbol">{trade.symbol}</td>
                   <td class="num" data-label="Shares">{trade.shares}</td>
@@ -234,25 +247,16 @@ export function Ledger() {
         </div>
       )}
       <nav class="pager" aria-label="Trade pages">
-        <button
-          type="button"
-          disabled={previous.length === 0}
-          onClick={() => {
-            setPage(previous[previous.length - 1]!);
-            setPrevious(previous.slice(0, -1));
-          }}
-        >
-          ← Previous
+        {read && read.trades.length > 0 && (
+          <span class="muted small">
+            Page {pageIndex + 1} of {pages} · {read.trades.length} trades
+          </span>
+        )}
+        <button type="button" class="secondary" disabled={pageIndex === 0} onClick={() => setPageIndex(pageIndex - 1)}>
+          ← Newer
         </button>
-        <button
-          type="button"
-          disabled={!next}
-          onClick={() => {
-            setPrevious([...previous, page]);
-            setPage(next!);
-          }}
-        >
-          Next →
+        <button type="button" class="secondary" disabled={pageIndex + 1 >= pages} onClick={() => setPageIndex(pageIndex + 1)}>
+          Older →
         </button>
       </nav>
     </section>

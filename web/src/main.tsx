@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { onAllowance, onKeyRefused } from './api';
-import { KeyPanel } from './key-panel';
+import { type Allowance, onAllowance, onKeyRefused, resetAllowance } from './api';
+import { KeyPanel, NewKeyNote } from './key-panel';
 import { Ledger } from './ledger';
 import { Market } from './market';
 import { Portfolio } from './portfolio';
@@ -31,7 +31,9 @@ function App() {
   const [hashView, setHashView] = useState(() => viewOf(location.hash));
   const [symbol, setSymbol] = useState<string | null>(null);
   const [watchlist, setWatchlist] = useState(loadWatchlist);
-  const [allowance, setAllowance] = useState<{ remaining: number; resetsIn: number } | null>(null);
+  const [allowance, setAllowance] = useState<Allowance | null>(null);
+  /** A key just registered: shown once, above the view, until put away or replaced. */
+  const [newKey, setNewKey] = useState<string | null>(null);
 
   useEffect(() => {
     const follow = () => setHashView(viewOf(location.hash));
@@ -48,19 +50,20 @@ function App() {
   const needsKey = VIEWS.find((v) => v.id === view)!.needsKey && !apiKey;
 
   function takeKey(key: string, remember: boolean, registered: boolean) {
-    // A new key is shown once, on the Key view: stay there (a pasted one goes on to what the person was doing).
-    if (registered && hashView !== 'key') {
-      history.replaceState(null, '', '#/key');
-      setHashView('key');
-    }
+    // Registered: on to the market, the new key shown once above it. A pasted key goes on to what the person was doing.
+    if (registered) {
+      setNewKey(key);
+      location.hash = '#/market';
+    } else if (key !== newKey) setNewKey(null);
+    if (key !== apiKey) resetAllowance();
     saveKey(key, remember);
     setStored({ key, remembered: remember });
-    setAllowance(null);
   }
   function forget() {
     forgetKey();
     setStored(null);
-    setAllowance(null);
+    setNewKey(null);
+    resetAllowance();
   }
   function updateWatchlist(symbols: string[]) {
     saveWatchlist(symbols);
@@ -85,24 +88,30 @@ function App() {
         Skip to content
       </a>
       <header class="top">
-        <h1>
-          <span aria-hidden="true" class="logo" /> Stock Market Service
-        </h1>
-        <nav aria-label="Views">
+        <div class="brand-row">
+          <p class="brand">
+            <span aria-hidden="true" class="logo" /> <span>Stock Market Service</span>
+          </p>
+          {allowance && (
+            <p class="allowance-left" id="allowance-left" title={`The window frees up in ${formatWait(allowance.resetsIn)}`}>
+              <strong class="num">{allowance.remaining.toLocaleString('en-US')}</strong> requests left
+            </p>
+          )}
+        </div>
+        {/* One row of tabs at every width: on a phone it scrolls sideways rather than wrapping into rows. */}
+        <nav aria-label="Views" class="tabs">
           {VIEWS.map((v) => (
             <a href={`#/${v.id}`} aria-current={view === v.id ? 'page' : undefined}>
               {v.label}
             </a>
           ))}
-          <a href="/docs">API reference</a>
+          <a href="/docs" class="external">
+            API docs
+          </a>
         </nav>
-        {allowance && (
-          <p class="allowance-left" id="allowance-left" title={`The window frees up in ${formatWait(allowance.resetsIn)}`}>
-            {allowance.remaining} requests left
-          </p>
-        )}
       </header>
       <main id="main" tabIndex={-1}>
+        {newKey && newKey === apiKey && <NewKeyNote apiKey={newKey} onDone={() => setNewKey(null)} />}
         {apiKey && refused === apiKey && (
           <div class="note error refused">
             <p>
@@ -139,6 +148,9 @@ function App() {
       </main>
       <footer class="muted">
         Your key stays in this browser ({stored?.remembered ? 'localStorage' : 'sessionStorage'}); it is sent only to this service, in a header.
+        <a class="footer-links" href="/docs">
+          API reference
+        </a>
       </footer>
     </>
   );

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError, NetworkError } from './api';
+import { formatMoney, formatSigned } from './format';
 
 /** "86355 seconds" → "23 h 59 min": the wait a 429 names, in words a person reads. */
 export function formatWait(seconds: number): string {
@@ -81,27 +82,27 @@ export function formError(error: unknown, fields: string[]): unknown {
   return error instanceof ApiError && error.field && fields.includes(error.field) ? null : error;
 }
 
-export function StaleBadge({ stale, cache }: { stale: boolean; cache?: string | null }) {
-  if (stale) {
-    return (
-      <span class="badge stale" title="Every provider failed; older stored data is shown (X-Cache: STALE)">
-        STALE data
-      </span>
-    );
-  }
-  return cache ? <span class="badge" title="X-Cache: where the answer came from">{cache}</span> : null;
+/**
+ * Marks data served stale (every provider failed; older stored data is shown). Where an answer came
+ * from (X-Cache HIT or MISS) is not the reader's concern on a card: it is on the Usage view.
+ */
+export function StaleBadge({ stale }: { stale: boolean }) {
+  if (!stale) return null;
+  return (
+    <span class="badge stale" title="Every provider failed; older stored data is shown (X-Cache: STALE)">
+      STALE data
+    </span>
+  );
 }
 
-/** A signed decimal string as the service sent it, coloured by its sign (never re-computed). */
+/** A change the service sent, coloured by its sign, with the sign written (+1.25, −0.40), 2 decimals. */
 export function Signed({ value, suffix = '' }: { value: string | number | null | undefined; suffix?: string }) {
   if (value === null || value === undefined) return <span class="muted">—</span>;
-  const text = String(value);
-  const sign = text.startsWith('-') ? 'down' : /^0(\.0*)?$/.test(text) ? '' : 'up';
+  const number = Number(value);
+  const direction = number < 0 ? 'down' : number > 0 ? 'up' : '';
   return (
-    <span class={`num ${sign}`}>
-      {sign === 'up' ? '+' : ''}
-      {text}
-      {suffix}
+    <span class={`num ${direction}`} title={String(value)}>
+      {formatSigned(value, formatMoney, suffix)}
     </span>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, isAbort, type Me, type Providers } from './api';
+import { type Allowance, type CallRecord, call, isAbort, type Me, onAllowance, onCalls, type Providers } from './api';
 import { ErrorNote, formatWait } from './ui';
 
 /** The account's allowance (GET /api/v1/me/) and the upstream economy (GET /api/v1/providers/): two requests. */
@@ -8,18 +8,25 @@ export function Usage({ apiKey }: { apiKey: string }) {
   const [providers, setProviders] = useState<Providers | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [reload, setReload] = useState(0);
+  const [allowance, setAllowance] = useState<Allowance | null>(null);
+  const [calls, setCalls] = useState<readonly CallRecord[]>([]);
+  useEffect(() => onAllowance(setAllowance), []);
+  useEffect(() => onCalls(setCalls), []);
 
   useEffect(() => {
     const aborter = new AbortController();
     setError(null);
-    Promise.all([
-      call<Me>('/api/v1/me/', { key: apiKey, signal: aborter.signal }).then((a) => setMe(a.body)),
-      call<Providers>('/api/v1/providers/', { key: apiKey, signal: aborter.signal }).then((a) => setProviders(a.body)),
-    ]).catch((failure) => isAbort(failure) || setError(failure));
+    (async () => {
+      setProviders((await call<Providers>('/api/v1/providers/', { key: apiKey, signal: aborter.signal })).body);
+      setMe((await call<Me>('/api/v1/me/', { key: apiKey, signal: aborter.signal })).body);
+    })().catch((failure) => isAbort(failure) || setError(failure));
     return () => aborter.abort();
   }, [apiKey, reload]);
 
   const usage = me?.usage;
+  // One number on the whole page: the latest RateLimit reading (the header's), else /me's own.
+  const left = allowance?.remaining ?? usage?.remaining ?? 0;
+  const limit = allowance?.limit ?? (usage ? usage.used + usage.remaining : 0);
   return (
     <section class="panel" aria-labelledby="usage-heading">
       <div class="panel-head">
@@ -37,24 +44,32 @@ export function Usage({ apiKey }: { apiKey: string }) {
       {usage && (
         <div class="allowance">
           <dl class="totals" id="usage">
-            <div>
+            <div class="total">
+              <dt>Requests left</dt>
+              <dd class="num" data-usage="remaining">
+                {left}
+              </dd>
+            </div>
+            <div class="total">
               <dt>Used</dt>
-              <dd class="num" data-usage="used">{usage.used}</dd>
+              <dd class="num" data-usage="used">
+                {limit - left}
+              </dd>
             </div>
-            <div>
-              <dt>Left</dt>
-              <dd class="num" data-usage="remaining">{usage.remaining}</dd>
-            </div>
-            <div>
+            <div class="total">
               <dt>Allowance</dt>
               <dd>{usage.rate}</dd>
             </div>
-            <div>
+            <div class="total">
               <dt>Window frees up in</dt>
-              <dd>{formatWait(usage.resets_in_seconds)}</dd>
+              <dd>{formatWait(allowance?.resetsIn ?? usage.resets_in_seconds)}</dd>
             </div>
           </dl>
-          <meter min={0} max={usage.used + usage.remaining} value={usage.used} aria-label="Share of the allowance used" />
+          <meter min={0} max={limit} value={limit - left} aria-label="Share of the allowance used" />
+          <p class="muted small">
+            The count is the one in the header: the service's RateLimit header on its latest answer to this page (each counted request, this view's own
+            two included).
+          </p>
         </div>
       )}
       {me?.upstream_lookups && Object.keys(me.upstream_lookups).length > 0 && (
@@ -108,6 +123,45 @@ export function Usage({ apiKey }: { apiKey: string }) {
             </table>
           </div>
         </>
+      )}
+      <h3>This page's requests</h3>
+      <p class="muted small">
+        What each call cost and where its answer came from (X-Cache: HIT from the service's store, MISS asked upstream, STALE older data after
+        upstream failed). A quote, a history, a search and /me cost one request each; the watchlist one per symbol; a portfolio one per symbol
+        priced. A company name on a quote costs one search the first time this browser sees the symbol, then nothing. The ledger (/trades) is not
+        counted.
+      </p>
+      {calls.length === 0 ? (
+        <p class="muted">None yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table id="calls">
+            <thead>
+              <tr>
+                <th scope="col">Time (UTC)</th>
+                <th scope="col">Request</th>
+                <th scope="col" class="num">Status</th>
+                <th scope="col">Cache</th>
+                <th scope="col" class="num">Left after</th>
+              </tr>
+            </thead>
+            <tbody>
+              {calls.map((c, i) => (
+                <tr key={i}>
+                  <td>{c.at}</td>
+                  <td class="path">
+                    <code>
+                      {c.method} {c.path}
+                    </code>
+                  </td>
+                  <td class="num">{c.status}</td>
+                  <td>{c.cache ?? '—'}</td>
+                  <td class="num">{c.remaining ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Answer, type BatchEntry, call, isAbort } from './api';
+import { formatPrice } from './format';
+import { knownName } from './names';
 import { ErrorNote, Signed, StaleBadge } from './ui';
 
 /** The watchlist's quotes in one batch request (it costs one request per symbol). */
@@ -23,7 +25,7 @@ export function Watchlist(props: { apiKey: string; symbols: string[]; onRemove: 
     <section class="panel" aria-labelledby="watchlist-heading">
       <div class="panel-head">
         <h2 id="watchlist-heading">Watchlist</h2>
-        {answer && <StaleBadge stale={answer.stale} cache={answer.cache} />}
+        {answer && <StaleBadge stale={answer.stale} />}
         {props.symbols.length > 0 && (
           <button type="button" onClick={() => setReload(reload + 1)} title={`Costs ${props.symbols.length} requests`}>
             Refresh
@@ -40,7 +42,6 @@ export function Watchlist(props: { apiKey: string; symbols: string[]; onRemove: 
                 <th scope="col">Symbol</th>
                 <th scope="col" class="num">Close</th>
                 <th scope="col" class="num">Change</th>
-                <th scope="col" class="wide-only">Session</th>
                 <th scope="col"><span class="sr-only">Actions</span></th>
               </tr>
             </thead>
@@ -53,23 +54,23 @@ export function Watchlist(props: { apiKey: string; symbols: string[]; onRemove: 
                       <button type="button" class="link" onClick={() => props.onShow(symbol)}>
                         {symbol}
                       </button>
+                      {knownName(symbol)?.name && <small class="muted block watch-name">{knownName(symbol)!.name}</small>}
                     </th>
                     {entry && 'close_value' in entry ? (
                       <>
-                        <td class="num" title={`Session ${entry.last_refreshed}`}>{entry.close_value}</td>
+                        <td class="num" title={`Close of ${entry.last_refreshed}: ${entry.close_value}`}>{formatPrice(entry.close_value)}</td>
                         <td class="num">
                           <Signed value={entry.variation_between_last_two_days} />
                         </td>
-                        <td class="wide-only">{entry.last_refreshed}</td>
                       </>
                     ) : (
-                      <td colSpan={3} class="muted">
+                      <td colSpan={2} class="muted">
                         {entry && 'detail' in entry ? `${entry.status}: ${entry.detail}` : answer ? '—' : 'Loading…'}
                       </td>
                     )}
                     <td>
-                      <button type="button" class="small" aria-label={`Remove ${symbol} from the watchlist`} onClick={() => props.onRemove(symbol)}>
-                        Remove
+                      <button type="button" class="small icon" aria-label={`Remove ${symbol} from the watchlist`} title="Remove" onClick={() => props.onRemove(symbol)}>
+                        ×
                       </button>
                     </td>
                   </tr>
