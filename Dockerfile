@@ -2,16 +2,19 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Optional dependencies are installed for the build: Vite's bundler (rolldown) and CSS minifier (lightningcss)
-# ship their native binaries as optional, per-platform packages. The other optional one, Node 20's SQLite
-# driver (src/adapters/db/connect.ts), is not used on Node 24 (better-sqlite3 is a prebuilt binary here), may
-# fail to build without a compiler — npm skips an optional package that fails — and is pruned below.
+# ship their native binaries as optional, per-platform packages, and the SQLite driver is optional too, one
+# major per Node line (src/adapters/db/connect.ts): on Node 24 better-sqlite3 13 (prebuilt here), while
+# better-sqlite3-node20 (12, for Node 20) may fail to build without a compiler, which npm forgives in an
+# optional package. An optional package npm skipped would only fail when SQLite is first used: the build
+# checks now that the driver this Node loads is there.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund && node -e "require('better-sqlite3')"
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 # The dashboard: vite builds web/ into dist/web, which the service serves at /.
 COPY web ./web
-RUN npm run build && npm prune --omit=dev --omit=optional
+# Development dependencies go (and with them the bundler's native packages); the SQLite driver stays.
+RUN npm run build && npm prune --omit=dev
 
 # Run: one stateless instance; state lives in PostgreSQL and Redis. WEB_CONCURRENCY
 # (unset: one process) runs that many workers on the port, and needs REDIS_URL.
@@ -19,7 +22,10 @@ RUN npm run build && npm prune --omit=dev --omit=optional
 # migrate service); an instance applies any still pending itself at start.
 FROM node:24-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 APICALLS_LOG=/app/logs/apicalls.log
+# The request log (apicalls.log) goes to stdout, a line at a time, beside the JSON log: a container's
+# output is what Docker keeps and rotates. Set APICALLS_LOG to a file under /app/logs (a volume) to keep
+# it apart; then something must rotate it and send SIGHUP (deploy/logrotate.conf).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 APICALLS_LOG=/dev/stdout
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -17,6 +17,13 @@ export interface PostgresLimits {
 
 export const DEFAULT_POSTGRES_TIMEOUTS = { statementTimeoutMs: 10_000, connectTimeoutMs: 5_000 };
 
+/**
+ * How long a shutdown waits for requests in flight (SHUTDOWN_TIMEOUT_MS). Under Kubernetes' 30 s
+ * grace period; a process manager must wait longer (compose.yaml's stop_grace_period is checked
+ * against this by test/deploy/compose.test.ts).
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+
 export type DatabaseTarget = { engine: 'sqlite'; path: string } | ({ engine: 'postgres'; url: string } & PostgresLimits);
 
 export const PROVIDER_NAMES = ['alphavantage', 'twelvedata'] as const;
@@ -101,6 +108,8 @@ export interface Config {
   apiCallsLogPath: string;
   /** Timeouts and the connection cap a client meets at the socket. */
   serverLimits: ServerLimits;
+  /** On SIGTERM, requests still in flight this long after have their connections closed, unanswered. */
+  shutdownTimeoutMs: number;
   /** Origins allowed by CORS; empty means CORS is off. */
   corsOrigins: string[];
   prefetch: PrefetchConfig;
@@ -385,6 +394,7 @@ export function loadConfig(env: Env = process.env): Config {
     onRateLimitStoreFailure: readChoice(env, 'RATE_LIMIT_ON_STORE_FAILURE', ['allow', 'deny'] as const, 'allow'),
     apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
     serverLimits: readServerLimits(env),
+    shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
     corsOrigins: readOrigins(env),
     prefetch: readPrefetch(env, providers),
     passThrough: readPassThrough(env),

@@ -52,6 +52,14 @@ async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // The drain waits for every request in flight, and one can wait on a slow vendor for long: past
+    // the deadline its connection is closed unanswered (the client may send it again, elsewhere),
+    // and the close goes on, flushing apicalls.log, before the process manager kills the process.
+    const deadline = setTimeout(() => {
+      app.log.warn({ shutdown_timeout_ms: config.shutdownTimeoutMs }, 'SHUTDOWN_TIMEOUT_MS passed: closing the connections of requests still in flight');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
     try {
       await service.close();
       process.exit(0);

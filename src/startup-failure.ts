@@ -16,6 +16,7 @@ const SYSTEM_CAUSES: Record<string, string> = {
   ENOTDIR: 'a file is in the way of a folder',
   EEXIST: 'a file is in the way of a folder',
   EISDIR: 'it is a folder',
+  ENXIO: 'no such device or address (a socket, as standard output is under systemd, cannot be opened by path: log to a file)',
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host not found (DNS)',

@@ -13,6 +13,7 @@ import { describe, expect, inject, it, vi } from 'vitest';
 import { registerOver } from './support/api.js';
 import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from './support/process.js';
 import { parseResponse, type RawResponse } from './support/raw-http.js';
+import { IBM_BARS, providerEnv, startUpstream } from './support/upstream.js';
 
 type Outcome =
   | { kind: 'answered'; path: string; response: RawResponse }
@@ -145,5 +146,36 @@ describe('SIGTERM under load', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(lines.pop(), 'the file ends with a complete line').toBe('');
     for (const line of lines) expect(line).toMatch(/^\[[^\]]+\] \[INFO\] \[API_REQUEST\] (POST|GET) \/\S+ \S+$/);
     expect(lines).toHaveLength(answered.length + 1);
+  });
+});
+
+describe('SHUTDOWN_TIMEOUT_MS', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('when a request is still waiting on a vendor at the deadline, then its connection is closed unanswered and the process exits', async () => {
+    const upstream = await startUpstream();
+    upstream.set('alphavantage', 'IBM', { kind: 'held', then: { kind: 'bars', bars: IBM_BARS } });
+    const port = await freePort();
+    const run = runEntry('src/main.ts', {
+      ...providerEnv(upstream, ['alphavantage']),
+      // Far longer than the deadline: only the deadline can end the wait.
+      PROVIDER_TIMEOUT_MS: '120000',
+      PREFETCH: 'off',
+      SHUTDOWN_TIMEOUT_MS: '500',
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `deadline-${port}.db`)}`,
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/health`, run);
+    const key = await registerOver(base);
+
+    const quote = fetch(`${base}/api/v1/symbol/IBM/`, { headers: { 'X-API-Key': key } }).then(
+      (response) => `answered ${response.status}`,
+      () => 'connection closed',
+    );
+    await upstream.callsReached('alphavantage', 1);
+    run.child.kill('SIGTERM');
+
+    expect(await run.exited).toBe(0);
+    expect(await quote).toBe('connection closed');
+    expect(run.output()).toContain('SHUTDOWN_TIMEOUT_MS passed: closing the connections of requests still in flight');
   });
 });

@@ -15,8 +15,10 @@ const INT8_OID = 20;
  * better-sqlite3 12 (node::ObjectWrap) aborts the process on Node 24 when a
  * statement is garbage-collected ("Assertion failed: (env) != nullptr",
  * WiseLibs/better-sqlite3#1515); 13 (Node-API) fixes that but crashes on
- * Node 20. Both are installed, 12 as the optional alias better-sqlite3-node20,
- * and each Node loads the one that works on it — only when SQLite is used.
+ * Node 20. Both are optional dependencies, 12 under the alias
+ * better-sqlite3-node20: npm skips, without a warning, the one whose
+ * `engines` exclude the running Node (13 declares >=22), and each Node loads
+ * the one that works on it — only when SQLite is used.
  */
 function loadSqlite(): typeof SQLite {
   const onNode20 = Number(process.versions.node.split('.')[0]) < 22;
@@ -24,10 +26,9 @@ function loadSqlite(): typeof SQLite {
   try {
     return createRequire(import.meta.url)(moduleName) as typeof SQLite;
   } catch (error) {
-    if (!onNode20) throw error;
     throw new Error(
-      'SQLite on Node 20 needs the optional dependency better-sqlite3-node20, which did not install ' +
-        '(it builds with python3, make and g++ when no prebuilt binary fits). Reinstall, or use Node 22+ or PostgreSQL.',
+      `SQLite on Node ${process.versions.node} needs the optional dependency ${moduleName}, which did not install ` +
+        '(it builds with python3, make and g++ when no prebuilt binary fits). Reinstall, or use PostgreSQL.',
       { cause: error },
     );
   }

@@ -36,6 +36,13 @@ export interface LogReporter {
   error(details: object, message: string): void;
 }
 
+/**
+ * The most bytes POSIX lets a write to a pipe carry without another writer's bytes slipping in
+ * (PIPE_BUF, 4096 on Linux). With APICALLS_LOG=/dev/stdout under Docker, the pipe is shared by the
+ * JSON log and by every worker: lines are written in pieces of at most this size, so none is torn.
+ */
+export const PIPE_ATOMIC_BYTES = 4096;
+
 /** Lines waiting for a slow disk, at most; about 10,000 ordinary lines. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 /** Dropped lines are reported at most this often, so a full disk does not flood stdout. */
@@ -106,9 +113,40 @@ async function writeWhole(handle: FileHandle, text: string): Promise<void> {
   }
 }
 
+/**
+ * Whole lines, gathered into pieces of at most `maxBytes` (a longer line is a piece of its own: it
+ * cannot be written in one atomic write anyway).
+ */
+export function piecesOfLines(lines: string[], maxBytes: number): { text: string; lines: number }[] {
+  const pieces: { text: string; lines: number }[] = [];
+  let text = '';
+  let bytes = 0;
+  let count = 0;
+  for (const line of lines) {
+    const lineBytes = Buffer.byteLength(line);
+    if (count > 0 && bytes + lineBytes > maxBytes) {
+      pieces.push({ text, lines: count });
+      text = '';
+      bytes = 0;
+      count = 0;
+    }
+    text += line;
+    bytes += lineBytes;
+    count++;
+  }
+  if (count > 0) pieces.push({ text, lines: count });
+  return pieces;
+}
+
+/** A log file proper takes a batch in one write; a pipe, a terminal or a socket (/dev/stdout) in atomic pieces. */
+async function largestWrite(handle: FileHandle): Promise<number> {
+  return (await handle.stat()).isFile() ? Number.POSITIVE_INFINITY : PIPE_ATOMIC_BYTES;
+}
+
 /** Opens (creating its folder) the log at `path`; refuses to start if it cannot. */
 export async function createApiCallLog(path: string, reporter: LogReporter): Promise<ApiCallLog> {
-  const file = new RequestLogFile(path, await openForAppend(path), reporter);
+  const handle = await openForAppend(path);
+  const file = new RequestLogFile(path, handle, await largestWrite(handle), reporter);
   return {
     record: (method, requestPath, user, at = new Date()) => file.append(formatApiCall(at, method, requestPath, user)),
     reopen: () => file.reopen(),
@@ -136,6 +174,7 @@ class RequestLogFile {
   constructor(
     private readonly path: string,
     private handle: FileHandle,
+    private maxWriteBytes: number,
     private readonly reporter: LogReporter,
   ) {}
 
@@ -156,23 +195,35 @@ class RequestLogFile {
       const lines = this.pending;
       this.pending = [];
       this.pendingBytes = 0;
-      const write = writeWhole(this.handle, lines.join(''));
+      const write = this.writeBatch(lines);
       this.inFlight = write;
-      try {
-        await write;
-        this.wrote();
-      } catch (error) {
-        this.drop(lines.length, error);
-      }
+      await write;
     }
     this.writing = undefined;
+  }
+
+  /** One batch, in as few writes as the target allows; lines from a failed write on are dropped. */
+  private async writeBatch(lines: string[]): Promise<void> {
+    const pieces =
+      this.maxWriteBytes === Number.POSITIVE_INFINITY ? [{ text: lines.join(''), lines: lines.length }] : piecesOfLines(lines, this.maxWriteBytes);
+    for (let i = 0; i < pieces.length; i++) {
+      try {
+        await writeWhole(this.handle, pieces[i]!.text);
+      } catch (error) {
+        this.drop(pieces.slice(i).reduce((sum, piece) => sum + piece.lines, 0), error);
+        return;
+      }
+    }
+    this.wrote();
   }
 
   async reopen(): Promise<void> {
     if (this.closed) return;
     let fresh: FileHandle;
+    let maxWriteBytes: number;
     try {
       fresh = await openForAppend(this.path);
+      maxWriteBytes = await largestWrite(fresh);
     } catch (error) {
       this.reporter.error({ err: error, path: this.path }, 'apicalls.log cannot be reopened: still writing to the file open before');
       return;
@@ -180,6 +231,7 @@ class RequestLogFile {
     const old = this.handle;
     // Writes from here on go to the new file; the one in flight finishes on the old one.
     this.handle = fresh;
+    this.maxWriteBytes = maxWriteBytes;
     await this.inFlight.catch(() => undefined);
     await old.close().catch(() => undefined);
     this.reporter.info({ path: this.path }, 'apicalls.log reopened');
