@@ -4,7 +4,7 @@ import { matchesShown, shellExamples } from '../support/doc-blocks.js';
 describe('reading shell examples from Markdown', () => {
   const markdown = [
     'Intro',
-    '```sh startup',
+    '```sh setup',
     'npm start',
     '```',
     '```sh',
@@ -23,7 +23,7 @@ describe('reading shell examples from Markdown', () => {
     '```',
   ].join('\n');
 
-  it('runs sh blocks but not startup ones, and takes the block right after as the output shown', () => {
+  it('runs sh blocks but not setup ones, and takes the block right after as the output shown', () => {
     expect(shellExamples(markdown, 'X.md')).toEqual([
       { where: 'X.md:5', commands: 'curl -s http://localhost:8000/health\n', shown: '{"status": "ok"}\n' },
       { where: 'X.md:12', commands: 'echo hi\n', shown: undefined },

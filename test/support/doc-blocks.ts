@@ -1,7 +1,7 @@
 /**
  * The shell examples of a Markdown document, and the answers it shows for them, so a test can run
  * them as a reader would and compare. Conventions (docs/contributing.md):
- * - a ```sh block is run; ```sh startup marks the commands the test itself stands for (`npm start`);
+ * - a ```sh block is run; ```sh setup marks commands the test stands for itself (`npm install`, `npm start`, `npm test`);
  * - a ```json or ```text block right after it is what it prints, with placeholders for what changes
  *   from run to run (see PLACEHOLDERS); an sh block with no such block is run, its output unchecked.
  * Written by hand: the fences are all we read, and a Markdown parser would add a dependency for a regex's work.
@@ -26,7 +26,7 @@ export function shellExamples(markdown: string, file: string): DocExample[] {
   const examples: DocExample[] = [];
   fences.forEach((fence, index) => {
     const [language, ...flags] = fence.info.split(/\s+/);
-    if (language !== 'sh' || flags.includes('startup')) return;
+    if (language !== 'sh' || flags.includes('setup')) return;
     const next = fences[index + 1];
     const follows = next !== undefined && markdown.slice(fence.end, next.start).trim() === '' && ['json', 'text'].includes(next.info.split(/\s+/)[0]!);
     examples.push({
