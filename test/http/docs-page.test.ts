@@ -3,6 +3,7 @@
  * operations, every request the page makes goes to the service itself (users
  * run offline), and the service's CSP refuses nothing the page needs.
  */
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
@@ -52,5 +53,18 @@ describe.each(['127.0.0.1', 'stock-market.test'])('GET /docs in Chromium, the se
     expect(errors.filter((text) => /content security policy/i.test(text))).toEqual([]);
     // Over plain http by name Chromium ignores helmet's Cross-Origin-Opener-Policy, and says so: a notice, not a failure.
     expect(errors.filter((text) => !/^The Cross-Origin-Opener-Policy header has been ignored/.test(text))).toEqual([]);
+
+    // Branded as this service: its name in the tab, its icon (the dashboard's) as the logo and the favicon.
+    const icon = readFileSync('web/icon.svg');
+    expect(await page.title()).toBe('Stock Market Service API');
+    const logos = page.locator('.topbar img');
+    await logos.first().waitFor();
+    expect(await logos.count()).toBe(1);
+    expect(await logos.first().getAttribute('src')).toBe(`data:image/svg+xml;base64,${icon.toString('base64')}`);
+    const favicons = await page.locator('link[rel="icon"]').evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
+    expect(favicons).toHaveLength(1);
+    const favicon = await fetch(favicons[0]!.replace(origin, `http://127.0.0.1:${new URL(origin).port}`));
+    expect(favicon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(Buffer.from(await favicon.arrayBuffer())).toEqual(icon);
   });
 });
