@@ -21,7 +21,7 @@ const isNetwork = (url: string) => !/^(data|blob|about):/.test(url);
 // A name, not 127.0.0.1: browsers treat loopback addresses as secure, a server on the network over
 // plain http as not (where CSP's upgrade-insecure-requests would send the page's assets to https://).
 describe.each(['127.0.0.1', 'stock-market.test'])('GET /docs in Chromium, the service reached as %s', (host) => {
-  it('when opened, then the operations render from the service alone, with no CSP error', { timeout: 60_000 }, async () => {
+  it('when opened, then the operations render from the service alone, with no CSP error, under the service\'s name and icon', { timeout: 60_000 }, async () => {
     const service = await startService('sqlite');
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const origin = `http://${host}:${(service.app.server.address() as AddressInfo).port}`;
@@ -61,9 +61,10 @@ describe.each(['127.0.0.1', 'stock-market.test'])('GET /docs in Chromium, the se
     await logos.first().waitFor();
     expect(await logos.count()).toBe(1);
     expect(await logos.first().getAttribute('src')).toBe(`data:image/svg+xml;base64,${icon.toString('base64')}`);
-    const favicons = await page.locator('link[rel="icon"]').evaluateAll((links) => links.map((link) => (link as HTMLLinkElement).href));
-    expect(favicons).toHaveLength(1);
-    const favicon = await fetch(favicons[0]!.replace(origin, `http://127.0.0.1:${new URL(origin).port}`));
+    const favicons = page.locator('link[rel="icon"]');
+    expect(await favicons.count()).toBe(1);
+    const faviconUrl = new URL((await favicons.getAttribute('href'))!, page.url());
+    const favicon = await fetch(`http://127.0.0.1:${faviconUrl.port}${faviconUrl.pathname}`);
     expect(favicon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(Buffer.from(await favicon.arrayBuffer())).toEqual(icon);
   });
