@@ -33,7 +33,7 @@ function presentsToken(request: FastifyRequest, token: string): boolean {
 const NEEDS_TOKEN: ErrorBody = { detail: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".' };
 const NOT_GATHERED: ErrorBody = { detail: 'Metrics could not be gathered from every worker; try again shortly.' };
 
-/** Documentation only: the route sends the exposition as text and its refusals as JSON (no schema serializes them). */
+/** The exposition is text, sent as it is; the refusals are JSON with a `detail`, as every error body. */
 const METRICS_SCHEMA = {
   summary: 'Prometheus metrics',
   operationId: 'getMetrics',

@@ -25,7 +25,7 @@ const PACKAGE = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), '
 const ICON_SVG = readFileSync(new URL('web/icon.svg', PACKAGE_ROOT));
 
 /** What /docs is called in a browser's tab and bookmarks. */
-export const DOCS_PAGE_TITLE = 'Stock Market Service API';
+const DOCS_PAGE_TITLE = 'Stock Market Service API';
 
 const DESCRIPTION = [
   'Market data behind API keys, and a trade ledger.',
@@ -109,20 +109,15 @@ export function documentSecurity(scope: FastifyInstance, security: SecurityRequi
 }
 
 /**
- * A route whose path or query values are read as text, so that its use case answers a bad one in its
- * own words (a trade id that is not a number is 404, as any unknown URL; a user_id that is not one is
- * the portfolio's 400), documented as what a client should send: `{ params: { id: Type.Integer() } }`.
- * Each property given replaces the validated one in the document only; the others stay as validated.
- * For the route's `config.swaggerTransform`.
+ * A route whose path parameters are read as text, so that a bad one is answered in the route's own
+ * words (a trade id that is not a number is 404, as any unknown URL; a user_id that is not one is the
+ * portfolio's 400), documented as what a client should send: `{ params: { id: Type.Integer() } }`.
+ * Each parameter given replaces the validated one in the document only. For the route's `config.swaggerTransform`.
  */
-export function documentedAs(parts: { params?: Record<string, TSchema>; querystring?: Record<string, TSchema> }): SwaggerTransform {
+export function documentedAs({ params }: { params: Record<string, TSchema> }): SwaggerTransform {
   return ({ schema, url }) => {
-    const documented: Record<string, unknown> = { ...schema };
-    for (const [part, properties] of Object.entries(parts)) {
-      const validated = (schema as Record<string, { properties?: object } | undefined>)[part];
-      documented[part] = { ...validated, properties: { ...validated?.properties, ...properties } };
-    }
-    return { schema: documented, url };
+    const validated = (schema as { params?: { properties?: object } }).params;
+    return { schema: { ...schema, params: { ...validated, properties: { ...validated?.properties, ...params } } }, url };
   };
 }
 
