@@ -29,6 +29,8 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 APICALLS_LOG=/dev/stdout
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# /docs shows the service's icon as its logo and favicon (src/adapters/http/openapi.ts reads it at start).
+COPY --from=build /app/web/icon.svg ./web/icon.svg
 RUN mkdir -p /app/logs /app/data && chown node:node /app/logs /app/data
 USER node
 EXPOSE 8000

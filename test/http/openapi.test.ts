@@ -137,7 +137,8 @@ describe('GET /openapi.json', () => {
     const { service, document } = await documented();
     const key = await register(service.app);
     const schemes = document.components.securitySchemes;
-    expect(Object.keys(schemes).sort()).toEqual(['apiKey', 'apikeyQuery', 'bearer', 'token']);
+    // metricsToken is /metrics' own (the next test); the other four carry the API key.
+    expect(Object.keys(schemes).sort()).toEqual(['apiKey', 'apikeyQuery', 'bearer', 'metricsToken', 'token']);
     const sent = (name: string): { headers?: Record<string, string>; query?: Record<string, string> } => {
       const scheme = schemes[name]!;
       if (scheme.type === 'http') return { headers: { authorization: `${scheme.scheme === 'bearer' ? 'Bearer' : scheme.scheme} ${key}` } };
@@ -151,6 +152,20 @@ describe('GET /openapi.json', () => {
     }
     const gateway = await service.app.inject({ method: 'GET', url: '/query', query: { function: 'GLOBAL_QUOTE', symbol: 'IBM', ...sent('apikeyQuery').query } });
     expect(gateway.json()).toHaveProperty('Global Quote');
+  });
+
+  it('when METRICS_TOKEN is set, then /metrics takes the token as its metricsToken scheme says, and refuses without it as documented', async () => {
+    const { service, document } = await documented({ METRICS_TOKEN: 'scrape-secret' });
+    const operation = document.paths['/metrics']!.get!;
+    expect(operation.security).toEqual([{}, { metricsToken: [] }]);
+    expect(document.components.securitySchemes.metricsToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const refused = await service.app.inject({ method: 'GET', url: '/metrics' });
+    expect(refused.statusCode).toBe(401);
+    const examples = Object.values(operation.responses['401']!.content!['application/json']!.examples!).map((e) => e.value);
+    expect(examples).toContainEqual(refused.json());
+    const scraped = await service.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-secret' } });
+    expect(scraped.statusCode).toBe(200);
+    expect(Object.keys(operation.responses['200']!.content!)).toEqual(['text/plain']);
   });
 
   it('when an operation can fail, then each error answer has examples of its `detail`, and the headers a client must read', async () => {

@@ -54,6 +54,7 @@ export function registrationRoutes(accounts: AccountService, once: RegisterOnce)
         config: { registration: true },
         schema: {
           summary: 'Register and receive an API key',
+          operationId: 'register',
           tags: ['accounts'],
           consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
           headers: IdempotencyHeaderSchema,
@@ -100,7 +101,7 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
   return async (app) => {
     app.get(
       '/me',
-      { schema: { summary: 'The account behind the key', tags: ['accounts'], response: { 200: AccountSchema } } },
+      { schema: { summary: 'The account behind the key', operationId: 'getMe', tags: ['accounts'], response: { 200: AccountSchema } } },
       async (request) => {
         const { account, prefix } = accountOf(request);
         // Usage is the throttle's count for this request (absent when the store could not be asked).
@@ -125,13 +126,13 @@ export function accountRoutes(accounts: AccountService, providers: ProviderStatu
 
     app.post(
       '/keys/rotate',
-      { config: { keyChange: true }, schema: { summary: 'Replace the key; the old one stops working at once', tags: ['accounts'], response: { 201: ApiKeySchema } } },
+      { config: { keyChange: true }, schema: { summary: 'Replace the key; the old one stops working at once', operationId: 'rotateKey', tags: ['accounts'], response: { 201: ApiKeySchema } } },
       async (request, reply) => sendKey(request, reply, 201, await accounts.rotateKey(accountOf(request))),
     );
 
     app.post(
       '/keys/revoke',
-      { config: { keyChange: true }, schema: { summary: 'Revoke the key; the account keeps no working key', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
+      { config: { keyChange: true }, schema: { summary: 'Revoke the key; the account keeps no working key', operationId: 'revokeKey', tags: ['accounts'], response: { 204: Type.Null({ description: 'Revoked; no body' }) } } },
       async (request, reply) => {
         await accounts.revokeKey(accountOf(request));
         return reply.code(204).send(null);

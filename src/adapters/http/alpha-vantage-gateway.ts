@@ -26,7 +26,7 @@ import type { Period } from '../../domain/periods.js';
 import { dailyChange, type DailyBar } from '../../domain/quote.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
-import { INDICATOR_FUNCTIONS } from './gateway-indicators.js';
+import { INDICATOR_FUNCTIONS, INTRADAY_INTERVALS, STORED_INTERVALS } from './gateway-indicators.js';
 import { passThroughCall } from './gateway-pass-through.js';
 import { requesterOf, sayCacheState } from './quotes.js';
 import { GATEWAY_KEY } from './schemas/security.js';
@@ -311,15 +311,31 @@ function sendPassed(reply: FastifyReply, name: string, answer: PassThroughAnswer
 }
 
 const text = (description: string) => Type.Optional(Type.String({ description }));
+const oneOf = (values: readonly string[], description: string) => Type.Optional(Type.Enum([...values], { description }));
+
+/** The functions a call may name: every one Alpha Vantage documents that the store or the pass-through serves (domain/alpha-vantage-functions.ts). */
+const OFFERED_FUNCTIONS = [...ALPHA_VANTAGE_FUNCTIONS.values()].filter((f) => f.class !== 'not_offered').map((f) => f.name);
+const NOT_OFFERED = [...ALPHA_VANTAGE_FUNCTIONS.values()].filter((f) => f.class === 'not_offered').map((f) => f.name);
+
+/**
+ * Documentation only: the route validates nothing (every refusal is Alpha Vantage's 200 body). The
+ * enums are what the gateway answers; any other value is refused in that body, or (outputsize,
+ * datatype) read as the default.
+ */
 const GatewayQuery = Type.Object(
   {
-    function: text(`${[...FUNCTIONS.keys()].join(' or ')} from the store; any other Alpha Vantage function is passed through to it (README), TIME_SERIES_INTRADAY_EXTENDED aside`),
+    function: Type.Enum(OFFERED_FUNCTIONS, {
+      description: `${[...FUNCTIONS.keys()].join(', ')} from the store; any other Alpha Vantage function is passed through to it, ${NOT_OFFERED.join(', ')} aside`,
+    }),
     symbol: text('e.g. IBM'),
     apikey: text("a key of this service (or send it as the API's usual headers)"),
     keywords: text('SYMBOL_SEARCH: a name or ticker'),
-    outputsize: text('TIME_SERIES_DAILY(_ADJUSTED): compact (the latest 100 sessions, the default) or full (every stored session)'),
-    interval: text('indicators: daily, weekly or monthly; each indicator\'s own parameters (time_period, series_type…) as Alpha Vantage documents them'),
-    datatype: text('json (the default) or csv'),
+    outputsize: oneOf(['compact', 'full'], 'TIME_SERIES_DAILY(_ADJUSTED): compact (the latest 100 sessions, the default) or full (every stored session)'),
+    interval: oneOf(
+      [...INTRADAY_INTERVALS, ...Object.keys(STORED_INTERVALS)],
+      "indicators: daily, weekly or monthly from the store, an intraday one passed through; the intraday series' own (1min to 60min). Each indicator's own parameters (time_period, series_type…) as Alpha Vantage documents them",
+    ),
+    datatype: oneOf(['json', 'csv'], 'json (the default) or csv'),
   },
   { additionalProperties: true },
 );
@@ -360,6 +376,7 @@ export function alphaVantageGatewayRoutes(services: GatewayServices): FastifyPlu
         schema: {
           summary:
             "Alpha Vantage–compatible gateway: GLOBAL_QUOTE, the daily, weekly and monthly series (adjusted too) and SYMBOL_SEARCH in its shapes; every other function passed through to Alpha Vantage and kept; errors as its HTTP 200 bodies",
+          operationId: 'queryAlphaVantage',
           tags: ['alpha vantage gateway'],
           querystring: GatewayQuery,
           security: GATEWAY_KEY,

@@ -28,6 +28,6 @@ const ApiRootSchema = Type.Object(Object.fromEntries(Object.keys(ENDPOINTS).map(
  */
 export function apiRootRoute(): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/', { schema: { summary: 'The endpoints of the API', tags: ['api'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
+    app.get('/', { schema: { summary: 'The endpoints of the API', operationId: 'getApiRoot', tags: ['api'], response: { 200: ApiRootSchema } } }, async () => ENDPOINTS);
   };
 }

@@ -19,7 +19,7 @@ import { dashboardRoutes } from './dashboard.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { indicatorRoutes } from './indicators.js';
-import { documentAnswers, installApiDocs } from './openapi.js';
+import { documentAnswers, documentSecurity, installApiDocs } from './openapi.js';
 import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
 import { portfolioRoutes } from './portfolio.js';
 import { refusingOtherMethods } from './method-not-allowed.js';
@@ -28,7 +28,8 @@ import { quoteRoutes } from './quotes.js';
 import { readyRoute, type ReadinessChecks } from './ready.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { type CompletionObserver, logRequest, RequestCompletion } from './request-log.js';
-import { invalidKey, rateUncheckable, throttled } from './schemas/answers.js';
+import { invalidKey, rateUncheckable, serverRefusals, throttled } from './schemas/answers.js';
+import { PUBLIC } from './schemas/security.js';
 import { searchRoutes } from './search.js';
 import { helmetHeaders } from './security-headers.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
@@ -155,6 +156,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     pluginTimeout: 0,
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
+  // What the HTTP server itself may answer to any request (protocol-errors.ts), in every route's document.
+  documentAnswers(app, serverRefusals);
 
   installValidators(app);
   installErrorHandling(app);
@@ -216,6 +219,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
       ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
     }
     documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
+    // The seed's contract: the ledger takes no key.
+    documentSecurity(ledger, PUBLIC, 'replace');
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
 

@@ -23,14 +23,14 @@ type Answer = { cache: CacheState; json: object; csv: string } | { cache: CacheS
 type IndicatorFunction = (services: { quotes: QuoteService; passThrough: PassThroughService }, call: Call) => Promise<Answer>;
 
 /** Alpha Vantage's intervals that the stored daily bars can answer, and the history interval each is. */
-const STORED_INTERVALS: Record<string, Interval> = { daily: '1day', weekly: '1week', monthly: '1month' };
+export const STORED_INTERVALS: Readonly<Record<string, Interval>> = { daily: '1day', weekly: '1week', monthly: '1month' };
 
 /**
  * Alpha Vantage's intraday intervals: not stored, so an indicator asked at one is passed through to Alpha
  * Vantage (gateway-pass-through.ts). Any other interval is refused here, asking nothing: forwarding it would
  * spend a call of the quota on an answer that can only be Alpha Vantage's "Invalid API call".
  */
-const INTRADAY_INTERVALS = new Set(['1min', '5min', '15min', '30min', '60min']);
+export const INTRADAY_INTERVALS: ReadonlySet<string> = new Set(['1min', '5min', '15min', '30min', '60min']);
 
 /** Whether an indicator's `interval` is one computed from the stored daily bars (daily, weekly, monthly). */
 export function isStoredInterval(interval: string | undefined): interval is keyof typeof STORED_INTERVALS {

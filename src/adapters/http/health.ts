@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ApiCallLogHealth } from './api-call-log.js';
+import { PUBLIC } from './schemas/security.js';
 
 export interface HealthChecks {
   /** Resolves when the database answers. */
@@ -34,7 +35,7 @@ const HealthDown = {
  */
 export function healthRoute(checks: HealthChecks): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get('/health', { schema: { summary: 'Liveness and dependencies', tags: ['operations'], response: { 200: HealthSchema, 503: HealthDown } } }, async (_request, reply) => {
+    app.get('/health', { schema: { summary: 'Liveness and dependencies', operationId: 'getHealth', tags: ['operations'], security: PUBLIC, response: { 200: HealthSchema, 503: HealthDown } } }, async (_request, reply) => {
       const database = await checks.database().then(
         () => 'ok',
         () => 'unreachable',

@@ -40,6 +40,7 @@ export function indicatorRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox
       {
         schema: {
           summary: "A technical indicator (SMA, RSI, MACD, BBANDS…) of the stored daily, weekly or monthly bars, with Alpha Vantage's parameters; Accept: text/csv for CSV",
+          operationId: 'getIndicator',
           tags: ['market data'],
           params: IndicatorParams,
           querystring: IndicatorQuery,

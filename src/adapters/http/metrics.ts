@@ -5,8 +5,11 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { ErrorBody } from './errors.js';
 import { type CompletionObserver, routeOf } from './request-log.js';
+import { errorAnswer } from './schemas/answers.js';
+import { METRICS_SECURITY } from './schemas/security.js';
 
 export interface RequestMetrics {
   requestAnswered(answer: { route: string; method: string; status: number; seconds: number }): void;
@@ -27,15 +30,35 @@ function presentsToken(request: FastifyRequest, token: string): boolean {
   return timingSafeEqual(digest(sent), digest(token));
 }
 
+const NEEDS_TOKEN: ErrorBody = { detail: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".' };
+const NOT_GATHERED: ErrorBody = { detail: 'Metrics could not be gathered from every worker; try again shortly.' };
+
+/** The exposition is text, sent as it is; the refusals are JSON with a `detail`, as every error body. */
+const METRICS_SCHEMA = {
+  summary: 'Prometheus metrics',
+  operationId: 'getMetrics',
+  tags: ['operations'],
+  security: METRICS_SECURITY,
+  response: {
+    200: {
+      description: "Prometheus' text exposition format 0.0.4",
+      content: { 'text/plain': { schema: Type.String({ description: 'One `name{labels} value` line per sample, with # HELP and # TYPE lines' }) } },
+    },
+    401: errorAnswer('METRICS_TOKEN is set and the request does not carry it as a Bearer token', [NEEDS_TOKEN], {
+      'www-authenticate': { type: 'string', description: 'Bearer' },
+    }),
+    503: errorAnswer('Under WEB_CONCURRENCY, the primary could not gather every worker\'s metrics', [NOT_GATHERED], {
+      'retry-after': { type: 'integer', description: 'Seconds to wait before asking again' },
+    }),
+  },
+};
+
 /** GET /metrics; with a token, only for `Authorization: Bearer <token>`. */
 export function metricsRoute(metrics: RequestMetrics, token: string | undefined): FastifyPluginAsync {
   return async (app) => {
-    app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply: FastifyReply) => {
+    app.get('/metrics', { schema: METRICS_SCHEMA }, async (request, reply: FastifyReply) => {
       if (token !== undefined && !presentsToken(request, token)) {
-        return reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .send({ detail: 'Metrics need "Authorization: Bearer <METRICS_TOKEN>".' } satisfies ErrorBody);
+        return reply.code(401).header('www-authenticate', 'Bearer').send(NEEDS_TOKEN);
       }
       let text: string;
       try {
@@ -44,7 +67,7 @@ export function metricsRoute(metrics: RequestMetrics, token: string | undefined)
         // Under WEB_CONCURRENCY the primary sums every worker's metrics; if it cannot, one worker's counts
         // passed off as the whole would mislead, so the scrape fails — as a 503 the scraper retries, not a 500.
         request.log.warn({ err: error }, 'metrics could not be gathered');
-        return reply.code(503).header('retry-after', '5').send({ detail: 'Metrics could not be gathered from every worker; try again shortly.' } satisfies ErrorBody);
+        return reply.code(503).header('retry-after', '5').send(NOT_GATHERED);
       }
       return reply.type(PROMETHEUS_TEXT).send(text);
     });

@@ -8,14 +8,24 @@
  * route can forget it and no route repeats it.
  */
 import { readFileSync } from 'node:fs';
-import swagger from '@fastify/swagger';
+import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { TSchema } from 'typebox';
 import { type ErrorAnswer, isErrorAnswer, mergeAnswers } from './schemas/answers.js';
 import { KEY_SCHEMES, type SecurityRequirement } from './schemas/security.js';
 
-/** The release the document describes: package.json's, three folders up from src/adapters/http and dist/adapters/http alike. */
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package root: three folders up from src/adapters/http and dist/adapters/http alike. */
+const PACKAGE_ROOT = new URL('../../../', import.meta.url);
+
+/** The release the document describes, and its licence: package.json's. */
+const PACKAGE = JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string; license: string };
+
+/** The service's own icon, the dashboard's (web/icon.svg): /docs shows it as its logo and favicon. */
+const ICON_SVG = readFileSync(new URL('web/icon.svg', PACKAGE_ROOT));
+
+/** What /docs is called in a browser's tab and bookmarks. */
+const DOCS_PAGE_TITLE = 'Stock Market Service API';
 
 const DESCRIPTION = [
   'Market data behind API keys, and a trade ledger.',
@@ -30,7 +40,17 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Stock Market Service', version: PACKAGE_VERSION, description: DESCRIPTION },
+      info: {
+        title: 'Stock Market Service',
+        version: PACKAGE.version,
+        description: DESCRIPTION,
+        // An SPDX identifier (OpenAPI 3.1), so tools read the licence without a URL to fetch.
+        license: { name: `${PACKAGE.license} License`, identifier: PACKAGE.license },
+      },
+      // Relative: paths resolve against wherever this document was fetched from (OpenAPI 3.1 §4.8.5), so it
+      // is right behind any proxy, host name or TLS terminator without trusting Host or X-Forwarded-* to
+      // build an absolute URL (which a client could spoof, and which would make the document per-request).
+      servers: [{ url: '/', description: 'This service: the host this document was fetched from' }],
       components: { securitySchemes: KEY_SCHEMES },
     },
   });
@@ -43,6 +63,10 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
     // The initializer is served as a file (/docs/static/swagger-initializer.js): the service's CSP forbids inline scripts.
     uiConfig: { deepLinking: true, displayRequestDuration: true },
     transformStaticCSP: withoutUpgrade,
+    // The service's name and icon, not Swagger UI's and Fastify's. The logo is sent as a data: URL,
+    // which the page's CSP allows for images (helmet's default img-src 'self' data:).
+    theme: { title: DOCS_PAGE_TITLE, favicon: [{ filename: 'icon.svg', rel: 'icon', type: 'image/svg+xml', sizes: 'any', content: ICON_SVG }] },
+    logo: { type: 'image/svg+xml', content: ICON_SVG },
   });
 }
 
@@ -82,6 +106,19 @@ export function documentSecurity(scope: FastifyInstance, security: SecurityRequi
     if (mode === 'default' && route.schema.security) return;
     route.schema = { ...route.schema, security };
   });
+}
+
+/**
+ * A route whose path parameters are read as text, so that a bad one is answered in the route's own
+ * words (a trade id that is not a number is 404, as any unknown URL; a user_id that is not one is the
+ * portfolio's 400), documented as what a client should send: `{ params: { id: Type.Integer() } }`.
+ * Each parameter given replaces the validated one in the document only. For the route's `config.swaggerTransform`.
+ */
+export function documentedAs({ params }: { params: Record<string, TSchema> }): SwaggerTransform {
+  return ({ schema, url }) => {
+    const validated = (schema as { params?: { properties?: object } }).params;
+    return { schema: { ...schema, params: { ...validated, properties: { ...validated?.properties, ...params } } }, url };
+  };
 }
 
 /** Routes in the document: the 405 refusals and the reference page's assets are hidden. */

@@ -21,7 +21,15 @@ import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
 import { costPerSymbol, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
-import { PortfolioHistoryQuery, PortfolioHistorySchema, PortfolioParams, PortfolioQuery, PortfolioSchema } from './schemas/portfolio.js';
+import { documentedAs } from './openapi.js';
+import {
+  DocumentedPortfolioParams,
+  PortfolioHistoryQuery,
+  PortfolioHistorySchema,
+  PortfolioParams,
+  PortfolioQuery,
+  PortfolioSchema,
+} from './schemas/portfolio.js';
 
 type Raw = { params: { user_id: string }; query: Record<string, unknown> };
 
@@ -86,9 +94,13 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id',
       {
-        config: { cost: { of: costOf(async (request) => openHoldings((await held(request)).folded.holdings)), field: 'user_id', readsStorage: true } },
+        config: {
+          cost: { of: costOf(async (request) => openHoldings((await held(request)).folded.holdings)), field: 'user_id', readsStorage: true },
+          swaggerTransform: documentedAs(DocumentedPortfolioParams),
+        },
         schema: {
           summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
+          operationId: 'getPortfolio',
           tags: ['portfolios'],
           params: PortfolioParams,
           querystring: PortfolioQuery,
@@ -119,9 +131,13 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
     app.get(
       '/portfolio/:user_id/history',
       {
-        config: { cost: { of: costOf(async (request) => (await heldInRange(request)).range.relevant), field: 'user_id', readsStorage: true } },
+        config: {
+          cost: { of: costOf(async (request) => (await heldInRange(request)).range.relevant), field: 'user_id', readsStorage: true },
+          swaggerTransform: documentedAs(DocumentedPortfolioParams),
+        },
         schema: {
           summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",
+          operationId: 'getPortfolioHistory',
           tags: ['portfolios'],
           params: PortfolioParams,
           querystring: PortfolioHistoryQuery,

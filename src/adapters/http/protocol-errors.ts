@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { requestIdOf } from './request-id.js';
 
-const CLIENT_ERRORS: Record<number, string> = {
+/** Also documented on every operation (schemas/answers.ts), as any request may meet them. */
+export const CLIENT_ERRORS: Record<400 | 408 | 431, string> = {
   400: 'Malformed HTTP request.',
   408: 'Request timed out: the request was not received in time.',
   431: 'Request header fields are too large.',
@@ -68,7 +69,7 @@ function closingAnswer(status: number, detail: string): string {
   );
 }
 
-function clientErrorStatus(error: NodeJS.ErrnoException): number {
+function clientErrorStatus(error: NodeJS.ErrnoException): keyof typeof CLIENT_ERRORS {
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
   if (error.code === 'HPE_HEADER_OVERFLOW') return 431;
   return 400;
@@ -112,7 +113,7 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   this.log.debug({ err: error, status }, 'client error answered by the HTTP server');
   afterEarlierAnswers(socket, (unanswered) => {
     // As Node does: not once that request's answer has begun, or the bytes would corrupt it.
-    if (socket.writable && !unanswered?.headersSent) socket.write(closingAnswer(status, CLIENT_ERRORS[status]!));
+    if (socket.writable && !unanswered?.headersSent) socket.write(closingAnswer(status, CLIENT_ERRORS[status]));
     socket.destroy(error);
   });
 }

@@ -35,6 +35,7 @@ export function providerRoutes(status: ProviderStatus): FastifyPluginAsyncTypebo
       {
         schema: {
           summary: "Each provider's state and calls today, the requests served and the share the price store saved",
+          operationId: 'getProviders',
           tags: ['market data'],
           response: { 200: ProvidersSchema },
         },

@@ -10,6 +10,7 @@ import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
 import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
+import { IntervalSchema, IsoDate } from './schemas/common.js';
 import { ActionsSchema, HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
 
 /**
@@ -99,6 +100,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       {
         schema: {
           summary: 'Latest daily quote of a symbol',
+          operationId: 'getQuote',
           tags: ['market data'],
           params: SymbolParams,
           response: { 200: QuoteSchema, ...symbolFailures },
@@ -117,6 +119,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         config: { cost: { of: batchCost, field: 'symbols' } },
         schema: {
           summary: `Latest quotes of up to ${BATCH_MAX_SYMBOLS} symbols; each distinct symbol counts as one request`,
+          operationId: 'getQuotes',
           tags: ['market data'],
           querystring: Type.Object({ symbols: Type.String({ minLength: 1, maxLength: 2000, description: 'Comma-separated, e.g. IBM,AAPL' }) }),
           response: {
@@ -145,21 +148,22 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       {
         schema: {
           summary: 'Daily, weekly or monthly bars, oldest first (default: the last 100), as traded or adjusted; Accept: text/csv for CSV',
+          operationId: 'getHistory',
           tags: ['market data'],
           params: SymbolParams,
           querystring: Type.Object({
-            from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive' })),
-            to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive' })),
+            from: Type.Optional(IsoDate('YYYY-MM-DD, inclusive')),
+            to: Type.Optional(IsoDate('YYYY-MM-DD, inclusive')),
+            // Sent as `true` or `false` (validation.ts reads those two words as the boolean).
             adjusted: Type.Optional(
-              Type.Union([Type.Literal('true'), Type.Literal('false')], {
+              Type.Boolean({
                 description: 'true: prices adjusted for splits and dividends, volume for splits (cumulative backward factors); false (default): as traded',
               }),
             ),
             interval: Type.Optional(
-              Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], {
-                description:
-                  "1day (default); 1week or 1month: one bar per calendar week (Monday to Sunday) or month, dated its last session, made from the daily bars (first open, highest high, lowest low, last close, volumes summed); the period of the oldest stored session and older ones are Alpha Vantage's own where it is configured",
-              }),
+              IntervalSchema(
+                "1day (default); 1week or 1month: one bar per calendar week (Monday to Sunday) or month, dated its last session, made from the daily bars (first open, highest high, lowest low, last close, volumes summed); the period of the oldest stored session and older ones are Alpha Vantage's own where it is configured",
+              ),
             ),
           }),
           response: {
@@ -170,8 +174,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const { from, to, interval = '1day' } = request.query;
-        const adjusted = request.query.adjusted === 'true';
+        const { from, to, interval = '1day', adjusted = false } = request.query;
         const history = await quotes.getHistory(request.params.symbol, { from, to, adjusted, interval }, requesterOf(request));
         sayCacheState(reply, history.cache);
         const bars = history.adjusted?.bars ?? history.bars;
@@ -190,6 +193,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
       {
         schema: {
           summary: 'Splits and cash dividends of a symbol, oldest first',
+          operationId: 'getActions',
           tags: ['market data'],
           params: SymbolParams,
           response: { 200: ActionsSchema, ...symbolFailures },

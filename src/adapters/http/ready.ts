@@ -7,6 +7,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { PUBLIC } from './schemas/security.js';
 
 export interface ReadinessChecks {
   /** Resolves when the database answers. */
@@ -63,7 +64,7 @@ export function readyRoute(checks: ReadinessChecks): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/ready',
-      { schema: { summary: 'Readiness: may this instance take traffic', tags: ['operations'], response: { 200: ReadySchema, 503: NotReadySchema } } },
+      { schema: { summary: 'Readiness: may this instance take traffic', operationId: 'getReadiness', tags: ['operations'], security: PUBLIC, response: { 200: ReadySchema, 503: NotReadySchema } } },
       async (_request, reply) => {
         const database = await checks.database().then(
           () => 'ok',

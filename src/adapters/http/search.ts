@@ -14,6 +14,7 @@ export function searchRoutes(search: SearchService): FastifyPluginAsyncTypebox {
       {
         schema: {
           summary: 'Symbols whose ticker or company name matches q, best first',
+          operationId: 'searchSymbols',
           tags: ['market data'],
           querystring: Type.Object({
             // The length rule is the domain's (characters after folding); this bound only stops a huge value early.

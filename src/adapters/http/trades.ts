@@ -5,6 +5,7 @@ import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, ty
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { documentedAs } from './openapi.js';
 import { idempotencyConflicts, idempotencyKeyInvalid, invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
 import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
@@ -54,6 +55,7 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
       {
         schema: {
           summary: 'Record a trade (once per Idempotency-Key, when one is sent)',
+          operationId: 'createTrade',
           tags: ['trades'],
           headers: IdempotencyHeaderSchema,
           body: NewTradeSchema,
@@ -86,6 +88,7 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
       {
         schema: {
           summary: 'List trades in id order (streamed; paged when `limit` is given)',
+          operationId: 'listTrades',
           tags: ['trades'],
           querystring: TradeListQuerySchema,
           response: {
@@ -118,8 +121,11 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
     app.get(
       '/trades/:id',
       {
+        // Read as text, so that an id that is not a number is 404 like any unknown URL (parseTradeId).
+        config: { swaggerTransform: documentedAs({ params: { id: TradeSchema.properties.id } }) },
         schema: {
           summary: 'One trade by id',
+          operationId: 'getTrade',
           tags: ['trades'],
           params: Type.Object({ id: Type.String() }),
           response: {

@@ -10,22 +10,32 @@ function newAjv(): Ajv {
   // verbose: errors carry their schema, so messages can state the allowed range.
   const ajv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, verbose: true });
   addFormats(ajv);
+  // `format: date` documents a day (schemas/common.ts IsoDate); the use cases check dates, with their own
+  // wording and rules, so a bad one is answered as it always was.
+  ajv.addFormat('date', true);
   return ajv;
 }
 
 const DECIMAL_INTEGER = /^-?\d{1,20}$/;
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false };
 
-function integerProperties(schema: Record<string, unknown>): string[] {
+/** The properties of an object schema declared of `type`. */
+function propertiesOfType(schema: Record<string, unknown>, type: 'integer' | 'boolean'): string[] {
   const properties = (schema.properties ?? {}) as Record<string, { type?: unknown }>;
-  return Object.keys(properties).filter((key) => properties[key]?.type === 'integer');
+  return Object.keys(properties).filter((key) => properties[key]?.type === type);
 }
 
-function convertIntegers(data: unknown, integers: string[]): void {
+/** Text that spells an integer field's value (plain decimal digits) or a boolean's (`true`, `false`) becomes it; anything else stays text, for the schema to refuse. */
+function convertText(data: unknown, integers: string[], booleans: string[]): void {
   if (typeof data !== 'object' || data === null) return;
   const fields = data as Record<string, unknown>;
   for (const key of integers) {
     const value = fields[key];
     if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) fields[key] = Number(value);
+  }
+  for (const key of booleans) {
+    const value = fields[key];
+    if (typeof value === 'string' && Object.hasOwn(BOOLEAN_WORDS, value)) fields[key] = BOOLEAN_WORDS[value];
   }
 }
 
@@ -65,7 +75,7 @@ function findUnstorableText(data: unknown): ErrorObject | undefined {
  * Every schema'd part of every route (body, query, path) goes through here.
  * JSON bodies are checked as sent ("30" is not an integer). Query strings and
  * path parameters arrive as text: integer fields are converted from plain
- * decimal digits only. (Ajv's own coercion also turns "1e309" into Infinity,
+ * decimal digits only, boolean fields from exactly `true` or `false`. (Ajv's own coercion also turns "1e309" into Infinity,
  * which then passes `integer` and `maximum`, and "0x10" into 16.) Once the
  * schema is met, any string that cannot be stored is refused, naming its field:
  * one check for every field, present and future.
@@ -74,9 +84,11 @@ export function installValidators(app: FastifyInstance): void {
   const ajv = newAjv();
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const validate = ajv.compile(schema as object);
-    const integers = httpPart === 'body' ? [] : integerProperties(schema as Record<string, unknown>);
+    const text = httpPart === 'body' ? undefined : (schema as Record<string, unknown>);
+    const integers = text ? propertiesOfType(text, 'integer') : [];
+    const booleans = text ? propertiesOfType(text, 'boolean') : [];
     const check = (data: unknown) => {
-      convertIntegers(data, integers);
+      convertText(data, integers, booleans);
       if (!validate(data)) {
         check.errors = validate.errors;
         return false;
@@ -129,6 +141,7 @@ function describeProblem(error: ErrorObject | FastifySchemaValidationError, fiel
       return `must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
     case 'type':
       if (schema === undefined || params.type === 'object') return 'must be a JSON object';
+      if (params.type === 'boolean') return 'must be true or false';
       return describeBounds(schema) ?? `must be ${params.type === 'integer' ? 'an integer' : `a ${params.type}`}`;
     default:
       return describeBounds(schema) ?? error.message ?? 'is invalid';

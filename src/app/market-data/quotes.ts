@@ -35,7 +35,9 @@ export interface HistoryRange {
   interval?: Interval;
 }
 
-export type Interval = '1day' | '1week' | '1month';
+/** What one bar spans: a session, a calendar week or a calendar month. */
+export const INTERVALS = ['1day', '1week', '1month'] as const;
+export type Interval = (typeof INTERVALS)[number];
 const PERIOD_OF_INTERVAL: Record<Exclude<Interval, '1day'>, Period> = { '1week': 'week', '1month': 'month' };
 
 export interface ServedHistory {

@@ -15,6 +15,7 @@ import {
 } from '../../../domain/errors.js';
 import { IdempotencyInFlightError, IdempotencyKeyReusedError, MAX_IDEMPOTENCY_KEY_LENGTH } from '../../../domain/idempotency.js';
 import type { ErrorBody } from '../errors.js';
+import { CLIENT_ERRORS } from '../protocol-errors.js';
 
 type Headers = Record<string, { type: string; description: string }>;
 
@@ -117,4 +118,13 @@ export const idempotencyKeyInvalid: ErrorBody = {
 export const idempotencyConflicts = {
   409: errorAnswer('A request with this Idempotency-Key is still being answered', [{ detail: new IdempotencyInFlightError().message }]),
   422: errorAnswer('This Idempotency-Key was used with another body', [{ detail: new IdempotencyKeyReusedError().message }]),
+};
+
+/**
+ * What the HTTP server answers itself, before any route, to a request on any path (protocol-errors.ts):
+ * documented on every operation, so a generated client knows these bodies too.
+ */
+export const serverRefusals = {
+  408: errorAnswer('The request did not arrive in time (its headers within HEADERS_TIMEOUT_MS, 10 s by default; all of it within REQUEST_TIMEOUT_MS, 30 s)', [{ detail: CLIENT_ERRORS[408] }]),
+  431: errorAnswer("The request's headers are larger than the server reads (16 KiB, Node's limit)", [{ detail: CLIENT_ERRORS[431] }]),
 };

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { INDICATORS, MAX_PERIOD } from '../../../domain/indicators/index.js';
+import { IntervalSchema, IsoDate } from './common.js';
 
 /** Every indicator parameter, by its Alpha Vantage name, documented once; which ones an indicator reads is its own. */
 const PARAMETER_DESCRIPTIONS: Record<string, string> = {
@@ -30,23 +31,21 @@ export const IndicatorParams = Type.Object({
 
 export const IndicatorQuery = Type.Object({
   interval: Type.Optional(
-    Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], {
-      description: '1day (default); 1week or 1month: of the weekly or monthly bars made from the daily ones, as history makes them',
-    }),
+    IntervalSchema('1day (default); 1week or 1month: of the weekly or monthly bars made from the daily ones, as history makes them'),
   ),
-  from: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive: the first value given (the indicator is computed over every stored bar)' })),
-  to: Type.Optional(Type.String({ description: 'YYYY-MM-DD, inclusive' })),
+  from: Type.Optional(IsoDate('YYYY-MM-DD, inclusive: the first value given (the indicator is computed over every stored bar)')),
+  to: Type.Optional(IsoDate('YYYY-MM-DD, inclusive')),
   ...Object.fromEntries(Object.entries(PARAMETER_DESCRIPTIONS).map(([name, description]) => [name, Type.Optional(Type.String({ description }))])),
 });
 
 export const IndicatorSchema = Type.Object({
   symbol: Type.String(),
   indicator: Type.String({ description: "Alpha Vantage's name of it" }),
-  interval: Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')]),
+  interval: IntervalSchema(),
   parameters: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()]), { description: 'Every parameter the indicator read, defaults filled in' }),
   values: Type.Array(
     Type.Object(
-      { date: Type.String({ description: "The bar's date: a session, or a week's or month's last session" }) },
+      { date: IsoDate("The bar's date: a session, or a week's or month's last session") },
       { additionalProperties: Type.String({ description: 'Each output line (e.g. sma; macd, macd_hist, macd_signal), 4 decimals' }) },
     ),
     { description: 'Oldest first, from the first bar past the lookback (or `from`)' },

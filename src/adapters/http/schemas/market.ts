@@ -1,8 +1,9 @@
 import { Type } from 'typebox';
+import { IntervalSchema, IsoDate } from './common.js';
 import { AccountShareSchema } from './economy.js';
 
 export const QuoteSchema = Type.Object({
-  last_refreshed: Type.String({ description: 'The last trading day, YYYY-MM-DD' }),
+  last_refreshed: IsoDate('The last trading day, YYYY-MM-DD'),
   close_value: Type.String({ description: 'Decimal, as the provider gives it' }),
   open_value: Type.String(),
   high_value: Type.String(),
@@ -16,7 +17,7 @@ export const QuoteSchema = Type.Object({
 export const SymbolErrorSchema = Type.Object({ detail: Type.String(), status: Type.Integer() });
 
 export const BarSchema = Type.Object({
-  date: Type.String(),
+  date: IsoDate('The session, or the last session of the week or month'),
   open: Type.String(),
   high: Type.String(),
   low: Type.String(),
@@ -29,7 +30,7 @@ export const HistorySchema = Type.Object({
   source: Type.Optional(Type.String()),
   currency: Type.Optional(Type.String({ description: 'ISO 4217 code, when the provider says' })),
   adjusted: Type.Optional(Type.Boolean({ description: 'Whether the bars are adjusted for splits and dividends' })),
-  interval: Type.Optional(Type.Union([Type.Literal('1day'), Type.Literal('1week'), Type.Literal('1month')], { description: 'What one bar spans' })),
+  interval: Type.Optional(IntervalSchema('What one bar spans')),
   bars: Type.Array(BarSchema),
 });
 
@@ -37,13 +38,13 @@ export const ActionsSchema = Type.Object({
   symbol: Type.String(),
   splits: Type.Array(
     Type.Object({
-      date: Type.String({ description: 'Effective date, YYYY-MM-DD' }),
+      date: IsoDate('Effective date, YYYY-MM-DD'),
       factor: Type.String({ description: 'New shares per old share, decimal: 4-for-1 is "4", 1-for-10 is "0.1"' }),
     }),
   ),
   dividends: Type.Array(
     Type.Object({
-      ex_date: Type.String({ description: 'Ex-dividend date, YYYY-MM-DD' }),
+      ex_date: IsoDate('Ex-dividend date, YYYY-MM-DD'),
       amount: Type.String({ description: 'Cash per share, decimal, in the quote\'s currency' }),
     }),
   ),
@@ -57,7 +58,7 @@ export const AccountSchema = Type.Object({
   name: Type.String(),
   last_name: Type.String(),
   email: Type.String(),
-  created_at: Type.String({ description: 'ISO 8601' }),
+  created_at: Type.String({ format: 'date-time', description: 'ISO 8601, UTC' }),
   key_prefix: Type.String({ description: 'The first characters of the key in use, to recognise it by' }),
   usage: Type.Optional(
     Type.Object({

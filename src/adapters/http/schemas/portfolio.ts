@@ -2,22 +2,29 @@ import { Type } from 'typebox';
 import { CLOSE_LOOKBACK_DAYS, HISTORY_DEFAULT_DAYS, HISTORY_MAX_DAYS } from '../../../app/portfolio.js';
 import { BATCH_MAX_SYMBOLS } from '../../../app/market-data/quotes.js';
 import { SHARES_DIGITS } from '../../../domain/portfolio.js';
+import { IsoDate } from './common.js';
 
 const money = (description: string) => Type.String({ description: `${description}; decimal, 4 decimals, in the quote's currency` });
 const maybeMoney = (description: string) => Type.Union([money(description), Type.Null()]);
 const percent = (description: string) => Type.Union([Type.String({ description: `${description}; decimal, 4 decimals` }), Type.Null()]);
 
+// Read as text: the portfolio's own check answers a bad user_id (app/portfolio.ts), before the cost is charged.
 export const PortfolioParams = Type.Object({ user_id: Type.String({ description: 'The ledger user_id, a non-negative integer' }) });
+
+/** What a client sends as user_id, for the document (openapi.ts documentedAs): a trade's user_id. */
+export const DocumentedPortfolioParams = {
+  params: { user_id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "The ledger user_id, as the trades' user_id" }) },
+};
 
 export const PortfolioQuery = Type.Object({
   as_of: Type.Optional(
-    Type.String({ description: `YYYY-MM-DD, not after today: value at that day's close (or the last stored within ${CLOSE_LOOKBACK_DAYS} days before), counting trades up to the end of that day (UTC)` }),
+    IsoDate(`YYYY-MM-DD, not after today: value at that day's close (or the last stored within ${CLOSE_LOOKBACK_DAYS} days before), counting trades up to the end of that day (UTC)`),
   ),
 });
 
 export const PortfolioHistoryQuery = Type.Object({
-  from: Type.Optional(Type.String({ description: `YYYY-MM-DD, inclusive; default ${HISTORY_DEFAULT_DAYS} days before to` })),
-  to: Type.Optional(Type.String({ description: `YYYY-MM-DD, inclusive, not after today; default today (UTC). At most ${HISTORY_MAX_DAYS} days after from` })),
+  from: Type.Optional(IsoDate(`YYYY-MM-DD, inclusive; default ${HISTORY_DEFAULT_DAYS} days before to`)),
+  to: Type.Optional(IsoDate(`YYYY-MM-DD, inclusive, not after today; default today (UTC). At most ${HISTORY_MAX_DAYS} days after from`)),
 });
 
 export const PositionSchema = Type.Object({
@@ -30,7 +37,7 @@ export const PositionSchema = Type.Object({
   cost_basis: money('What the open shares cost: positive for a long, negative (proceeds) for a short'),
   realised_pl: money('Profit or loss realised by closing shares'),
   price: Type.Union([Type.String({ description: 'The close valued at, as the provider gives it' }), Type.Null()]),
-  price_date: Type.Union([Type.String({ description: 'YYYY-MM-DD of that close' }), Type.Null()]),
+  price_date: Type.Union([IsoDate('YYYY-MM-DD of that close'), Type.Null()]),
   cache: Type.Union([Type.Literal('HIT'), Type.Literal('MISS'), Type.Literal('STALE'), Type.Null()], { description: 'What pricing this symbol cost (X-Cache)' }),
   reason: Type.Union([Type.String(), Type.Null()], { description: 'Why there is no price, when there is none' }),
   market_value: maybeMoney('shares × price'),
@@ -51,7 +58,7 @@ export const AppliedActionSchema = Type.Union([
   Type.Object({
     symbol: Type.String(),
     type: Type.Literal('split'),
-    date: Type.String({ description: 'YYYY-MM-DD, the first day in split units' }),
+    date: IsoDate('YYYY-MM-DD, the first day in split units'),
     factor: Type.String({ description: 'New shares per old share, as /actions/ gives it' }),
     shares_before: shareCount('Shares held before it'),
     shares_after: shareCount('shares_before × factor; the cost basis is unchanged'),
@@ -59,7 +66,7 @@ export const AppliedActionSchema = Type.Union([
   Type.Object({
     symbol: Type.String(),
     type: Type.Literal('dividend'),
-    ex_date: Type.String({ description: 'YYYY-MM-DD' }),
+    ex_date: IsoDate('YYYY-MM-DD'),
     amount: Type.String({ description: 'Cash per share, as /actions/ gives it' }),
     shares: shareCount('Shares held at the ex-date (negative: a short pays it)'),
     cash: money('shares × amount'),
@@ -68,7 +75,7 @@ export const AppliedActionSchema = Type.Union([
 
 export const PortfolioSchema = Type.Object({
   user_id: Type.Integer(),
-  as_of: Type.Union([Type.String(), Type.Null()]),
+  as_of: Type.Union([IsoDate('The day valued at, as asked'), Type.Null()], { description: 'Null for the latest closes' }),
   positions: Type.Array(PositionSchema, { description: 'One per symbol ever traded (flat ones too), by symbol' }),
   totals: Type.Object({
     cost_basis: money('Over every position'),
@@ -87,11 +94,11 @@ export const PortfolioSchema = Type.Object({
 
 export const PortfolioHistorySchema = Type.Object({
   user_id: Type.Integer(),
-  from: Type.String(),
-  to: Type.String(),
+  from: IsoDate(),
+  to: IsoDate(),
   points: Type.Array(
     Type.Object({
-      date: Type.String({ description: 'A stored trading session, YYYY-MM-DD' }),
+      date: IsoDate('A stored trading session, YYYY-MM-DD'),
       market_value: money("Priced positions held at that day's end, at that day's close"),
       cost_basis: money('Their cost basis'),
       unrealised_pl: money('market_value − cost_basis'),
