@@ -3,13 +3,14 @@
  * so a variable set in one block is there in the next), against the service started as `npm start`
  * starts it in sandbox mode; what each prints is compared with the answer the document shows.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DocExample, matchesShown, shellExamples } from '../support/doc-blocks.js';
-import { freePort, PROCESS_TEST_TIMEOUT_MS, runEntry, waitForServer } from '../support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, waitForServer } from '../support/process.js';
 
 const ROOT = new URL('../../', import.meta.url);
 /** The address the documents use; the test's service listens elsewhere, and the commands are pointed at it. */
@@ -60,18 +61,30 @@ for (const files of GROUPS) {
     const examples = examplesOf(files);
     let origin = '';
     let shell: Shell;
+    let service: ChildProcess;
 
     beforeAll(async () => {
       const folder = mkdtempSync(join(tmpdir(), 'docs-'));
       const port = await freePort();
       origin = `http://127.0.0.1:${port}`;
-      // No vendor key: the sandbox, as `npm start` on a fresh clone.
-      const service = runEntry(new URL('src/main.ts', ROOT).pathname, { PORT: String(port), DATABASE_URL: `sqlite:${join(folder, 'service.db')}` });
-      await waitForServer(`${origin}/health`, service);
+      // As `npm start` on a fresh clone: no vendor key, so the sandbox. Not support/process.ts's runEntry,
+      // whose processes end with each test: this one serves every example of the group.
+      service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(folder, 'service.db')}`, APICALLS_LOG: join(folder, 'apicalls.log') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      service.stdout?.on('data', (chunk) => (output += chunk));
+      service.stderr?.on('data', (chunk) => (output += chunk));
+      await waitForServer(`${origin}/health`, { child: service, output: () => output, exited: once(service, 'exit').then(([code]) => code as number | null) });
       shell = new Shell(folder);
     }, PROCESS_TEST_TIMEOUT_MS);
 
-    afterAll(() => shell?.close());
+    afterAll(() => {
+      shell?.close();
+      service?.kill('SIGKILL');
+    });
 
     it('has examples to run', () => {
       expect(examples.length).toBeGreaterThan(0);
