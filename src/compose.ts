@@ -263,7 +263,7 @@ function marketDataServices(
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, lease: fetchLease, leaseMs, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
-  const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
+  const actions = createActionsSource(createActionStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders }), failover, coordinator, { refreshIntervalMs, now });
   const demandStore = createDemandStore(db);
   const demand = createDemandTally(demandStore, {
     now,
