@@ -244,7 +244,7 @@ function marketDataServices(
   metrics: Metrics,
   fetchLease: FetchLease | undefined,
 ) {
-  const { providers, realProviders } = marketDataProviders(config, logger);
+  const { providers, realProviders } = marketDataProviders(config, logger, now);
   const providerNames = providers.map((p) => p.name);
   const budget = createUpstreamBudget(createBudgetStore(db), providerQuotas(config), {
     fairShare: config.upstreamFairShare,
@@ -263,7 +263,7 @@ function marketDataServices(
   const coordinator = createRefreshCoordinator({ refreshIntervalMs, joinFetch: failover.join, lease: fetchLease, leaseMs, now });
   const priceStore = createPriceStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders });
   const prices = createPriceSource(priceStore, failover.fetchBars, coordinator, { refreshIntervalMs, now });
-  const actions = createActionsSource(createActionStore(db), failover, coordinator, { refreshIntervalMs, now });
+  const actions = createActionsSource(createActionStore(db, { sandboxSource: SANDBOX_SOURCE, realProviders }), failover, coordinator, { refreshIntervalMs, now });
   const demandStore = createDemandStore(db);
   const demand = createDemandTally(demandStore, {
     now,
@@ -288,14 +288,14 @@ function marketDataServices(
 }
 
 /** Real providers when configured; otherwise the offline sandbox, said loudly. */
-function marketDataProviders(config: Config, logger: pino.Logger) {
+function marketDataProviders(config: Config, logger: pino.Logger, now: () => Date) {
   const real = createProviders(config);
   if (real.length > 0) {
     logger.info({ providers: real.map((p) => p.name) }, 'market data providers, in failover order');
     return { providers: real, realProviders: true };
   }
   logger.warn('no market data provider configured: serving SANDBOX data (synthetic, marked "source": "sandbox")');
-  return { providers: [createSandboxProvider()], realProviders: false };
+  return { providers: [createSandboxProvider({ now })], realProviders: false };
 }
 
 /** The configured providers in failover order, then the vendors without a key: a self-hoster sees what it could add. */

@@ -3,6 +3,7 @@ import { registerOver } from './support/api.js';
 import { ProviderError, type ProviderFailure, type SymbolMatch } from '../src/app/market-data/providers.js';
 import { createAlphaVantageProvider } from '../src/adapters/providers/alpha-vantage.js';
 import { createSandboxProvider } from '../src/adapters/providers/sandbox.js';
+import { isTradingDay } from '../src/domain/market-calendar.js';
 import { createTwelveDataProvider } from '../src/adapters/providers/twelve-data.js';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -334,14 +335,20 @@ describe('Twelve Data splits', () => {
 });
 
 describe('the sandbox', () => {
-  const sandbox = createSandboxProvider();
+  // After the seed's sessions, before today: the bars of the past do not depend on when they are asked.
+  const clock = () => new Date('2026-01-05T23:00:00Z');
+  const sandbox = createSandboxProvider({ now: clock });
+  const ALL = 100_000;
 
   it.each([
     ['aapl', ['AAPL']],
     ['micro', ['MSFT']],
     ['ama', ['AMZN']],
-    ['t', ['TSLA', 'IBM', 'MSFT', 'GOOGL', 'NVDA', 'META', 'SPY', 'QQQ']],
     ['Q', ['QQQ']],
+    ['coca', ['KO']],
+    ['international business', ['IBM']],
+    ['spdr', ['SPY', 'DIA']],
+    ['bank', ['BAC']],
     ['  ', []],
     ['nothing like it', []],
   ])('when searching %j, then it finds %j: symbols by prefix first, then names containing it, any case', async (query, symbols) => {
@@ -352,11 +359,112 @@ describe('the sandbox', () => {
     expect(await sandbox.searchSymbols!('IBM')).toEqual([
       { symbol: 'IBM', name: 'International Business Machines Corp', type: 'Equity', exchange: 'NYSE', region: 'United States', currency: 'USD' },
     ]);
+    expect((await sandbox.searchSymbols!('SPY'))[0]).toMatchObject({ name: 'SPDR S&P 500 ETF Trust', type: 'ETF', exchange: 'NYSE ARCA' });
   });
 
-  it('when asked for splits or dividends, then there are none, as its bars never show one', async () => {
-    expect(await sandbox.getSplits!('AAPL')).toEqual([]);
-    expect(await sandbox.getDividends!('AAPL')).toEqual([]);
+  it('when a ticker is outside its universe, then it is unknown, as a vendor says it', async () => {
+    for (const ask of [() => sandbox.getDailyBars('NOPE', 100), () => sandbox.getSplits!('NOPE'), () => sandbox.getDividends!('NOPE')]) {
+      const error = await failureOf(ask());
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error.failure).toBe('unknown_symbol');
+    }
+  });
+
+  it("when IBM's history is asked, then the seed's sessions of 2022-07-26..29 are exactly there, the walk running on both sides", async () => {
+    const { bars } = await sandbox.getDailyBars('IBM', ALL);
+    const seed = bars.filter((bar) => bar.date >= '2022-07-25' && bar.date <= '2022-08-01').reverse();
+    expect(seed.map((bar) => bar.date)).toEqual(['2022-07-25', '2022-07-26', '2022-07-27', '2022-07-28', '2022-07-29', '2022-08-01']);
+    expect(seed.slice(1, 5)).toEqual([
+      { date: '2022-07-26', open: '128.6200', high: '129.3900', low: '127.6200', close: '128.0800', volume: 3642175 },
+      { date: '2022-07-27', open: '128.4600', high: '129.0500', low: '127.7900', close: '128.8000', volume: 3582307 },
+      { date: '2022-07-28', open: '128.2000', high: '129.5500', low: '127.6600', close: '129.2200', volume: 3895133 },
+      { date: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: 4236283 },
+    ]);
+    // Continuous: no jump of more than a few percent into or out of them.
+    expect(Math.abs(+seed[0]!.close / 128.08 - 1)).toBeLessThan(0.08);
+    expect(Math.abs(+seed[5]!.open / 130.79 - 1)).toBeLessThan(0.08);
+  });
+
+  it('when the whole history is asked, then it is years deep, newest first, on NYSE sessions only (no weekend, no holiday), through the latest final session', async () => {
+    const { bars } = await sandbox.getDailyBars('KO', ALL);
+    expect(bars[0]!.date).toBe('2026-01-05');
+    expect(bars.at(-1)!.date).toBe('2000-01-03');
+    const dates = bars.map((bar) => bar.date);
+    expect(dates).toEqual([...dates].sort().reverse());
+    expect(dates.every((date) => isTradingDay(date))).toBe(true);
+    for (const holiday of ['2022-07-04', '2023-11-23', '2022-12-26', '2024-03-29', '2022-06-20']) expect(dates).not.toContain(holiday);
+    expect(dates).toContain('2022-07-05');
+    // And the newest `sessions` of them when fewer are asked.
+    expect((await sandbox.getDailyBars('KO', 3)).bars.map((bar) => bar.date)).toEqual(['2026-01-05', '2026-01-02', '2025-12-31']);
+  });
+
+  it('when bars are asked, then they are well formed: four decimals, low ≤ open, close ≤ high, positive volume', async () => {
+    for (const symbol of ['AAPL', 'NVDA', 'C', 'SPY']) {
+      for (const bar of (await sandbox.getDailyBars(symbol, ALL)).bars) {
+        for (const price of [bar.open, bar.high, bar.low, bar.close]) expect(price).toMatch(/^\d+\.\d{4}$/);
+        expect(+bar.low).toBeLessThanOrEqual(Math.min(+bar.open, +bar.close));
+        expect(+bar.high).toBeGreaterThanOrEqual(Math.max(+bar.open, +bar.close));
+        expect(+bar.low).toBeGreaterThan(0);
+        expect(Number.isInteger(bar.volume) && bar.volume > 0).toBe(true);
+      }
+    }
+  });
+
+  it('when two sandboxes are asked, then their bars are identical: deterministic, whatever the run', async () => {
+    const other = createSandboxProvider({ now: clock });
+    expect((await other.getDailyBars('MSFT', ALL)).bars).toEqual((await sandbox.getDailyBars('MSFT', ALL)).bars);
+    // A sandbox a day later adds a session and changes none before it.
+    const later = createSandboxProvider({ now: () => new Date('2026-01-06T23:00:00Z') });
+    const [newest, ...rest] = (await later.getDailyBars('MSFT', ALL)).bars;
+    expect(newest!.date).toBe('2026-01-06');
+    expect(rest).toEqual((await sandbox.getDailyBars('MSFT', ALL)).bars);
+  });
+
+  it('when two symbols are asked, then each has its own path', async () => {
+    const closes = async (symbol: string) => (await sandbox.getDailyBars(symbol, 250)).bars.map((bar) => +bar.close);
+    const [pep, ko] = [await closes('PEP'), await closes('KO')];
+    const ratios = pep.map((close, i) => close / ko[i]!);
+    expect(Math.max(...ratios) / Math.min(...ratios)).toBeGreaterThan(1.05); // not one path scaled
+    expect(new Set(pep).size).toBeGreaterThan(200);
+  });
+
+  it("when splits are asked, then they are the real ones, and the bars jump by the factor on the ex-date", async () => {
+    expect(await sandbox.getSplits!('AAPL')).toEqual([
+      { date: '2000-06-21', factor: '2' },
+      { date: '2005-02-28', factor: '2' },
+      { date: '2014-06-09', factor: '7' },
+      { date: '2020-08-31', factor: '4' },
+    ]);
+    expect(await sandbox.getSplits!('NVDA')).toContainEqual({ date: '2024-06-10', factor: '10' });
+    expect(await sandbox.getSplits!('TSLA')).toEqual([{ date: '2020-08-31', factor: '5' }, { date: '2022-08-25', factor: '3' }]);
+    expect(await sandbox.getSplits!('GE')).toContainEqual({ date: '2021-08-02', factor: '0.125' });
+    expect(await sandbox.getSplits!('KO')).toEqual([{ date: '2012-08-13', factor: '2' }]);
+    expect(await sandbox.getSplits!('IBM')).toEqual([]);
+    const jump = async (symbol: string, date: string) => {
+      const bars = (await sandbox.getDailyBars(symbol, ALL)).bars;
+      const at = bars.findIndex((bar) => bar.date === date);
+      return +bars[at + 1]!.close / +bars[at]!.open; // the close before over the open of the day
+    };
+    expect(await jump('AAPL', '2020-08-31')).toBeCloseTo(4, 0);
+    expect(await jump('AAPL', '2014-06-09')).toBeCloseTo(7, 0);
+    expect(await jump('NVDA', '2024-06-10')).toBeCloseTo(10, 0);
+    expect(await jump('GE', '2021-08-02')).toBeCloseTo(0.125, 1);
+  });
+
+  it('when dividends are asked, then payers have quarterly ones on sessions, each a small part of the price, and others have none', async () => {
+    const ibm = await sandbox.getDividends!('IBM');
+    expect(ibm.filter(({ exDate }) => exDate.startsWith('2022')).map(({ amount }) => amount)).toEqual(['1.64', '1.65', '1.65', '1.65']);
+    expect(ibm.every(({ exDate }) => isTradingDay(exDate))).toBe(true);
+    const aapl = await sandbox.getDividends!('AAPL');
+    expect(aapl[0]).toEqual({ exDate: '2012-08-10', amount: '2.65' });
+    expect(aapl.filter(({ exDate }) => exDate.startsWith('2021')).map(({ amount }) => amount)).toEqual(['0.205', '0.22', '0.22', '0.22']);
+    expect((await sandbox.getDividends!('KO')).length).toBeGreaterThan(100);
+    expect(await sandbox.getDividends!('TSLA')).toEqual([]);
+    // Every payer's dividend is a small part of the price it is paid on: plausible yields only.
+    for (const symbol of ['IBM', 'AAPL', 'MSFT', 'KO', 'JNJ', 'PG', 'XOM', 'JPM', 'PEP', 'MCD', 'VZ', 'SPY']) {
+      const bars = new Map((await sandbox.getDailyBars(symbol, ALL)).bars.map((bar, i, all) => [bar.date, all[i + 1]]));
+      for (const { exDate, amount } of await sandbox.getDividends!(symbol)) expect(+amount / +bars.get(exDate)!.close).toBeLessThan(0.04);
+    }
   });
 });
 

@@ -14,6 +14,11 @@ export interface RateLimitStore {
    * all of it; otherwise counts nothing. Rejects when the store is unreachable.
    */
   hit(key: string, rate: Rate, cost?: number): Promise<ThrottleDecision>;
+  /**
+   * Gives back `cost` units that a hit on `key` just counted (the newest first), for a request that
+   * turned out not to spend them. Rejects when the store is unreachable.
+   */
+  refund(key: string, rate: Rate, cost?: number): Promise<void>;
   /** 'ok', or why the store cannot be used right now. */
   health(): 'ok' | 'unreachable';
   close(): Promise<void>;
@@ -24,7 +29,16 @@ export interface ThrottleScope {
   name: 'user' | 'anon' | 'register' | 'keys' | 'trades';
   key: string;
   rate: Rate;
+  /**
+   * Only a request answered with this status spends the allowance. It is still counted before the
+   * request runs (so concurrent requests cannot pass the limit between a check and a count), and given
+   * back when the answer is any other.
+   */
+  spentOnlyOn?: number;
 }
+
+/** The one answer that spends the registration allowance: an account was created. */
+export const ACCOUNT_CREATED = 201;
 
 export interface ThrottleRates {
   anon: Rate;
@@ -48,7 +62,8 @@ const ADDRESSES_KEPT = 10_000;
  * Anyone without an account — no key, a wrong key, an unknown route — counts
  * against its address ('anon'); registration always counts against the
  * address, under 'anon' and its own 'register' rate, whatever key is sent (else
- * each new key would open a fresh allowance); an account counts against itself.
+ * each new key would open a fresh allowance), and spends 'register' only when it
+ * creates an account; an account counts against itself.
  */
 export function throttleScopes(rates: ThrottleRates) {
   // Parsing an address with ipaddr.js on every request showed in a profile; a client sends many
@@ -57,7 +72,13 @@ export function throttleScopes(rates: ThrottleRates) {
   const anonymous = (address: string): ThrottleScope => ({ name: 'anon', key: address, rate: rates.anon });
   return {
     anonymous,
-    registration: (address: string): ThrottleScope[] => [anonymous(address), { name: 'register', key: address, rate: rates.register }],
+    // Only a registration that creates an account spends THROTTLE_REGISTER: a refused one (a 400 for a bad or
+    // taken email, a 409 for an Idempotency-Key already answered, which shows no key again) is given back,
+    // so a newcomer's typos do not lock them out for a day. Every request still counts under 'anon'.
+    registration: (address: string): ThrottleScope[] => [
+      anonymous(address),
+      { name: 'register', key: address, rate: rates.register, spentOnlyOn: ACCOUNT_CREATED },
+    ],
     account: (accountId: number): ThrottleScope => ({ name: 'user', key: String(accountId), rate: rates.user }),
     keyChange: (accountId: number): ThrottleScope[] => [
       { name: 'user', key: String(accountId), rate: rates.user },

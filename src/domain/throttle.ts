@@ -89,6 +89,24 @@ export function hitWindow(buckets: Map<number, Bucket>, rate: Rate, now: number,
 }
 
 /**
+ * Gives back `cost` units counted moments ago (a request that turned out not to spend its allowance,
+ * e.g. a refused registration), taking them from the newest buckets first, where they were counted.
+ * A bucket's latest request time is kept: the units that stay leave no earlier than they would have.
+ * Mutates `buckets`; the Redis store runs the same steps in Lua (adapters/ratelimit/redis.ts).
+ */
+export function refundWindow(buckets: Map<number, Bucket>, cost = 1): void {
+  let owed = cost;
+  for (const start of [...buckets.keys()].sort((a, b) => b - a)) {
+    if (owed === 0) break;
+    const bucket = buckets.get(start)!;
+    const taken = Math.min(owed, bucket.count);
+    bucket.count -= taken;
+    owed -= taken;
+    if (bucket.count === 0) buckets.delete(start);
+  }
+}
+
+/**
  * How long until the buckets leaving oldest first free `needed` units. A cost
  * above the whole limit never fits; it is told the window (the HTTP layer
  * refuses such a request as invalid before counting it). Sorts, so only

@@ -16,7 +16,7 @@ describe.each(testEngines())('the action store on %s', (engine) => {
     const db = connectDatabase(parseDatabaseUrl(database.url, 2));
     try {
       await migrateToLatest(db);
-      await test(createActionStore(db), db);
+      await test(createActionStore(db, { sandboxSource: 'sandbox', realProviders: true }), db);
     } finally {
       await db.destroy();
       await database.drop();

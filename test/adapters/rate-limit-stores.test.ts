@@ -46,6 +46,26 @@ describe.each(Object.keys(STORES))('the %s rate-limit store', (name) => {
     expect(secondsUp(refused.resetMs)).toBe(86_399);
   });
 
+  it('when units just counted are given back, then exactly that many more requests pass, and giving back more than counted frees nothing extra', async () => {
+    const clock = await storeAt(t0);
+    const rate = parseRate('3/day')!;
+    const key = `register:refund-${name}-${t0}`;
+    await clock.store.hit(key, rate);
+    clock.setNow(t0 + 120_000); // a later bucket: the newest is given back first
+    await clock.store.hit(key, rate, 2);
+    expect((await clock.store.hit(key, rate)).allowed).toBe(false);
+    await clock.store.refund(key, rate);
+    const again = await clock.store.hit(key, rate);
+    expect(again).toMatchObject({ allowed: true, remaining: 0 });
+    expect((await clock.store.hit(key, rate)).allowed).toBe(false);
+    await clock.store.refund(key, rate, 10);
+    for (let i = 0; i < 3; i++) expect((await clock.store.hit(key, rate)).allowed).toBe(true);
+    expect((await clock.store.hit(key, rate)).allowed).toBe(false);
+    await clock.store.refund('register:never-counted', rate); // nothing to give back: no error, no allowance made
+    expect((await clock.store.hit('register:never-counted', rate, 3)).allowed).toBe(true);
+    expect((await clock.store.hit('register:never-counted', rate)).allowed).toBe(false);
+  });
+
   it('when the limit is reached late in a bucket, then neither the wait nor the reset exceeds the window', async () => {
     const clock = await storeAt(t0 + 59_000);
     const rate = parseRate('3/day')!;

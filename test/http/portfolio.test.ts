@@ -1,3 +1,4 @@
+import { UNIVERSE } from '../../src/adapters/providers/sandbox/universe.js';
 import { describe, expect, it } from 'vitest';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
@@ -226,16 +227,22 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
   });
 
   it('when a user holds more symbols than are priced per request, then the first 100 are priced and the rest listed with why, at a cost of 100', async () => {
-    const service = await startService(engine, { THROTTLE_USER: '1000/day' }); // the offline sandbox prices any valid symbol
-    const symbols = Array.from({ length: 101 }, (_, i) => `S${String(i).padStart(3, '0')}`);
+    const service = await startService(engine, { THROTTLE_USER: '1000/day' });
+    // The sandbox's universe, priced, then tickers it does not know (404 each), in symbol order after them.
+    const universe = UNIVERSE.map((ticker) => ticker.symbol);
+    const unknown = Array.from({ length: 101 - universe.length }, (_, i) => `ZZ${String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26))}`);
+    const symbols = [...universe, ...unknown];
     await Promise.all(symbols.map((symbol) => service.app.inject({ method: 'POST', url: '/trades', payload: { type: 'buy', user_id: 9, symbol, shares: 1, price: 1, timestamp: 1 } })));
     const key = await register(service.app);
     const response = await service.app.inject({ method: 'GET', url: '/api/v1/portfolio/9/', headers: { 'x-api-key': key } });
     expect(response.statusCode).toBe(200);
     const { positions, totals } = response.json();
-    expect(positions.filter((p: { price: string | null }) => p.price !== null)).toHaveLength(100);
-    expect(positions[100]).toMatchObject({ symbol: 'S100', price: null, reason: 'not priced: only the first 100 symbols (in symbol order) are priced per request' });
-    expect(totals).toMatchObject({ positions: 101, unpriced: 1 });
+    expect(positions.filter((p: { price: string | null }) => p.price !== null).map((p: { symbol: string }) => p.symbol)).toEqual([...universe].sort());
+    const asked = positions.slice(universe.length, 100);
+    expect(asked).toHaveLength(100 - universe.length);
+    for (const position of asked) expect(position).toMatchObject({ price: null, reason: expect.stringMatching(/not found/) });
+    expect(positions[100]).toMatchObject({ symbol: unknown.at(-1), price: null, reason: 'not priced: only the first 100 symbols (in symbol order) are priced per request' });
+    expect(totals).toMatchObject({ positions: 101, unpriced: 101 - universe.length });
     expect(response.headers.ratelimit).toMatch(/^"user";r=900;t=\d+$/);
   });
 
@@ -247,7 +254,9 @@ describe.each(testEngines())('portfolios on %s', (engine) => {
       { type: 'sell', symbol: 'MSFT', shares: 3, price: 14 },
       { type: 'buy', symbol: 'AAPL', shares: 1, price: 100 },
     ];
-    for (const [i, trade] of trades.entries()) await service.app.inject({ method: 'POST', url: '/trades', payload: { ...trade, user_id: 3, timestamp: i } });
+    // Bought after AAPL's last split: its shares stay as recorded.
+    const at = Date.parse('2025-01-02T15:00:00Z');
+    for (const [i, trade] of trades.entries()) await service.app.inject({ method: 'POST', url: '/trades', payload: { ...trade, user_id: 3, timestamp: at + i } });
     const key = await register(service.app);
     const response = await service.app.inject({ method: 'GET', url: '/api/v1/portfolio/3/', headers: { 'x-api-key': key } });
     const [aapl, invalid, msft] = response.json().positions;

@@ -233,15 +233,78 @@ describe.each(testEngines())('the sandbox on %s', (engine) => {
   it('when no provider is configured, then quotes are synthetic, deterministic and say so', async () => {
     const { app } = await startService(engine);
     const key = await register(app);
-    const ask = () => app.inject({ method: 'GET', url: '/api/v1/symbol/anything/', headers: { 'x-api-key': key } });
+    const ask = () => app.inject({ method: 'GET', url: '/api/v1/symbol/msft/', headers: { 'x-api-key': key } });
     const first = await ask();
     expect(first.statusCode).toBe(200);
-    expect(first.json()).toMatchObject({ symbol: 'ANYTHING', source: 'sandbox' });
+    expect(first.json()).toMatchObject({ symbol: 'MSFT', source: 'sandbox' });
     expect(first.json().close_value).toMatch(/^\d+\.\d{4}$/);
     expect((await ask()).json()).toStrictEqual(first.json());
-    const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/anything/history/', headers: { 'x-api-key': key } });
+    const history = await app.inject({ method: 'GET', url: '/api/v1/symbol/msft/history/', headers: { 'x-api-key': key } });
     expect(history.json().bars).toHaveLength(100);
     expect(history.json().source).toBe('sandbox');
+  });
+
+  it("when a ticker is outside the sandbox's universe, then it is the usual 404, alone, in a batch and through the gateway", async () => {
+    const { app } = await startService(engine);
+    const key = await register(app);
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    const single = await get('/api/v1/symbol/NOPE/');
+    expect(single.statusCode).toBe(404);
+    expect(single.json()).toStrictEqual({ detail: 'Symbol "NOPE" was not found.' });
+    const batch = await get('/api/v1/symbols/?symbols=IBM,AAPL,NOPE');
+    expect(batch.statusCode).toBe(200);
+    expect(batch.json().NOPE).toStrictEqual({ detail: 'Symbol "NOPE" was not found.', status: 404 });
+    expect(batch.json().IBM).toMatchObject({ symbol: 'IBM', source: 'sandbox' });
+    expect(batch.json().AAPL).toMatchObject({ symbol: 'AAPL', source: 'sandbox' });
+    // As Alpha Vantage answers an unknown symbol: 200 with its "Error Message".
+    const gateway = await get(`/query?function=GLOBAL_QUOTE&symbol=NOPE&apikey=${key}`);
+    expect(gateway.statusCode).toBe(200);
+    expect(gateway.json()['Error Message']).toMatch(/^Invalid API call\. .* for GLOBAL_QUOTE\.$/);
+  });
+
+  it("when IBM's seed sessions are asked, then they are the seed's, and no bar falls on a weekend or NYSE holiday", async () => {
+    const { app } = await startService(engine);
+    const key = await register(app);
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    const seed = await get('/api/v1/symbol/IBM/history/?from=2022-07-26&to=2022-07-29');
+    expect(seed.json()).toStrictEqual({
+      symbol: 'IBM',
+      source: 'sandbox',
+      adjusted: false,
+      bars: [
+        { date: '2022-07-26', open: '128.6200', high: '129.3900', low: '127.6200', close: '128.0800', volume: 3642175 },
+        { date: '2022-07-27', open: '128.4600', high: '129.0500', low: '127.7900', close: '128.8000', volume: 3582307 },
+        { date: '2022-07-28', open: '128.2000', high: '129.5500', low: '127.6600', close: '129.2200', volume: 3895133 },
+        { date: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: 4236283 },
+      ],
+    });
+    const around = await get('/api/v1/symbol/IBM/history/?from=2022-07-01&to=2022-07-08');
+    expect(around.json().bars.map((bar: { date: string }) => bar.date)).toEqual(['2022-07-01', '2022-07-05', '2022-07-06', '2022-07-07', '2022-07-08']);
+    const thanksgiving = await get('/api/v1/symbol/IBM/history/?from=2023-11-20&to=2023-11-27');
+    expect(thanksgiving.json().bars.map((bar: { date: string }) => bar.date)).toEqual(['2023-11-20', '2023-11-21', '2023-11-22', '2023-11-24', '2023-11-27']);
+  });
+
+  it("when AAPL's history is asked adjusted, then it differs from the raw one across its 2020-08-31 split, which /actions shows", async () => {
+    const { app } = await startService(engine);
+    const key = await register(app);
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { 'x-api-key': key } });
+    const range = 'from=2020-08-27&to=2020-09-01';
+    const raw = (await get(`/api/v1/symbol/AAPL/history/?${range}`)).json().bars;
+    const adjusted = (await get(`/api/v1/symbol/AAPL/history/?${range}&adjusted=true`)).json().bars;
+    expect(raw.map((bar: { date: string }) => bar.date)).toEqual(['2020-08-27', '2020-08-28', '2020-08-31', '2020-09-01']);
+    // As traded, the price falls to about a quarter on the split's date; adjusted, it runs on.
+    expect(+raw[1].close / +raw[2].open).toBeGreaterThan(3.5);
+    expect(+adjusted[1].close / +adjusted[2].open).toBeLessThan(1.15);
+    expect(+adjusted[1].close).toBeLessThan(+raw[1].close / 3.5);
+    expect(adjusted[1].volume).toBeGreaterThan(raw[1].volume * 3.9);
+    const actions = (await get('/api/v1/symbol/AAPL/actions/')).json();
+    expect(actions.splits).toEqual(
+      expect.arrayContaining([
+        { date: '2014-06-09', factor: '7' },
+        { date: '2020-08-31', factor: '4' },
+      ]),
+    );
+    expect(actions.dividends.length).toBeGreaterThan(40);
   });
 
   it('when a symbol has imported history, then the sandbox serves it alone, never mixed with synthetic bars', async () => {

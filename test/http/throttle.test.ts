@@ -79,6 +79,55 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('throttling with t
     expect((await fromClient(naive.app, '203.0.113.2')).statusCode).toBe(429);
   });
 
+  it('when registrations are refused (bad email, email taken, a replayed Idempotency-Key), then they do not spend THROTTLE_REGISTER; accounts created do', async () => {
+    const { app } = await startService(engine, { ...storeEnv(), THROTTLE_REGISTER: '3/day' });
+    const registerAs = (email: string, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/api/v1/register/', headers, payload: { name: 'Dave', last_name: 'Mustaine', email } });
+    const once = { 'idempotency-key': 'first-registration-0001' };
+    const created = await registerAs('dave@example.com', once);
+    expect(created.statusCode).toBe(201);
+    expect(created.headers.ratelimit).toMatch(/"register";r=2;/);
+
+    // Bad emails, then the one already registered (as registration normalises it), one after the other.
+    for (const email of ['not-an-email', 'dave@', '@example.com', '', 'dave@example.com', 'DAVE@example.com']) {
+      const response = await registerAs(email);
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().detail).toMatch(/^email: /);
+      // Counted while it ran, given back before the answer: the fields say what is left.
+      expect(response.headers.ratelimit, response.body).toMatch(/"register";r=2;/);
+    }
+    const replayed = await registerAs('dave@example.com', once);
+    expect(replayed.statusCode, replayed.body).toBe(409);
+    expect(replayed.headers.ratelimit).toMatch(/"register";r=2;/);
+
+    expect((await registerAs('marty@example.com')).statusCode).toBe(201);
+    expect((await registerAs('david@example.com')).statusCode).toBe(201);
+    const spent = await registerAs('nick@example.com');
+    expect(spent.statusCode).toBe(429);
+    expect(spent.json().detail).toMatch(/^Request was throttled\. Expected available in \d+ seconds\.$/);
+  });
+
+  it('when one client fires 50 valid registrations and 50 refused ones at once, then at most the limit of accounts is created, and exactly the limit in all', async () => {
+    const { app } = await startService(engine, { ...storeEnv(), THROTTLE_REGISTER: '10/day' });
+    const registerAs = (email: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/register/', payload: { name: 'Dave', last_name: 'Mustaine', email } });
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => [registerAs(`racer${i}@example.com`), registerAs(`not-an-email-${i}`)]).flat(),
+    );
+    const statuses = answers.map((answer) => answer.statusCode);
+    const created = statuses.filter((status) => status === 201).length;
+    expect(created).toBeGreaterThan(0);
+    expect(created).toBeLessThanOrEqual(10);
+    // A refused one still needs a unit while it runs: while the allowance is held, it may be a 429 instead.
+    const invalidOnes = statuses.filter((_, i) => i % 2 === 1);
+    expect(invalidOnes.every((status) => status === 400 || status === 429)).toBe(true);
+    expect(statuses.every((status) => [201, 400, 429].includes(status))).toBe(true);
+    // Every refused one was given back: what is left is the limit less the accounts created, no more, no less.
+    let more = 0;
+    while ((await registerAs(`later${more}@example.com`)).statusCode === 201) more++;
+    expect(created + more).toBe(10);
+  });
+
   it('when THROTTLE_TRADES is unset, then the ledger is not throttled; when set, it is', async () => {
     const open = await startService(engine, { ...storeEnv(), THROTTLE_ANON: '1/day' });
     for (let i = 0; i < 5; i++) expect((await open.app.inject({ method: 'GET', url: '/trades' })).statusCode).toBe(200);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { UNIVERSE } from '../../src/adapters/providers/sandbox/universe.js';
 import { describe, expect, it } from 'vitest';
 import { register } from '../support/api.js';
 import { createTestDatabase, testEngines } from '../support/engines.js';
@@ -210,10 +211,11 @@ describe.each(testEngines())('an uncountable quota on %s', (engine) => {
 });
 
 describe.each(testEngines())('the sandbox on %s', (engine) => {
-  it('when no provider is configured, then there is no quota: a batch of 40 new symbols is served whole', async () => {
+  it("when no provider is configured, then there is no quota: a batch of the sandbox's whole universe (35 new symbols) is served whole", async () => {
     const { app } = await startService(engine);
     const a = clientOf(app, await register(app), '127.0.0.1');
-    const symbols = Array.from({ length: 40 }, (_, i) => `SYM${i}`);
+    const symbols = UNIVERSE.map((ticker) => ticker.symbol);
+    expect(symbols).toHaveLength(35);
     const batch = await a(`/api/v1/symbols/?symbols=${symbols.join(',')}`);
     expect(Object.values(batch.json<Record<string, Answer>>()).every((x) => x.source === 'sandbox')).toBe(true);
   });

@@ -1,19 +1,42 @@
 import type { Kysely } from 'kysely';
 import type { ActionsOutcome, ActionStore, CorporateActions } from '../../app/market-data/corporate-actions.js';
 import type { Database } from './database.js';
+import type { PriceStoreOptions } from './price-store.js';
 import { withinTransaction } from './transaction.js';
 import { lastPerKey } from './unique-rows.js';
 
 /** Rows per INSERT: well under SQLite's limit of bound parameters. */
 const CHUNK = 500;
 
-/** Splits and dividends on SQLite or PostgreSQL. */
-export function createActionStore(db: Kysely<Database>): ActionStore {
+/**
+ * Splits and dividends on SQLite or PostgreSQL, under the price store's rule (price-store.ts): the sandbox's
+ * synthetic actions fit only its synthetic bars. With a real provider they are hidden from every read; in
+ * sandbox mode they are not stored for a symbol that has real (imported) bars or actions, and real actions
+ * replace them, so imported history is never adjusted by made-up splits or dividends.
+ */
+export function createActionStore(db: Kysely<Database>, options: PriceStoreOptions): ActionStore {
+  const { sandboxSource } = options;
+  const splitsOf = (symbols: string[]) => {
+    const query = db.selectFrom('splits').where('symbol', 'in', symbols);
+    return options.realProviders ? query.where('source', '<>', sandboxSource) : query;
+  };
+  const dividendsOf = (symbols: string[]) => {
+    const query = db.selectFrom('dividends').where('symbol', 'in', symbols);
+    return options.realProviders ? query.where('source', '<>', sandboxSource) : query;
+  };
+
+  async function hasRealData(trx: Kysely<Database>, symbol: string): Promise<boolean> {
+    const real = (table: 'daily_bars' | 'splits' | 'dividends') =>
+      trx.selectFrom(table).select('symbol').where('symbol', '=', symbol).where('source', '<>', sandboxSource).limit(1).executeTakeFirst();
+    const found = await Promise.all([real('daily_bars'), real('splits'), real('dividends')]);
+    return found.some((row) => row !== undefined);
+  }
+
   return {
     async actions(symbol) {
       const [splits, dividends] = await Promise.all([
-        db.selectFrom('splits').select(['date', 'factor']).where('symbol', '=', symbol).orderBy('date').execute(),
-        db.selectFrom('dividends').select(['ex_date', 'amount']).where('symbol', '=', symbol).orderBy('ex_date').execute(),
+        splitsOf([symbol]).select(['date', 'factor']).orderBy('date').execute(),
+        dividendsOf([symbol]).select(['ex_date', 'amount']).orderBy('ex_date').execute(),
       ]);
       return { splits, dividends: dividends.map((d) => ({ exDate: d.ex_date, amount: d.amount })) };
     },
@@ -23,8 +46,8 @@ export function createActionStore(db: Kysely<Database>): ActionStore {
       for (let i = 0; i < symbols.length; i += CHUNK) {
         const chunk = symbols.slice(i, i + CHUNK);
         const [splits, dividends] = await Promise.all([
-          db.selectFrom('splits').select(['symbol', 'date', 'factor']).where('symbol', 'in', chunk).orderBy('symbol').orderBy('date').execute(),
-          db.selectFrom('dividends').select(['symbol', 'ex_date', 'amount']).where('symbol', 'in', chunk).orderBy('symbol').orderBy('ex_date').execute(),
+          splitsOf(chunk).select(['symbol', 'date', 'factor']).orderBy('symbol').orderBy('date').execute(),
+          dividendsOf(chunk).select(['symbol', 'ex_date', 'amount']).orderBy('symbol').orderBy('ex_date').execute(),
         ]);
         for (const { symbol, date, factor } of splits) found.get(symbol)?.splits.push({ date, factor });
         for (const { symbol, ex_date, amount } of dividends) found.get(symbol)?.dividends.push({ exDate: ex_date, amount });
@@ -34,8 +57,15 @@ export function createActionStore(db: Kysely<Database>): ActionStore {
 
     async saveActions(symbol, actions, { source, fetchedAt, upstreamAttempt }) {
       await withinTransaction(db, async (trx) => {
-        await upsertSplits(trx, symbol, actions.splits, { source, fetched_at: fetchedAt });
-        await upsertDividends(trx, symbol, actions.dividends, { source, fetched_at: fetchedAt });
+        const synthetic = source === sandboxSource;
+        if (!synthetic) {
+          await trx.deleteFrom('splits').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+          await trx.deleteFrom('dividends').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+        }
+        if (!synthetic || !(await hasRealData(trx, symbol))) {
+          await upsertSplits(trx, symbol, actions.splits, { source, fetched_at: fetchedAt });
+          await upsertDividends(trx, symbol, actions.dividends, { source, fetched_at: fetchedAt });
+        }
         if (upstreamAttempt) await recordAttempt(trx, symbol, 'actions', fetchedAt);
       });
     },

@@ -6,5 +6,5 @@ import { createPriceStore, type PriceStoreOptions } from './price-store.js';
 
 /** An import's bars and actions in one database transaction (the stores write within it, see transaction.ts). */
 export function createImportTransaction(db: Kysely<Database>, prices: PriceStoreOptions): ImportTransaction {
-  return (work) => db.transaction().execute((trx) => work({ prices: createPriceStore(trx, prices), actions: createActionStore(trx) }));
+  return (work) => db.transaction().execute((trx) => work({ prices: createPriceStore(trx, prices), actions: createActionStore(trx, prices) }));
 }

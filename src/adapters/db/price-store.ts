@@ -75,7 +75,12 @@ export function createPriceStore(db: Kysely<Database>, options: PriceStoreOption
     async saveBars(symbol, newBars, origin) {
       await withinTransaction(db, async (trx) => {
         const synthetic = origin.source === sandboxSource;
-        if (!synthetic) await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+        if (!synthetic) {
+          await trx.deleteFrom('daily_bars').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+          // The sandbox's splits and dividends fit only its own bars (action-store.ts): they go with them.
+          await trx.deleteFrom('splits').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+          await trx.deleteFrom('dividends').where('symbol', '=', symbol).where('source', '=', sandboxSource).execute();
+        }
         if (!synthetic || !(await hasRealBars(trx, symbol))) await upsertBars(trx, symbol, newBars, origin.source, origin.fetchedAt);
         if (origin.upstreamAttempt) await recordAttempt(trx, symbol, 'bars', origin.fetchedAt, origin.currency, origin.deep);
       });

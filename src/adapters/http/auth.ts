@@ -142,6 +142,11 @@ export function installApiGate(
     request.auth = await identify(request, reply, scopes.anonymous(address));
     await charge(request, reply, address);
   });
+  // A scope spent only by one answer (registration: an account created) is given back on any other.
+  api.addHook('onSend', async (request, reply, payload) => {
+    if (request.counted) await counter.settle(request, reply);
+    return payload;
+  });
 }
 
 /**

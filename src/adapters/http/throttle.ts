@@ -9,6 +9,8 @@ declare module 'fastify' {
     rateLimit?: { scope: ThrottleScope; decision: ThrottleDecision };
     /** The scope that refused the request (429), for the metrics. */
     throttledBy?: ThrottleScope['name'];
+    /** What this request was counted against, for its RateLimit fields and for settling a held allowance. */
+    counted?: Counted[];
   }
 }
 
@@ -17,6 +19,7 @@ export type StoreFailurePolicy = 'allow' | 'deny';
 interface Counted {
   scope: ThrottleScope;
   decision: ThrottleDecision;
+  cost: number;
 }
 
 /**
@@ -40,10 +43,8 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
   function answer(request: FastifyRequest, reply: FastifyReply, counted: Counted[]): void {
     if (counted.length === 0) return;
     request.rateLimit ??= counted[0];
-    const policies = counted.map(({ scope }) => `"${scope.name}";q=${scope.rate.limit};w=${Math.round(scope.rate.windowMs / 1000)}`);
-    const states = counted.map(({ scope, decision }) => `"${scope.name}";r=${decision.remaining};t=${secondsUp(decision.resetMs)}`);
-    reply.header('ratelimit-policy', policies.join(', '));
-    reply.header('ratelimit', states.join(', '));
+    request.counted = counted;
+    writeFields(reply, counted);
     const refused = counted.find(({ decision }) => !decision.allowed);
     if (!refused) return;
     request.throttledBy = refused.scope.name;
@@ -60,12 +61,41 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
       for (const scope of scopes) {
         const decision = await ask(request, () => store.hit(`${scope.name}:${scope.key}`, scope.rate, cost));
         if (!decision) continue;
-        counted.push({ scope, decision });
+        counted.push({ scope, decision, cost });
         if (!decision.allowed) break;
       }
       answer(request, reply, counted);
     },
+
+    /**
+     * Gives back what the request was counted against a scope it did not spend (one whose `spentOnlyOn`
+     * is not the answer's status), before the answer is sent, so the client's next request sees it back.
+     * Counting first and giving back after is what keeps concurrent requests from passing the limit; a
+     * store that cannot be reached keeps the unit spent (logged), which errs on the limit's side.
+     */
+    async settle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const counted = request.counted;
+      const unspent = counted?.filter(({ scope, decision }) => decision.allowed && scope.spentOnlyOn !== undefined && scope.spentOnlyOn !== reply.statusCode);
+      if (!counted || !unspent || unspent.length === 0) return;
+      for (const held of unspent) {
+        try {
+          await store.refund(`${held.scope.name}:${held.scope.key}`, held.scope.rate, held.cost);
+          held.decision = { ...held.decision, remaining: Math.min(held.scope.rate.limit, held.decision.remaining + held.cost) };
+        } catch (error) {
+          request.log.warn({ err: error, scope: held.scope.name }, 'an unspent allowance could not be given back: it stays counted');
+        }
+      }
+      writeFields(reply, counted);
+    },
   };
+}
+
+/** The IETF RateLimit-Policy / RateLimit fields: one entry per scope counted. */
+function writeFields(reply: FastifyReply, counted: Counted[]): void {
+  const policies = counted.map(({ scope }) => `"${scope.name}";q=${scope.rate.limit};w=${Math.round(scope.rate.windowMs / 1000)}`);
+  const states = counted.map(({ scope, decision }) => `"${scope.name}";r=${decision.remaining};t=${secondsUp(decision.resetMs)}`);
+  reply.header('ratelimit-policy', policies.join(', '));
+  reply.header('ratelimit', states.join(', '));
 }
 
 export type RequestCounter = ReturnType<typeof requestCounter>;

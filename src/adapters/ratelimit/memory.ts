@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { RateLimitStore } from '../../app/throttle.js';
-import { type Bucket, hitWindow } from '../../domain/throttle.js';
+import { type Bucket, hitWindow, refundWindow } from '../../domain/throttle.js';
 import { upTo } from '../../app/lru-bound.js';
 
 /**
@@ -18,6 +18,12 @@ export function createMemoryRateLimitStore(options: { maxClients?: number; now?:
       // Kept as long as its newest request counts: a window from now.
       if (buckets.size > 0) clients.set(key, buckets, { ttl: rate.windowMs });
       return decision;
+    },
+    async refund(key, _rate, cost = 1) {
+      const buckets = clients.get(key);
+      if (!buckets) return;
+      refundWindow(buckets, cost);
+      if (buckets.size === 0) clients.delete(key);
     },
     health: () => 'ok',
     close: async () => undefined,

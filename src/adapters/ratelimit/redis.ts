@@ -80,7 +80,42 @@ end
 return {allowed, count, reset, retry}
 `;
 
+/**
+ * domain/throttle.ts's refundWindow(), in Lua: takes ARGV[1] units back from the newest buckets, where a
+ * hit just counted them, in one atomic step. The buckets' latest request times are kept.
+ */
+const REFUND_LUA = `
+local owed = tonumber(ARGV[1])
+local fields = redis.call('HGETALL', KEYS[1])
+local starts = {}
+local values = {}
+for i = 1, #fields, 2 do
+  local start = tonumber(fields[i])
+  if start ~= nil then
+    starts[#starts + 1] = start
+    values[start] = fields[i + 1]
+  end
+end
+table.sort(starts, function(a, b) return a > b end)
+for _, start in ipairs(starts) do
+  if owed <= 0 then break end
+  local n, last = string.match(values[start], '^(%d+):(%d+)$')
+  n = tonumber(n)
+  if n ~= nil then
+    local taken = math.min(owed, n)
+    owed = owed - taken
+    if n - taken == 0 then
+      redis.call('HDEL', KEYS[1], tostring(start))
+    else
+      redis.call('HSET', KEYS[1], tostring(start), string.format('%d:%s', n - taken, last))
+    end
+  end
+end
+return owed
+`;
+
 interface ThrottleRedis extends Redis {
+  refundWindow(key: string, cost: number): Promise<number>;
   decideWindow(
     key: string,
     limit: number,
@@ -114,6 +149,7 @@ export async function connectRedisRateLimitStore(
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   }) as ThrottleRedis;
   redis.defineCommand('decideWindow', { numberOfKeys: 1, lua: DECIDE_LUA });
+  redis.defineCommand('refundWindow', { numberOfKeys: 1, lua: REFUND_LUA });
 
   let lastErrorLogAt = 0;
   redis.on('error', (error) => {
@@ -140,6 +176,9 @@ export async function connectRedisRateLimitStore(
 
   return {
     hit,
+    async refund(key, _rate, cost = 1) {
+      await redis.refundWindow(key, cost);
+    },
     health: () => (redis.status === 'ready' ? 'ok' : 'unreachable'),
     async close() {
       redis.disconnect();
