@@ -26,8 +26,12 @@ export function readArguments<T extends Options>(command: string, args: string[]
   return parsed;
 }
 
-/** parseArgs explains itself over several lines ("To specify a positional argument …"); the first says what is wrong. */
+/**
+ * parseArgs explains itself over several lines; the first says what is wrong. An ambiguous value
+ * (one starting with a dash) keeps the last, which says how to write it.
+ */
 function firstLineOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.replace(/\.\s.*$/, '').replace(/\.$/, '');
+  const lines = (error instanceof Error ? error.message : String(error)).split('\n');
+  const what = lines[0]!.replace(/\.\s.*$/, '').replace(/\.$/, '');
+  return /ambiguous/.test(what) && lines.length > 1 ? `${what}: ${lines.at(-1)!.replace(/\.$/, '')}` : what;
 }

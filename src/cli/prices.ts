@@ -26,6 +26,14 @@ async function readPriceFile(file: string) {
   return prices;
 }
 
+async function readFiles(pricesFile: string, splitsFile: string | undefined, dividendsFile: string | undefined) {
+  return {
+    prices: await readPriceFile(pricesFile),
+    splits: splitsFile === undefined ? undefined : await readSplitsCsv(createReadStream(splitsFile), splitsFile),
+    dividends: dividendsFile === undefined ? undefined : await readDividendsCsv(createReadStream(dividendsFile), dividendsFile),
+  };
+}
+
 export const importPricesCommand: Command = {
   name: 'import-prices',
   synopsis: 'FILE --symbol SYMBOL [--splits SPLITS.csv] [--dividends DIVIDENDS.csv] [--replace]',
@@ -54,9 +62,10 @@ Example:
     if (!values.symbol) throw new UsageError('import-prices takes one FILE and --symbol SYMBOL');
     const symbol = values.symbol;
     // Read and check every file before touching the database: nothing is half-imported.
-    const prices = await readPriceFile(positionals[0]!);
-    const splits = values.splits === undefined ? undefined : await readSplitsCsv(createReadStream(values.splits), values.splits);
-    const dividends = values.dividends === undefined ? undefined : await readDividendsCsv(createReadStream(values.dividends), values.dividends);
+    const { prices, splits, dividends } = await readFiles(positionals[0]!, values.splits, values.dividends).catch((error: unknown) => {
+      const { code, path } = error as { code?: string; path?: string };
+      throw code === 'ENOENT' ? new CommandFailedError(`Nothing imported: no such file ${path}`) : error;
+    });
     const result = await withDatabase(config(), (db) =>
       importPrices(importTransaction(db), symbol, { ...prices, splits, dividends }, { replace: values.replace }).catch((error: unknown) => {
         // The import was refused whole by a rule of the service (a session not final, splits past the bounds).
