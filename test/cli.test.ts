@@ -77,7 +77,7 @@ describe('npm run cli -- --help', () => {
 
 describe.each(testEngines())('the operator CLI on %s', (engine: Engine) => {
   it('when accounts are listed or found, then they come newest first, and an email in another case or form finds its account', async () => {
-    const { app, database } = await startService(engine);
+    const { app, db, database } = await startService(engine);
     const daveKey = await register(app, 'Dave@Example.com');
     await register(app, 'ann@example.com');
     const revoked = await register(app, 'gone@example.com');
@@ -110,6 +110,12 @@ describe.each(testEngines())('the operator CLI on %s', (engine: Engine) => {
     expect(plain.stdout).toMatch(/^rate\s+700\/day \(THROTTLE_USER\)$/m);
     const missing = await cli(env, 'accounts', 'find', 'nobody@example.com');
     expect([missing.code, missing.stderr]).toEqual([1, 'No account is registered with the email nobody@example.com.\n']);
+
+    // Past one of the list's 500-account batches: every account once, newest first.
+    const seeded = Array.from({ length: 1200 }, (_, i) => ({ id: 1000 + i, name: 'N', last_name: 'L', email: `n${i}@example.com`, email_key: `n${i}@example.com`, created_at: i, allowance: null }));
+    for (let i = 0; i < seeded.length; i += 400) await db.insertInto('accounts').values(seeded.slice(i, i + 400)).execute();
+    const all = JSON.parse((await cli(env, 'accounts', 'list', '--json')).stdout) as { id: number }[];
+    expect(all.map((a) => a.id)).toEqual([...seeded.map((a) => a.id).reverse(), ...accounts.map((a) => a.id as number)]);
   });
 
   it('when a key is revoked by email, then a running instance sharing Redis answers it 401 at once, and a second revocation is refused', async () => {

@@ -9,6 +9,9 @@ import { withinTransaction } from './transaction.js';
 
 const ACCOUNT_COLUMNS = ['accounts.id', 'name', 'last_name', 'email', 'accounts.created_at', 'allowance'] as const;
 
+/** Accounts read per query when all are listed: memory stays bounded however many there are. */
+const ACCOUNTS_PER_BATCH = 500;
+
 interface AccountRow extends Omit<Account, 'allowance'> {
   allowance: string | null;
 }
@@ -116,9 +119,23 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
       return row && accountWithKeyOf(row);
     },
 
+    // In batches by id, as the ledger's unpaged list reads trades: Kysely's stream() needs pg-cursor on PostgreSQL,
+    // and a batch is a short query on either engine that holds no connection while the reader writes.
     async *listNewestFirst() {
-      const rows = db.selectFrom('accounts').select(ACCOUNT_COLUMNS).select(keyPrefixes).orderBy('accounts.id', 'desc').stream();
-      for await (const row of rows) yield accountWithKeyOf(row);
+      let beforeId = Number.MAX_SAFE_INTEGER;
+      for (;;) {
+        const rows = await db
+          .selectFrom('accounts')
+          .select(ACCOUNT_COLUMNS)
+          .select(keyPrefixes)
+          .where('accounts.id', '<', beforeId)
+          .orderBy('accounts.id', 'desc')
+          .limit(ACCOUNTS_PER_BATCH)
+          .execute();
+        for (const row of rows) yield accountWithKeyOf(row);
+        if (rows.length < ACCOUNTS_PER_BATCH) return;
+        beforeId = rows.at(-1)!.id;
+      }
     },
 
     async setAllowance(accountId, allowance) {
