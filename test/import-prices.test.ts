@@ -75,7 +75,8 @@ describe.each(testEngines())('npm run cli -- import-prices on %s', (engine) => {
     try {
       const run = runEntry('src/cli.ts', { DATABASE_URL: database.url }, ['import-prices', csvFile('bad', text), '--symbol', 'IBM']);
       expect(await run.exited).toBe(1);
-      expect(run.output()).toMatch(/^Nothing imported: /);
+      // The last line, after the progress of the file read (on stderr).
+      expect(run.output()).toMatch(/^Nothing imported: .*\n$/m);
       expect(run.output()).toMatch(message);
       const { db } = await startService(engine, {}, database);
       expect(await db.selectFrom('daily_bars').selectAll().execute()).toEqual([]);

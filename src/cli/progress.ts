@@ -36,7 +36,7 @@ function terminalBar(totalBytes: number, output: NodeJS.WriteStream): Progress {
 
 function plainLines(file: string, totalBytes: number, output: NodeJS.WritableStream): Progress {
   let lastTenth = 0;
-  const line = (percent: number, rows: number) => output.write(`read ${percent}% of ${file} (${rows} rows)\n`);
+  const line = (percent: number, rows: number) => output.write(`read ${percent}% of ${file} (${rows} ${rows === 1 ? 'row' : 'rows'})\n`);
   return {
     update(bytes, rows) {
       const tenth = totalBytes > 0 ? Math.floor((bytes / totalBytes) * 10) : 0;
