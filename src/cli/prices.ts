@@ -85,7 +85,7 @@ export const deletePricesCommand: Command = {
   synopsis: '--symbol SYMBOL',
   summary: "delete a symbol's stored daily bars, splits and dividends",
   details: `Deletes, in one transaction, everything stored of SYMBOL's prices: its daily bars, splits and
-dividends. The next request of the symbol asks upstream afresh (or, in the sandbox, draws it again).
+dividends, and a vendor's weekly and monthly bars. The next request of the symbol asks upstream afresh (or, in the sandbox, draws it again).
 To swap a symbol's history for a file's in one step, use import-prices --replace instead.
 
 Example:
