@@ -1,135 +1,135 @@
-import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { readDividendsCsv, readSplitsCsv } from './adapters/csv/action-csv.js';
-import { CsvRowError, readPriceCsv } from './adapters/csv/price-csv.js';
-import { connectDatabase } from './adapters/db/connect.js';
+/**
+ * The operator's command line: `npm run cli -- <command>` (docs/operations/cli.md). Exit codes: 0 done,
+ * 1 the command could not do it (named on one line), 2 wrong arguments (one line naming the problem).
+ */
+import { CsvRowError } from './adapters/csv/price-csv.js';
 import { migrateToLatest } from './adapters/db/migrate.js';
-import { createImportTransaction } from './adapters/db/import-transaction.js';
-import { SANDBOX_SOURCE } from './adapters/providers/sandbox.js';
-import { deletePrices, importPrices } from './app/market-data/import-prices.js';
-import { ConfigError, loadConfig } from './config.js';
+import { connectDatabase } from './adapters/db/connect.js';
+import { accountsFindCommand, accountsListCommand, accountsRevokeKeyCommand, accountsSetAllowanceCommand, keysRevokeCommand } from './cli/accounts.js';
+import { readArguments, UsageError } from './cli/arguments.js';
+import { type Command, CommandFailedError } from './cli/command.js';
+import { deletePricesCommand, importPricesCommand } from './cli/prices.js';
+import { tradesExportCommand } from './cli/trades.js';
+import { type Config, ConfigError, DEFAULT_DATABASE_URL, loadConfig } from './config.js';
 import { DomainError } from './domain/errors.js';
+import { startupFailureLine } from './startup-failure.js';
 
-const USAGE = `Usage: npm run cli -- <command>
+const migrateCommand: Command = {
+  name: 'migrate',
+  synopsis: '',
+  summary: 'apply pending database migrations (DATABASE_URL) and exit',
+  details: `Applies the migrations the database of DATABASE_URL has not had, in order, each in its own
+transaction, and names each. Safe while instances run and when several start at once (PostgreSQL:
+an advisory lock). Every instance also applies them at start; every other command does too.
 
-Commands:
-  migrate                               apply pending database migrations (DATABASE_URL) and exit
-  import-prices FILE --symbol SYMBOL [--splits SPLITS.csv] [--dividends DIVIDENDS.csv] [--replace]
-                                        load daily bars from an Alpha Vantage, Yahoo or Stooq CSV file;
-                                        a Yahoo file's Adj Close implies dividends. SPLITS.csv: date,factor
-                                        (or Yahoo's Date,Stock Splits); DIVIDENDS.csv: ex_date,amount.
-                                        --replace deletes the symbol's stored bars and actions first
-                                        (in the same transaction)
-  delete-prices --symbol SYMBOL         delete a symbol's stored bars, splits and dividends; the next
-                                        request of it asks upstream afresh`;
-
-class UsageError extends Error {}
-
-/** The import was refused whole by a rule of the service (a session not final, splits past the bounds). */
-class ImportRefusedError extends Error {}
-
-async function withDatabase<T>(work: (db: ReturnType<typeof connectDatabase>) => Promise<T>): Promise<T> {
-  const db = connectDatabase(loadConfig().database);
-  try {
-    return await work(db);
-  } finally {
-    await db.destroy();
-  }
-}
-
-async function migrate(): Promise<void> {
-  const results = await withDatabase(migrateToLatest);
-  if (results.length === 0) console.log('Database is up to date.');
-  for (const result of results) console.log(`Applied ${result.migrationName}`);
-}
-
-async function importPricesCommand(args: string[]): Promise<void> {
-  const options = { symbol: { type: 'string' }, splits: { type: 'string' }, dividends: { type: 'string' }, replace: { type: 'boolean' } } as const;
-  const { values, positionals } = parseArgs({ args, options, allowPositionals: true });
-  const [file] = positionals;
-  if (!file || !values.symbol || positionals.length > 1) throw new UsageError('import-prices takes one FILE and --symbol SYMBOL');
-  // Read and check every file before touching the database: nothing is half-imported.
-  const prices = await readPriceCsv(createReadStream(file), (rows) => console.error(`read ${rows} rows…`));
-  const splits = values.splits === undefined ? undefined : await readSplitsCsv(createReadStream(values.splits), values.splits);
-  const dividends = values.dividends === undefined ? undefined : await readDividendsCsv(createReadStream(values.dividends), values.dividends);
-  const result = await withDatabase(async (db) => {
-    await migrateToLatest(db);
-    return importPrices(importTransaction(db), values.symbol!, { ...prices, splits, dividends }, { replace: values.replace }).catch((error: unknown) => {
-      throw error instanceof DomainError ? new ImportRefusedError(error.message) : error;
-    });
-  });
-  if (values.replace) console.log(`Replaced what was stored of ${result.symbol}.`);
-  console.log(`Imported ${result.count} daily bars of ${result.symbol} (${result.first} to ${result.last}).`);
-  if (result.impliedDividends !== undefined) console.log(`The Adj Close column implied ${plural(result.impliedDividends, 'dividend')}.`);
-  if (splits) console.log(`Imported ${plural(splits.length, 'split')} from ${values.splits}.`);
-  if (dividends) console.log(`Imported ${plural(dividends.length, 'dividend')} from ${values.dividends}.`);
-}
-
-async function deletePricesCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { symbol: { type: 'string' } }, allowPositionals: true });
-  if (!values.symbol || positionals.length > 0) throw new UsageError('delete-prices takes --symbol SYMBOL');
-  const deleted = await withDatabase(async (db) => {
-    await migrateToLatest(db);
-    return deletePrices(importTransaction(db), values.symbol!);
-  });
-  console.log(`Deleted ${plural(deleted.bars, 'daily bar')} and ${plural(deleted.actions, 'split or dividend', 'splits or dividends')} of ${deleted.symbol}.`);
-}
-
-/** Imports write real bars: sandbox bars of the symbol give way to them (adapters/db/price-store.ts). */
-const importTransaction = (db: ReturnType<typeof connectDatabase>) => createImportTransaction(db, { sandboxSource: SANDBOX_SOURCE, realProviders: false });
-
-function plural(count: number, noun: string, nouns = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : nouns}`;
-}
-
-const commands: Record<string, (args: string[]) => Promise<void>> = {
-  migrate,
-  'import-prices': importPricesCommand,
-  'delete-prices': deletePricesCommand,
+Example:
+  DATABASE_URL=postgres://sms@db/sms npm run cli -- migrate`,
+  async run(args, config) {
+    readArguments('migrate', args, {}, { min: 0, max: 0, names: '' });
+    const db = connectDatabase(config().database);
+    try {
+      const results = await migrateToLatest(db);
+      if (results.length === 0) console.log('Database is up to date.');
+      for (const result of results) console.log(`Applied ${result.migrationName}`);
+    } finally {
+      await db.destroy();
+    }
+  },
 };
+
+const COMMANDS: Command[] = [
+  migrateCommand,
+  accountsListCommand,
+  accountsFindCommand,
+  accountsSetAllowanceCommand,
+  accountsRevokeKeyCommand,
+  keysRevokeCommand,
+  tradesExportCommand,
+  importPricesCommand,
+  deletePricesCommand,
+];
 
 const HELP = new Set(['--help', '-h', 'help']);
 
+function usageLine(command: Command): string {
+  return `npm run cli -- ${command.name}${command.synopsis ? ` ${command.synopsis}` : ''}`;
+}
+
+const USAGE = `Usage: npm run cli -- <command> [arguments]     (npm run cli -- <command> --help for its details)
+
+Commands:
+${COMMANDS.map((c) => `  ${`${c.name}${c.synopsis ? ` ${c.synopsis}` : ''}`}\n      ${c.summary}`).join('\n')}
+
+The database is DATABASE_URL's (default ${DEFAULT_DATABASE_URL}); REDIS_URL, when set, carries key
+revocations and allowance changes to running instances at once. Exit codes: 0 done, 1 the command
+could not do it, 2 wrong arguments. More: docs/operations/cli.md`;
+
+function commandHelp(command: Command): string {
+  return `Usage: ${usageLine(command)}\n\n${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.\n\n${command.details}`;
+}
+
+/** The command named by the first one or two words, and the arguments after them. */
+function resolve(args: string[]): { command?: Command; group?: Command[]; rest: string[] } {
+  const [first, second] = args;
+  const twoWords = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (twoWords) return { command: twoWords, rest: args.slice(2) };
+  const oneWord = COMMANDS.find((c) => c.name === first);
+  if (oneWord) return { command: oneWord, rest: args.slice(1) };
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+  return group.length > 0 ? { group, rest: args.slice(1) } : { rest: args.slice(1) };
+}
+
+/** Arguments up to a `--`: what follows is data (a file named --help), never a request for help. */
+const asksForHelp = (args: string[]) => args.slice(0, args.includes('--') ? args.indexOf('--') : undefined).some((arg) => HELP.has(arg));
+
+/** The one line an operator reads for a failure the command met, or undefined for a bug (printed whole). */
+function failureLine(error: unknown, config: Config | undefined): string | undefined {
+  if (error instanceof CommandFailedError || error instanceof ConfigError || error instanceof DomainError) return error.message;
+  if (error instanceof CsvRowError) return `Nothing imported: ${error.message}`;
+  const { code, path } = error as { code?: string; path?: string };
+  if (code === 'ENOENT' && path) return `No such file: ${path}`;
+  if ((code === 'EACCES' || code === 'EISDIR') && path) return `Cannot ${code === 'EISDIR' ? 'write a folder' : 'open'}: ${path}`;
+  return config ? startupFailureLine(error, config) : undefined;
+}
+
 async function run(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  // Asked for: the usage on stdout, and success. (Any command's own --help is the same page: it is short.)
-  if ((name !== undefined && HELP.has(name)) || (name !== undefined && commands[name] && rest.some((arg) => HELP.has(arg)))) {
-    console.log(USAGE);
-    return 0;
-  }
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    console.error(name ? `Unknown command "${name}".\n\n${USAGE}` : USAGE);
+  const { command, group, rest } = resolve(args);
+  if (args.length === 0) {
+    console.error('No command given (npm run cli -- --help lists the commands)');
     return 2;
   }
+  if (HELP.has(args[0]!)) return console.log(USAGE), 0;
+  if (group) {
+    if (asksForHelp(rest)) return console.log(group.map(commandHelp).join('\n\n---\n\n')), 0;
+    console.error(`"${args[0]}" needs a command: ${group.map((c) => c.name).join(', ')} (npm run cli -- ${args[0]} --help)`);
+    return 2;
+  }
+  if (!command) {
+    console.error(`Unknown command "${args[0]}" (npm run cli -- --help lists the commands)`);
+    return 2;
+  }
+  if (asksForHelp(rest)) return console.log(commandHelp(command)), 0;
+  let config: Config | undefined;
   try {
-    await command(rest);
+    await command.run(rest, () => (config ??= loadConfig()));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`${(error as Error).message}\n\n${USAGE}`);
+    if (error instanceof UsageError) {
+      console.error(`${error.message} (npm run cli -- ${command.name} --help)`);
       return 2;
     }
-    if (error instanceof CsvRowError || error instanceof ImportRefusedError) {
-      console.error(`Nothing imported: ${error.message}`);
-      return 1;
-    }
-    if ((error as { code?: string }).code === 'ENOENT') {
-      console.error(`Nothing imported: no such file ${(error as { path?: string }).path}`);
-      return 1;
-    }
-    if (error instanceof ConfigError || error instanceof DomainError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
+    const line = failureLine(error, config);
+    if (line === undefined) throw error;
+    console.error(line);
+    return 1;
   }
 }
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    // Not a failure the CLI knows: a bug, so all of it, stack included.
+    console.error(error);
     process.exit(1);
   },
 );

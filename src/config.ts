@@ -4,7 +4,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { parseRate, type Rate } from './domain/throttle.js';
+import { parseRate, RATE_SYNTAX, type Rate } from './domain/throttle.js';
 
 /** How an instance uses PostgreSQL: bounds that keep a request from waiting on a database that is away or stuck. */
 export interface PostgresLimits {
@@ -203,7 +203,7 @@ function readRate(env: Env, name: string, fallback: string | undefined): Rate | 
   const raw = env[name]?.trim() || fallback;
   if (raw === undefined) return undefined;
   const rate = parseRate(raw);
-  if (!rate) throw new ConfigError(name, 'a rate as N/second, N/minute, N/hour or N/day with N ≥ 1', raw);
+  if (!rate) throw new ConfigError(name, RATE_SYNTAX, raw);
   return rate;
 }
 

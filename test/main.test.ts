@@ -78,7 +78,7 @@ describe('the migrate command', () => {
     for (const args of [['--help'], ['-h'], ['import-prices', '--help']]) {
       const run = runEntry('src/cli.ts', {}, args);
       expect(await run.exited, args.join(' ')).toBe(0);
-      expect(run.output()).toMatch(/^Usage: npm run cli -- <command>/m);
+      expect(run.output()).toMatch(args[0] === 'import-prices' ? /^Usage: npm run cli -- import-prices FILE --symbol SYMBOL/ : /^Usage: npm run cli -- <command>/m);
       expect(run.output()).toMatch(/import-prices FILE --symbol SYMBOL/);
     }
   });

@@ -31,6 +31,7 @@ const ALL_MIGRATIONS = [
   '2026-12-07T01-deep-fetches',
   '2026-12-07T02-minute-fair-share',
   '2026-12-07T03-period-bars',
+  '2026-12-08T00-account-allowances',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */
@@ -74,8 +75,8 @@ describe.each(testEngines())('migrations on %s', (engine) => {
         db.selectFrom('accounts').selectAll().execute(),
         db.selectFrom('api_keys').selectAll().execute(),
       ]);
-      // Every row kept; the keys, issued before keys had tags, are marked so (2026-12-06T00).
-      expect(after).toEqual([before[0], before[1], before[2].map((key) => ({ ...key, tagged: 0 }))]);
+      // Every row kept; the keys, issued before keys had tags, are marked so (2026-12-06T00); the accounts keep THROTTLE_USER (2026-12-08T00).
+      expect(after).toEqual([before[0], before[1].map((account) => ({ ...account, allowance: null })), before[2].map((key) => ({ ...key, tagged: 0 }))]);
       const big = Number.MAX_SAFE_INTEGER;
       await db.insertInto('trades').values([{ id: INT32_MAX + 1, ...TRADE }, { id: big, ...TRADE }]).execute();
       await db.insertInto('accounts').values({ id: big, name: 'Eve', last_name: 'N', email: 'e@example.com', email_key: 'e@example.com', created_at: 2 }).execute();

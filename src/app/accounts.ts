@@ -5,8 +5,9 @@
  */
 import { LRUCache } from 'lru-cache';
 import { type Account, checkRegistration, emailKey, type Registration } from '../domain/account.js';
-import { InvalidCredentialsError } from '../domain/errors.js';
+import { InvalidCredentialsError, NotFoundError } from '../domain/errors.js';
 import { IdempotencyAnswerNotKeptError } from '../domain/idempotency.js';
+import type { Rate } from '../domain/throttle.js';
 import { apiKeyFormat, hashApiKey, type StoredKey, untaggedKeys } from './api-keys.js';
 import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
 import { upTo } from './lru-bound.js';
@@ -30,6 +31,21 @@ export interface AccountStore {
    * without one. Those created at or after `createdSince` (epoch ms) only, when given.
    */
   untaggedKeyHashes(createdSince?: number): Promise<string[]>;
+  /** The account registered under this email key (domain/account.ts emailKey), with its working key if it has one. */
+  findByEmailKey(emailKey: string): Promise<AccountWithKey | undefined>;
+  /** Every account, newest first, read as it is written out (constant memory however many there are). */
+  listNewestFirst(): AsyncIterable<AccountWithKey>;
+  /** Gives the account its own allowance, as DRF's rate text; null gives it THROTTLE_USER again. False: no such account. */
+  setAllowance(accountId: number, allowance: string | null): Promise<boolean>;
+}
+
+/** An account as an operator looks it up: the key it holds (its working key, else its latest), and whether that key works. */
+export interface AccountWithKey {
+  account: Account;
+  /** The working key's prefix, or the latest revoked key's; undefined when it never had one. */
+  keyPrefix: string | undefined;
+  /** The working key's hash; undefined when the account has none. */
+  workingKeyHash: string | undefined;
 }
 
 /** Where an account is registered once per Idempotency-Key: the accounts and the keys, in one transaction. */
@@ -38,7 +54,10 @@ export interface RegisterOnce {
   transaction: IdempotentTransaction<AccountStore>;
 }
 
-/** Port: tells other instances that an account's keys changed (Redis pub/sub when instances share Redis). */
+/**
+ * Port: tells other instances that an account's keys or allowance changed, so each drops the account
+ * from its key cache and reads it afresh (Redis pub/sub when instances share Redis).
+ */
 export interface KeyRevocations {
   publish(accountId: number): Promise<void>;
   subscribe(onRevoked: (accountId: number) => void): Promise<void>;
@@ -205,6 +224,11 @@ export async function createAccountService(
     await options.revocations?.publish(current.account.id);
   }
 
+  /** The account registered with this email, compared as registration compares emails (case, compatibility forms). */
+  function findByEmail(email: string): Promise<AccountWithKey | undefined> {
+    return store.findByEmailKey(emailKey(email.trim()));
+  }
+
   return {
     async register(input: Record<string, unknown>): Promise<{ account: Account; key: string }> {
       const registration = checkRegistration(input);
@@ -267,6 +291,39 @@ export async function createAccountService(
 
     async revokeKey(current: Authenticated): Promise<void> {
       await retire(current, undefined);
+    },
+
+    findByEmail,
+
+    listNewestFirst: (): AsyncIterable<AccountWithKey> => store.listNewestFirst(),
+
+    /**
+     * An operator's revocation of an account's working key: the same retirement as
+     * POST /keys/revoke, dropped from every instance's cache alike. Throws
+     * NotFoundError when no account has the email, InvalidCredentialsError when it
+     * has no working key (already revoked).
+     */
+    async revokeKeyOf(email: string): Promise<AccountWithKey> {
+      const found = await findByEmail(email);
+      if (!found) throw new NotFoundError(`No account is registered with the email ${email.trim()}.`);
+      if (!found.workingKeyHash) throw new InvalidCredentialsError(`The account ${found.account.email} has no working key: it was revoked already.`);
+      await retire({ account: found.account, keyHash: found.workingKeyHash, prefix: found.keyPrefix ?? '' }, undefined);
+      return found;
+    },
+
+    /**
+     * Sets or clears (undefined) an account's own allowance. Every instance reads it again on the
+     * account's next request: its keys are dropped from the caches as a revocation drops them (the
+     * keys themselves keep working). Throws NotFoundError when no account has the email.
+     */
+    async setAllowance(email: string, allowance: Rate | undefined): Promise<Account> {
+      const found = await findByEmail(email);
+      if (!found || !(await store.setAllowance(found.account.id, allowance?.text ?? null))) {
+        throw new NotFoundError(`No account is registered with the email ${email.trim()}.`);
+      }
+      forgetKeysOf(found.account.id);
+      await options.revocations?.publish(found.account.id);
+      return { ...found.account, allowance };
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
+import type { Account } from '../domain/account.js';
 import type { Rate, ThrottleDecision } from '../domain/throttle.js';
 
 /** Port: where request counts live — in-process, or Redis shared by every instance. */
@@ -54,6 +55,18 @@ export interface ThrottleRates {
   ipv6Prefix: number;
 }
 
+/** What the throttle needs of an account: its id, and the allowance an operator gave it, if any. */
+type AllowanceHolder = Pick<Account, 'id' | 'allowance'>;
+
+/**
+ * An account's rate: its own allowance when an operator set one (`npm run cli -- accounts
+ * set-allowance`), else THROTTLE_USER. Counted under the same key either way, so a change keeps
+ * what the account already spent in the window.
+ */
+export function allowanceOf(account: AllowanceHolder, rates: Pick<ThrottleRates, 'user'>): Rate {
+  return account.allowance ?? rates.user;
+}
+
 /** Client addresses whose counted form is kept worked out. */
 const ADDRESSES_KEPT = 10_000;
 
@@ -79,10 +92,10 @@ export function throttleScopes(rates: ThrottleRates) {
       anonymous(address),
       { name: 'register', key: address, rate: rates.register, spentOnlyOn: ACCOUNT_CREATED },
     ],
-    account: (accountId: number): ThrottleScope => ({ name: 'user', key: String(accountId), rate: rates.user }),
-    keyChange: (accountId: number): ThrottleScope[] => [
-      { name: 'user', key: String(accountId), rate: rates.user },
-      { name: 'keys', key: String(accountId), rate: rates.keys },
+    account: (account: AllowanceHolder): ThrottleScope => ({ name: 'user', key: String(account.id), rate: allowanceOf(account, rates) }),
+    keyChange: (account: AllowanceHolder): ThrottleScope[] => [
+      { name: 'user', key: String(account.id), rate: allowanceOf(account, rates) },
+      { name: 'keys', key: String(account.id), rate: rates.keys },
     ],
     /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
     ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),

@@ -1,6 +1,7 @@
 /** An account: what a registration must hold, and the e-mail address as the service compares it. */
 import { ValidationError } from './errors.js';
 import { characterCount } from './text.js';
+import type { Rate } from './throttle.js';
 
 export interface Registration {
   name: string;
@@ -11,6 +12,8 @@ export interface Registration {
 export interface Account extends Registration {
   id: number;
   created_at: number; // epoch ms
+  /** A rate an operator gave this account, in place of THROTTLE_USER (app/throttle.ts); absent: THROTTLE_USER. */
+  allowance?: Rate;
 }
 
 export const NAME_MAX_LENGTH = 100;

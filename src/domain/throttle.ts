@@ -21,6 +21,9 @@ export interface Rate {
 
 const PERIODS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** What parseRate accepts, in words, for the messages that refuse a rate (THROTTLE_*, the CLI's allowances). */
+export const RATE_SYNTAX = 'a rate as N/second, N/minute, N/hour or N/day with N ≥ 1';
+
 /** DRF's syntax: N/second|minute|hour|day (DRF reads only the first letter of the period, so "s", "min", "days" also work). */
 export function parseRate(text: string): Rate | undefined {
   const match = /^\s*(\d{1,12})\s*\/\s*(second|seconds|sec|s|minute|minutes|min|m|hour|hours|h|day|days|d)\s*$/i.exec(text);

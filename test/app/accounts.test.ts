@@ -26,6 +26,9 @@ function countingStore(active: string[] = [UNTAGGED_KEY], untagged: { key: strin
     create: async () => ACCOUNT,
     replaceKey: async () => false,
     apiKeySecret: async () => SECRET,
+    findByEmailKey: async () => undefined,
+    async *listNewestFirst() {},
+    setAllowance: async () => false,
     async untaggedKeyHashes(createdSince?: number) {
       store.untaggedReads.push(createdSince);
       return store.untagged.filter(({ at }) => createdSince === undefined || at >= createdSince).map(({ key }) => hashApiKey(key));

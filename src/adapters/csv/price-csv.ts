@@ -89,6 +89,9 @@ export interface PriceFile {
   adjustedCloses?: AdjustedCloseRow[];
 }
 
+/** How often, in rows, the reader reports its progress: often enough for a bar to move smoothly. */
+const PROGRESS_EVERY_ROWS = 1000;
+
 /**
  * Reads every bar of a daily-prices CSV, checking each row. Throws CsvRowError
  * on the first bad or repeated row: the caller imports all or nothing.
@@ -113,7 +116,7 @@ export async function readPriceCsv(input: Readable, onProgress?: (rows: number) 
       firstLineOfDate.set(bar.date, info.lines);
       bars.push(bar);
       if (columns.adjustedClose !== undefined) adjustedCloses.push(toAdjustedClose(record, columns, bar, info.lines));
-      if (onProgress && bars.length % 10_000 === 0) onProgress(bars.length);
+      if (onProgress && bars.length % PROGRESS_EVERY_ROWS === 0) onProgress(bars.length);
     }
   } catch (error) {
     if (error instanceof CsvRowError || (error as { syscall?: string }).syscall) throw error;

@@ -1,12 +1,46 @@
-import type { Kysely } from 'kysely';
-import type { AccountStore } from '../../app/accounts.js';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { AccountStore, AccountWithKey } from '../../app/accounts.js';
 import type { Account } from '../../domain/account.js';
 import { ConflictError } from '../../domain/errors.js';
+import { parseRate } from '../../domain/throttle.js';
 import type { Database } from './database.js';
 import { isUniqueViolation, takeNextId } from './ids.js';
 import { withinTransaction } from './transaction.js';
 
-const ACCOUNT_COLUMNS = ['accounts.id', 'name', 'last_name', 'email', 'accounts.created_at'] as const;
+const ACCOUNT_COLUMNS = ['accounts.id', 'name', 'last_name', 'email', 'accounts.created_at', 'allowance'] as const;
+
+/** Accounts read per query when all are listed: memory stays bounded however many there are. */
+const ACCOUNTS_PER_BATCH = 500;
+
+interface AccountRow extends Omit<Account, 'allowance'> {
+  allowance: string | null;
+}
+
+/** An account as stored: its allowance is kept as the rate's text, checked by parseRate when it was set. */
+function accountOf({ allowance, ...row }: AccountRow): Account {
+  const rate = allowance === null ? undefined : parseRate(allowance);
+  return rate ? { ...row, allowance: rate } : row;
+}
+
+/** The prefix of the account's working key, else of its latest key (a correlated subquery; api_keys is indexed by account). */
+function keyPrefixes(eb: ExpressionBuilder<Database, 'accounts'>) {
+  const keysOfAccount = () => eb.selectFrom('api_keys').whereRef('api_keys.account_id', '=', 'accounts.id');
+  return [
+    keysOfAccount().select('key_hash').where('revoked_at', 'is', null).limit(1).as('working_key_hash'),
+    keysOfAccount().select('prefix').where('revoked_at', 'is', null).limit(1).as('working_prefix'),
+    keysOfAccount().select('prefix').orderBy('created_at', 'desc').orderBy('key_hash').limit(1).as('latest_prefix'),
+  ];
+}
+
+interface AccountWithKeyRow extends AccountRow {
+  working_key_hash: string | null;
+  working_prefix: string | null;
+  latest_prefix: string | null;
+}
+
+function accountWithKeyOf({ working_key_hash, working_prefix, latest_prefix, ...row }: AccountWithKeyRow): AccountWithKey {
+  return { account: accountOf(row), keyPrefix: working_prefix ?? latest_prefix ?? undefined, workingKeyHash: working_key_hash ?? undefined };
+}
 
 export function createAccountStore(db: Kysely<Database>): AccountStore {
   return {
@@ -20,7 +54,7 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
             email: registration.email,
             created_at: now,
           };
-          await trx.insertInto('accounts').values({ ...account, email_key: registration.email_key }).execute();
+          await trx.insertInto('accounts').values({ ...account, email_key: registration.email_key, allowance: null }).execute();
           await trx
             .insertInto('api_keys')
             .values({ key_hash: key.keyHash, account_id: account.id, prefix: key.prefix, created_at: now, revoked_at: null, tagged: 1 })
@@ -44,7 +78,7 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
         .executeTakeFirst();
       if (!row) return undefined;
       const { prefix, ...account } = row;
-      return { account, prefix };
+      return { account: accountOf(account), prefix };
     },
 
     async replaceKey(keyHash, replacement, now) {
@@ -78,6 +112,35 @@ export function createAccountStore(db: Kysely<Database>): AccountStore {
         );
       }
       return row.value;
+    },
+
+    async findByEmailKey(emailKey) {
+      const row = await db.selectFrom('accounts').select(ACCOUNT_COLUMNS).select(keyPrefixes).where('email_key', '=', emailKey).executeTakeFirst();
+      return row && accountWithKeyOf(row);
+    },
+
+    // In batches by id, as the ledger's unpaged list reads trades: Kysely's stream() needs pg-cursor on PostgreSQL,
+    // and a batch is a short query on either engine that holds no connection while the reader writes.
+    async *listNewestFirst() {
+      let beforeId = Number.MAX_SAFE_INTEGER;
+      for (;;) {
+        const rows = await db
+          .selectFrom('accounts')
+          .select(ACCOUNT_COLUMNS)
+          .select(keyPrefixes)
+          .where('accounts.id', '<', beforeId)
+          .orderBy('accounts.id', 'desc')
+          .limit(ACCOUNTS_PER_BATCH)
+          .execute();
+        for (const row of rows) yield accountWithKeyOf(row);
+        if (rows.length < ACCOUNTS_PER_BATCH) return;
+        beforeId = rows.at(-1)!.id;
+      }
+    },
+
+    async setAllowance(accountId, allowance) {
+      const updated = await db.updateTable('accounts').set({ allowance }).where('id', '=', accountId).executeTakeFirst();
+      return updated.numUpdatedRows > 0n;
     },
 
     async untaggedKeyHashes(createdSince) {

@@ -20,6 +20,8 @@ export interface AccountsTable {
   email: string;
   email_key: string;
   created_at: number;
+  /** The account's own rate in DRF's syntax ("5000/day"), in place of THROTTLE_USER; null: THROTTLE_USER. */
+  allowance: string | null;
 }
 
 export interface ApiKeysTable {

@@ -106,8 +106,8 @@ export function installApiGate(
     const { registration, cost, keyChange } = request.routeOptions.config;
     if (registration) return counter.count(request, reply, scopes.registration(address));
     if (!request.auth) return counter.count(request, reply, [scopes.anonymous(address)]);
-    if (keyChange) return counter.count(request, reply, scopes.keyChange(request.auth.account.id));
-    const account = scopes.account(request.auth.account.id);
+    if (keyChange) return counter.count(request, reply, scopes.keyChange(request.auth.account));
+    const account = scopes.account(request.auth.account);
     if (!cost) return counter.count(request, reply, [account]);
     // Counted (429 when spent) before a cost that reads storage is worked out.
     if (cost.readsStorage) await counter.count(request, reply, [account]);
@@ -137,7 +137,7 @@ export function installApiGate(
     if (request.is404) {
       // Counted against the account when the key is valid, as every request with it is; else the address.
       request.auth = await ownerOf(request);
-      return counter.count(request, reply, [request.auth ? scopes.account(request.auth.account.id) : scopes.anonymous(address)]);
+      return counter.count(request, reply, [request.auth ? scopes.account(request.auth.account) : scopes.anonymous(address)]);
     }
     request.auth = await identify(request, reply, scopes.anonymous(address));
     await charge(request, reply, address);

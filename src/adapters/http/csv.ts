@@ -32,8 +32,12 @@ function csvField(value: CsvCell, text: boolean): string {
 
 /** A header line of `columns`, then one line per row, each line ended by `lineEnd`. */
 export function csvTable(columns: readonly string[], rows: readonly (readonly CsvCell[])[], options: CsvOptions = {}): string {
+  return `${columns.join(',')}${options.lineEnd ?? '\n'}${csvRows(columns, rows, options)}`;
+}
+
+/** The lines of `rows` without the header: a table written in parts (a streamed export) writes the header once. */
+export function csvRows(columns: readonly string[], rows: readonly (readonly CsvCell[])[], options: CsvOptions = {}): string {
   const text = columns.map((column) => options.textColumns?.includes(column) ?? false);
   const lineEnd = options.lineEnd ?? '\n';
-  const lines = rows.map((row) => row.map((cell, i) => csvField(cell, text[i] ?? false)).join(','));
-  return [columns.join(','), ...lines].map((line) => `${line}${lineEnd}`).join('');
+  return rows.map((row) => `${row.map((cell, i) => csvField(cell, text[i] ?? false)).join(',')}${lineEnd}`).join('');
 }
