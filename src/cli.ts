@@ -125,8 +125,20 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * Resolves once what was written to `stream` has been handed to the system: stdout to a pipe is
+ * asynchronous, and process.exit() drops what it still buffers (seen as a cut `accounts list --json`).
+ * Write callbacks run in order, so an empty write's comes after every earlier write's.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
 run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  },
   (error: unknown) => {
     // Not a failure the CLI knows: a bug, so all of it, stack included.
     console.error(error);

@@ -49,7 +49,7 @@ describe('WEB_CONCURRENCY', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     );
   });
 
-  it('when the workers cannot listen (the port is taken), then the process exits non-zero naming the address, without retrying', async () => {
+  it('when the workers cannot listen (the port is taken), then the process exits 2 naming the variable and the address, without retrying', async () => {
     const port = await freePort();
     const holder = createServer().listen(port, '127.0.0.1');
     await once(holder, 'listening');
@@ -60,8 +60,8 @@ describe('WEB_CONCURRENCY', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
         DATABASE_URL: `sqlite:${join(inject('sqliteDir'), `cluster-taken-${port}.db`)}`,
         ...testRedisEnv(),
       });
-      expect(await run.exited).toBe(1);
-      expect(run.output()).toContain(`Cannot listen on 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`);
+      expect(await run.exited).toBe(2);
+      expect(run.output()).toContain(`PORT: cannot listen on 127.0.0.1:${port}: address already in use`);
       expect(run.output()).toContain('a worker could not start; stopping the others');
     } finally {
       holder.close();

@@ -96,13 +96,13 @@ export const tradesExportCommand: Command = {
   synopsis: '[--user-id N] [--format csv|json|ndjson] [--output FILE]',
   summary: 'the ledger, in id order, as CSV or JSON (streamed)',
   details: `Writes every trade (or one user's) in id order, as it reads them: memory stays flat for
-millions of trades. The fields are GET /api/v1/trades/'s: id, type, user_id, symbol, shares,
+millions of trades. The fields are GET /trades's: id, type, user_id, symbol, shares,
 price, timestamp (epoch ms).
 
   --user-id N      only the trades of user N
   --format csv     (the default) a header line, then one line per trade; a symbol a spreadsheet
                    would run as a formula is written with a leading ', as every CSV answer is
-  --format json    one JSON array, the same bytes GET /api/v1/trades/ answers
+  --format json    one JSON array, the same bytes GET /trades answers
   --format ndjson  one JSON object per line, for tools that read a line at a time
   --output FILE    write to FILE (default: stdout); FILE appears only once the export is whole
 
