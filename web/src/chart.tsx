@@ -127,6 +127,7 @@ export function PriceChart(props: { bars: Bar[]; candles: boolean; label: string
       const top = high + span * 0.05;
       // The lowest price sits on the volume band's upper edge: the price uses all the height above it.
       const bottom = low - ((top - low) * VOLUME_BAND) / (1 - VOLUME_BAND);
+      const pricesOnly = (_u: uPlot, splits: number[]) => splits.map((s) => (s >= low ? s : null));
       const options: uPlot.Options = {
         width,
         height: 320,
@@ -145,8 +146,10 @@ export function PriceChart(props: { bars: Bar[]; candles: boolean; label: string
             ...axis,
             scale: 'price',
             size: 64,
-            // No price gridline or label in the volume band: nothing there is a price.
-            filter: (_u, splits) => splits.map((s) => (s >= low ? s : null)),
+            // No price gridline, tick or label in the volume band: nothing there is a price.
+            grid: { ...axis.grid, filter: pricesOnly },
+            ticks: { ...axis.ticks, filter: pricesOnly },
+            filter: pricesOnly,
             values: (_u, splits) => splits.map((s) => (s === null ? '' : formatPrice(s))),
           },
           { scale: 'volume', show: false },
