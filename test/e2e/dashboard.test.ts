@@ -344,6 +344,11 @@ describe('the dashboard in Chromium', () => {
     }
     expect(await page.locator('[data-total="total_return"]').textContent()).toBe(signed(portfolio.totals.total_return!));
     expect(await page.locator('[data-total="unrealised_pl"]').textContent()).toContain(signed(portfolio.totals.unrealised_pl!));
+    // The percentage, parentheses included, is in the sign's colour.
+    const unrealisedPercent = page.locator('[data-total="unrealised_pl"] small > span');
+    expect(await unrealisedPercent.textContent()).toMatch(/^\([+−]?[\d.,]+%\)$/);
+    const sign = Math.sign(Number(portfolio.totals.unrealised_pl_percent));
+    expect(await unrealisedPercent.getAttribute('class')).toBe(`num ${sign > 0 ? 'up' : sign < 0 ? 'down' : ''}`);
     const ibm = page.locator('#positions tr[data-symbol="IBM"]');
     expect(await ibm.locator('[data-field="market_value"]').textContent()).toBe(money(portfolio.positions[0]!.market_value));
     expect(await ibm.locator('[data-field="dividends"]').textContent()).toBe(money(portfolio.positions[0]!.dividends));
@@ -401,9 +406,10 @@ describe('the dashboard in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as unknown as InPage).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: join(mkdirScreens(), 'dashboard-phone.png'), fullPage: true });
     // The portfolio at that width: each position a card, its value and P/L in view, nothing to scroll sideways.
+    // The tab comes back to the user shown before, named in the address so it can be bookmarked.
     await page.getByRole('link', { name: 'Portfolio' }).click();
-    await page.locator('#portfolio-user').fill('7');
-    await page.getByRole('button', { name: 'Show portfolio' }).click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).toBe('#/portfolio/7');
+    expect(await page.locator('#portfolio-user').inputValue()).toBe('7');
     const position = page.locator('#positions tr[data-symbol="IBM"] [data-field="market_value"]');
     expect(await textOf(position, (t) => t !== '')).toBe(money(portfolio.positions[0]!.market_value));
     const cell = await position.evaluate((element) => {

@@ -17,6 +17,25 @@ function cssVar(name: string): string {
 
 const toSeconds = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
 
+/**
+ * Room right of the plot for half of the last x label (a date centred on its tick, "2026-12-01"),
+ * which uPlot would otherwise clip at the canvas edge; null leaves uPlot's own padding on the other sides.
+ */
+const PLOT_PADDING: uPlot.Padding = [null, 40, null, null];
+
+/** The share of the price chart's height below the price, for the volume bars alone. */
+const VOLUME_BAND = 0.25;
+/** How high the tallest volume bar reaches, as a share of the height: a little under the band, so bars never touch the price. */
+const VOLUME_TOP = 0.2;
+
+/** The x range widened by half a session on each side, so the first and last candles and volume bars are drawn whole. */
+function paddedSessions(times: number[]): uPlot.Scale.Range {
+  return (_u, min, max) => {
+    const halfSession = times.length > 1 ? (max - min) / (times.length - 1) / 2 : 43_200;
+    return [min - halfSession, max + halfSession];
+  };
+}
+
 /** The x axis: dates as the API writes them (YYYY-MM-DD), one format on the whole page; wide enough apart not to collide. */
 function dateAxis(): uPlot.Axis {
   return {
@@ -100,23 +119,41 @@ export function PriceChart(props: { bars: Bar[]; candles: boolean; label: string
       const axis = { stroke: cssVar('--text-muted'), grid: { stroke: cssVar('--grid') }, ticks: { stroke: cssVar('--grid') } };
       const volumes = bars.map((bar) => bar.volume);
       const topVolume = Math.max(1, ...volumes);
+      const times = bars.map((bar) => toSeconds(bar.date));
       const closes = bars.map((bar) => Number(bar.close));
       const low = Math.min(...bars.map((bar) => Number(candles ? bar.low : bar.close)));
       const high = Math.max(...bars.map((bar) => Number(candles ? bar.high : bar.close)));
       const span = high - low || Math.abs(high) || 1;
+      const top = high + span * 0.05;
+      // The lowest price sits on the volume band's upper edge: the price uses all the height above it.
+      const bottom = low - ((top - low) * VOLUME_BAND) / (1 - VOLUME_BAND);
+      const pricesOnly = (_u: uPlot, splits: number[]) => splits.map((s) => (s >= low ? s : null));
       const options: uPlot.Options = {
         width,
         height: 320,
+        padding: PLOT_PADDING,
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { show: !candles } },
         scales: {
-          x: { time: true },
-          // The price keeps the top three quarters, the candles' highs and lows included; the volume bars the
-          // bottom fifth (their scale tops out at 5× the highest).
-          price: { range: () => [low - span * 0.3, high + span * 0.05] },
-          volume: { range: [0, topVolume * 5] },
+          x: { time: true, range: paddedSessions(times) },
+          // The price keeps the top three quarters, the candles' highs and lows included; the volume bars the bottom quarter.
+          price: { range: () => [bottom, top] },
+          volume: { range: [0, topVolume / VOLUME_TOP] },
         },
-        axes: [dateAxis(), { ...axis, scale: 'price', size: 64, values: (_u, splits) => splits.map((s) => formatPrice(s)) }, { scale: 'volume', show: false }],
+        axes: [
+          dateAxis(),
+          {
+            ...axis,
+            scale: 'price',
+            size: 64,
+            // No price gridline, tick or label in the volume band: nothing there is a price.
+            grid: { ...axis.grid, filter: pricesOnly },
+            ticks: { ...axis.ticks, filter: pricesOnly },
+            filter: pricesOnly,
+            values: (_u, splits) => splits.map((s) => (s === null ? '' : formatPrice(s))),
+          },
+          { scale: 'volume', show: false },
+        ],
         series: [
           {},
           {
@@ -125,8 +162,8 @@ export function PriceChart(props: { bars: Bar[]; candles: boolean; label: string
             stroke: cssVar('--series-1'),
             width: 2,
             spanGaps: true,
-            // Candles are drawn by the draw hook; the close series stays for the cursor and the scale.
-            ...(candles ? { paths: () => null } : {}),
+            // Candles are drawn by the draw hook; the close series stays for the cursor, drawing neither line nor points.
+            ...(candles ? { paths: () => null, points: { show: false } } : {}),
           },
           {
             label: 'Volume',
@@ -139,7 +176,7 @@ export function PriceChart(props: { bars: Bar[]; candles: boolean; label: string
         ],
         hooks: candles ? { draw: [drawCandles(bars)] } : {},
       };
-      return { options, data: [bars.map((bar) => toSeconds(bar.date)), closes, volumes] };
+      return { options, data: [times, closes, volumes] };
     },
     setHovered,
     [bars, candles],
@@ -183,6 +220,7 @@ export function LineChart(props: { dates: string[]; series: Series[]; label: str
       const options: uPlot.Options = {
         width,
         height: props.height ?? 260,
+        padding: PLOT_PADDING,
         legend: { show: false },
         scales: { x: { time: true } },
         axes: [dateAxis(), { ...axis, size: 60, values: (_u, splits) => splits.map((s) => formatCompact(s)) }],

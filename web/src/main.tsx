@@ -22,13 +22,28 @@ const VIEWS = [
 type View = (typeof VIEWS)[number]['id'];
 
 function viewOf(hash: string): View | null {
-  const id = hash.replace(/^#\/?/, '');
+  const id = hash.replace(/^#\/?/, '').split('/')[0];
   return VIEWS.find((view) => view.id === id)?.id ?? null;
 }
 
+/** The user a portfolio route names (`#/portfolio/7`), so a portfolio can be bookmarked; null when none. */
+function portfolioUserOf(hash: string): string | null {
+  const [id, user] = hash.replace(/^#\/?/, '').split('/');
+  if (id !== 'portfolio' || !user) return null;
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return null; // a malformed escape: the view opens empty
+  }
+}
+
+const portfolioRoute = (user: string) => `#/portfolio/${encodeURIComponent(user)}`;
+
 function App() {
   const [stored, setStored] = useState(loadKey);
-  const [hashView, setHashView] = useState(() => viewOf(location.hash));
+  const [hash, setHash] = useState(location.hash);
+  /** The last portfolio shown: the Portfolio tab goes back to it rather than to an empty form. */
+  const [portfolioUser, setPortfolioUser] = useState(() => portfolioUserOf(location.hash));
   const [symbol, setSymbol] = useState<string | null>(null);
   const [watchlist, setWatchlist] = useState(loadWatchlist);
   const [allowance, setAllowance] = useState<Allowance | null>(null);
@@ -36,7 +51,11 @@ function App() {
   const [newKey, setNewKey] = useState<string | null>(null);
 
   useEffect(() => {
-    const follow = () => setHashView(viewOf(location.hash));
+    const follow = () => {
+      setHash(location.hash);
+      const user = portfolioUserOf(location.hash);
+      if (user !== null) setPortfolioUser(user);
+    };
     addEventListener('hashchange', follow);
     return () => removeEventListener('hashchange', follow);
   }, []);
@@ -46,7 +65,7 @@ function App() {
   useEffect(() => onKeyRefused(setRefused), []);
 
   const apiKey = stored?.key ?? null;
-  const view: View = hashView ?? (apiKey ? 'market' : 'key');
+  const view: View = viewOf(hash) ?? (apiKey ? 'market' : 'key');
   const needsKey = VIEWS.find((v) => v.id === view)!.needsKey && !apiKey;
 
   function takeKey(key: string, remember: boolean, registered: boolean) {
@@ -101,7 +120,7 @@ function App() {
         {/* One row of tabs at every width: on a phone it scrolls sideways rather than wrapping into rows. */}
         <nav aria-label="Views" class="tabs">
           {VIEWS.map((v) => (
-            <a href={`#/${v.id}`} aria-current={view === v.id ? 'page' : undefined}>
+            <a href={v.id === 'portfolio' && portfolioUser ? portfolioRoute(portfolioUser) : `#/${v.id}`} aria-current={view === v.id ? 'page' : undefined}>
               {v.label}
             </a>
           ))}
@@ -143,7 +162,7 @@ function App() {
           </div>
         )}
         {view === 'ledger' && <Ledger />}
-        {view === 'portfolio' && apiKey && <Portfolio apiKey={apiKey} />}
+        {view === 'portfolio' && apiKey && <Portfolio apiKey={apiKey} userId={portfolioUserOf(hash) ?? portfolioUser} onUser={(user) => (location.hash = portfolioRoute(user))} />}
         {view === 'usage' && apiKey && <Usage apiKey={apiKey} />}
       </main>
       <footer class="muted">

@@ -303,7 +303,7 @@ function PriceHistory({ apiKey, symbol, onBars }: { apiKey: string; symbol: stri
           <p id="history-summary" class="muted small" data-adjusted={String(shownAdjusted)}>
             {bars.length} sessions{bars.length > 0 && <> from {bars[0]!.date} ({formatPrice(bars[0]!.close)}) to {bars[bars.length - 1]!.date} ({formatPrice(bars[bars.length - 1]!.close)})</>},{' '}
             {shownAdjusted ? 'adjusted' : 'as traded'}.
-            {/* 5Y and All can only show what is stored: providers give the last 100 sessions, older ones come from import-prices. */}
+            {/* 5Y and All can only show what is stored: the sandbox and Twelve Data give up to 5,000 sessions, Alpha Vantage's free tier the last 100; older ones come from import-prices. */}
             {range !== 'All' && bars.length > 0 && daysBetween(from, bars[0]!.date) > 7 && <> The service holds no earlier session for this range.</>}
           </p>
         </>

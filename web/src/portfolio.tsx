@@ -10,12 +10,19 @@ import { ErrorNote, Field, fieldError, formError, StaleBadge } from './ui';
  * One user's positions, totals and value over time (GET /api/v1/portfolio/{user_id}/ and its
  * history/). Money is shown exactly as the service computed it (decimal strings), never summed here.
  */
-export function Portfolio({ apiKey }: { apiKey: string }) {
-  const [userId, setUserId] = useState('');
+export function Portfolio({ apiKey, userId: routedUser, onUser }: { apiKey: string; userId: string | null; onUser: (userId: string) => void }) {
+  const [userId, setUserId] = useState(routedUser ?? '');
   const [asOf, setAsOf] = useState('');
-  const [asked, setAsked] = useState<{ userId: string; asOf: string } | null>(null);
+  const [asked, setAsked] = useState<{ userId: string; asOf: string } | null>(routedUser ? { userId: routedUser, asOf: '' } : null);
   const [answer, setAnswer] = useState<Answer<PortfolioBody> | null>(null);
   const [error, setError] = useState<unknown>(null);
+
+  // The user is in the route (#/portfolio/7): a bookmark, the Portfolio tab or Back shows that user's portfolio.
+  useEffect(() => {
+    if (!routedUser || routedUser === asked?.userId) return;
+    setUserId(routedUser);
+    setAsked({ userId: routedUser, asOf });
+  }, [routedUser]);
 
   useEffect(() => {
     if (!asked) return;
@@ -37,7 +44,10 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
         class="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          if (userId.trim() !== '') setAsked({ userId: userId.trim(), asOf });
+          const user = userId.trim();
+          if (user === '') return;
+          setAsked({ userId: user, asOf });
+          if (user !== routedUser) onUser(user);
         }}
       >
         <Field id="portfolio-user" label="User id" error={fieldError(error, 'user_id')}>
@@ -69,7 +79,7 @@ export function Portfolio({ apiKey }: { apiKey: string }) {
             <Total name="unrealised_pl" label="Unrealised P/L">
               <SignedMoney value={body.totals.unrealised_pl} />{' '}
               <small>
-                (<SignedMoney value={body.totals.unrealised_pl_percent} format={formatPercent} suffix="%" />)
+                <SignedMoney value={body.totals.unrealised_pl_percent} format={formatPercent} suffix="%" parenthesised />
               </small>
             </Total>
             <Total name="realised_pl" label="Realised P/L">
@@ -177,12 +187,14 @@ function Total(props: { name: string; label: string; children: ComponentChildren
 }
 
 /** Money with its sign, green or red; the exact figure the API sent in the tooltip. */
-function SignedMoney(props: { value: string | null; format?: (v: string | number) => string; suffix?: string }) {
+function SignedMoney(props: { value: string | null; format?: (v: string | number) => string; suffix?: string; parenthesised?: boolean }) {
   if (props.value === null) return <span class="muted">—</span>;
   const direction = props.value.startsWith('-') ? 'down' : /^[0.]+$/.test(props.value) ? '' : 'up';
+  const text = formatSigned(props.value, props.format ?? formatMoney, props.suffix);
+  // Parentheses inside the coloured span: the whole "(+105.97%)" in the sign's colour.
   return (
     <span class={`num ${direction}`} title={props.value}>
-      {formatSigned(props.value, props.format ?? formatMoney, props.suffix)}
+      {props.parenthesised ? `(${text})` : text}
     </span>
   );
 }
