@@ -75,7 +75,10 @@ export interface Service {
 }
 
 export interface ComposeOptions {
-  /** The clock of quote refreshes and provider quotas; tests set it instead of waiting for time to pass. */
+  /**
+   * The clock of quote refreshes, provider quotas and, when set, the throttle's windows (otherwise the
+   * memory store reads Date.now and Redis its own TIME); tests set it instead of waiting for time to pass.
+   */
   now?: () => Date;
   /** Sees every HTTP route as it is declared (tests check the OpenAPI document against them). */
   onRoute?: HttpOptions['onRoute'];
@@ -99,7 +102,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
   const now = options.now ?? (() => new Date());
   const db = await openDatabase(config, logger, options.migrate ?? true);
   const metrics = createMetrics();
-  const { rateLimits, kind, revocations, fetchLease } = await sharedState(config, logger);
+  const { rateLimits, kind, revocations, fetchLease } = await sharedState(config, logger, options.now && (() => options.now!().getTime()));
   const market = marketDataServices(config, db, now, logger, metrics, fetchLease);
   const prefetch = afterClosePrefetch(config, market.prefetchDeps, market.demand, logger);
   const accounts = await createAccountService(createAccountStore(db), {
@@ -308,10 +311,10 @@ function knownProviders(configured: string[]): KnownProvider[] {
 const FETCH_LEASE_MARGIN_MS = 10_000;
 
 /** In-process counts and leases for one instance; Redis when instances must share one limit and one upstream fetch per symbol. */
-async function sharedState(config: Config, logger: pino.Logger) {
-  if (!config.redisUrl) return { rateLimits: createMemoryRateLimitStore(), kind: 'memory' as const, revocations: undefined, fetchLease: undefined };
+async function sharedState(config: Config, logger: pino.Logger, throttleNow?: () => number) {
+  if (!config.redisUrl) return { rateLimits: createMemoryRateLimitStore({ now: throttleNow }), kind: 'memory' as const, revocations: undefined, fetchLease: undefined };
   const [rateLimits, revocations, fetchLease] = await Promise.all([
-    connectRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix, logger),
+    connectRedisRateLimitStore(config.redisUrl, config.redisKeyPrefix, logger, { now: throttleNow }),
     connectRedisKeyRevocations(config.redisUrl, config.redisKeyPrefix, logger),
     connectRedisFetchLease(config.redisUrl, config.redisKeyPrefix, logger),
   ]);
