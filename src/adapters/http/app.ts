@@ -175,14 +175,14 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     done();
   });
   if (options.corsOrigins.length > 0) await app.register(cors, { origin: options.corsOrigins });
-  // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
-  await installApiDocs(app);
-  // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
+  // Wrong methods are 405 with Allow on every path, API or not; so is OPTIONS, unless CORS answers preflights.
   const methods = { refuseOptions: options.corsOrigins.length === 0 };
+  // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
+  await installApiDocs(app, methods);
   // The dashboard (GET / and its /assets/*): outside /api/v1 like /docs, so neither throttled nor logged.
   await app.register(refusingOtherMethods(dashboardRoutes(options.dashboardDir), methods));
   // Operations: neither throttled nor in apicalls.log, as they are outside /api/v1, /query and /trades.
-  await app.register(healthRoute(deps.health));
+  await app.register(refusingOtherMethods(healthRoute(deps.health), methods));
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
   await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken), methods));
 
