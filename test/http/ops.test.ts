@@ -166,7 +166,8 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('the database pool 
 
 describe('METRICS_TOKEN', () => {
   it('when set, then /metrics answers only the Bearer token, and neither throttles nor logs the scrape', async () => {
-    const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '1/day' });
+    // Just enough for the five wrong tokens: the right one is still served with the allowance spent.
+    const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '5/day' });
     const scrape = (authorization?: string) =>
       service.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
     for (const wrong of [undefined, 'Bearer s3cre', 'Bearer s3cret2', 'Token s3cret', 'Bearer s3cret extra']) {
@@ -177,6 +178,23 @@ describe('METRICS_TOKEN', () => {
     }
     for (let i = 0; i < 3; i++) expect((await scrape('Bearer s3cret')).statusCode).toBe(200);
   });
+
+  it.each(['memory', 'redis'] as const)(
+    "when wrong tokens are sent (rate-limit store: %s), then each spends the address's anonymous allowance, and once it is spent they are 429",
+    async (store) => {
+      const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '2/day', ...(store === 'redis' ? testRedisEnv() : {}) });
+      const scrape = (authorization: string) => service.app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      expect((await scrape('Bearer guess-1')).statusCode).toBe(401);
+      expect((await scrape('Bearer guess-2')).statusCode).toBe(401);
+      const refused = await scrape('Bearer guess-3');
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().detail).toMatch(/^Request was throttled\. Expected available in \d+ seconds?\.$/);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      // The same allowance as the address's anonymous API calls, which are refused too; the right token is not.
+      expect((await service.app.inject({ method: 'GET', url: '/api/v1/' })).statusCode).toBe(429);
+      expect((await scrape('Bearer s3cret')).statusCode).toBe(200);
+    },
+  );
 
   it('when unset, then /metrics is open', async () => {
     const service = await startService('sqlite');

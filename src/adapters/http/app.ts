@@ -184,10 +184,12 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // Operations: neither throttled nor in apicalls.log, as they are outside /api/v1, /query and /trades.
   await app.register(refusingOtherMethods(healthRoute(deps.health), methods));
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
-  await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken), methods));
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
+  // A wrong METRICS_TOKEN spends the address's anonymous allowance, as a wrong API key does.
+  const countFailedToken = (request: FastifyRequest, reply: FastifyReply) => counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
+  await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken, countFailedToken), methods));
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a
