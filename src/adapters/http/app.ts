@@ -26,7 +26,7 @@ import { refusingOtherMethods } from './method-not-allowed.js';
 import { countingServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
 import { readyRoute, type ReadinessChecks } from './ready.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { REQUEST_ID_HEADER, requestIds } from './request-id.js';
 import { type CompletionObserver, logRequest, RequestCompletion } from './request-log.js';
 import { invalidKey, rateUncheckable, serverRefusals, throttled } from './schemas/answers.js';
 import { PUBLIC } from './schemas/security.js';
@@ -126,6 +126,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // requests only, as hooks were), then the request's log line and its metrics (for every request).
   // apicalls.log also hears a request whose client left before its answer was sent (request-log.ts).
   const completion = new RequestCompletion([logRequest, measuring(deps.metrics)], [countingServedMarketData(deps.served)], [loggingApiCalls(deps.apiCallLog)]);
+  // A client's own X-Request-Id only through trusted proxies (request-id.ts).
+  const requestIdOf = requestIds(options.trustProxy);
   const app = Fastify({
     loggerInstance: options.logger,
     // Each request's id (request-id.ts) is on every log line of it, and one line per request replaces Fastify's two.
@@ -133,7 +135,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     logController: completion,
     bodyLimit: options.bodyLimitBytes,
     // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts, protocol-errors.ts.
-    ...serverLimitOptions(options.serverLimits, options.logger),
+    ...serverLimitOptions(options.serverLimits, options.logger, requestIdOf),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
     // Query strings decoded strictly as UTF-8 (strict-utf8.ts), so a value that is not is a 400 naming it.
