@@ -166,7 +166,8 @@ describe.each(testEngines().filter((e) => e === 'postgres'))('the database pool 
 
 describe('METRICS_TOKEN', () => {
   it('when set, then /metrics answers only the Bearer token, and neither throttles nor logs the scrape', async () => {
-    const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '1/day' });
+    // Just enough for the five wrong tokens: the right one is still served with the allowance spent.
+    const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '5/day' });
     const scrape = (authorization?: string) =>
       service.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
     for (const wrong of [undefined, 'Bearer s3cre', 'Bearer s3cret2', 'Token s3cret', 'Bearer s3cret extra']) {
@@ -177,6 +178,23 @@ describe('METRICS_TOKEN', () => {
     }
     for (let i = 0; i < 3; i++) expect((await scrape('Bearer s3cret')).statusCode).toBe(200);
   });
+
+  it.each(['memory', 'redis'] as const)(
+    "when wrong tokens are sent (rate-limit store: %s), then each spends the address's anonymous allowance, and once it is spent they are 429",
+    async (store) => {
+      const service = await startService('sqlite', { METRICS_TOKEN: 's3cret', THROTTLE_ANON: '2/day', ...(store === 'redis' ? testRedisEnv() : {}) });
+      const scrape = (authorization: string) => service.app.inject({ method: 'GET', url: '/metrics', headers: { authorization } });
+      expect((await scrape('Bearer guess-1')).statusCode).toBe(401);
+      expect((await scrape('Bearer guess-2')).statusCode).toBe(401);
+      const refused = await scrape('Bearer guess-3');
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().detail).toMatch(/^Request was throttled\. Expected available in \d+ seconds?\.$/);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      // The same allowance as the address's anonymous API calls, which are refused too; the right token is not.
+      expect((await service.app.inject({ method: 'GET', url: '/api/v1/' })).statusCode).toBe(429);
+      expect((await scrape('Bearer s3cret')).statusCode).toBe(200);
+    },
+  );
 
   it('when unset, then /metrics is open', async () => {
     const service = await startService('sqlite');
@@ -193,9 +211,32 @@ describe('METRICS_TOKEN', () => {
   });
 });
 
+/** The service behind one proxy, which the X-Request-Id it sends comes through. */
+const BEHIND_A_PROXY = { TRUST_PROXY: '1' };
+
 describe('X-Request-Id', () => {
-  it('when well-formed, then it is echoed on successes and on every kind of refusal', async () => {
-    const service = await startService('sqlite', { THROTTLE_ANON: '3/day' });
+  it('when TRUST_PROXY is 0 (the default), then the service names every request itself: a sent id is never taken, answers and log lines alike', async () => {
+    const { lines, logDestination } = logCapture();
+    const service = await startService('sqlite', { LOG_LEVEL: 'info' }, undefined, { logDestination });
+    const answers = [
+      await service.app.inject({ method: 'GET', url: '/api/v1/', headers: { 'x-request-id': 'chosen-by-client' } }),
+      await service.app.inject({ method: 'GET', url: '/nowhere', headers: { 'x-request-id': 'chosen-by-client' } }),
+    ];
+    const ids = answers.map((answer) => answer.headers['x-request-id'] as string);
+    for (const id of ids) expect(id).toMatch(UUID);
+    expect(new Set(ids).size).toBe(2);
+    expect(lines.filter((line) => line.msg === 'request').map((line) => line.request_id)).toEqual(ids);
+
+    // The refusals the HTTP server writes itself too.
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = service.app.server.address() as AddressInfo;
+    const raw = parseAnswer(await rawExchange(port, 'GET /health HTTP/1.1\r\nX-Request-Id: chosen-by-client\r\nConnection: close\r\n\r\n'));
+    expect(raw.status).toBe(400);
+    expect(raw.headers['x-request-id']).toMatch(UUID);
+  });
+
+  it('when well-formed and sent through a trusted proxy, then it is echoed on successes and on every kind of refusal', async () => {
+    const service = await startService('sqlite', { ...BEHIND_A_PROXY, THROTTLE_ANON: '3/day' });
     const withId = (method: 'GET' | 'DELETE', url: string, id: string) =>
       service.app.inject({ method, url, headers: { 'x-request-id': id } });
     const answers = [
@@ -218,8 +259,8 @@ describe('X-Request-Id', () => {
     ]);
   });
 
-  it('when absent or malformed, then a fresh UUID is used instead, never the value sent', async () => {
-    const service = await startService('sqlite');
+  it('when absent or malformed through a trusted proxy, then a fresh UUID is used instead, never the value sent', async () => {
+    const service = await startService('sqlite', BEHIND_A_PROXY);
     const sent = ['', 'has space', 'x'.repeat(20_000), 'a'.repeat(129), 'nul\u0000byte', '<script>', 'é', 'a,b'];
     for (const id of sent) {
       const answer = await service.app.inject({ method: 'GET', url: '/api/v1/', headers: { 'x-request-id': id } });
@@ -231,8 +272,8 @@ describe('X-Request-Id', () => {
     expect(none.headers['x-request-id']).toMatch(UUID);
   });
 
-  it('when a request has no Host, then the protocol refusal carries the id too', async () => {
-    const service = await startService('sqlite');
+  it('when a request through a trusted proxy has no Host, then the protocol refusal carries the id too', async () => {
+    const service = await startService('sqlite', BEHIND_A_PROXY);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = service.app.server.address() as AddressInfo;
     const raw = await rawExchange(port, 'GET /health HTTP/1.1\r\nX-Request-Id: no-host-1\r\nConnection: close\r\n\r\n');
@@ -243,7 +284,7 @@ describe('X-Request-Id', () => {
 
   it("when a request is logged, then each of its lines carries the request's id", async () => {
     const { lines, logDestination } = logCapture();
-    const service = await startService('sqlite', { LOG_LEVEL: 'info' }, undefined, { logDestination });
+    const service = await startService('sqlite', { ...BEHIND_A_PROXY, LOG_LEVEL: 'info' }, undefined, { logDestination });
     await service.app.inject({ method: 'GET', url: '/api/v1/me/', headers: { 'x-request-id': 'follow-me' } });
     await service.app.inject({ method: 'GET', url: '/api/v1/', headers: { 'x-request-id': 'and-me' } });
     const generated = (await service.app.inject({ method: 'GET', url: '/api/v1/' })).headers['x-request-id'];

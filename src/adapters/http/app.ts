@@ -26,7 +26,7 @@ import { refusingOtherMethods } from './method-not-allowed.js';
 import { countingServedMarketData, providerRoutes } from './providers.js';
 import { quoteRoutes } from './quotes.js';
 import { readyRoute, type ReadinessChecks } from './ready.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { REQUEST_ID_HEADER, requestIds } from './request-id.js';
 import { type CompletionObserver, logRequest, RequestCompletion } from './request-log.js';
 import { invalidKey, rateUncheckable, serverRefusals, throttled } from './schemas/answers.js';
 import { PUBLIC } from './schemas/security.js';
@@ -126,6 +126,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // requests only, as hooks were), then the request's log line and its metrics (for every request).
   // apicalls.log also hears a request whose client left before its answer was sent (request-log.ts).
   const completion = new RequestCompletion([logRequest, measuring(deps.metrics)], [countingServedMarketData(deps.served)], [loggingApiCalls(deps.apiCallLog)]);
+  // A client's own X-Request-Id only through trusted proxies (request-id.ts).
+  const requestIdOf = requestIds(options.trustProxy);
   const app = Fastify({
     loggerInstance: options.logger,
     // Each request's id (request-id.ts) is on every log line of it, and one line per request replaces Fastify's two.
@@ -133,7 +135,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     logController: completion,
     bodyLimit: options.bodyLimitBytes,
     // Timeouts, the connection cap and Node's own client errors as JSON: server-limits.ts, protocol-errors.ts.
-    ...serverLimitOptions(options.serverLimits, options.logger),
+    ...serverLimitOptions(options.serverLimits, options.logger, requestIdOf),
     // The original service's clients call `/api/v1/symbol/ibm/`; both forms route alike.
     // Long enough that routes answer a bad symbol or id themselves (400/404); longer is 414.
     // Query strings decoded strictly as UTF-8 (strict-utf8.ts), so a value that is not is a 400 naming it.
@@ -175,19 +177,21 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     done();
   });
   if (options.corsOrigins.length > 0) await app.register(cors, { origin: options.corsOrigins });
-  // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
-  await installApiDocs(app);
-  // Wrong methods are 405 with Allow; so is OPTIONS, unless CORS answers preflights.
+  // Wrong methods are 405 with Allow on every path, API or not; so is OPTIONS, unless CORS answers preflights.
   const methods = { refuseOptions: options.corsOrigins.length === 0 };
+  // /openapi.json and /docs: outside the gated scopes, so neither throttled nor in apicalls.log.
+  await installApiDocs(app, methods);
   // The dashboard (GET / and its /assets/*): outside /api/v1 like /docs, so neither throttled nor logged.
   await app.register(refusingOtherMethods(dashboardRoutes(options.dashboardDir), methods));
   // Operations: neither throttled nor in apicalls.log, as they are outside /api/v1, /query and /trades.
-  await app.register(healthRoute(deps.health));
+  await app.register(refusingOtherMethods(healthRoute(deps.health), methods));
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
-  await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken), methods));
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
+  // A wrong METRICS_TOKEN spends the address's anonymous allowance, as a wrong API key does.
+  const countFailedToken = (request: FastifyRequest, reply: FastifyReply) => counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
+  await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken, countFailedToken), methods));
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a

@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ErrorBody } from './errors.js';
 import { type CompletionObserver, routeOf } from './request-log.js';
-import { errorAnswer } from './schemas/answers.js';
+import { errorAnswer, mergeAnswers, rateUncheckable, throttled } from './schemas/answers.js';
 import { METRICS_SECURITY } from './schemas/security.js';
 
 export interface RequestMetrics {
@@ -47,17 +47,31 @@ const METRICS_SCHEMA = {
     401: errorAnswer('METRICS_TOKEN is set and the request does not carry it as a Bearer token', [NEEDS_TOKEN], {
       'www-authenticate': { type: 'string', description: 'Bearer' },
     }),
-    503: errorAnswer('Under WEB_CONCURRENCY, the primary could not gather every worker\'s metrics', [NOT_GATHERED], {
-      'retry-after': { type: 'integer', description: 'Seconds to wait before asking again' },
-    }),
+    429: throttled("requests without the token count against the client address's THROTTLE_ANON"),
+    503: mergeAnswers(
+      errorAnswer('Under WEB_CONCURRENCY, the primary could not gather every worker\'s metrics', [NOT_GATHERED], {
+        'retry-after': { type: 'integer', description: 'Seconds to wait before asking again' },
+      }),
+      rateUncheckable,
+    ),
   },
 };
 
-/** GET /metrics; with a token, only for `Authorization: Bearer <token>`. */
-export function metricsRoute(metrics: RequestMetrics, token: string | undefined): FastifyPluginAsync {
+/**
+ * Counts a request that failed the token against its client, as a wrong API key is (auth.ts):
+ * throws the 429 once that allowance is spent, so the token cannot be guessed at the server's pace.
+ */
+export type CountFailedToken = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * GET /metrics; with a token, only for `Authorization: Bearer <token>`. A scrape with the token is
+ * counted nowhere (Prometheus scrapes often); each request without it spends the client's anonymous allowance.
+ */
+export function metricsRoute(metrics: RequestMetrics, token: string | undefined, countFailedToken: CountFailedToken): FastifyPluginAsync {
   return async (app) => {
     app.get('/metrics', { schema: METRICS_SCHEMA }, async (request, reply: FastifyReply) => {
       if (token !== undefined && !presentsToken(request, token)) {
+        await countFailedToken(request, reply);
         return reply.code(401).header('www-authenticate', 'Bearer').send(NEEDS_TOKEN);
       }
       let text: string;

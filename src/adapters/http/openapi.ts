@@ -10,8 +10,9 @@
 import { readFileSync } from 'node:fs';
 import swagger, { type SwaggerTransform } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { TSchema } from 'typebox';
+import { refusingOtherMethods } from './method-not-allowed.js';
 import { type ErrorAnswer, isErrorAnswer, mergeAnswers } from './schemas/answers.js';
 import { KEY_SCHEMES, type SecurityRequirement } from './schemas/security.js';
 
@@ -35,8 +36,14 @@ const DESCRIPTION = [
   'Every path is served with or without its trailing slash (`/api/v1/symbol/ibm/`, as the original clients call it).',
 ].join('\n');
 
-/** Registers the document and the reference page; routes declared after this are in the document. */
-export async function installApiDocs(app: FastifyInstance): Promise<void> {
+/** Where Swagger UI's page is served. */
+const DOCS_PREFIX = '/docs';
+
+/**
+ * Registers the document and the reference page; routes declared after this are in the document.
+ * Both answer other methods with 405 and `Allow`, as every path does (method-not-allowed.ts).
+ */
+export async function installApiDocs(app: FastifyInstance, methods: { refuseOptions: boolean }): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -54,10 +61,16 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: KEY_SCHEMES },
     },
   });
+  await app.register(refusingOtherMethods(apiDocsRoutes, methods));
+}
+
+/** GET /openapi.json and Swagger UI's routes under /docs. */
+const apiDocsRoutes: FastifyPluginAsync = async (app) => {
   // The document describes the API, not itself: hidden, as are the reference page's routes.
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(swaggerUi, {
-    routePrefix: '/docs',
+    routePrefix: DOCS_PREFIX,
+    uiHooks: { onRequest: redirectingIndexToPage },
     // Swagger UI would send the document to validator.swagger.io for its badge: an external request, offline a broken image.
     validatorUrl: false,
     // The initializer is served as a file (/docs/static/swagger-initializer.js): the service's CSP forbids inline scripts.
@@ -68,6 +81,17 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
     theme: { title: DOCS_PAGE_TITLE, favicon: [{ filename: 'icon.svg', rel: 'icon', type: 'image/svg+xml', sizes: 'any', content: ICON_SVG }] },
     logo: { type: 'image/svg+xml', content: ICON_SVG },
   });
+};
+
+/**
+ * /docs/static/index.html sends the browser to the page itself. Swagger UI's own redirect
+ * rewrites the URL only when it ends in `index.html`, so with a query string
+ * (`/docs/static/index.html?x=1`) it sent the browser to the same URL, forever. The page reads
+ * no query (queryConfigEnabled is off), so the redirect goes to the page alone, a fixed path
+ * that echoes nothing the client sent.
+ */
+async function redirectingIndexToPage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.routeOptions.url === `${DOCS_PREFIX}/static/index.html`) return reply.redirect(`${DOCS_PREFIX}/`);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { requestIdOf } from './request-id.js';
+import type { RequestIdOf } from './request-id.js';
 
 /** Also documented on every operation (schemas/answers.ts), as any request may meet them. */
 export const CLIENT_ERRORS: Record<400 | 408 | 431, string> = {
@@ -21,7 +21,7 @@ const EXPECTATION_FAILED = 'Expectation failed: the only expectation supported i
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'X-Content-Type-Options': 'nosniff' };
 
 /** A refusal of a request Fastify never sees: it still carries its X-Request-Id, like every other answer. */
-function refuse(request: IncomingMessage, response: ServerResponse, status: number, detail: string): void {
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, detail: string, requestIdOf: RequestIdOf): void {
   const body = JSON.stringify({ detail });
   response.writeHead(status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': requestIdOf(request) });
   response.end(body);
@@ -37,15 +37,17 @@ function lacksHost(request: IncomingMessage): boolean {
  * The request's framing is sound, so the connection stays open: requests pipelined after it
  * are answered in turn (Node reads and drops this one's body).
  */
-export function requiringHost(handler: RequestListener<typeof IncomingMessage>): RequestListener<typeof IncomingMessage> {
-  return (request, response) => (lacksHost(request) ? refuse(request, response, 400, MISSING_HOST) : handler(request, response));
+export function requiringHost(handler: RequestListener<typeof IncomingMessage>, requestIdOf: RequestIdOf): RequestListener<typeof IncomingMessage> {
+  return (request, response) => (lacksHost(request) ? refuse(request, response, 400, MISSING_HOST, requestIdOf) : handler(request, response));
 }
 
 /**
  * The server's 'checkExpectation' listener: an `Expect` other than 100-continue (which Node
  * answers itself, then serves the request) is 417, as Node would answer, but with a `detail`.
  */
-export const answerUnmetExpectation = requiringHost((request, response) => refuse(request, response, 417, EXPECTATION_FAILED));
+export function answeringUnmetExpectation(requestIdOf: RequestIdOf): RequestListener<typeof IncomingMessage> {
+  return requiringHost((request, response) => refuse(request, response, 417, EXPECTATION_FAILED, requestIdOf), requestIdOf);
+}
 
 /**
  * The server's 'connect' listener: the service is no proxy, so CONNECT is 405 like any method a

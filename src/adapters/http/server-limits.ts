@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { ServerLimits } from '../../config.js';
 import { createCountingReport } from './counting-report.js';
-import { answerUnmetExpectation, clientErrorHandler, refuseConnect, requiringHost } from './protocol-errors.js';
+import { answeringUnmetExpectation, clientErrorHandler, refuseConnect, requiringHost } from './protocol-errors.js';
+import type { RequestIdOf } from './request-id.js';
 
 export type { ServerLimits };
 
@@ -33,14 +34,15 @@ const REPORT_EVERY_MS = 5000;
 export function serverLimitOptions(
   limits: ServerLimits,
   log: FastifyBaseLogger,
+  requestIdOf: RequestIdOf,
 ): Pick<FastifyServerOptions, 'serverFactory' | 'clientErrorHandler'> {
   return {
     clientErrorHandler,
-    serverFactory: (handler) => createLimitedServer(handler as RequestListener<typeof IncomingMessage>, limits, log),
+    serverFactory: (handler) => createLimitedServer(handler as RequestListener<typeof IncomingMessage>, limits, log, requestIdOf),
   };
 }
 
-export function createLimitedServer(handler: RequestListener<typeof IncomingMessage>, limits: ServerLimits, log: FastifyBaseLogger): Server {
+export function createLimitedServer(handler: RequestListener<typeof IncomingMessage>, limits: ServerLimits, log: FastifyBaseLogger, requestIdOf: RequestIdOf): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -49,9 +51,9 @@ export function createLimitedServer(handler: RequestListener<typeof IncomingMess
       // Node's check answers a bare 400; requiringHost answers it with a detail.
       requireHostHeader: false,
     },
-    requiringHost(handler),
+    requiringHost(handler, requestIdOf),
   );
-  server.on('checkExpectation', answerUnmetExpectation);
+  server.on('checkExpectation', answeringUnmetExpectation(requestIdOf));
   server.on('connect', refuseConnect);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;
