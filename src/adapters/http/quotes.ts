@@ -43,9 +43,12 @@ function symbolFailure(error: Error): { detail: string; status: number } {
   throw error; // not a per-symbol failure: our bug, answered by the error handler
 }
 
-/** Whose upstream work a request is: its account (fair scheduling, fair share), and the address that shares the share. */
+/**
+ * Whose upstream work a request is: its account (fair scheduling, fair share), the address that shares
+ * the share, and until when it waits (request-budget.ts).
+ */
 export function requesterOf(request: FastifyRequest): Requester {
-  return { client: String(accountOf(request).account.id), network: request.clientAddress };
+  return { client: String(accountOf(request).account.id), network: request.clientAddress, signal: request.answerDue };
 }
 
 /** The symbols of a batch as sent: comma-separated, blanks ignored. */
