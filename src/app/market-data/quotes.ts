@@ -13,7 +13,6 @@ import type { FreshPeriodBars, PeriodSource, StoredPeriodBar } from './period-ba
 import type { PriceSource, Sessions, StoredBar } from './prices.js';
 import { type CacheState, type Requester, worstCacheState } from './refresh.js';
 import { upTo } from '../lru-bound.js';
-import { beforeAnswerDue } from './answer-due.js';
 
 export interface ServedQuote {
   quote: Quote & { source: string; currency?: string };
@@ -93,10 +92,9 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
   // Only once served: an invalid or unknown symbol has thrown by then and is no one's watchlist.
   const noteDemand = (symbol: string) => options.demand?.note(symbol);
 
-  /** Each answer below is waited for until the requester gives up (answer-due.ts), a StillFetchingError then. */
   async function getQuote(rawSymbol: string, requester: Requester): Promise<ServedQuote> {
     const symbol = normalizeSymbol(rawSymbol);
-    const served = await beforeAnswerDue(symbol, requester.signal, () => recentOrFreshQuote(symbol, requester));
+    const served = await recentOrFreshQuote(symbol, requester);
     noteDemand(symbol);
     return served;
   }
@@ -125,14 +123,12 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
     const ranged = from !== undefined || to !== undefined;
     // Without a range, the newest periods: every session is read, and as many periods kept as sessions would be.
     const sessions = interval === '1day' || ranged ? range.sessions : 'all';
-    return beforeAnswerDue(symbol, requester.signal, async () => {
-      const history = await rawHistory(symbol, { ...range, sessions }, requester);
-      noteDemand(symbol);
-      const served = range.adjusted ? await withAdjusted(history, { from, to }, requester) : history;
-      if (interval === '1day') return served;
-      const keep = ranged || range.sessions === 'all' ? Infinity : (range.sessions ?? HISTORY_DEFAULT_SESSIONS);
-      return inPeriods(served, PERIOD_OF_INTERVAL[interval], { from, to, keep }, requester);
-    });
+    const history = await rawHistory(symbol, { ...range, sessions }, requester);
+    noteDemand(symbol);
+    const served = range.adjusted ? await withAdjusted(history, { from, to }, requester) : history;
+    if (interval === '1day') return served;
+    const keep = ranged || range.sessions === 'all' ? Infinity : (range.sessions ?? HISTORY_DEFAULT_SESSIONS);
+    return inPeriods(served, PERIOD_OF_INTERVAL[interval], { from, to, keep }, requester);
   }
 
   /**
@@ -203,12 +199,10 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
   /** A symbol's splits and dividends, ascending; the symbol must be one the providers or the store know. */
   async function getActions(rawSymbol: string, requester: Requester): Promise<{ symbol: string; cache: CacheState } & CorporateActions> {
     const symbol = normalizeSymbol(rawSymbol);
-    return beforeAnswerDue(symbol, requester.signal, async () => {
-      // Bars first: an unknown symbol is a 404 (once, cached), never two upstream calls for its actions.
-      const bars = await prices.freshBars(symbol, requester, 1);
-      const { actions: stored, cache } = await actions.freshActions(symbol, requester);
-      return { symbol, ...stored, cache: worstCacheState([bars.cache, cache]) };
-    });
+    // Bars first: an unknown symbol is a 404 (once, cached), never two upstream calls for its actions.
+    const bars = await prices.freshBars(symbol, requester, 1);
+    const { actions: stored, cache } = await actions.freshActions(symbol, requester);
+    return { symbol, ...stored, cache: worstCacheState([bars.cache, cache]) };
   }
 
   /**
@@ -216,7 +210,7 @@ export function createQuoteService(prices: PriceSource, actions: ActionsSource, 
    * due, exactly as adjusted history has them, so they cost upstream what adjusted history's do.
    */
   function getPricedSymbolActions(symbol: string, requester: Requester): Promise<FreshActions> {
-    return beforeAnswerDue(symbol, requester.signal, () => actions.freshActions(symbol, requester));
+    return actions.freshActions(symbol, requester);
   }
 
   /** The stored splits and dividends of several symbols: no upstream call, whatever is stored. */
