@@ -16,6 +16,7 @@ declare module 'fastify' {
 export function startRequestBudget(request: FastifyRequest, reply: FastifyReply, budgetMs: number): void {
   const due = new AbortController();
   const timer = setTimeout(() => due.abort(), budgetMs);
+  timer.unref(); // a request's budget keeps no process alive
   // The response closes when sent or when its connection does: unsent, the client has gone.
   reply.raw.once('close', () => {
     clearTimeout(timer);
