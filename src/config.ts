@@ -45,6 +45,12 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** Open connections at once; past it, a new connection is closed at once, unanswered. */
   maxConnections: number;
+  /**
+   * How long a request may wait for market data before it answers with what it has (the symbols still
+   * being fetched marked 504, or a 504 when it has nothing): below the 60 s after which the server closes
+   * a connection on which nothing moves (server-limits.ts), so no answer is ever cut to nothing.
+   */
+  requestBudgetMs: number;
 }
 
 /** The after-close refresh of symbols clients asked for recently (README, "Fresh before anyone asks"). */
@@ -320,7 +326,13 @@ function readProviders(env: Env): ProviderConfig[] {
 function readServerLimits(env: Env): ServerLimits {
   const requestTimeoutMs = readInteger(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const headersTimeoutMs = readInteger(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, requestTimeoutMs);
-  return { headersTimeoutMs, requestTimeoutMs, maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000) };
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    // At most 55 s: an answer must leave before the idle connection's 60 s close, with time to write it.
+    requestBudgetMs: readInteger(env, 'REQUEST_BUDGET_MS', 50_000, 100, 55_000),
+  };
 }
 
 /** A token a client can send in a header: visible ASCII, no spaces (else no scraper could present it). */

@@ -125,8 +125,12 @@ describe('credentials in URLs', () => {
 });
 
 describe('server limits', () => {
-  it('default to what the README promises: 10 s for headers, 30 s per request, 10,000 connections', () => {
-    expect(loadConfig({}).serverLimits).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 });
+  it('default to what the docs promise: 10 s for headers, 30 s per request, 10,000 connections, a 50 s budget for answers', () => {
+    expect(loadConfig({}).serverLimits).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000, requestBudgetMs: 50_000 });
+  });
+
+  it('refuse a request budget the idle connection close (60 s) would cut, naming the variable', () => {
+    expect(() => loadConfig({ REQUEST_BUDGET_MS: '60000' })).toThrow('Invalid configuration: REQUEST_BUDGET_MS must be an integer from 100 to 55000 (got "60000")');
   });
 
   it('refuse a headers timeout longer than the request timeout, naming the variable', () => {

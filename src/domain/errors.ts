@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'upstream_rate_limited'
   | 'upstream_unavailable'
   | 'upstream_fair_share'
+  | 'still_fetching'
   | 'throttled'
   | 'rate_limit_store_unavailable'
   | 'database_unavailable';
@@ -106,6 +107,16 @@ export class FairShareExceededError extends DomainError {
 export class UpstreamUnavailableError extends DomainError {
   constructor(message: string) {
     super('upstream_unavailable', message);
+  }
+}
+
+/**
+ * The request's time budget ran out before the symbol's market data was had (a slow vendor, or calls
+ * queued behind others): a call already at the vendor finishes and is stored, so asking again finds it.
+ */
+export class StillFetchingError extends DomainError {
+  constructor(readonly symbol: string) {
+    super('still_fetching', `${symbol}: market data not ready when this answer was due; ask again shortly.`);
   }
 }
 

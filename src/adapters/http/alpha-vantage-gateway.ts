@@ -283,6 +283,7 @@ const ANSWER_TO: Record<ErrorCode, (error: DomainError, name: string) => object>
   upstream_fair_share: information,
   upstream_rate_limited: information,
   upstream_unavailable: information,
+  still_fetching: information,
   rate_limit_store_unavailable: information,
   database_unavailable: information,
 };

@@ -33,6 +33,7 @@ import { PUBLIC } from './schemas/security.js';
 import { searchRoutes } from './search.js';
 import { helmetHeaders } from './security-headers.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
+import { startRequestBudget } from './request-budget.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
 import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
@@ -167,6 +168,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   app.removeContentTypeParser('text/plain');
   installStrictJsonParser(app);
   app.decorateRequest('auth', null);
+  app.decorateRequest('answerDue', null as unknown as AbortSignal);
 
   // helmet's defaults, computed once (security-headers.ts), and the request's id: one hook, first of all,
   // so that every answer from here on, refusals included, carries them.
@@ -174,6 +176,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   app.addHook('onRequest', (request, reply, done) => {
     for (const [name, value] of securityHeaders) reply.header(name, value);
     reply.header(REQUEST_ID_HEADER, request.id);
+    startRequestBudget(request, reply, options.serverLimits.requestBudgetMs);
     done();
   });
   if (options.corsOrigins.length > 0) await app.register(cors, { origin: options.corsOrigins });

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   upstream_unavailable: 502,
   upstream_rate_limited: 503,
   upstream_fair_share: 429, // the client's own limit, as a throttle is
+  still_fetching: 504, // the service, as a gateway to the vendors, had no answer in time
   rate_limit_store_unavailable: 503,
   database_unavailable: 503,
 };

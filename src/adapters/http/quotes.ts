@@ -3,13 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BATCH_MAX_SYMBOLS, batchSymbols, type QuoteService } from '../../app/market-data/quotes.js';
 import { type CacheState, type Requester, worstCacheState } from '../../app/market-data/refresh.js';
-import { DomainError, symbolNotFound, ValidationError } from '../../domain/errors.js';
+import { DomainError, StillFetchingError, symbolNotFound, ValidationError } from '../../domain/errors.js';
 import type { DailyBar } from '../../domain/quote.js';
 import { accountOf } from './auth.js';
 import { csvTable } from './csv.js';
 import { httpStatusOf } from './errors.js';
 import { prefers } from './negotiation.js';
-import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
+import { invalid, notFound, notReadyInTime, upstreamAnswers } from './schemas/answers.js';
 import { IntervalSchema, IsoDate } from './schemas/common.js';
 import { ActionsSchema, HistorySchema, QuoteSchema, SymbolErrorSchema, SymbolParams } from './schemas/market.js';
 
@@ -43,9 +43,12 @@ function symbolFailure(error: Error): { detail: string; status: number } {
   throw error; // not a per-symbol failure: our bug, answered by the error handler
 }
 
-/** Whose upstream work a request is: its account (fair scheduling, fair share), and the address that shares the share. */
+/**
+ * Whose upstream work a request is: its account (fair scheduling, fair share), the address that shares
+ * the share, and until when it waits (request-budget.ts).
+ */
 export function requesterOf(request: FastifyRequest): Requester {
-  return { client: String(accountOf(request).account.id), network: request.clientAddress };
+  return { client: String(accountOf(request).account.id), network: request.clientAddress, signal: request.answerDue };
 }
 
 /** The symbols of a batch as sent: comma-separated, blanks ignored. */
@@ -130,12 +133,16 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
               { detail: `symbols: at most ${BATCH_MAX_SYMBOLS} distinct symbols per request`, field: 'symbols' },
               { detail: 'symbols: give at least one symbol', field: 'symbols' },
             ),
+            // Only when no symbol was had in time; otherwise each one not had is its own 504 in the 200.
+            504: notReadyInTime,
           },
         },
       },
       async (request, reply) => {
         const symbols = symbolList(request.query.symbols);
         const results = await quotes.getQuotes(symbols, requesterOf(request));
+        // Nothing to answer with when the budget ran out: a 504 as a single quote's, not 200 of marks.
+        if ([...results.values()].every((result) => result instanceof StillFetchingError)) throw new StillFetchingError([...results.keys()].join(','));
         sayCacheState(reply, worstCacheState([...results.values()].flatMap((result) => (result instanceof Error ? [] : [result.cache]))));
         return Object.fromEntries(
           [...results].map(([symbol, result]) => [symbol, result instanceof Error ? symbolFailure(result) : result.quote]),

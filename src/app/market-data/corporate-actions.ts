@@ -7,6 +7,7 @@ import { NotFoundError, UpstreamUnavailableError } from '../../domain/errors.js'
 import { checkSplitSeries, type Dividend, type Split, withSplits } from '../../domain/corporate-actions.js';
 import { isRefreshDueSinceAttempt } from '../../domain/market-calendar.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import { beforeAnswerDue } from './answer-due.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 /** A symbol's actions, each list ascending by date. */
@@ -103,10 +104,12 @@ export function createActionsSource(store: ActionStore, upstream: ActionsUpstrea
     if (!isRefreshDueSinceAttempt(attempt?.at, options.now(), options.refreshIntervalMs)) return { actions, cache: 'HIT' };
     try {
       const request = { ...requester, refresh: attempt !== undefined };
-      const cache = await coordinator.refresh(`actions:${symbol}`, readAt, request, {
-        fetch: (asked) => refreshActions(symbol, asked),
-        refreshedElsewhere: async () => !isRefreshDueSinceAttempt((await store.lastAttempt(symbol))?.at, options.now(), options.refreshIntervalMs),
-      });
+      const cache = await beforeAnswerDue(symbol, requester.signal, () =>
+        coordinator.refresh(`actions:${symbol}`, readAt, request, {
+          fetch: (asked) => refreshActions(symbol, asked),
+          refreshedElsewhere: async () => !isRefreshDueSinceAttempt((await store.lastAttempt(symbol))?.at, options.now(), options.refreshIntervalMs),
+        }),
+      );
       return { actions: await store.actions(symbol), cache };
     } catch (error) {
       // Providers that do not know the symbol's actions know of none: what is stored (imported) stands.

@@ -103,16 +103,19 @@ export function createFailover(
     for (const { provider, queue } of queued) {
       const call = capability(provider);
       if (!call || !offers(provider.name, asked)) continue; // the vendor does not offer it: no call, no failure
+      // Nobody waits any more (refresh.ts): no call, and no next provider either.
+      request.signal?.throwIfAborted();
       const refusal = await budgetRefusal(provider.name, request);
       if (refusal) {
         failures.push(refusal);
         continue;
       }
       try {
-        const value = await queue.run(clients, call, key);
+        const value = await queue.run(clients, call, key, request.signal);
         outcomes?.record(provider.name, 'answered');
         return { value, source: provider.name };
       } catch (error) {
+        if (request.signal?.aborted && error === request.signal.reason) throw error; // dropped from the queue, never called
         const failure = error instanceof ProviderError ? error : new ProviderError(provider.name, 'unavailable', String(error));
         if (isCallOutcome(failure.failure)) outcomes?.record(provider.name, failure.failure === 'not_offered' ? 'unavailable' : failure.failure, failure.retryAfterSeconds);
         if (failure.failure === 'not_offered' && asked !== 'bars') {

@@ -24,8 +24,11 @@
  * concurrency.
  */
 export interface FairQueue {
-  /** Runs `task` once a slot is free and it is the turn of one of `clients`. */
-  run<T>(clients: ReadonlySet<string> | readonly string[], task: () => Promise<T>, key?: string): Promise<T>;
+  /**
+   * Runs `task` once a slot is free and it is the turn of one of `clients`. Once `signal` aborts, a task
+   * still waiting is dropped (rejected with the signal's reason); one running runs on.
+   */
+  run<T>(clients: ReadonlySet<string> | readonly string[], task: () => Promise<T>, key?: string, signal?: AbortSignal): Promise<T>;
   /** `client` waits too for the tasks still queued under `key`: each then also runs at `client`'s turn. */
   join(key: string, client: string): void;
   /** Tasks waiting for their turn (not counting those running). */
@@ -114,13 +117,18 @@ export function createFairQueue(concurrency: number): FairQueue {
   }
 
   function start(job: Job, lane: Lane): void {
+    leaveWaiting(job);
+    running += 1;
+    job.start(lane);
+  }
+
+  /** Out of the waiting jobs (started, or dropped): the lanes skip it from now on. */
+  function leaveWaiting(job: Job): void {
     job.started = true;
     waiting -= 1;
-    running += 1;
     const sameKey = job.key === undefined ? undefined : waitingByKey.get(job.key);
     sameKey?.delete(job);
     if (sameKey?.size === 0) waitingByKey.delete(job.key!);
-    job.start(lane);
   }
 
   function drain(): void {
@@ -128,13 +136,20 @@ export function createFairQueue(concurrency: number): FairQueue {
   }
 
   return {
-    run(clients, task, key) {
+    run(clients, task, key, signal) {
       return new Promise((resolve, reject) => {
+        signal?.throwIfAborted();
+        const drop = () => {
+          if (job.started) return;
+          leaveWaiting(job);
+          reject(signal!.reason);
+        };
         const job: Job = {
           key,
           clients: new Set(),
           started: false,
           start: (lane) => {
+            signal?.removeEventListener('abort', drop);
             lane.running += 1;
             (async () => task())()
               .then(resolve, reject)
@@ -149,6 +164,7 @@ export function createFairQueue(concurrency: number): FairQueue {
         if (job.clients.size === 0) throw new RangeError('a task needs at least one client');
         waiting += 1;
         if (key !== undefined) waitingByKey.set(key, (waitingByKey.get(key) ?? new Set()).add(job));
+        signal?.addEventListener('abort', drop, { once: true });
         drain();
       });
     },

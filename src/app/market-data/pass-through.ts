@@ -15,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import { type AlphaVantageQuery, canonicalQuery, keptUntil, type PassThroughAnswer } from '../../domain/alpha-vantage-functions.js';
 import { UpstreamUnavailableError } from '../../domain/errors.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import { beforeAnswerDue } from './answer-due.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 /** An answer as kept: when it was fetched, from which provider, and until when it is served without asking again. */
@@ -124,7 +125,7 @@ export function createPassThroughService(
       served = { answer: cached.answer, cache: 'HIT' };
     } else {
       try {
-        served = await fetchShared(key, query, requester, readAt);
+        served = await beforeAnswerDue(query.function, requester.signal, () => fetchShared(key, query, requester, readAt));
       } catch (error) {
         if (!cached) {
           options.onAnswered?.('FAILED');

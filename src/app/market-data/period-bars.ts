@@ -11,10 +11,11 @@
  * around either. It never fails the answer: without it, the answer is the
  * periods the daily bars make (STALE when a fetch was due and failed).
  */
-import { FairShareExceededError, NotFoundError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
+import { FairShareExceededError, NotFoundError, StillFetchingError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../domain/errors.js';
 import { latestFinalSession, utcDay } from '../../domain/market-calendar.js';
 import { isPeriodSeriesDue, type Period, type PeriodBar, type PeriodSeriesFetch } from '../../domain/periods.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import { beforeAnswerDue } from './answer-due.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface StoredPeriodBar extends PeriodBar {
@@ -95,13 +96,22 @@ export function createPeriodSource(
     if (!upstream || !isDue(await store.lastFetch(symbol, period), ask)) return 'HIT';
     try {
       // A lookup, never a refresh: the fair share caps backfills as it caps new symbols.
-      return await coordinator.refresh(periodFetchKey(symbol, period), readAt, { ...requester, refresh: false }, {
-        fetch: (asked) => fetchSeries(symbol, period, asked),
-        refreshedElsewhere: async () => !isDue(await store.lastFetch(symbol, period), ask),
-      });
+      return await beforeAnswerDue(symbol, requester.signal, () =>
+        coordinator.refresh(periodFetchKey(symbol, period), readAt, { ...requester, refresh: false }, {
+          fetch: (asked) => fetchSeries(symbol, period, asked),
+          refreshedElsewhere: async () => !isDue(await store.lastFetch(symbol, period), ask),
+        }),
+      );
     } catch (error) {
       if (error instanceof NotFoundError) return 'MISS';
-      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError || error instanceof FairShareExceededError) return 'STALE';
+      if (
+        error instanceof UpstreamRateLimitedError ||
+        error instanceof UpstreamUnavailableError ||
+        error instanceof FairShareExceededError ||
+        error instanceof StillFetchingError
+      ) {
+        return 'STALE';
+      }
       throw error;
     }
   }

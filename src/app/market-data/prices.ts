@@ -8,6 +8,7 @@ import { isRefreshDue, latestFinalSession, sessionsSince } from '../../domain/ma
 import type { DailyBar } from '../../domain/quote.js';
 import type { DailySeries } from './providers.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import { beforeAnswerDue } from './answer-due.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface StoredBar extends DailyBar {
@@ -97,13 +98,16 @@ export function createPriceSource(store: PriceStore, fetchBars: FetchDailyBars, 
     try {
       // A symbol the store holds is refreshed; one it does not, or a backfill, is a lookup, capped by the client's fair share.
       const request = { ...requester, refresh: stored.bars.length > 0 && !deep };
-      const cache = await coordinator.refresh(symbol, readAt, request, {
-        fetch: (asked) => refreshBars(symbol, asked, deep ? undefined : stored.bars[0]?.date),
-        refreshedElsewhere: async () => {
-          const now = await readStored(symbol, 1);
-          return !isDue(now) && !(deep && now.attempt?.deepFetchedAt === undefined);
-        },
-      });
+      // Waited for within the request's budget (answer-due.ts): past it, what is stored is served as STALE.
+      const cache = await beforeAnswerDue(symbol, requester.signal, () =>
+        coordinator.refresh(symbol, readAt, request, {
+          fetch: (asked) => refreshBars(symbol, asked, deep ? undefined : stored.bars[0]?.date),
+          refreshedElsewhere: async () => {
+            const now = await readStored(symbol, 1);
+            return !isDue(now) && !(deep && now.attempt?.deepFetchedAt === undefined);
+          },
+        }),
+      );
       const refreshed = await readStored(symbol, sessions);
       if (refreshed.bars.length === 0) throw symbolNotFound(symbol);
       return { bars: refreshed.bars, cache, currency: refreshed.attempt?.currency };

@@ -33,7 +33,15 @@ export function worstCacheState(states: Iterable<CacheState>): CacheState {
 }
 
 /** Who asks: the account, for fair scheduling and its fair share, and its address, which shares the latter. */
-export type Requester = Pick<UpstreamRequest, 'client' | 'network'>;
+export type Requester = Pick<UpstreamRequest, 'client' | 'network' | 'signal'>;
+
+/** Why a fetch still queued was dropped: every client waiting for it gave up. Seen by none of them. */
+export class NobodyWaitsError extends Error {
+  constructor() {
+    super('nobody waits for this upstream call any more');
+    this.name = 'NobodyWaitsError';
+  }
+}
 
 /**
  * Port: another client now waits for an upstream fetch already under way
@@ -82,7 +90,7 @@ const FIRST_POLL_MS = 50;
 const MAX_POLL_MS = 1000;
 
 export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
-  const inFlight = new Map<string, { client: string; done: Promise<void> }>();
+  const inFlight = new Map<string, { client: string; done: Promise<void>; waiters: Waiters }>();
   const backOffUntil = new LRUCache<string, { until: number; error: Error }>(upTo(10_000));
   // A counter, not a clock: "this key's refresh settled after that request read the store".
   let events = 0;
@@ -100,6 +108,7 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
     // Real time, not the injected clock: the lease expires in real time.
     const giveUpAt = Date.now() + 2 * leaseMs;
     for (let pause = FIRST_POLL_MS; ; pause = Math.min(2 * pause, MAX_POLL_MS)) {
+      request.signal?.throwIfAborted();
       const release = await lease.acquire(key, leaseMs);
       if (release) {
         try {
@@ -125,8 +134,8 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
     } catch (error) {
       if (error instanceof NotFoundError) {
         settledAt.set(key, ++events);
-      } else if (!(error instanceof FairShareExceededError)) {
-        // (A fair-share refusal is one client's: others asking for the key are not held back.)
+      } else if (!(error instanceof FairShareExceededError || error instanceof NobodyWaitsError)) {
+        // (A fair-share refusal is one client's: others asking for the key are not held back; a dropped fetch failed no one.)
         const seconds = error instanceof UpstreamRateLimitedError ? error.retryAfterSeconds : FAILURE_BACK_OFF_SECONDS;
         backOffUntil.set(key, { until: at + Math.min(seconds * 1000, options.refreshIntervalMs), error: error as Error });
       }
@@ -137,15 +146,25 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
   function shared(key: string, request: UpstreamRequest, refresh: Refresh): Promise<void> {
     const running = inFlight.get(key);
     if (running) {
+      running.waiters.add(request.signal);
       options.joinFetch?.(key, { client: request.client });
       // Another client's fair share is not this one's: refused for it, this client asks on its own.
       return running.done.catch((error: unknown) => {
         if (error instanceof FairShareExceededError && running.client !== request.client) return fetchOnce(key, request, refresh);
+        // Dropped as this client joined, everyone else having given up: this client's own fetch.
+        if (error instanceof NobodyWaitsError) return shared(key, request, refresh);
         throw error;
       });
     }
-    const done = fetchOnce(key, request, refresh).finally(() => inFlight.delete(key));
-    inFlight.set(key, { client: request.client, done });
+    // A client that has already given up starts nothing.
+    if (request.signal?.aborted) return Promise.reject(new NobodyWaitsError());
+    const waiters = createWaiters();
+    waiters.add(request.signal);
+    const done = fetchOnce(key, { ...request, signal: waiters.signal }, refresh).finally(() => {
+      inFlight.delete(key);
+      waiters.forget();
+    });
+    inFlight.set(key, { client: request.client, done, waiters });
     return done;
   }
 
@@ -172,6 +191,42 @@ export function createRefreshCoordinator(options: RefreshCoordinatorOptions) {
 }
 
 export type RefreshCoordinator = ReturnType<typeof createRefreshCoordinator>;
+
+/** The clients waiting for one fetch: its signal aborts (NobodyWaitsError) once every one of them has given up. */
+interface Waiters {
+  signal: AbortSignal;
+  /** One more waits, until `signal` aborts; without one (the prefetch), for as long as the fetch takes. */
+  add(signal: AbortSignal | undefined): void;
+  /** The fetch settled: stops listening to its waiters. */
+  forget(): void;
+}
+
+function createWaiters(): Waiters {
+  const controller = new AbortController();
+  const listening: (() => void)[] = [];
+  let waiting = 0;
+  let someoneAlwaysWaits = false;
+  return {
+    signal: controller.signal,
+    add(signal) {
+      if (!signal) {
+        someoneAlwaysWaits = true;
+        return;
+      }
+      if (signal.aborted) return;
+      waiting += 1;
+      const gaveUp = () => {
+        waiting -= 1;
+        if (waiting === 0 && !someoneAlwaysWaits) controller.abort(new NobodyWaitsError());
+      };
+      signal.addEventListener('abort', gaveUp, { once: true });
+      listening.push(() => signal.removeEventListener('abort', gaveUp));
+    },
+    forget() {
+      for (const stop of listening.splice(0)) stop();
+    },
+  };
+}
 
 function retryLater(error: Error, remainingMs: number): Error {
   if (error instanceof UpstreamRateLimitedError) {

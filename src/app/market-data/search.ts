@@ -7,6 +7,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { normalizeSearchQuery } from '../../domain/search.js';
 import type { SymbolMatch } from './providers.js';
 import type { CacheState, RefreshCoordinator, Requester } from './refresh.js';
+import { beforeAnswerDue } from './answer-due.js';
 import type { UpstreamRequest } from './upstream-budget.js';
 
 export interface CachedSearch {
@@ -50,10 +51,12 @@ export function createSearchService(cache: SearchCache, upstream: SearchUpstream
     if (cached && isFresh(cached)) return served(query, cached, 'HIT');
     try {
       // Every new query is an upstream call a client chooses: a lookup, capped by its fair share.
-      const cost = await coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, {
-        fetch: (asked) => fetchMatches(query, asked),
-        refreshedElsewhere: async () => isFresh(await cache.get(query)),
-      });
+      const cost = await beforeAnswerDue(query, requester.signal, () =>
+        coordinator.refresh(`search:${query}`, readAt, { ...requester, refresh: false }, {
+          fetch: (asked) => fetchMatches(query, asked),
+          refreshedElsewhere: async () => isFresh(await cache.get(query)),
+        }),
+      );
       const fresh = await cache.get(query);
       return served(query, fresh ?? { matches: [], source: '', fetchedAt: 0 }, cost);
     } catch (error) {

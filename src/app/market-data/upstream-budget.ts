@@ -71,6 +71,11 @@ export interface UpstreamRequest {
    * refused once it would eat into the reserve kept for clients' lookups.
    */
   background?: boolean;
+  /**
+   * Aborted once nobody waits for the call any more (its client's time budget ran out, or the client
+   * went away): a call still queued is then not made. A call already sent runs on and is stored.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ProviderUsage {

@@ -32,6 +32,23 @@ function heldTasks() {
 }
 
 describe('the fair queue', () => {
+  it('when the signal of a task still waiting aborts, then it is dropped with the reason and never runs, while the running one runs on', async () => {
+    const queue = createFairQueue(1);
+    const tasks = heldTasks();
+    const gaveUp = new AbortController();
+    const running = queue.run(['A'], tasks.task('a1'), 'a1', gaveUp.signal);
+    const waiting = queue.run(['A'], tasks.task('a2'), 'a2', gaveUp.signal);
+    const later = queue.run(['A'], tasks.task('a3'));
+    const reason = new Error('nobody waits');
+    gaveUp.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(queue.size).toBe(1);
+    await tasks.finish('a1');
+    await tasks.finish('a3');
+    expect(tasks.started).toEqual(['a1', 'a3']);
+    expect(await Promise.all([running, later])).toEqual(['a1', 'a3']);
+  });
+
   it("when one client has 15 tasks queued and another queues one, then the other's runs right after the running one", async () => {
     const queue = createFairQueue(1);
     const tasks = heldTasks();

@@ -36,7 +36,7 @@ describe('the pass-through', () => {
     expect(await passThrough.answer(OVERVIEW, CLIENT)).toEqual({ answer: ANSWER, cache: 'HIT' });
     expect(upstream).toHaveBeenCalledTimes(1);
     // A lookup of the client that caused it: capped by its fair share.
-    expect(upstream.mock.calls[0]![2]).toEqual({ client: '0', refresh: false });
+    expect(upstream.mock.calls[0]![2]).toEqual({ client: '0', refresh: false, signal: expect.any(AbortSignal) });
   });
 
   it('when no provider passes calls through, then a call is refused saying so, unless an answer is kept: fresh it is a HIT, past its time STALE', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createLocalFetchLease, createRefreshCoordinator, type FetchLease } from '../../../src/app/market-data/refresh.js';
+import { createLocalFetchLease, createRefreshCoordinator, type FetchLease, NobodyWaitsError } from '../../../src/app/market-data/refresh.js';
 
 /**
  * Two instances' coordinators over one lease and one store (here, a flag:
@@ -71,5 +71,64 @@ describe('the refresh coordinator across instances', () => {
     await vi.waitFor(() => expect(b.calls).toHaveLength(1), { timeout: 5_000 });
     b.calls[0]!();
     expect(await second).toBe('MISS');
+  });
+});
+
+describe('the refresh coordinator, when its clients give up', () => {
+  /** One coordinator whose fetch reports the signal it was given, and answers when the test says so. */
+  function coordinatorWithHeldFetch() {
+    const coordinator = createRefreshCoordinator({ refreshIntervalMs: 3_600_000, now: () => new Date('2026-11-20T22:00:00Z') });
+    const fetches: { signal: AbortSignal; answer(): void }[] = [];
+    const refresh = (signal: AbortSignal | undefined) =>
+      coordinator.refresh('IBM', coordinator.checkpoint(), { client: 'c', signal }, {
+        fetch: (asked) => new Promise<void>((resolve) => fetches.push({ signal: asked.signal!, answer: resolve })),
+        refreshedElsewhere: async () => false,
+      });
+    return { refresh, fetches };
+  }
+
+  it('when one of two clients waiting for a fetch gives up, then the fetch goes on; when both have, its signal says nobody waits', async () => {
+    const { refresh, fetches } = coordinatorWithHeldFetch();
+    const [first, second] = [new AbortController(), new AbortController()];
+    const asked = [refresh(first.signal), refresh(second.signal)];
+    await vi.waitFor(() => expect(fetches).toHaveLength(1));
+    first.abort();
+    expect(fetches[0]!.signal.aborted).toBe(false);
+    second.abort();
+    expect(fetches[0]!.signal.reason).toBeInstanceOf(NobodyWaitsError);
+    // A fetch already made runs on: its answer is had (and stored) all the same.
+    fetches[0]!.answer();
+    expect(await Promise.all(asked)).toEqual(['MISS', 'MISS']);
+  });
+
+  it('when a client without a signal waits (the prefetch), then the fetch is never given up', async () => {
+    const { refresh, fetches } = coordinatorWithHeldFetch();
+    const client = new AbortController();
+    const asked = [refresh(client.signal), refresh(undefined)];
+    await vi.waitFor(() => expect(fetches).toHaveLength(1));
+    client.abort();
+    expect(fetches[0]!.signal.aborted).toBe(false);
+    fetches[0]!.answer();
+    await Promise.all(asked);
+  });
+
+  it('when a fetch was given up as a client joins it, then that client gets a fetch of its own, not the failure', async () => {
+    const coordinator = createRefreshCoordinator({ refreshIntervalMs: 3_600_000, now: () => new Date('2026-11-20T22:00:00Z') });
+    let calls = 0;
+    const refresh = (signal: AbortSignal | undefined) =>
+      coordinator.refresh('IBM', coordinator.checkpoint(), { client: 'c', signal }, {
+        // The first call is dropped as nobody waits (as a queued call is); the second answers.
+        fetch: (asked) => (++calls === 1 ? new Promise<void>((_, reject) => asked.signal!.addEventListener('abort', () => reject(asked.signal!.reason))) : Promise.resolve()),
+        refreshedElsewhere: async () => false,
+      });
+    const gaveUp = new AbortController();
+    const first = refresh(gaveUp.signal);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    // Given up, and joined before the dropped fetch has settled.
+    gaveUp.abort();
+    const joined = refresh(new AbortController().signal);
+    await expect(first).rejects.toBeInstanceOf(NobodyWaitsError);
+    expect(await joined).toBe('MISS');
+    expect(calls).toBe(2);
   });
 });

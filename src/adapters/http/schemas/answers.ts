@@ -8,6 +8,7 @@
 import { Type } from 'typebox';
 import {
   FairShareExceededError,
+  StillFetchingError,
   InvalidCredentialsError,
   NotAuthenticatedError,
   RateLimitStoreUnavailableError,
@@ -105,8 +106,14 @@ export const tooLarge = errorAnswer('The body is larger than BODY_LIMIT_BYTES', 
 
 export const unsupportedMediaType = (detail: string) => errorAnswer('The body is not in a type this route reads', [{ detail }]);
 
+// Its detail names the symbol (domain/errors.ts StillFetchingError).
+export const notReadyInTime = errorAnswer(
+  'The request\'s time budget (REQUEST_BUDGET_MS) ran out before upstream answered; a call already made is stored, so asking again finds it',
+  [{ detail: new StillFetchingError('IBM').message }],
+);
+
 /** What every market-data route may answer besides its data: its own errors. */
-export const upstreamAnswers = { 429: fairShareUsed, 502: upstreamUnavailable, 503: upstreamRateLimited };
+export const upstreamAnswers = { 429: fairShareUsed, 502: upstreamUnavailable, 503: upstreamRateLimited, 504: notReadyInTime };
 
 /** A malformed Idempotency-Key header, on the writes that take one. */
 export const idempotencyKeyInvalid: ErrorBody = {
