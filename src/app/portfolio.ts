@@ -110,7 +110,8 @@ export interface PortfolioHistory {
 const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
 const maxDay = (a: string, b: string) => (a > b ? a : b);
 
-function userIdOf(raw: string): number {
+/** A ledger user_id sent as text (a path segment): a non-negative safe integer, or 400 on `user_id`. */
+export function userIdOf(raw: string): number {
   const id = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(id)) throw new ValidationError('user_id', 'must be a non-negative integer');
   return id;

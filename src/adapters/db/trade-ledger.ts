@@ -82,6 +82,9 @@ export function createTradeLedger(db: Kysely<Database>): TradeLedger {
     const bindsLimit = lists.size >= LITERAL_LIMITS || !Number.isSafeInteger(limit) || limit < 0;
     let query = db.selectFrom('trades').select(TRADE_COLUMNS).where('id', '>', 0);
     if (filter.user_id !== undefined) query = query.where('user_id', '=', 0);
+    // A list not narrowed to one user_id leaves out the claimed ledgers (app/ledger-claims.ts): their trades are their
+    // owners', read with ?user_id=. No parameters, so the order above holds; a small table, read once per query.
+    else query = query.where('user_id', 'not in', db.selectFrom('ledger_claims').select('user_id'));
     if (filter.type !== undefined) query = query.where('type', '=', 'buy');
     if (filter.symbol !== undefined) query = query.where('symbol', '=', '');
     const compiled = query
