@@ -166,6 +166,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       serverLimits: config.serverLimits,
       onRoute: options.onRoute,
       metricsToken: config.metricsToken,
+      portfolioMaxTrades: config.portfolioMaxTrades,
       dashboardDir: options.dashboardDir,
     },
   );

@@ -7,8 +7,8 @@ const TRADE = { type: 'buy', user_id: 7, symbol: 'IBM', shares: 10, price: 100, 
 const FORBIDDEN = "user_id: this ledger is claimed; only its owner's key (Authorization: Token …) may write or read its trades.";
 
 describe.each(testEngines())('ledger claims on %s', (engine) => {
-  async function ledgers(database?: Awaited<ReturnType<typeof createTestDatabase>>) {
-    const { app, close } = await startService(engine, {}, database);
+  async function ledgers(database?: Awaited<ReturnType<typeof createTestDatabase>>, env: Record<string, string> = {}) {
+    const { app, close } = await startService(engine, env, database);
     const as = (key: string | undefined) => (key === undefined ? {} : { authorization: `Token ${key}` });
     const claim = (key: string, userId: string | number) => app.inject({ method: 'POST', url: `/api/v1/ledgers/${userId}/claim`, headers: as(key) });
     const release = (key: string, userId: string | number) => app.inject({ method: 'DELETE', url: `/api/v1/ledgers/${userId}/claim`, headers: as(key) });
@@ -211,6 +211,33 @@ describe.each(testEngines())('ledger claims on %s', (engine) => {
     } finally {
       await a.close();
       await b.close();
+      await database.drop();
+    }
+  });
+
+  it("when a claimed ledger holds more trades than PORTFOLIO_MAX_TRADES, then its portfolio is 400 to the owner until the operator raises the cap, and nobody else can add to it", async () => {
+    const database = await createTestDatabase(engine);
+    const narrow = await ledgers(database, { PORTFOLIO_MAX_TRADES: '3' });
+    try {
+      const owner = await register(narrow.app, 'owner@example.com');
+      await narrow.claim(owner, 7);
+      for (let i = 0; i < 4; i++) expect((await narrow.post(TRADE, owner)).statusCode).toBe(201);
+      expect((await narrow.post(TRADE)).statusCode).toBe(403);
+      const capped = await narrow.get('/api/v1/portfolio/7/', owner);
+      expect(capped.statusCode).toBe(400);
+      expect(capped.json()).toEqual({
+        detail: 'user_id: this user has more than 3 trades up to the day asked; a portfolio folds at most 3 per request',
+        field: 'user_id',
+      });
+      expect((await narrow.get('/api/v1/portfolio/7/history/', owner)).statusCode).toBe(400);
+      await narrow.close();
+      const raised = await ledgers(database, { PORTFOLIO_MAX_TRADES: '4' });
+      const portfolio = await raised.get('/api/v1/portfolio/7/', owner);
+      expect(portfolio.statusCode).toBe(200);
+      expect(portfolio.json().positions.map((p: { symbol: string; shares: number }) => [p.symbol, p.shares])).toEqual([['IBM', 40]]);
+      await raised.close();
+    } finally {
+      await narrow.close();
       await database.drop();
     }
   });

@@ -71,6 +71,8 @@ export interface HttpOptions {
   serverLimits: ServerLimits;
   /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
   onRoute?: (route: RouteOptions) => void;
+  /** The trades one portfolio request folds at most (PORTFOLIO_MAX_TRADES); app/portfolio.ts's default unless set. */
+  portfolioMaxTrades?: number;
   /** GET /metrics asks for it as a Bearer token when set. */
   metricsToken: string | undefined;
   /** Where the dashboard's build is (dashboard.ts); dist/web unless set. */
@@ -246,7 +248,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
         await keyed.register(refusingOtherMethods(indicatorRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
         await keyed.register(refusingOtherMethods(ledgerRoutes(deps.claims, deps.claimOptions), methods));
-        await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date()), accessOf), methods));
+        await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date()), accessOf, options.portfolioMaxTrades), methods));
       });
     },
     { prefix: '/api/v1' },

@@ -74,6 +74,7 @@ function toCsv(positions: PricedPosition[]): string {
 }
 
 const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };
+/** The example at the default cap (PORTFOLIO_MAX_TRADES may set another). */
 const tooManyTrades = {
   detail: `user_id: this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`,
   field: 'user_id',
@@ -84,18 +85,19 @@ export function portfolioRoutes(
   quotes: QuoteService,
   now: () => Date,
   accessOf: (request: FastifyRequest) => LedgerAccess,
+  maxTrades = PORTFOLIO_MAX_TRADES,
 ): FastifyPluginAsyncTypebox {
   // The request is read (and checked) once, here, where the gate first needs its trades; the handler answers from the same.
   // A claimed ledger is its owner's (app/ledger-claims.ts): checked before anything is folded.
   const held = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now());
+    const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now(), maxTrades);
     await accessOf(request)(asked.userId);
     return { asked, folded: await holdingsOf(ledger, quotes, asked) };
   });
   const heldInRange = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now());
+    const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now(), maxTrades);
     await accessOf(request)(asked.userId);
     return { asked, range: await holdingsInRange(ledger, quotes, asked) };
   });
