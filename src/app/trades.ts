@@ -78,11 +78,15 @@ export async function getTrade(ledger: TradeLedger, id: number, mayUse: LedgerAc
 }
 
 /**
- * A list of one user_id's trades is checked against the claim rule; a list not filtered by user_id
- * leaves out every claimed ledger's trades (the ledger adapter's query does), so it needs no check.
+ * The filter a client's list is read with: one user_id's trades are checked against the claim rule
+ * (403 for a claimed ledger not the caller's); a list not narrowed to a user_id leaves out every claimed
+ * ledger's trades, the caller's own too (they are read with user_id=), so the whole ledger cannot be
+ * read around a claim. The operator's export (cli/trades.ts) reads without this.
  */
-export async function checkTradeList(filter: TradeFilter, mayUse: LedgerAccess): Promise<void> {
-  if (filter.user_id !== undefined) await mayUse(filter.user_id);
+export async function clientTradeFilter(filter: TradeFilter, mayUse: LedgerAccess): Promise<TradeFilter> {
+  if (filter.user_id === undefined) return { ...filter, unclaimedOnly: true };
+  await mayUse(filter.user_id);
+  return filter;
 }
 
 export interface TradePage {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { LedgerAccess } from '../../app/ledger-claims.js';
-import { checkTradeList, getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
+import { clientTradeFilter, getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';
@@ -111,8 +111,7 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce, accessOf: (req
       },
       async (request, reply) => {
         const { limit, after_id: afterId = 0, ...filter } = request.query;
-        const tradeFilter: TradeFilter = filter;
-        await checkTradeList(tradeFilter, accessOf(request));
+        const tradeFilter: TradeFilter = await clientTradeFilter(filter, accessOf(request));
         if (limit !== undefined) {
           const page = await getTradePage(ledger, tradeFilter, afterId, limit);
           if (page.nextAfterId !== undefined) reply.header('link', nextPageLink(request.query, page.nextAfterId));
