@@ -71,8 +71,13 @@ export async function claimLedger(
   userId: number,
 ): Promise<{ claim: LedgerClaim; created: boolean }> {
   const owner = await claims.ownerOf(userId);
-  if (owner === accountId) return { claim: (await claims.listOf(accountId)).find((c) => c.user_id === userId)!, created: false };
-  if (owner !== undefined) throw new LedgerClaimedError();
+  if (owner === accountId) {
+    const held = (await claims.listOf(accountId)).find((c) => c.user_id === userId);
+    // Gone meanwhile (the owner released it at the same moment): claimed afresh below.
+    if (held) return { claim: held, created: false };
+  } else if (owner !== undefined) {
+    throw new LedgerClaimedError();
+  }
   // Checked before the insert: claims by one account at the same moment may pass it together (a few over, at most).
   if ((await claims.listOf(accountId)).length >= CLAIMS_PER_ACCOUNT) {
     throw new ValidationError('user_id', `an account may claim at most ${CLAIMS_PER_ACCOUNT} ledgers; release one first`);
