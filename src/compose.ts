@@ -23,6 +23,7 @@ import { createPassThroughCache } from './adapters/db/pass-through-cache.js';
 import { createSearchCache } from './adapters/db/search-cache.js';
 import { createServedRequestsStore } from './adapters/db/served-requests-store.js';
 import { createTradeLedger } from './adapters/db/trade-ledger.js';
+import { createLedgerClaimStore } from './adapters/db/ledger-claim-store.js';
 import { createBudgetStore } from './adapters/db/upstream-budget-store.js';
 import { createApiCallLog } from './adapters/http/api-call-log.js';
 import { buildHttpApp, type HttpOptions, logSerializers } from './adapters/http/app.js';
@@ -134,9 +135,12 @@ export async function composeService(config: Config, options: ComposeOptions = {
   });
   let draining = false;
 
+  const ledger = createTradeLedger(db);
   const app = await buildHttpApp(
     {
-      ledger: createTradeLedger(db),
+      ledger,
+      claims: createLedgerClaimStore(db),
+      claimOptions: { now, lastTradeId: () => ledger.lastId() },
       accounts,
       once,
       quotes: market.quotes,
@@ -165,6 +169,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       serverLimits: config.serverLimits,
       onRoute: options.onRoute,
       metricsToken: config.metricsToken,
+      portfolioMaxTrades: config.portfolioMaxTrades,
       dashboardDir: options.dashboardDir,
     },
   );

@@ -92,6 +92,8 @@ export interface Config {
   authCacheSeconds: number;
   /** How long an Idempotency-Key's answer is kept and replayed. */
   idempotencyTtlSeconds: number;
+  /** The trades one portfolio request folds at most; more is a 400 on user_id. */
+  portfolioMaxTrades: number;
   throttle: {
     anon: Rate;
     user: Rate;
@@ -392,6 +394,9 @@ export function loadConfig(env: Env = process.env): Config {
     quoteRefreshSeconds: readInteger(env, 'QUOTE_REFRESH_SECONDS', 3600, 1, 7 * 86_400),
     authCacheSeconds: readInteger(env, 'AUTH_CACHE_SECONDS', 30, 0, 3600),
     idempotencyTtlSeconds: readInteger(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 1, 30 * 86_400),
+    // The default is app/portfolio.ts's PORTFOLIO_MAX_TRADES. An operator may raise it: a claimed ledger (app/ledger-claims.ts)
+    // is written by its owner only, so its length is the owner's. Folding costs 12–25 µs a trade; 1,000,000 is 12–25 s of a core.
+    portfolioMaxTrades: readInteger(env, 'PORTFOLIO_MAX_TRADES', 10_000, 1, 1_000_000),
     throttle: {
       anon: readRate(env, 'THROTTLE_ANON', '100/day')!,
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,

@@ -209,6 +209,20 @@ describe.each(testEngines())('the operator CLI on %s', (engine: Engine) => {
     const field = (value: string | number) => (value === '=SUM(A1)' ? `'=SUM(A1)` : String(value));
     expect(lines.slice(1, -1)).toEqual(trades.map((t) => [t.id, t.type, t.user_id, t.symbol, t.shares, t.price, t.timestamp].map(field).join(',')));
   });
+
+  it("when a ledger is claimed, then the operator's export still holds its trades, which GET /trades without user_id leaves out", async () => {
+    const { app, database } = await startService(engine);
+    const owner = await register(app);
+    for (const user_id of [3, 4]) {
+      const trade = { type: 'buy', user_id, symbol: 'IBM', shares: 1, price: 100, timestamp: 1_531_522_701_000 };
+      expect((await app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/v1/ledgers/3/claim/', headers: { 'x-api-key': owner } })).statusCode).toBe(201);
+    const listed = (await app.inject({ method: 'GET', url: '/trades' })).json() as Trade[];
+    expect(listed.map((t) => t.user_id)).toEqual([4]);
+    const exported = await cli({ DATABASE_URL: database.url }, 'trades', 'export', '--format', 'json');
+    expect((JSON.parse(exported.stdout) as Trade[]).map((t) => t.user_id)).toEqual([3, 4]);
+  });
 });
 
 describe('import-prices on a terminal', () => {

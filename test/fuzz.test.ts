@@ -9,7 +9,7 @@ import { codePoints, emailIdentity, generalAnswerProblem, hasFormatCharacter, ha
 import { register } from './support/api.js';
 import { type Engine, testEngines } from './support/engines.js';
 import {
-  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, newRouteRequest, opsCorpus, opsRequest, portfolioCorpus, portfolioFuzzRequest, type Registration, request, type Route, searchCorpus, serialize,
+  authHeader, describeRequest, type Expectation, FUZZ_METRICS_TOKEN, type FuzzRequest, gatewayRequest, headerSafe, issueCorpus, ledgerCorpus, ledgerFuzzRequest, newRouteRequest, opsCorpus, opsRequest, portfolioCorpus, portfolioFuzzRequest, type Registration, request, type Route, searchCorpus, serialize,
 } from './support/fuzz-requests.js';
 import { fuzzSeed } from './support/hostile-values.js';
 import { describeExchange, exchange, type RawResponse } from './support/raw-http.js';
@@ -212,6 +212,9 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
       // Issue 11: the portfolio and its history — last again.
       ...portfolioCorpus(),
       ...fc.sample(portfolioFuzzRequest, { seed, numRuns: portfolioRuns }),
+      // Issue 18: ledger claims — last again.
+      ...ledgerCorpus(),
+      ...fc.sample(ledgerFuzzRequest, { seed, numRuns: portfolioRuns }),
     ];
     for (const [index, drawnRequest] of drafts.entries()) {
       const { contentType, accept, forwardedFor, extraHeaders, ...rest } = drawnRequest;
@@ -350,7 +353,7 @@ describe.each(testEngines())('fuzzing every route over a socket on %s', (engine)
 
     // The run reached every route, and every route but the unknown ones answered 2xx at least once.
     const coverage = [...answered].map(([route, t]) => `${route} ${t.ok}/${t.sent}`).join(', ');
-    for (const route of ['portfolio', 'portfolio-history', 'trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'ready', 'metrics', 'docs', 'unknown'] as Route[]) {
+    for (const route of ['portfolio', 'portfolio-history', 'trades', 'trade', 'api-root', 'register', 'symbol', 'symbols', 'history', 'actions', 'search', 'providers', 'me', 'rotate', 'revoke', 'query', 'health', 'openapi', 'ready', 'metrics', 'docs', 'claim', 'ledgers', 'unknown'] as Route[]) {
       const t = answered.get(route);
       if (!t || t.sent < RUNS[engine] / 100) violations.push({ kind: 'a route the run hardly reached', text: `${route}: ${coverage}` });
       else if (route !== 'unknown' && t.ok === 0) violations.push({ kind: 'a route that never answered 2xx (the generator does not reach its handler)', text: `${route}: ${coverage}` });

@@ -32,6 +32,7 @@ const ALL_MIGRATIONS = [
   '2026-12-07T02-minute-fair-share',
   '2026-12-07T03-period-bars',
   '2026-12-08T00-account-allowances',
+  '2026-12-09T00-ledger-claims',
 ];
 
 /** The schema as a release before `latest` left it: only the migrations given. */

@@ -62,6 +62,8 @@ const DAY_MS = 86_400_000;
 
 export interface PortfolioRequest {
   userId: number;
+  /** The trades folded at most (PORTFOLIO_MAX_TRADES). */
+  maxTrades: number;
   /** YYYY-MM-DD: value at that day's close, counting trades up to its end (UTC). */
   asOf?: string;
   /** The day positions are carried to through splits and dividends: as_of, or today (UTC). */
@@ -70,6 +72,7 @@ export interface PortfolioRequest {
 
 export interface HistoryRequest {
   userId: number;
+  maxTrades: number;
   from: string;
   to: string;
 }
@@ -110,7 +113,8 @@ export interface PortfolioHistory {
 const endOfDay = (date: string) => Date.parse(`${date}T00:00:00Z`) + DAY_MS - 1;
 const maxDay = (a: string, b: string) => (a > b ? a : b);
 
-function userIdOf(raw: string): number {
+/** A ledger user_id sent as text (a path segment): a non-negative safe integer, or 400 on `user_id`. */
+export function userIdOf(raw: string): number {
   const id = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(id)) throw new ValidationError('user_id', 'must be a non-negative integer');
   return id;
@@ -131,33 +135,36 @@ function dateOf(field: string, raw: string, now: Date): string {
 }
 
 /** The portfolio asked for, checked: a ValidationError names the field at fault. */
-export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: Date): PortfolioRequest {
+export function portfolioRequest(raw: { user_id: string; as_of?: string }, now: Date, maxTrades = PORTFOLIO_MAX_TRADES): PortfolioRequest {
   const userId = userIdOf(raw.user_id);
-  if (raw.as_of === undefined) return { userId, day: utcDay(now) };
+  if (raw.as_of === undefined) return { userId, maxTrades, day: utcDay(now) };
   const asOf = dateOf('as_of', raw.as_of, now);
-  return { userId, asOf, day: asOf };
+  return { userId, maxTrades, asOf, day: asOf };
 }
 
 /** The series asked for, checked; without `to`, today; without `from`, HISTORY_DEFAULT_DAYS before `to`. */
-export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date): HistoryRequest {
+export function historyRequest(raw: { user_id: string; from?: string; to?: string }, now: Date, maxTrades = PORTFOLIO_MAX_TRADES): HistoryRequest {
   const userId = userIdOf(raw.user_id);
   const to = raw.to === undefined ? utcDay(now) : dateOf('to', raw.to, now);
   const from = raw.from === undefined ? maxDay(addDays(to, -HISTORY_DEFAULT_DAYS), EARLIEST_DAY) : dateOf('from', raw.from, now);
   if (from > to) throw new ValidationError('from', 'must not be after to');
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
   if (days > HISTORY_MAX_DAYS) throw new ValidationError('from', `the range may span at most ${HISTORY_MAX_DAYS} days (5 years); it spans ${days}`);
-  return { userId, from, to };
+  return { userId, maxTrades, from, to };
 }
 
-/** A user's trades up to `until`, in tradeOrder, a bounded batch at a time; refused (nothing answered) once more than PORTFOLIO_MAX_TRADES are read. */
-async function* tradePages(ledger: TradeLedger, userId: number, window: TradeWindow): AsyncGenerator<Trade[]> {
+/** Who a fold reads, and how many trades it may read (more is refused, nothing answered). */
+type Folded = Pick<PortfolioRequest, 'userId' | 'maxTrades'>;
+
+/** A user's trades up to `until`, in tradeOrder, a bounded batch at a time; refused (nothing answered) once more than `maxTrades` are read. */
+async function* tradePages(ledger: TradeLedger, { userId, maxTrades }: Folded, window: TradeWindow): AsyncGenerator<Trade[]> {
   let after: Trade | undefined;
   let read = 0;
   for (;;) {
-    const batch = await ledger.listInTimeOrder(userId, window, after, Math.min(TRADES_PER_READ, PORTFOLIO_MAX_TRADES + 1 - read));
+    const batch = await ledger.listInTimeOrder(userId, window, after, Math.min(TRADES_PER_READ, maxTrades + 1 - read));
     read += batch.length;
-    if (read > PORTFOLIO_MAX_TRADES) {
-      throw new ValidationError('user_id', `this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`);
+    if (read > maxTrades) {
+      throw new ValidationError('user_id', `this user has more than ${maxTrades} trades up to the day asked; a portfolio folds at most ${maxTrades} per request`);
     }
     yield batch;
     after = batch[batch.length - 1];
@@ -165,8 +172,8 @@ async function* tradePages(ledger: TradeLedger, userId: number, window: TradeWin
   }
 }
 
-async function* tradesOf(ledger: TradeLedger, userId: number, window: TradeWindow): AsyncGenerator<Trade> {
-  for await (const page of tradePages(ledger, userId, window)) yield* page;
+async function* tradesOf(ledger: TradeLedger, folded: Folded, window: TradeWindow): AsyncGenerator<Trade> {
+  for await (const page of tradePages(ledger, folded, window)) yield* page;
 }
 
 /**
@@ -177,11 +184,11 @@ async function* tradesOf(ledger: TradeLedger, userId: number, window: TradeWindo
 async function* tradesWithStoredActions(
   ledger: TradeLedger,
   quotes: QuoteService,
-  userId: number,
+  folded: Folded,
   window: TradeWindow,
   actions: Map<string, SymbolActions>,
 ): AsyncGenerator<Trade> {
-  for await (const page of tradePages(ledger, userId, window)) {
+  for await (const page of tradePages(ledger, folded, window)) {
     const unread = new Set<string>();
     for (const trade of page) {
       const key = positionKey(trade.symbol);
@@ -205,7 +212,7 @@ export async function holdingsOf(ledger: TradeLedger, quotes: QuoteService, requ
   const window = { until: request.asOf ? endOfDay(request.asOf) : Number.MAX_SAFE_INTEGER, throughId: await ledger.lastId() };
   const actions = new Map<string, SymbolActions>();
   const holdings = createHoldings((symbol) => actions.get(symbol));
-  for await (const trade of tradesWithStoredActions(ledger, quotes, request.userId, window, actions)) holdings.add(trade);
+  for await (const trade of tradesWithStoredActions(ledger, quotes, request, window, actions)) holdings.add(trade);
   holdings.carryAllTo(request.day);
   return { holdings: holdings.list(), window, actions };
 }
@@ -213,7 +220,7 @@ export async function holdingsOf(ledger: TradeLedger, quotes: QuoteService, requ
 /** The same ledger folded again with `actions` (every valid symbol of it already in there). */
 async function refold(ledger: TradeLedger, request: PortfolioRequest, window: TradeWindow, actions: Map<string, SymbolActions>): Promise<Holding[]> {
   const holdings = createHoldings((symbol) => actions.get(symbol));
-  for await (const trade of tradesOf(ledger, request.userId, window)) holdings.add(trade);
+  for await (const trade of tradesOf(ledger, request, window)) holdings.add(trade);
   holdings.carryAllTo(request.day);
   return holdings.list();
 }
@@ -375,7 +382,7 @@ export async function holdingsInRange(ledger: TradeLedger, quotes: QuoteService,
     for (const holding of holdings.list()) if (!holding.shares.isZero()) inRange.add(holding);
     started = true;
   };
-  for await (const trade of tradesWithStoredActions(ledger, quotes, request.userId, window, actions)) {
+  for await (const trade of tradesWithStoredActions(ledger, quotes, request, window, actions)) {
     if (!started && trade.timestamp >= start) markOpen();
     const holding = holdings.add(trade);
     if (started) inRange.add(holding);
@@ -447,7 +454,7 @@ export async function portfolioHistory(
     }
     return pointOf(date, valued);
   };
-  for await (const trade of tradesOf(ledger, request.userId, window)) {
+  for await (const trade of tradesOf(ledger, request, window)) {
     pointsThrough(trade.timestamp);
     const holding = holdings.add(trade);
     held.set(holding.symbol, holding);

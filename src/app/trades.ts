@@ -5,6 +5,7 @@
 import { NotFoundError } from '../domain/errors.js';
 import { checkNewTrade, type NewTrade, type Trade, type TradeFilter } from '../domain/trade.js';
 import { fingerprintOf, type Idempotency, type IdempotentTransaction } from './idempotency.js';
+import type { LedgerAccess } from './ledger-claims.js';
 
 /** Port: where trades are kept. Ids are assigned by the ledger, gapless from 1. */
 export interface TradeLedger {
@@ -35,8 +36,10 @@ export interface TradeWindow {
 /** A place in (timestamp, id) order. */
 export type TradeCursor = Pick<Trade, 'timestamp' | 'id'>;
 
-export async function recordTrade(ledger: TradeLedger, trade: NewTrade): Promise<Trade> {
+/** `mayUse` is the ledger-claim rule (app/ledger-claims.ts): a claimed user_id is written by its owner only, and nothing else is. */
+export async function recordTrade(ledger: TradeLedger, trade: NewTrade, mayUse: LedgerAccess): Promise<Trade> {
   checkNewTrade(trade);
+  await mayUse(trade.user_id);
   return ledger.append(trade);
 }
 
@@ -51,8 +54,10 @@ export interface TradeOnce {
  * first recorded (`replayed`), not a second one. Keys are scoped by route
  * alone, since the ledger has no clients to tell apart (README, "Idempotent writes").
  */
-export async function recordTradeOnce(once: TradeOnce, key: string, trade: NewTrade): Promise<{ trade: Trade; replayed: boolean }> {
+export async function recordTradeOnce(once: TradeOnce, key: string, trade: NewTrade, mayUse: LedgerAccess): Promise<{ trade: Trade; replayed: boolean }> {
   checkNewTrade(trade);
+  // Before the key is looked at: a replay is the same body, so the same user_id, and a non-owner gets no kept answer of a claimed ledger.
+  await mayUse(trade.user_id);
   const request = { route: 'POST /trades', key, fingerprint: fingerprintOf(trade) };
   const result = await once.idempotency.writeOnce(
     once.transaction,
@@ -64,10 +69,24 @@ export async function recordTradeOnce(once: TradeOnce, key: string, trade: NewTr
   return { trade: JSON.parse(result.kept.body) as Trade, replayed: true };
 }
 
-export async function getTrade(ledger: TradeLedger, id: number): Promise<Trade> {
+/** A trade of a claimed ledger is its owner's to read: 403 to anyone else (ids are gapless, so its existence is no secret). */
+export async function getTrade(ledger: TradeLedger, id: number, mayUse: LedgerAccess): Promise<Trade> {
   const trade = await ledger.findById(id);
   if (!trade) throw new NotFoundError('Not found.');
+  await mayUse(trade.user_id);
   return trade;
+}
+
+/**
+ * The filter a client's list is read with: one user_id's trades are checked against the claim rule
+ * (403 for a claimed ledger not the caller's); a list not narrowed to a user_id leaves out every claimed
+ * ledger's trades, the caller's own too (they are read with user_id=), so the whole ledger cannot be
+ * read around a claim. The operator's export (cli/trades.ts) reads without this.
+ */
+export async function clientTradeFilter(filter: TradeFilter, mayUse: LedgerAccess): Promise<TradeFilter> {
+  if (filter.user_id === undefined) return { ...filter, unclaimedOnly: true };
+  await mayUse(filter.user_id);
+  return filter;
 }
 
 export interface TradePage {

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_answer_not_kept'
   | 'not_authenticated'
+  | 'forbidden'
+  | 'ledger_claimed'
   | 'invalid_credentials'
   | 'upstream_rate_limited'
   | 'upstream_unavailable'
@@ -67,6 +69,20 @@ export class ConflictError extends DomainError {
 export class NotAuthenticatedError extends DomainError {
   constructor() {
     super('not_authenticated', 'Authentication credentials were not provided.');
+  }
+}
+
+/** The caller is known (or anonymous) but may not do this: a claimed ledger's trades are its owner's. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** The ledger is claimed by another account: first come, first served. */
+export class LedgerClaimedError extends DomainError {
+  constructor() {
+    super('ledger_claimed', 'user_id: this ledger is claimed by another account.');
   }
 }
 

@@ -32,6 +32,8 @@ export interface TradeFilter {
   user_id?: number;
   type?: TradeType;
   symbol?: string;
+  /** Leave out every claimed ledger's trades (app/ledger-claims.ts): what a list not narrowed to one user_id shows a client. */
+  unclaimedOnly?: boolean;
 }
 
 function isCount(value: unknown): value is number {

@@ -10,7 +10,7 @@ import {
  * registration it stands for) and how it travels (method, target, headers,
  * body, Content-Length or chunked), so the test can judge the answer.
  */
-export type Route = 'portfolio' | 'portfolio-history' | 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'ready' | 'metrics' | 'docs' | 'unknown';
+export type Route = 'portfolio' | 'portfolio-history' | 'trades' | 'trade' | 'api-root' | 'register' | 'symbol' | 'symbols' | 'history' | 'actions' | 'search' | 'providers' | 'me' | 'rotate' | 'revoke' | 'query' | 'health' | 'openapi' | 'ready' | 'metrics' | 'docs' | 'claim' | 'ledgers' | 'unknown';
 export type Auth = 'none' | 'token' | 'bearer' | 'x-api-key' | 'token-lowercase' | 'token-junk' | 'bearer-empty' | 'token-spaces' | 'x-api-key-long' | 'basic' | 'token-lookalike' | 'token-nul';
 
 export interface Registration {
@@ -146,6 +146,12 @@ const portfolioTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof
     const query = [from === undefined ? undefined : `from=${from}`, to === undefined ? undefined : `to=${to}`, q].filter((p) => p !== undefined).join('&');
     return { route: 'portfolio-history' as const, target: withQuery(`/api/v1/portfolio/${id}/history${s}`, query || undefined) };
   }),
+);
+
+/** Issue 18's ledger claims: claims and releases of user ids, valid and not (the portfolio's ids), and the list of an account's claims. */
+const ledgerTarget: fc.Arbitrary<{ route: Route; target: string }> = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(userIdText, slash, extraQuery).map(([id, s, q]) => ({ route: 'claim' as const, target: withQuery(`/api/v1/ledgers/${id}/claim${s}`, q) })) },
+  { weight: 1, arbitrary: fc.tuple(slash, extraQuery).map(([s, q]) => ({ route: 'ledgers' as const, target: withQuery(`/api/v1/ledgers${s}`, q) })) },
 );
 
 /** Each route's URLs (with and without the trailing slash, with odd queries), and some unknown ones. */
@@ -298,6 +304,8 @@ export const gatewayRequest = requestTo(gatewayTarget);
 export const newRouteRequest = requestTo(newRouteTarget);
 /** Requests to issue 11's portfolio routes, sampled after all the others: their draws for a seed stay as they were. */
 export const portfolioFuzzRequest = requestTo(portfolioTarget);
+/** Requests to issue 18's ledger-claim routes, sampled after all the others: their draws for a seed stay as they were. */
+export const ledgerFuzzRequest = requestTo(ledgerTarget);
 
 /** The token the fuzzed service is started with (METRICS_TOKEN), so /metrics answers both 200 and 401. */
 export const FUZZ_METRICS_TOKEN = 'fuzz-metrics-token-0123456789';
@@ -410,6 +418,27 @@ export function portfolioCorpus(): Draft[] {
   for (const query of ['from=2024-01-02&to=2024-01-01', 'from=1990-01-01', 'from=2024-13-01', 'from=2024-01-01&from=2024-01-02']) {
     drafts.push(get('portfolio-history', `/api/v1/portfolio/1/history/?${query}`, { statuses: [400], field: 'from' }));
   }
+  return drafts;
+}
+
+/**
+ * Issue 18's claims: absurd user ids a 400 naming user_id, the extremes claimed (201) and released (204),
+ * the list served, and a claim without a key 401 — never a 5xx.
+ */
+export function ledgerCorpus(): Draft[] {
+  const send = (route: Route, method: string, target: string, expected: Expectation, auth: Auth = 'token'): Draft => ({ route, method, target, auth, chunked: false, expected });
+  const drafts: Draft[] = [];
+  for (const id of ['abc', '-1', '1.5', '1e3', '9007199254740992', '%00', '%20', '%EF%BC%91', '']) {
+    // No id at all (`/ledgers//claim/`): a 400 on user_id, or 404 should the router not match it; never a 5xx.
+    const expected: Expectation = id === '' ? { statuses: [400, 404] } : { statuses: [400], field: 'user_id' };
+    for (const method of ['POST', 'DELETE']) drafts.push(send('claim', method, `/api/v1/ledgers/${id}/claim/`, expected));
+  }
+  for (const id of ['0', '9007199254740991']) {
+    drafts.push(send('claim', 'POST', `/api/v1/ledgers/${id}/claim/`, { statuses: [201] }), send('claim', 'POST', `/api/v1/ledgers/${id}/claim`, { statuses: [200] }));
+    drafts.push(send('claim', 'DELETE', `/api/v1/ledgers/${id}/claim/`, { statuses: [204] }), send('claim', 'DELETE', `/api/v1/ledgers/${id}/claim/`, { statuses: [404] }));
+  }
+  drafts.push(send('claim', 'POST', '/api/v1/ledgers/5/claim/', { statuses: [401] }, 'none'), send('claim', 'POST', '/api/v1/ledgers/5/claim/', { statuses: [401] }, 'token-junk'));
+  drafts.push(send('ledgers', 'GET', '/api/v1/ledgers/', { statuses: [200] }), send('ledgers', 'GET', '/api/v1/ledgers/', { statuses: [401] }, 'none'));
   return drafts;
 }
 

@@ -24,6 +24,14 @@ export interface AccountsTable {
   allowance: string | null;
 }
 
+/** A user_id of the ledger claimed by an account (app/ledger-claims.ts). */
+export interface LedgerClaimsTable {
+  user_id: number;
+  account_id: number;
+  claimed_at: number;
+  after_trade_id: number;
+}
+
 export interface ApiKeysTable {
   key_hash: string;
   account_id: number;
@@ -181,6 +189,7 @@ export interface Database {
   trades: TradesTable;
   id_counters: IdCountersTable;
   accounts: AccountsTable;
+  ledger_claims: LedgerClaimsTable;
   api_keys: ApiKeysTable;
   service_secrets: ServiceSecretsTable;
   daily_bars: DailyBarsTable;

@@ -19,6 +19,7 @@ import * as deepFetches from './migrations/2026-12-07T01-deep-fetches.js';
 import * as minuteFairShare from './migrations/2026-12-07T02-minute-fair-share.js';
 import * as periodBars from './migrations/2026-12-07T03-period-bars.js';
 import * as accountAllowances from './migrations/2026-12-08T00-account-allowances.js';
+import * as ledgerClaims from './migrations/2026-12-09T00-ledger-claims.js';
 
 /**
  * Migrations are listed here rather than read from a folder, so the same code
@@ -46,6 +47,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '2026-12-07T02-minute-fair-share': minuteFairShare,
   '2026-12-07T03-period-bars': periodBars,
   '2026-12-08T00-account-allowances': accountAllowances,
+  '2026-12-09T00-ledger-claims': ledgerClaims,
 };
 
 /**

@@ -279,6 +279,9 @@ const ANSWER_TO: Record<ErrorCode, (error: DomainError, name: string) => object>
   idempotency_answer_not_kept: (_, name) => invalidCall(name),
   not_authenticated: invalidKey,
   invalid_credentials: invalidKey,
+  // Ledger claims are not the gateway's: it never raises these.
+  forbidden: (_, name) => invalidCall(name),
+  ledger_claimed: (_, name) => invalidCall(name),
   throttled: information,
   upstream_fair_share: information,
   upstream_rate_limited: information,

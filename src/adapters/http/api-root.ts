@@ -12,6 +12,8 @@ const ENDPOINTS = {
   search: '/api/v1/search/?q={name or ticker}',
   portfolio: '/api/v1/portfolio/{user_id}/?as_of={YYYY-MM-DD}',
   portfolio_history: '/api/v1/portfolio/{user_id}/history/?from={YYYY-MM-DD}&to={YYYY-MM-DD}',
+  ledger_claim: '/api/v1/ledgers/{user_id}/claim/',
+  ledgers: '/api/v1/ledgers/',
   me: '/api/v1/me/',
   providers: '/api/v1/providers/',
   rotate_key: '/api/v1/keys/rotate/',

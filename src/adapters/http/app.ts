@@ -9,6 +9,7 @@ import type { SearchService } from '../../app/market-data/search.js';
 import type { ServedRequests } from '../../app/served-requests.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger, TradeOnce } from '../../app/trades.js';
+import type { ClaimOptions, LedgerClaims } from '../../app/ledger-claims.js';
 import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
 import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
@@ -19,6 +20,7 @@ import { dashboardRoutes } from './dashboard.js';
 import { answerNotFound, errorBody, httpStatusOf, installErrorHandling } from './errors.js';
 import { healthRoute, type HealthChecks } from './health.js';
 import { indicatorRoutes } from './indicators.js';
+import { accessFor, ledgerRoutes } from './ledgers.js';
 import { documentAnswers, documentSecurity, installApiDocs } from './openapi.js';
 import { measuring, metricsRoute, type RequestMetrics } from './metrics.js';
 import { portfolioRoutes } from './portfolio.js';
@@ -41,6 +43,9 @@ import { installValidators } from './validation.js';
 
 export interface HttpDependencies {
   ledger: TradeLedger;
+  /** Who claimed which user_id of the ledger (app/ledger-claims.ts), and what a claim records. */
+  claims: LedgerClaims;
+  claimOptions: ClaimOptions;
   accounts: AccountService;
   /** The writes that take an Idempotency-Key, each with its key records in its transaction. */
   once: { trades: TradeOnce; register: RegisterOnce };
@@ -67,6 +72,8 @@ export interface HttpOptions {
   serverLimits: ServerLimits;
   /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
   onRoute?: (route: RouteOptions) => void;
+  /** The trades one portfolio request folds at most (PORTFOLIO_MAX_TRADES); app/portfolio.ts's default unless set. */
+  portfolioMaxTrades?: number;
   /** GET /metrics asks for it as a Bearer token when set. */
   metricsToken: string | undefined;
   /** Where the dashboard's build is (dashboard.ts); dist/web unless set. */
@@ -191,6 +198,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   await app.register(refusingOtherMethods(readyRoute(deps.readiness), methods));
 
   const scopes = throttleScopes(options.throttle);
+  const accessOf = accessFor(deps.claims, deps.accounts);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
   // A wrong METRICS_TOKEN spends the address's anonymous allowance, as a wrong API key does.
   const countFailedToken = (request: FastifyRequest, reply: FastifyReply) => counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
@@ -228,7 +236,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
     // The seed's contract: the ledger takes no key.
     documentSecurity(ledger, PUBLIC, 'replace');
-    await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
+    await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades, accessOf), methods));
   });
 
   await app.register(
@@ -246,7 +254,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
         await keyed.register(refusingOtherMethods(quoteRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(indicatorRoutes(deps.quotes), methods));
         await keyed.register(refusingOtherMethods(searchRoutes(deps.search), methods));
-        await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date())), methods));
+        await keyed.register(refusingOtherMethods(ledgerRoutes(deps.claims, deps.claimOptions), methods));
+        await keyed.register(refusingOtherMethods(portfolioRoutes(deps.ledger, deps.quotes, deps.now ?? (() => new Date()), accessOf, options.portfolioMaxTrades), methods));
       });
     },
     { prefix: '/api/v1' },

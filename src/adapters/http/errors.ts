@@ -16,6 +16,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   idempotency_answer_not_kept: 409,
   not_authenticated: 401,
+  forbidden: 403,
+  ledger_claimed: 409,
   invalid_credentials: 401,
   not_found: 404,
   throttled: 429,

@@ -14,6 +14,7 @@ import {
   valuePortfolio,
 } from '../../app/portfolio.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
+import type { LedgerAccess } from '../../app/ledger-claims.js';
 import type { TradeLedger } from '../../app/trades.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { Holding } from '../../domain/portfolio.js';
@@ -21,6 +22,7 @@ import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
 import { costPerSymbol, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
+import { forbiddenAnswer } from './ledgers.js';
 import { documentedAs } from './openapi.js';
 import {
   DocumentedPortfolioParams,
@@ -72,21 +74,31 @@ function toCsv(positions: PricedPosition[]): string {
 }
 
 const badUserId = { detail: 'user_id: must be a non-negative integer', field: 'user_id' };
+/** The example at the default cap (PORTFOLIO_MAX_TRADES may set another). */
 const tooManyTrades = {
   detail: `user_id: this user has more than ${PORTFOLIO_MAX_TRADES} trades up to the day asked; a portfolio folds at most ${PORTFOLIO_MAX_TRADES} per request`,
   field: 'user_id',
 };
 
-export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: () => Date): FastifyPluginAsyncTypebox {
+export function portfolioRoutes(
+  ledger: TradeLedger,
+  quotes: QuoteService,
+  now: () => Date,
+  accessOf: (request: FastifyRequest) => LedgerAccess,
+  maxTrades = PORTFOLIO_MAX_TRADES,
+): FastifyPluginAsyncTypebox {
   // The request is read (and checked) once, here, where the gate first needs its trades; the handler answers from the same.
+  // A claimed ledger is its owner's (app/ledger-claims.ts): checked before anything is folded.
   const held = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now());
+    const asked = portfolioRequest({ user_id: params.user_id, as_of: textOf(query, 'as_of') }, now(), maxTrades);
+    await accessOf(request)(asked.userId);
     return { asked, folded: await holdingsOf(ledger, quotes, asked) };
   });
   const heldInRange = perRequest(async (request) => {
     const { params, query } = request as unknown as Raw;
-    const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now());
+    const asked = historyRequest({ user_id: params.user_id, from: textOf(query, 'from'), to: textOf(query, 'to') }, now(), maxTrades);
+    await accessOf(request)(asked.userId);
     return { asked, range: await holdingsInRange(ledger, quotes, asked) };
   });
 
@@ -115,6 +127,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
               },
             },
             400: invalid(badUserId, { detail: 'as_of: must be a date as YYYY-MM-DD', field: 'as_of' }, tooManyTrades),
+            403: forbiddenAnswer,
             ...upstreamAnswers,
           },
         },
@@ -150,6 +163,7 @@ export function portfolioRoutes(ledger: TradeLedger, quotes: QuoteService, now: 
               { detail: 'from: must not be after to', field: 'from' },
               { detail: 'from: the range may span at most 1827 days (5 years); it spans 2000', field: 'from' },
             ),
+            403: forbiddenAnswer,
             ...upstreamAnswers,
           },
         },

@@ -1,12 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
+import type { FastifyRequest } from 'fastify';
+import type { LedgerAccess } from '../../app/ledger-claims.js';
+import { clientTradeFilter, getTrade, getTradePage, listAllTrades, recordTrade, recordTradeOnce, type TradeLedger, type TradeOnce } from '../../app/trades.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Trade, TradeFilter } from '../../domain/trade.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';
+import { forbiddenAnswer } from './ledgers.js';
 import { documentedAs } from './openapi.js';
-import { idempotencyConflicts, idempotencyKeyInvalid, invalid, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
+import { idempotencyConflicts, idempotencyKeyInvalid, invalid, invalidKey, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
 import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
 
@@ -47,8 +50,14 @@ function nextPageLink(query: Record<string, unknown>, afterId: number): string {
   return `</trades?${params}>; rel="next"`;
 }
 
-/** The ledger is append-only: trades are never modified or deleted, so no route does. */
-export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPluginAsyncTypebox {
+/** What a claimed ledger answers to others (app/ledger-claims.ts): 401 for a wrong key, 403 for another's or none. */
+const claimedLedgerAnswers = { 401: invalidKey, 403: forbiddenAnswer };
+
+/**
+ * The ledger is append-only: trades are never modified or deleted, so no route does. `accessOf` gives
+ * each request the ledger-claim rule (ledgers.ts accessFor).
+ */
+export function tradeRoutes(ledger: TradeLedger, once: TradeOnce, accessOf: (request: FastifyRequest) => LedgerAccess): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/trades',
@@ -68,6 +77,7 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
               { detail: 'Malformed JSON body: Unexpected end of JSON input' },
               idempotencyKeyInvalid,
             ),
+            ...claimedLedgerAnswers,
             ...idempotencyConflicts,
             413: tooLarge,
             415: unsupportedMediaType('Unsupported media type; send the body as application/json.'),
@@ -76,8 +86,9 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
       },
       async (request, reply) => {
         const key = idempotencyKeyOf(request);
-        if (key === undefined) return reply.code(201).send(await recordTrade(ledger, request.body));
-        const { trade, replayed } = await recordTradeOnce(once, key, request.body);
+        const mayUse = accessOf(request);
+        if (key === undefined) return reply.code(201).send(await recordTrade(ledger, request.body, mayUse));
+        const { trade, replayed } = await recordTradeOnce(once, key, request.body, mayUse);
         markReplayed(reply, replayed);
         return reply.code(201).send(trade);
       },
@@ -94,12 +105,13 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           response: {
             200: Type.Array(TradeSchema),
             400: invalid({ detail: 'user_id: must be an integer from 0 to 9007199254740991', field: 'user_id' }),
+            ...claimedLedgerAnswers,
           },
         },
       },
       async (request, reply) => {
         const { limit, after_id: afterId = 0, ...filter } = request.query;
-        const tradeFilter: TradeFilter = filter;
+        const tradeFilter: TradeFilter = await clientTradeFilter(filter, accessOf(request));
         if (limit !== undefined) {
           const page = await getTradePage(ledger, tradeFilter, afterId, limit);
           if (page.nextAfterId !== undefined) reply.header('link', nextPageLink(request.query, page.nextAfterId));
@@ -131,11 +143,12 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
           response: {
             200: TradeSchema,
             400: invalid({ detail: 'id: must not contain NUL (\\u0000) characters', field: 'id' }),
+            ...claimedLedgerAnswers,
             404: notFound('Not found.'),
           },
         },
       },
-      async (request) => getTrade(ledger, parseTradeId(request.params.id)),
+      async (request) => getTrade(ledger, parseTradeId(request.params.id), accessOf(request)),
     );
   };
 }
