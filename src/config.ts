@@ -93,7 +93,7 @@ export interface Config {
     register: Rate;
     /** Key rotations and revocations per account, on top of the account's rate. */
     keys: Rate;
-    /** Unset: the ledger is not throttled. */
+    /** `off`: the ledger is not throttled. */
     trades: Rate | undefined;
     /** IPv6 clients are counted per network of this many leading bits (one host holds a whole /64). */
     ipv6Prefix: number;
@@ -204,6 +204,18 @@ function readRate(env: Env, name: string, fallback: string | undefined): Rate | 
   if (raw === undefined) return undefined;
   const rate = parseRate(raw);
   if (!rate) throw new ConfigError(name, RATE_SYNTAX, raw);
+  return rate;
+}
+
+/** The ledger's default allowance per client address (docs/reference/throttling.md says why this number). */
+export const THROTTLE_TRADES_DEFAULT = '10000/day';
+
+/** A rate, or `off` for none. */
+function readRateOrOff(env: Env, name: string, fallback: string): Rate | undefined {
+  const raw = env[name]?.trim() || fallback;
+  if (raw.toLowerCase() === 'off') return undefined;
+  const rate = parseRate(raw);
+  if (!rate) throw new ConfigError(name, `${RATE_SYNTAX}, or off`, raw);
   return rate;
 }
 
@@ -385,7 +397,9 @@ export function loadConfig(env: Env = process.env): Config {
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,
       register: readRate(env, 'THROTTLE_REGISTER', '10/day')!,
       keys: readRate(env, 'THROTTLE_KEYS', '10/day')!,
-      trades: readRate(env, 'THROTTLE_TRADES', undefined),
+      // On by default (issue 18): far above what a person or the seed's test suites send from one address,
+      // far below the hundreds of thousands of writes a day one anonymous address could otherwise make.
+      trades: readRateOrOff(env, 'THROTTLE_TRADES', THROTTLE_TRADES_DEFAULT),
       ipv6Prefix: readInteger(env, 'THROTTLE_IPV6_PREFIX', 64, 32, 128),
     },
     trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 32),

@@ -214,11 +214,11 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     void reply.code(status).send({ detail: status === 414 ? 'Request URI is too long.' : 'Malformed request URL.' });
   }
   await app.register(async (ledger) => {
-    // Without THROTTLE_TRADES the ledger counts nothing: no hook to run on each of its requests.
+    // With THROTTLE_TRADES=off the ledger counts nothing: no hook to run on each of its requests.
     if (options.throttle.trades) {
       ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
     }
-    documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
+    documentAnswers(ledger, { 429: throttled('past THROTTLE_TRADES (10000/day per client address by default)'), 503: rateUncheckable });
     // The seed's contract: the ledger takes no key.
     documentSecurity(ledger, PUBLIC, 'replace');
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
