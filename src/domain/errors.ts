@@ -111,8 +111,12 @@ export class UpstreamUnavailableError extends DomainError {
 
 /** The client used up its request rate; it may try again after `retryAfterSeconds`. */
 export class ThrottledError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('throttled', throttledDetail(retryAfterSeconds));
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** What the whole request costs, in requests: said in the detail when more than one. */
+    readonly cost = 1,
+  ) {
+    super('throttled', throttledDetail(retryAfterSeconds, cost));
   }
 }
 

@@ -188,6 +188,8 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
 
   const scopes = throttleScopes(options.throttle);
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
+  // For routes that learn their cost from their answer (chargeForRows in quotes.ts).
+  app.decorate('requestCounter', counter);
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a

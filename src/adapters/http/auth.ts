@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, Authenticated } from '../../app/accounts.js';
 import type { ThrottleScope, ThrottleScopes } from '../../app/throttle.js';
-import { InvalidCredentialsError, NotAuthenticatedError, ValidationError } from '../../domain/errors.js';
-import type { Rate } from '../../domain/throttle.js';
+import { InvalidCredentialsError, NotAuthenticatedError } from '../../domain/errors.js';
 import { documentAnswers, documentSecurity } from './openapi.js';
 import { noKey } from './schemas/answers.js';
 import { KEY_OPTIONAL, KEY_REQUIRED } from './schemas/security.js';
-import type { RequestCounter } from './throttle.js';
+import { beyondAnyAllowance, type RequestCounter } from './throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -115,7 +114,7 @@ export function installApiGate(
     const units = await cost.of(request);
     if (units > account.rate.limit) {
       if (counted === 0) await counter.count(request, reply, [account]);
-      throw beyondAnyAllowance(account.rate, cost, units);
+      throw beyondAnyAllowance(account.rate, cost.field, units);
     }
     if (units > counted) await counter.count(request, reply, [account], units - counted);
   }
@@ -147,14 +146,6 @@ export function installApiGate(
     if (request.counted) await counter.settle(request, reply);
     return payload;
   });
-}
-
-/**
- * A cost no allowance can ever pay is the client's mistake, not a wait: 400 on
- * the input that sets it. It still counts as one request, as every answer does.
- */
-function beyondAnyAllowance(rate: Rate, cost: RouteCost, units: number): ValidationError {
-  return new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
 }
 
 /** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */

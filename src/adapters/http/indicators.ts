@@ -5,7 +5,7 @@ import type { QuoteService } from '../../app/market-data/quotes.js';
 import { symbolNotFound } from '../../domain/errors.js';
 import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
-import { requesterOf, sayCacheState } from './quotes.js';
+import { chargeForRows, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
 import { IndicatorParams, IndicatorQuery, IndicatorSchema } from './schemas/indicators.js';
 
@@ -55,6 +55,7 @@ export function indicatorRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox
           { symbol: request.params.symbol, name: request.params.name, interval, from, to, parameter: (name) => query[name] },
           requesterOf(request),
         );
+        await chargeForRows(request, reply, () => served.rows.length, 'from');
         sayCacheState(reply, served.cache);
         const fields = served.definition.outputs.map((output) => output.field);
         if (prefers(request, 'text/csv')) {
