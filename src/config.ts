@@ -4,6 +4,7 @@
  */
 
 import { availableParallelism } from 'node:os';
+import type { WorkShareLimits } from './app/work-shares.js';
 import { parseRate, RATE_SYNTAX, type Rate } from './domain/throttle.js';
 
 /** How an instance uses PostgreSQL: bounds that keep a request from waiting on a database that is away or stuck. */
@@ -108,6 +109,8 @@ export interface Config {
   apiCallsLogPath: string;
   /** Timeouts and the connection cap a client meets at the socket. */
   serverLimits: ServerLimits;
+  /** How many expensive requests run at once per client and for anonymous clients together (app/work-shares.ts). */
+  workShares: WorkShareLimits;
   /** On SIGTERM, requests still in flight this long after have their connections closed, unanswered. */
   shutdownTimeoutMs: number;
   /** Origins allowed by CORS; empty means CORS is off. */
@@ -408,6 +411,12 @@ export function loadConfig(env: Env = process.env): Config {
     onRateLimitStoreFailure: readChoice(env, 'RATE_LIMIT_ON_STORE_FAILURE', ['allow', 'deny'] as const, 'allow'),
     apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
     serverLimits: readServerLimits(env),
+    workShares: {
+      perClient: readInteger(env, 'EXPENSIVE_PER_CLIENT', 2, 1, 1000),
+      anonymous: readInteger(env, 'EXPENSIVE_ANONYMOUS', 2, 1, 1000),
+      queuePerClient: readInteger(env, 'EXPENSIVE_QUEUE', 4, 0, 1000),
+      queueWaitMs: readInteger(env, 'EXPENSIVE_QUEUE_WAIT_MS', 2000, 0, 60_000),
+    },
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
     corsOrigins: readOrigins(env),
     prefetch: readPrefetch(env, providers),

@@ -120,6 +120,14 @@ export class ThrottledError extends DomainError {
   }
 }
 
+/** A client has as many expensive requests running and waiting as it may (app/work-shares.ts): try again shortly. */
+export class WorkShareRefusedError extends ThrottledError {
+  constructor(retryAfterSeconds: number) {
+    super(retryAfterSeconds);
+    this.message = `Too many expensive requests at once from this client; they run a few at a time. Expected available in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`;
+  }
+}
+
 /** The shared rate-limit store is unreachable and the service is set to refuse rather than count blindly. */
 export class RateLimitStoreUnavailableError extends DomainError {
   constructor() {

@@ -9,6 +9,7 @@ import type { SearchService } from '../../app/market-data/search.js';
 import type { ServedRequests } from '../../app/served-requests.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger, TradeOnce } from '../../app/trades.js';
+import { type WorkShareLimits, workShares } from '../../app/work-shares.js';
 import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
 import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
@@ -35,6 +36,7 @@ import { helmetHeaders } from './security-headers.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
+import { installWorkShares } from './work-shares.js';
 import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
 import { installValidators } from './validation.js';
 
@@ -64,6 +66,7 @@ export interface HttpOptions {
   trustProxy: number;
   corsOrigins: string[];
   serverLimits: ServerLimits;
+  workShares: WorkShareLimits;
   /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
   onRoute?: (route: RouteOptions) => void;
   /** GET /metrics asks for it as a Bearer token when set. */
@@ -190,6 +193,9 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   const counter = requestCounter(deps.rateLimits, options.throttle.onStoreFailure);
   // For routes that learn their cost from their answer (chargeForRows in quotes.ts).
   app.decorate('requestCounter', counter);
+  // One set of shares for the ledger and the API: a client's expensive requests are counted together.
+  const shares = workShares(options.workShares);
+  app.decorate('workShares', shares);
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a
@@ -223,6 +229,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     documentAnswers(ledger, { 429: throttled('past THROTTLE_TRADES (10000/day per client address by default)'), 503: rateUncheckable });
     // The seed's contract: the ledger takes no key.
     documentSecurity(ledger, PUBLIC, 'replace');
+    installWorkShares(ledger, shares, scopes.addressOf);
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
 
@@ -232,6 +239,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
       documentAnswers(api, { 401: invalidKey, 429: throttled('THROTTLE_ANON, THROTTLE_USER, THROTTLE_REGISTER'), 503: rateUncheckable });
       // Unknown /api/v1 paths pass the gate too: counted against the address.
       api.setNotFoundHandler(answerNotFound);
+      installWorkShares(api, shares, scopes.addressOf);
       await api.register(refusingOtherMethods(apiRootRoute(), methods));
       await api.register(refusingOtherMethods(registrationRoutes(deps.accounts, deps.once.register), methods));
       await api.register(async (keyed) => {

@@ -4,6 +4,7 @@ import { getIndicator } from '../../app/market-data/indicators.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
 import { symbolNotFound } from '../../domain/errors.js';
 import { csvTable } from './csv.js';
+import { always } from './work-shares.js';
 import { prefers } from './negotiation.js';
 import { chargeForRows, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
@@ -38,6 +39,7 @@ export function indicatorRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox
     app.get(
       '/symbol/:symbol/indicators/:name',
       {
+        config: { expensive: always },
         schema: {
           summary: "A technical indicator (SMA, RSI, MACD, BBANDS…) of the stored daily, weekly or monthly bars, with Alpha Vantage's parameters; Accept: text/csv for CSV",
           operationId: 'getIndicator',

@@ -105,6 +105,12 @@ const batchCost = costPerSymbol((request) => {
   return typeof text === 'string' ? batchSymbols(symbolList(text)) : [];
 });
 
+/** A history over a range, adjusted, or of weeks or months is work; the default last 100 sessions are not. */
+function longOrAdjustedHistory(request: FastifyRequest): boolean {
+  const { from, adjusted, interval } = request.query as { from?: string; adjusted?: boolean; interval?: string };
+  return from !== undefined || adjusted === true || (interval !== undefined && interval !== '1day');
+}
+
 /** A bar's own fields, without the store's bookkeeping (source, fetched_at). */
 function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
   return { date, open, high, low, close, volume };
@@ -169,6 +175,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
     app.get(
       '/symbol/:symbol/history',
       {
+        config: { expensive: longOrAdjustedHistory },
         schema: {
           summary: 'Daily, weekly or monthly bars, oldest first (default: the last 100), as traded or adjusted; Accept: text/csv for CSV',
           operationId: 'getHistory',

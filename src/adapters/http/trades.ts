@@ -87,6 +87,8 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce): FastifyPlugin
     app.get(
       '/trades',
       {
+        // The unpaged list may be the whole ledger (55 MB and over a second for 500,000 trades): a page is not.
+        config: { expensive: (request) => (request.query as { limit?: number }).limit === undefined },
         schema: {
           summary: 'List trades in id order (streamed; paged when `limit` is given)',
           operationId: 'listTrades',
