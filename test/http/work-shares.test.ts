@@ -4,6 +4,7 @@
  * Retry-After; another client is served meanwhile. Vendor answers are held and released by the test, so a
  * request stays in flight exactly as long as the test wants.
  */
+import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
@@ -11,7 +12,7 @@ import { startService } from '../support/service.js';
 import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
 
 describe.each(testEngines())('work shares on %s', (engine) => {
-  async function setup() {
+  async function setup(env: Record<string, string> = {}) {
     const upstream = await startUpstream();
     for (const symbol of ['HELD', 'WAITS']) upstream.set('twelvedata', symbol, { kind: 'held', then: { kind: 'bars', bars: IBM_BARS } });
     upstream.set('twelvedata', 'FREE', { kind: 'bars', bars: IBM_BARS });
@@ -21,6 +22,7 @@ describe.each(testEngines())('work shares on %s', (engine) => {
       EXPENSIVE_QUEUE: '1',
       // Longer than the test: no waiter is timed out behind its back (the timeout is tested in test/app).
       EXPENSIVE_QUEUE_WAIT_MS: '60000',
+      ...env,
     });
     const ada = await register(service.app, 'ada@example.com');
     const grace = await register(service.app, 'grace@example.com');
@@ -54,5 +56,27 @@ describe.each(testEngines())('work shares on %s', (engine) => {
     upstream.release('twelvedata', 'WAITS');
     expect((await waiting).statusCode).toBe(200);
     expect(shares()).toEqual({ running: 0, anonymousRunning: 0, waiting: 0 });
+  });
+
+  it("when a key's share is taken, then its next portfolio is refused before the ledger is read", async () => {
+    const { upstream, ada, service } = await setup({ EXPENSIVE_QUEUE: '0' });
+    const { app, db } = service();
+    const trade = { type: 'buy', user_id: 7, symbol: 'HELD', shares: 10, price: 100, timestamp: 1_658_966_400_000 };
+    expect((await app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
+    const portfolio = () => app.inject({ method: 'GET', url: '/api/v1/portfolio/7/', headers: { 'x-api-key': ada } });
+    const running = portfolio();
+    await upstream.callsReached('twelvedata', 1); // folded, now pricing HELD
+
+    // With the ledger out of reach, a portfolio that read it would fail: this one is refused first.
+    await sql`alter table trades rename to trades_away`.execute(db);
+    try {
+      const refused = await portfolio();
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().detail).toMatch(/^Too many expensive requests at once from this client/);
+    } finally {
+      await sql`alter table trades_away rename to trades`.execute(db);
+    }
+    upstream.release('twelvedata', 'HELD');
+    expect((await running).statusCode).toBe(200);
   });
 });

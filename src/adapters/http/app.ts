@@ -36,7 +36,7 @@ import { helmetHeaders } from './security-headers.js';
 import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
-import { installWorkShares } from './work-shares.js';
+import { installWorkShares, shareTaker } from './work-shares.js';
 import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
 import { installValidators } from './validation.js';
 
@@ -196,6 +196,7 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // One set of shares for the ledger and the API: a client's expensive requests are counted together.
   const shares = workShares(options.workShares);
   app.decorate('workShares', shares);
+  const takeShare = shareTaker(shares, scopes.addressOf);
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a
@@ -229,17 +230,17 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     documentAnswers(ledger, { 429: throttled('past THROTTLE_TRADES (10000/day per client address by default)'), 503: rateUncheckable });
     // The seed's contract: the ledger takes no key.
     documentSecurity(ledger, PUBLIC, 'replace');
-    installWorkShares(ledger, shares, scopes.addressOf);
+    installWorkShares(ledger, takeShare);
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades), methods));
   });
 
   await app.register(
     async (api) => {
-      installApiGate(api, { accounts: deps.accounts, counter, scopes });
+      installApiGate(api, { accounts: deps.accounts, counter, scopes, takeShare });
       documentAnswers(api, { 401: invalidKey, 429: throttled('THROTTLE_ANON, THROTTLE_USER, THROTTLE_REGISTER'), 503: rateUncheckable });
       // Unknown /api/v1 paths pass the gate too: counted against the address.
       api.setNotFoundHandler(answerNotFound);
-      installWorkShares(api, shares, scopes.addressOf);
+      installWorkShares(api, takeShare);
       await api.register(refusingOtherMethods(apiRootRoute(), methods));
       await api.register(refusingOtherMethods(registrationRoutes(deps.accounts, deps.once.register), methods));
       await api.register(async (keyed) => {

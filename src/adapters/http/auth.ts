@@ -6,6 +6,7 @@ import { documentAnswers, documentSecurity } from './openapi.js';
 import { noKey } from './schemas/answers.js';
 import { KEY_OPTIONAL, KEY_REQUIRED } from './schemas/security.js';
 import { beyondAnyAllowance, type RequestCounter } from './throttle.js';
+import type { ShareTaker } from './work-shares.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,9 +83,9 @@ function keyInQuery(request: FastifyRequest): string | undefined {
  */
 export function installApiGate(
   api: FastifyInstance,
-  deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes },
+  deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes; takeShare?: ShareTaker },
 ): void {
-  const { accounts, counter, scopes } = deps;
+  const { accounts, counter, scopes, takeShare } = deps;
   // A key is read wherever one is sent; routes that need one say so (requireKey, the gateway).
   documentSecurity(api, KEY_OPTIONAL, 'default');
 
@@ -110,6 +111,8 @@ export function installApiGate(
     if (!cost) return counter.count(request, reply, [account]);
     // Counted (429 when spent) before a cost that reads storage is worked out.
     if (cost.readsStorage) await counter.count(request, reply, [account]);
+    // Reading storage for the cost is the expensive part (a portfolio's fold): it runs in the client's share.
+    if (cost.readsStorage) await takeShare?.(request, reply);
     const counted = cost.readsStorage ? 1 : 0;
     const units = await cost.of(request);
     if (units > account.rate.limit) {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShareRefused, type Worker, type WorkShares } from '../../app/work-shares.js';
 import { WorkShareRefusedError } from '../../domain/errors.js';
 import { secondsUp } from '../../domain/throttle.js';
@@ -10,6 +10,10 @@ declare module 'fastify' {
      * it runs within its client's share of expensive work (app/work-shares.ts).
      */
     expensive?: (request: FastifyRequest) => boolean;
+  }
+  interface FastifyRequest {
+    /** The request holds (or waits for) a place in its client's share of expensive work. */
+    holdsWorkShare?: boolean;
   }
   interface FastifyInstance {
     /** The shares the ledger and the API run expensive requests in: what runs and waits, for tests. */
@@ -26,21 +30,33 @@ function workerOf(request: FastifyRequest, address: string): Worker {
 }
 
 /**
- * Runs the expensive requests of `scope` within their client's share: after validation and counting (a
- * refused request takes no place), before the handler; the place is given back when the answer is sent or
- * its client has gone, so a streamed list holds it while it streams. Past the share and its short queue: 429
- * with Retry-After.
+ * Takes a place in its client's share for an expensive request, once (a second call does nothing): waits
+ * in the queue if need be, else throws the 429. The place is given back when the answer has been sent or
+ * its client has gone, so a streamed list holds it while it streams.
  */
-export function installWorkShares(scope: FastifyInstance, shares: WorkShares, addressOf: (ip: string) => string): void {
-  scope.addHook('preHandler', async (request, reply) => {
-    const expensive = request.routeOptions.config.expensive;
-    if (!expensive?.(request)) return;
+export function shareTaker(shares: WorkShares, addressOf: (ip: string) => string) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.holdsWorkShare || !request.routeOptions.config.expensive?.(request)) return;
+    request.holdsWorkShare = true;
     try {
       const release = await shares.enter(workerOf(request, request.clientAddress ?? addressOf(request.ip)));
       reply.raw.once('close', release);
     } catch (error) {
+      request.holdsWorkShare = false;
       if (error instanceof ShareRefused) throw new WorkShareRefusedError(secondsUp(error.retryAfterMs));
       throw error;
     }
-  });
+  };
+}
+
+export type ShareTaker = ReturnType<typeof shareTaker>;
+
+/**
+ * Runs the expensive requests of `scope` within their client's share: after validation and counting (a
+ * refused request takes no place), before the handler — or earlier, where the gate reads storage to learn
+ * a request's cost (a portfolio's fold), which is the expensive part. Past the share and its short queue:
+ * 429 with Retry-After.
+ */
+export function installWorkShares(scope: FastifyInstance, takeShare: ShareTaker): void {
+  scope.addHook('preHandler', takeShare);
 }
