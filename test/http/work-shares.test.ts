@@ -4,9 +4,12 @@
  * Retry-After; another client is served meanwhile. Vendor answers are held and released by the test, so a
  * request stays in flight exactly as long as the test wants.
  */
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import { register } from '../support/api.js';
+import { seedTrades } from '../support/ledger.js';
 import { testEngines } from '../support/engines.js';
 import { startService } from '../support/service.js';
 import { IBM_BARS, providerEnv, startUpstream } from '../support/upstream.js';
@@ -79,4 +82,30 @@ describe.each(testEngines())('work shares on %s', (engine) => {
     upstream.release('twelvedata', 'HELD');
     expect((await running).statusCode).toBe(200);
   });
+
+  it('when anonymous clients have their common share running, then another address waits its turn (here: refused), while pages and keyed work are served', async () => {
+    const { ada, service, shares } = await setup({ EXPENSIVE_ANONYMOUS: '1', EXPENSIVE_QUEUE: '0' });
+    const { app, db } = service();
+    // Larger than the socket buffers hold: a client that does not read keeps the list streaming.
+    await seedTrades(db, 200_000, (i) => ({ type: 'buy', user_id: i % 100, symbol: 'IBM', shares: 10, price: 100, timestamp: 1_658_966_400_000 + i }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const dumping = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    dumping.pause(); // reads nothing: the answer waits on it
+    dumping.write('GET /trades HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    try {
+      await vi.waitFor(() => expect(shares().anonymousRunning).toBe(1));
+      const other = (url: string) => app.inject({ method: 'GET', url, remoteAddress: '198.51.100.9' });
+      const refused = await other('/trades');
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers['retry-after']).toBe('60');
+      expect((await other('/trades?limit=10')).statusCode).toBe(200);
+      const keyed = await app.inject({ method: 'GET', url: '/api/v1/portfolio/7/', headers: { 'x-api-key': ada } });
+      expect(keyed.statusCode).toBe(200);
+    } finally {
+      dumping.destroy();
+    }
+    // The client gone, its place is given back.
+    await vi.waitFor(() => expect(shares().anonymousRunning).toBe(0));
+    expect((await app.inject({ method: 'GET', url: '/trades?user_id=7', remoteAddress: '198.51.100.9' })).statusCode).toBe(200);
+  }, 60_000);
 });
