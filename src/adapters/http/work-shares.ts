@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ShareRefused, type Worker, type WorkShares } from '../../app/work-shares.js';
+import { type Release, ShareRefused, type Worker, type WorkShares } from '../../app/work-shares.js';
 import { WorkShareRefusedError } from '../../domain/errors.js';
 import { secondsUp } from '../../domain/throttle.js';
 
@@ -38,9 +38,16 @@ export function shareTaker(shares: WorkShares, addressOf: (ip: string) => string
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.holdsWorkShare || !request.routeOptions.config.expensive?.(request)) return;
     request.holdsWorkShare = true;
+    // Listened for before the wait: a client that leaves while waiting gives its place back as soon as it gets one.
+    let release: Release | undefined;
+    let gone = false;
+    reply.raw.once('close', () => {
+      gone = true;
+      release?.();
+    });
     try {
-      const release = await shares.enter(workerOf(request, request.clientAddress ?? addressOf(request.ip)));
-      reply.raw.once('close', release);
+      release = await shares.enter(workerOf(request, request.clientAddress ?? addressOf(request.ip)));
+      if (gone) release();
     } catch (error) {
       request.holdsWorkShare = false;
       if (error instanceof ShareRefused) throw new WorkShareRefusedError(secondsUp(error.retryAfterMs));
