@@ -74,6 +74,7 @@ async function main() {
       THROTTLE_ANON: '1000000000/day',
       THROTTLE_USER: '1000000000/day',
       THROTTLE_REGISTER: '1000000000/day',
+      THROTTLE_TRADES: 'off',
       MARKET_DATA_PROVIDERS: 'alphavantage',
       ALPHAVANTAGE_API_KEY: 'bench',
       ALPHAVANTAGE_BASE_URL: upstream.url,

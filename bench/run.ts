@@ -2,7 +2,7 @@
  * The benchmark suite of issue 10 (bench/README.md):
  *
  *   npm run bench                  # builds, then runs every scenario (under 10 minutes on 2 cores)
- *   BENCH_ONLY=1,2 npm run bench   # a subset of the scenarios 1–8
+ *   BENCH_ONLY=1,2 npm run bench   # a subset of the scenarios 1–9
  *   BENCH_SECONDS=10 BENCH_ROUNDS=5 BENCH_CONNECTIONS=64 npm run bench
  *   BENCH_POSTGRES_URL=postgres://… # an existing, empty database for scenario 3 (default: one created and dropped here)
  *   BENCH_REDIS_URL=redis://…       # for scenario 7 (default redis://127.0.0.1:6379, a key prefix of its own)
@@ -20,7 +20,7 @@ import { table, writeResults, type Row } from './report.js';
 import * as scenarios from './scenarios.js';
 import type { Service } from './service.js';
 
-const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())));
+const only = new Set((process.env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())));
 
 /** 50 symbols for the batch, IBM first; the stand-in answers each with IBM's bars. */
 function symbols(): string[] {
@@ -66,6 +66,7 @@ async function main() {
     if (only.has(6)) await step('authentication as accounts grow', () => scenarios.authCurve(context));
     if (only.has(7)) await step('WEB_CONCURRENCY=2', () => scenarios.cluster(context));
     if (only.has(8)) await step('market data from the store', () => scenarios.marketData(context));
+    if (only.has(9)) await step('isolation under expensive requests', () => scenarios.isolation(context));
     notes.push(
       `Upstream (stand-in Alpha Vantage) calls over the run: ${upstream.calls.alphavantage.length}.`,
       `Whole run: ${((performance.now() - started) / 60_000).toFixed(1)} min.`,

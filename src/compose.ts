@@ -167,6 +167,7 @@ export async function composeService(config: Config, options: ComposeOptions = {
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       serverLimits: config.serverLimits,
+      workShares: config.workShares,
       onRoute: options.onRoute,
       metricsToken: config.metricsToken,
       portfolioMaxTrades: config.portfolioMaxTrades,

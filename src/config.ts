@@ -4,6 +4,7 @@
  */
 
 import { availableParallelism } from 'node:os';
+import type { WorkShareLimits } from './app/work-shares.js';
 import { parseRate, RATE_SYNTAX, type Rate } from './domain/throttle.js';
 
 /** How an instance uses PostgreSQL: bounds that keep a request from waiting on a database that is away or stuck. */
@@ -101,7 +102,7 @@ export interface Config {
     register: Rate;
     /** Key rotations and revocations per account, on top of the account's rate. */
     keys: Rate;
-    /** Unset: the ledger is not throttled. */
+    /** `off`: the ledger is not throttled. */
     trades: Rate | undefined;
     /** IPv6 clients are counted per network of this many leading bits (one host holds a whole /64). */
     ipv6Prefix: number;
@@ -116,6 +117,8 @@ export interface Config {
   apiCallsLogPath: string;
   /** Timeouts and the connection cap a client meets at the socket. */
   serverLimits: ServerLimits;
+  /** How many expensive requests run at once per client and for anonymous clients together (app/work-shares.ts). */
+  workShares: WorkShareLimits;
   /** On SIGTERM, requests still in flight this long after have their connections closed, unanswered. */
   shutdownTimeoutMs: number;
   /** Origins allowed by CORS; empty means CORS is off. */
@@ -212,6 +215,18 @@ function readRate(env: Env, name: string, fallback: string | undefined): Rate | 
   if (raw === undefined) return undefined;
   const rate = parseRate(raw);
   if (!rate) throw new ConfigError(name, RATE_SYNTAX, raw);
+  return rate;
+}
+
+/** The ledger's default allowance per client address (docs/reference/throttling.md says why this number). */
+export const THROTTLE_TRADES_DEFAULT = '10000/day';
+
+/** A rate, or `off` for none. */
+function readRateOrOff(env: Env, name: string, fallback: string): Rate | undefined {
+  const raw = env[name]?.trim() || fallback;
+  if (raw.toLowerCase() === 'off') return undefined;
+  const rate = parseRate(raw);
+  if (!rate) throw new ConfigError(name, `${RATE_SYNTAX}, or off`, raw);
   return rate;
 }
 
@@ -402,7 +417,9 @@ export function loadConfig(env: Env = process.env): Config {
       user: readRate(env, 'THROTTLE_USER', '1000/day')!,
       register: readRate(env, 'THROTTLE_REGISTER', '10/day')!,
       keys: readRate(env, 'THROTTLE_KEYS', '10/day')!,
-      trades: readRate(env, 'THROTTLE_TRADES', undefined),
+      // On by default (issue 18): far above what a person or the seed's test suites send from one address,
+      // far below the hundreds of thousands of writes a day one anonymous address could otherwise make.
+      trades: readRateOrOff(env, 'THROTTLE_TRADES', THROTTLE_TRADES_DEFAULT),
       ipv6Prefix: readInteger(env, 'THROTTLE_IPV6_PREFIX', 64, 32, 128),
     },
     trustProxy: readInteger(env, 'TRUST_PROXY', 0, 0, 32),
@@ -411,6 +428,12 @@ export function loadConfig(env: Env = process.env): Config {
     onRateLimitStoreFailure: readChoice(env, 'RATE_LIMIT_ON_STORE_FAILURE', ['allow', 'deny'] as const, 'allow'),
     apiCallsLogPath: env.APICALLS_LOG?.trim() || './apicalls.log',
     serverLimits: readServerLimits(env),
+    workShares: {
+      perClient: readInteger(env, 'EXPENSIVE_PER_CLIENT', 2, 1, 1000),
+      anonymous: readInteger(env, 'EXPENSIVE_ANONYMOUS', 2, 1, 1000),
+      queuePerClient: readInteger(env, 'EXPENSIVE_QUEUE', 4, 0, 1000),
+      queueWaitMs: readInteger(env, 'EXPENSIVE_QUEUE_WAIT_MS', 2000, 0, 60_000),
+    },
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
     corsOrigins: readOrigins(env),
     prefetch: readPrefetch(env, providers),

@@ -44,10 +44,12 @@ describe('loadConfig', () => {
       user: { limit: 1000, windowMs: 86_400_000, text: '1000/day' },
       register: { limit: 10, windowMs: 86_400_000, text: '10/day' },
       keys: { limit: 10, windowMs: 86_400_000, text: '10/day' },
-      trades: undefined,
+      trades: { limit: 10_000, windowMs: 86_400_000, text: '10000/day' },
       ipv6Prefix: 64,
     });
     expect(loadConfig({ THROTTLE_TRADES: '10/minute' }).throttle.trades).toMatchObject({ limit: 10, windowMs: 60_000 });
+    expect(loadConfig({}).throttle.trades).toMatchObject({ limit: 10_000, windowMs: 86_400_000 });
+    expect(loadConfig({ THROTTLE_TRADES: 'off' }).throttle.trades).toBeUndefined();
   });
 
   it.each([

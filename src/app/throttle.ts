@@ -97,7 +97,7 @@ export function throttleScopes(rates: ThrottleRates) {
       { name: 'user', key: String(account.id), rate: allowanceOf(account, rates) },
       { name: 'keys', key: String(account.id), rate: rates.keys },
     ],
-    /** The ledger follows its own contract: throttled only when THROTTLE_TRADES is set. */
+    /** The ledger follows its own contract (no key): counted per address, unless THROTTLE_TRADES is off. */
     ledger: (address: string): ThrottleScope[] => (rates.trades ? [{ name: 'trades', key: address, rate: rates.trades }] : []),
     /** A client address as counted: IPv4 as is (IPv4-mapped IPv6 included), IPv6 by its network of `ipv6Prefix` bits. */
     addressOf(ip: string): string {

@@ -13,6 +13,8 @@ export interface TradeLedger {
   findById(id: number): Promise<Trade | undefined>;
   /** Trades matching `filter` with id > afterId, ascending, at most `limit`. */
   listAfter(filter: TradeFilter, afterId: number, limit: number): Promise<Trade[]>;
+  /** How many trades match `filter` with id > afterId: what an unpaged list will send, for its cost. */
+  countAfter(filter: TradeFilter, afterId: number): Promise<number>;
   /**
    * One user's trades with timestamp ≤ `until` and id ≤ `throughId`, in (timestamp, id) order, after
    * `after` in that order, at most `limit`: a portfolio counts trades as they happened.

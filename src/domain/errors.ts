@@ -138,8 +138,20 @@ export class StillFetchingError extends DomainError {
 
 /** The client used up its request rate; it may try again after `retryAfterSeconds`. */
 export class ThrottledError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('throttled', throttledDetail(retryAfterSeconds));
+  constructor(
+    readonly retryAfterSeconds: number,
+    /** What the whole request costs, in requests: said in the detail when more than one. */
+    readonly cost = 1,
+  ) {
+    super('throttled', throttledDetail(retryAfterSeconds, cost));
+  }
+}
+
+/** A client has as many expensive requests running and waiting as it may (app/work-shares.ts): try again shortly. */
+export class WorkShareRefusedError extends ThrottledError {
+  constructor(retryAfterSeconds: number) {
+    super(retryAfterSeconds);
+    this.message = `Too many expensive requests at once from this client; they run a few at a time. Expected available in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`;
   }
 }
 

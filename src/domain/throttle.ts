@@ -126,8 +126,10 @@ function waitFor(buckets: Map<number, Bucket>, needed: number, leavesIn: (bucket
 }
 
 /** DRF's words for a refusal, with the wait rounded up. */
-export function throttledDetail(waitSeconds: number): string {
-  return `Request was throttled. Expected available in ${waitSeconds} second${waitSeconds === 1 ? '' : 's'}.`;
+/** DRF's wording; a request costing more than one unit also says what it would have cost. */
+export function throttledDetail(waitSeconds: number, cost = 1): string {
+  const wait = `Request was throttled. Expected available in ${waitSeconds} second${waitSeconds === 1 ? '' : 's'}.`;
+  return cost > 1 ? `${wait} This request costs ${cost} requests.` : wait;
 }
 
 export function secondsUp(ms: number): number {

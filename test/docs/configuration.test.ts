@@ -82,7 +82,6 @@ describe('docs/reference/configuration.md', () => {
     expect(loadConfig(MODES.providers!).prefetch.enabled).toBe(true);
     expect(documented.get('PREFETCH')).toBe('`on` with a real provider, `off` with the sandbox');
     expect(loadConfig({}).redisUrl).toBeUndefined();
-    expect(loadConfig({}).throttle.trades).toBeUndefined();
     expect(loadConfig({}).corsOrigins).toEqual([]);
     expect(loadConfig({}).metricsToken).toBeUndefined();
     expect(loadConfig({}).providers).toEqual([]);

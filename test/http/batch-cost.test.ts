@@ -29,7 +29,7 @@ describe.each(testEngines())('what a batch of symbols costs, on %s (sandbox data
     const wait = Number(refused.headers['retry-after']);
     expect(wait).toBeGreaterThan(86_300);
     expect(wait).toBeLessThanOrEqual(86_400);
-    expect(refused.json()).toEqual({ detail: `Request was throttled. Expected available in ${wait} seconds.` });
+    expect(refused.json()).toEqual({ detail: `Request was throttled. Expected available in ${wait} seconds. This request costs 5 requests.` });
     expect(refused.headers.ratelimit).toMatch(/^"user";r=4;t=\d+$/);
     expect(await used()).toBe(7); // nothing for the refused batch
     expect((await get('/api/v1/symbols/?symbols=G,H,I')).statusCode).toBe(200); // 3 still fit

@@ -128,8 +128,16 @@ describe.each(Object.keys(STORES) as (keyof typeof STORES)[])('throttling with t
     expect(created + more).toBe(10);
   });
 
-  it('when THROTTLE_TRADES is unset, then the ledger is not throttled; when set, it is', async () => {
-    const open = await startService(engine, { ...storeEnv(), THROTTLE_ANON: '1/day' });
+  it('when THROTTLE_TRADES is not set, then the ledger is counted per address at 10000/day', async () => {
+    const { app } = await startService(engine, storeEnv());
+    const first = await app.inject({ method: 'GET', url: '/trades' });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['ratelimit-policy']).toBe('"trades";q=10000;w=86400');
+    expect(first.headers.ratelimit).toMatch(/^"trades";r=9999;t=\d+$/);
+  });
+
+  it('when THROTTLE_TRADES is off, then the ledger is not throttled; when set, it is', async () => {
+    const open = await startService(engine, { ...storeEnv(), THROTTLE_ANON: '1/day', THROTTLE_TRADES: 'off' });
     for (let i = 0; i < 5; i++) expect((await open.app.inject({ method: 'GET', url: '/trades' })).statusCode).toBe(200);
 
     const limited = await startService(engine, { ...storeEnv(), THROTTLE_TRADES: '2/minute' });

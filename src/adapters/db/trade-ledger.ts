@@ -119,6 +119,15 @@ export function createTradeLedger(db: Kysely<Database>): TradeLedger {
       return rows;
     },
 
+    async countAfter(filter: TradeFilter, afterId: number): Promise<number> {
+      let query = db.selectFrom('trades').select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).where('id', '>', afterId);
+      if (filter.user_id !== undefined) query = query.where('user_id', '=', filter.user_id);
+      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+      if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
+      const { count } = await query.executeTakeFirstOrThrow();
+      return Number(count); // PostgreSQL's count(*) is a bigint, which its driver gives as a string
+    },
+
     async listInTimeOrder(userId: number, { until, throughId }: TradeWindow, after: TradeCursor | undefined, limit: number): Promise<Trade[]> {
       let query = db
         .selectFrom('trades')

@@ -10,6 +10,7 @@ import type { ServedRequests } from '../../app/served-requests.js';
 import { type RateLimitStore, type ThrottleRates, throttleScopes } from '../../app/throttle.js';
 import type { TradeLedger, TradeOnce } from '../../app/trades.js';
 import type { ClaimOptions, LedgerClaims } from '../../app/ledger-claims.js';
+import { type WorkShareLimits, workShares } from '../../app/work-shares.js';
 import { DomainError } from '../../domain/errors.js';
 import { accountRoutes, registrationRoutes } from './accounts.js';
 import { alphaVantageGatewayRoutes } from './alpha-vantage-gateway.js';
@@ -38,6 +39,7 @@ import { serverLimitOptions, type ServerLimits } from './server-limits.js';
 import { startRequestBudget } from './request-budget.js';
 import { requestCounter, type StoreFailurePolicy } from './throttle.js';
 import { tradeRoutes } from './trades.js';
+import { installWorkShares, shareTaker } from './work-shares.js';
 import { installStrictJsonParser, parseQueryString } from './strict-utf8.js';
 import { installValidators } from './validation.js';
 
@@ -70,6 +72,7 @@ export interface HttpOptions {
   trustProxy: number;
   corsOrigins: string[];
   serverLimits: ServerLimits;
+  workShares: WorkShareLimits;
   /** Sees every route as it is declared (tests list the routes to check the OpenAPI document against them). */
   onRoute?: (route: RouteOptions) => void;
   /** The trades one portfolio request folds at most (PORTFOLIO_MAX_TRADES); app/portfolio.ts's default unless set. */
@@ -203,6 +206,12 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
   // A wrong METRICS_TOKEN spends the address's anonymous allowance, as a wrong API key does.
   const countFailedToken = (request: FastifyRequest, reply: FastifyReply) => counter.count(request, reply, [scopes.anonymous(scopes.addressOf(request.ip))]);
   await app.register(refusingOtherMethods(metricsRoute(deps.metrics, options.metricsToken, countFailedToken), methods));
+  // For routes that learn their cost from their answer (chargeForRows in quotes.ts).
+  app.decorate('requestCounter', counter);
+  // One set of shares for the ledger and the API: a client's expensive requests are counted together.
+  const shares = workShares(options.workShares);
+  app.decorate('workShares', shares);
+  const takeShare = shareTaker(shares, scopes.addressOf);
 
   /**
    * A URL the router refuses (414 over-long, 400 malformed) never reaches a
@@ -229,22 +238,24 @@ export async function buildHttpApp(deps: HttpDependencies, options: HttpOptions)
     void reply.code(status).send({ detail: status === 414 ? 'Request URI is too long.' : 'Malformed request URL.' });
   }
   await app.register(async (ledger) => {
-    // Without THROTTLE_TRADES the ledger counts nothing: no hook to run on each of its requests.
+    // With THROTTLE_TRADES=off the ledger counts nothing: no hook to run on each of its requests.
     if (options.throttle.trades) {
       ledger.addHook('onRequest', (request, reply) => counter.count(request, reply, scopes.ledger(scopes.addressOf(request.ip))));
     }
-    documentAnswers(ledger, { 429: throttled('only when THROTTLE_TRADES is set'), 503: rateUncheckable });
+    documentAnswers(ledger, { 429: throttled('past THROTTLE_TRADES (10000/day per client address by default)'), 503: rateUncheckable });
     // The seed's contract: the ledger takes no key.
     documentSecurity(ledger, PUBLIC, 'replace');
+    installWorkShares(ledger, takeShare);
     await ledger.register(refusingOtherMethods(tradeRoutes(deps.ledger, deps.once.trades, accessOf), methods));
   });
 
   await app.register(
     async (api) => {
-      installApiGate(api, { accounts: deps.accounts, counter, scopes });
+      installApiGate(api, { accounts: deps.accounts, counter, scopes, takeShare });
       documentAnswers(api, { 401: invalidKey, 429: throttled('THROTTLE_ANON, THROTTLE_USER, THROTTLE_REGISTER'), 503: rateUncheckable });
       // Unknown /api/v1 paths pass the gate too: counted against the address.
       api.setNotFoundHandler(answerNotFound);
+      installWorkShares(api, takeShare);
       await api.register(refusingOtherMethods(apiRootRoute(), methods));
       await api.register(refusingOtherMethods(registrationRoutes(deps.accounts, deps.once.register), methods));
       await api.register(async (keyed) => {

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService, Authenticated } from '../../app/accounts.js';
 import type { ThrottleScope, ThrottleScopes } from '../../app/throttle.js';
-import { InvalidCredentialsError, NotAuthenticatedError, ValidationError } from '../../domain/errors.js';
-import type { Rate } from '../../domain/throttle.js';
+import { InvalidCredentialsError, NotAuthenticatedError } from '../../domain/errors.js';
 import { documentAnswers, documentSecurity } from './openapi.js';
 import { noKey } from './schemas/answers.js';
 import { KEY_OPTIONAL, KEY_REQUIRED } from './schemas/security.js';
-import type { RequestCounter } from './throttle.js';
+import { beyondAnyAllowance, type RequestCounter } from './throttle.js';
+import type { ShareTaker } from './work-shares.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -83,9 +83,9 @@ function keyInQuery(request: FastifyRequest): string | undefined {
  */
 export function installApiGate(
   api: FastifyInstance,
-  deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes },
+  deps: { accounts: AccountService; counter: RequestCounter; scopes: ThrottleScopes; takeShare?: ShareTaker },
 ): void {
-  const { accounts, counter, scopes } = deps;
+  const { accounts, counter, scopes, takeShare } = deps;
   // A key is read wherever one is sent; routes that need one say so (requireKey, the gateway).
   documentSecurity(api, KEY_OPTIONAL, 'default');
 
@@ -111,11 +111,13 @@ export function installApiGate(
     if (!cost) return counter.count(request, reply, [account]);
     // Counted (429 when spent) before a cost that reads storage is worked out.
     if (cost.readsStorage) await counter.count(request, reply, [account]);
+    // Reading storage for the cost is the expensive part (a portfolio's fold): it runs in the client's share.
+    if (cost.readsStorage) await takeShare?.(request, reply);
     const counted = cost.readsStorage ? 1 : 0;
     const units = await cost.of(request);
     if (units > account.rate.limit) {
       if (counted === 0) await counter.count(request, reply, [account]);
-      throw beyondAnyAllowance(account.rate, cost, units);
+      throw beyondAnyAllowance(account.rate, cost.field, units);
     }
     if (units > counted) await counter.count(request, reply, [account], units - counted);
   }
@@ -147,14 +149,6 @@ export function installApiGate(
     if (request.counted) await counter.settle(request, reply);
     return payload;
   });
-}
-
-/**
- * A cost no allowance can ever pay is the client's mistake, not a wait: 400 on
- * the input that sets it. It still counts as one request, as every answer does.
- */
-function beyondAnyAllowance(rate: Rate, cost: RouteCost, units: number): ValidationError {
-  return new ValidationError(cost.field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
 }
 
 /** Every route of `scope` needs a key: without one, 401 — before a 405, as DRF checks permissions before the method. */

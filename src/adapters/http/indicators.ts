@@ -4,8 +4,9 @@ import { getIndicator } from '../../app/market-data/indicators.js';
 import type { QuoteService } from '../../app/market-data/quotes.js';
 import { symbolNotFound } from '../../domain/errors.js';
 import { csvTable } from './csv.js';
+import { always } from './work-shares.js';
 import { prefers } from './negotiation.js';
-import { requesterOf, sayCacheState } from './quotes.js';
+import { chargeForRows, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, notFound, upstreamAnswers } from './schemas/answers.js';
 import { IndicatorParams, IndicatorQuery, IndicatorSchema } from './schemas/indicators.js';
 
@@ -38,6 +39,7 @@ export function indicatorRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox
     app.get(
       '/symbol/:symbol/indicators/:name',
       {
+        config: { expensive: always },
         schema: {
           summary: "A technical indicator (SMA, RSI, MACD, BBANDS…) of the stored daily, weekly or monthly bars, with Alpha Vantage's parameters; Accept: text/csv for CSV",
           operationId: 'getIndicator',
@@ -55,6 +57,7 @@ export function indicatorRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox
           { symbol: request.params.symbol, name: request.params.name, interval, from, to, parameter: (name) => query[name] },
           requesterOf(request),
         );
+        await chargeForRows(request, reply, () => served.rows.length, 'from');
         sayCacheState(reply, served.cache);
         const fields = served.definition.outputs.map((output) => output.field);
         if (prefers(request, 'text/csv')) {

@@ -20,6 +20,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { Holding } from '../../domain/portfolio.js';
 import { csvTable } from './csv.js';
 import { prefers } from './negotiation.js';
+import { always } from './work-shares.js';
 import { costPerSymbol, requesterOf, sayCacheState } from './quotes.js';
 import { invalid, upstreamAnswers } from './schemas/answers.js';
 import { forbiddenAnswer } from './ledgers.js';
@@ -109,6 +110,7 @@ export function portfolioRoutes(
         config: {
           cost: { of: costOf(async (request) => openHoldings((await held(request)).folded.holdings)), field: 'user_id', readsStorage: true },
           swaggerTransform: documentedAs(DocumentedPortfolioParams),
+          expensive: always,
         },
         schema: {
           summary: "A ledger user's positions valued at the latest closes (or as_of a day); each distinct symbol priced counts as one request. Accept: text/csv for CSV",
@@ -147,6 +149,7 @@ export function portfolioRoutes(
         config: {
           cost: { of: costOf(async (request) => (await heldInRange(request)).range.relevant), field: 'user_id', readsStorage: true },
           swaggerTransform: documentedAs(DocumentedPortfolioParams),
+          expensive: always,
         },
         schema: {
           summary: "A ledger user's portfolio value at each stored session of a range (default: the last year; at most 5 years); each distinct symbol priced counts as one request",

@@ -79,11 +79,40 @@ export function costPerSymbol<T>(priced: (request: FastifyRequest) => T[] | Prom
   };
 }
 
+/** Rows an answer returns for one request of allowance. */
+export const ROWS_PER_UNIT = 1000;
+
+/**
+ * The other cost rule, for answers whose length the client chooses (an unpaged GET /trades, a long history
+ * or indicator series): one request per 1,000 rows returned, the first thousand included in the request
+ * itself. So a default history (100 bars) or a user's trades cost 1, and a 500,000-trade dump 500.
+ */
+export function costOfRows(rows: number): number {
+  return Math.max(1, Math.ceil(rows / ROWS_PER_UNIT));
+}
+
+/**
+ * Charges a request by costOfRows, once it knows how many rows it will answer and before it answers: what
+ * its gate counted is part of it; past what is left, 429 saying the whole cost (nothing is sent). `rows` is
+ * not asked when nothing counts the request (THROTTLE_TRADES off, the store away), so its query is saved.
+ */
+export function chargeForRows(request: FastifyRequest, reply: FastifyReply, rows: () => number | Promise<number>, field: string): Promise<void> {
+  const counter = request.server.requestCounter;
+  if (!counter) return Promise.resolve();
+  return counter.chargeWhole(request, reply, async () => costOfRows(await rows()), field);
+}
+
 /** A batch's symbols as the quote service counts them (batchSymbols): distinct, once normalised. */
 const batchCost = costPerSymbol((request) => {
   const text = (request.query as { symbols?: unknown }).symbols;
   return typeof text === 'string' ? batchSymbols(symbolList(text)) : [];
 });
+
+/** A history over a range, adjusted, or of weeks or months is work; the default last 100 sessions are not. */
+function longOrAdjustedHistory(request: FastifyRequest): boolean {
+  const { from, adjusted, interval } = request.query as { from?: string; adjusted?: boolean; interval?: string };
+  return from !== undefined || adjusted === true || (interval !== undefined && interval !== '1day');
+}
 
 /** A bar's own fields, without the store's bookkeeping (source, fetched_at). */
 function pickBar({ date, open, high, low, close, volume }: DailyBar): DailyBar {
@@ -153,6 +182,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
     app.get(
       '/symbol/:symbol/history',
       {
+        config: { expensive: longOrAdjustedHistory },
         schema: {
           summary: 'Daily, weekly or monthly bars, oldest first (default: the last 100), as traded or adjusted; Accept: text/csv for CSV',
           operationId: 'getHistory',
@@ -185,6 +215,7 @@ export function quoteRoutes(quotes: QuoteService): FastifyPluginAsyncTypebox {
         const history = await quotes.getHistory(request.params.symbol, { from, to, adjusted, interval }, requesterOf(request));
         sayCacheState(reply, history.cache);
         const bars = history.adjusted?.bars ?? history.bars;
+        await chargeForRows(request, reply, () => bars.length, 'from');
         if (prefers(request, 'text/csv')) {
           // The CSV text stands in for the JSON the 200 schema documents.
           return reply.type('text/csv; charset=utf-8').send(toCsv(bars) as never);

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitStore, ThrottleScope } from '../../app/throttle.js';
-import { RateLimitStoreUnavailableError, ThrottledError } from '../../domain/errors.js';
-import { secondsUp, type ThrottleDecision } from '../../domain/throttle.js';
+import { RateLimitStoreUnavailableError, ThrottledError, ValidationError } from '../../domain/errors.js';
+import { type Rate, secondsUp, type ThrottleDecision } from '../../domain/throttle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,6 +11,12 @@ declare module 'fastify' {
     throttledBy?: ThrottleScope['name'];
     /** What this request was counted against, for its RateLimit fields and for settling a held allowance. */
     counted?: Counted[];
+    /** Units this request has been counted for so far, on each of its scopes. */
+    unitsCounted?: number;
+  }
+  interface FastifyInstance {
+    /** The counter the gates count with, for a route whose cost is only known from its answer (chargeWhole). */
+    requestCounter?: RequestCounter;
   }
 }
 
@@ -40,15 +46,18 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
     }
   }
 
-  function answer(request: FastifyRequest, reply: FastifyReply, counted: Counted[]): void {
+  function answer(request: FastifyRequest, reply: FastifyReply, counted: Counted[], wholeCost: number): void {
     if (counted.length === 0) return;
     request.rateLimit ??= counted[0];
     request.counted = counted;
     writeFields(reply, counted);
     const refused = counted.find(({ decision }) => !decision.allowed);
-    if (!refused) return;
+    if (!refused) {
+      request.unitsCounted = (request.unitsCounted ?? 0) + counted[0]!.cost;
+      return;
+    }
     request.throttledBy = refused.scope.name;
-    throw new ThrottledError(secondsUp(refused.decision.retryAfterMs));
+    throw new ThrottledError(secondsUp(refused.decision.retryAfterMs), wholeCost);
   }
 
   return {
@@ -64,7 +73,25 @@ export function requestCounter(store: RateLimitStore, onStoreFailure: StoreFailu
         counted.push({ scope, decision, cost });
         if (!decision.allowed) break;
       }
-      answer(request, reply, counted);
+      answer(request, reply, counted, (request.unitsCounted ?? 0) + cost);
+    },
+
+    /**
+     * For a route whose cost is only known once it has read its answer (rows it returns): counts what of
+     * `units` — the whole request's cost — its gate has not counted yet, against the same scopes, all or
+     * nothing. A request refused here was read and still counts what its gate counted (as a portfolio's
+     * first unit): else a client with one unit left could have a ledger read for free, again and again.
+     * `units` is not asked for a request nothing counted (its scope is off, or the store was away).
+     */
+    async chargeWhole(request: FastifyRequest, reply: FastifyReply, units: () => number | Promise<number>, field: string): Promise<void> {
+      const scopes = request.counted?.map(({ scope }) => scope);
+      if (!scopes || scopes.length === 0 || request.unitsCounted === undefined) return;
+      const whole = await units();
+      const unpaid = whole - request.unitsCounted;
+      if (unpaid <= 0) return;
+      const tightest = scopes.reduce((a, b) => (b.rate.limit < a.rate.limit ? b : a));
+      if (whole > tightest.rate.limit) throw beyondAnyAllowance(tightest.rate, field, whole);
+      await this.count(request, reply, scopes, unpaid);
     },
 
     /**
@@ -99,3 +126,11 @@ function writeFields(reply: FastifyReply, counted: Counted[]): void {
 }
 
 export type RequestCounter = ReturnType<typeof requestCounter>;
+
+/**
+ * A cost no allowance can ever pay is the client's mistake, not a wait: 400 on
+ * the input that sets it. It still counts what was counted, as every answer does.
+ */
+export function beyondAnyAllowance(rate: Rate, field: string, units: number): ValidationError {
+  return new ValidationError(field, `costs ${units} requests, more than the whole allowance of ${rate.text}; ask for fewer at a time`);
+}

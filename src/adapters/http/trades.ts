@@ -9,6 +9,7 @@ import type { Trade, TradeFilter } from '../../domain/trade.js';
 import { idempotencyKeyOf, markReplayed } from './idempotency.js';
 import { forbiddenAnswer } from './ledgers.js';
 import { documentedAs } from './openapi.js';
+import { chargeForRows } from './quotes.js';
 import { idempotencyConflicts, idempotencyKeyInvalid, invalid, invalidKey, notFound, tooLarge, unsupportedMediaType } from './schemas/answers.js';
 import { IdempotencyHeaderSchema } from './schemas/common.js';
 import { NewTradeSchema, TradeListQuerySchema, TradeSchema } from './schemas/trade.js';
@@ -97,6 +98,8 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce, accessOf: (req
     app.get(
       '/trades',
       {
+        // The unpaged list may be the whole ledger (55 MB and over a second for 500,000 trades): a page is not.
+        config: { expensive: (request) => (request.query as { limit?: number }).limit === undefined },
         schema: {
           summary: 'List trades in id order (streamed; paged when `limit` is given)',
           operationId: 'listTrades',
@@ -123,7 +126,12 @@ export function tradeRoutes(ledger: TradeLedger, once: TradeOnce, accessOf: (req
         // A list that fits in one batch (a user's trades, mostly) is whole already: sent as one
         // array, the same bytes, from one query, without a generator, a stream's machinery or chunked writes.
         if (first.length < ALL_TRADES_BATCH) return first;
-        const batches = listAllTrades(ledger, tradeFilter, first[first.length - 1]!.id, ALL_TRADES_BATCH);
+        // A longer list costs by its rows (costOfRows), charged before its status is sent: the rows left are
+        // counted by one query first (an index scan, far cheaper than the list). Trades recorded between that
+        // count and the stream's end are sent too, uncharged: the cost is of the ledger as it was asked.
+        const lastRead = first[first.length - 1]!.id;
+        await chargeForRows(request, reply, async () => first.length + (await ledger.countAfter(tradeFilter, lastRead)), 'limit');
+        const batches = listAllTrades(ledger, tradeFilter, lastRead, ALL_TRADES_BATCH);
         const body = Readable.from(jsonArray(first, batches));
         // The stream is the array the 200 schema documents, written as it is read.
         return reply.type('application/json; charset=utf-8').send(body as unknown as Trade[]);
