@@ -88,6 +88,7 @@ export function startLoad(options: LoadOptions) {
   const intents: TradeIntent[] = [];
   const samples: Sample[] = [];
   const rotationFailures: string[] = [];
+  let lostKeys = 0;
   let stopped = false;
   let nextTimestamp = 1_700_000_000;
   const pick = (i: number) => options.instances[i % options.instances.length]!;
@@ -136,6 +137,12 @@ export function startLoad(options: LoadOptions) {
       const on = pick(n);
       const answer = await call(on, 'POST', '/api/v1/keys/rotate/', { key });
       samples.push({ at: options.clock(), instance: on.name, kind: 'rotate', status: answer.status, ms: answer.ms });
+      if (answer.status === 401) {
+        // A rotation whose answer was lost (a timeout) may have been made: its new key is lost with it, as
+        // a client's would be. A fresh account goes on rotating.
+        lostKeys++;
+        key = await register(on, `rotation-${n}@example.com`).catch(() => key);
+      }
       if (answer.status === 201) {
         const old = key;
         key = answer.body as string;
@@ -156,6 +163,7 @@ export function startLoad(options: LoadOptions) {
     intents,
     samples,
     rotationFailures,
+    lostKeys: () => lostKeys,
     stop: async () => {
       stopped = true;
       await running;
