@@ -42,20 +42,26 @@ interface Probe {
   ready: Answer['status'];
 }
 
-/** /health and /ready of both instances, four times a second, for the whole run. */
+/**
+ * /health and /ready of both instances, twice a second for the whole run, each pair sent on time whether
+ * or not the previous one was answered (a hung probe must not hide the ones after it).
+ */
 function monitor() {
   const probes: Probe[] = [];
-  let stopped = false;
-  const watch = async (on: Instance) => {
-    while (!stopped) {
-      const sentAt = clock();
-      const [health, ready] = await Promise.all([call(on, 'GET', '/health', { timeoutMs: PROBE_TIMEOUT_MS }), call(on, 'GET', '/ready', { timeoutMs: PROBE_TIMEOUT_MS })]);
-      probes.push({ sentAt, at: clock(), instance: on.name, health: health.status, healthStatus: (health.body as { status?: string } | null)?.status, ready: ready.status });
-      await pause(250);
-    }
+  const inFlight = new Set<Promise<void>>();
+  const probe = async (on: Instance) => {
+    const sentAt = clock();
+    const [health, ready] = await Promise.all([call(on, 'GET', '/health', { timeoutMs: PROBE_TIMEOUT_MS }), call(on, 'GET', '/ready', { timeoutMs: PROBE_TIMEOUT_MS })]);
+    probes.push({ sentAt, at: clock(), instance: on.name, health: health.status, healthStatus: (health.body as { status?: string } | null)?.status, ready: ready.status });
   };
-  const running = Promise.all([watch(a), watch(b)]);
-  return { probes, stop: async () => ((stopped = true), await running) };
+  const timer = setInterval(() => {
+    for (const on of [a, b]) {
+      const sent = probe(on);
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent));
+    }
+  }, 500);
+  return { probes, stop: async () => (clearInterval(timer), await Promise.all(inFlight)) };
 }
 
 function startInstance(h: typeof hostA, env: Record<string, string>, logFolder: string): HostProcess {
