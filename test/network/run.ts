@@ -105,7 +105,7 @@ interface FaultContext {
   keys: { revocation: string; throttle: string };
 }
 
-const recoveries: { fault: string; healthyMs: number; servingMs: number }[] = [];
+const recoveries: { fault: string; target: string; faultAt: number; healAt: number; healthyMs: number; servingMs: number }[] = [];
 
 async function main() {
   buildNetwork();
@@ -160,7 +160,7 @@ async function main() {
     context.healAt = clock();
     const healthyMs = await waitUntil(`${fault.name}: healthy again`, () => healthy(on), RECOVERY_LIMIT_MS).catch(() => Number.NaN);
     const servingMs = await waitUntil(`${fault.name}: serves trades again`, () => servesTrades(on), RECOVERY_LIMIT_MS).catch(() => Number.NaN);
-    recoveries.push({ fault: fault.name, healthyMs, servingMs: healthyMs + servingMs });
+    recoveries.push({ fault: fault.name, target: fault.target, faultAt, healAt: context.healAt, healthyMs, servingMs: healthyMs + servingMs });
     check(`${fault.name}: ${on.name} healthy and serving again without a restart`, Number.isFinite(servingMs) && !processes[fault.target].exited, `healthy ${healthyMs} ms after the heal, a trade acknowledged ${servingMs} ms after that`);
     await probing;
     judgeHealthReports(fault, watching.probes, context);
@@ -331,6 +331,16 @@ function report(samples: ReturnType<typeof startLoad>['samples']) {
   console.log('\n| fault | healthy again after the heal | acknowledging trades again |');
   console.log('|---|---|---|');
   for (const r of recoveries) console.log(`| ${r.fault} | ${r.healthyMs} ms | ${r.servingMs} ms |`);
+  console.log('\n| fault | what the load got from the faulted instance meanwhile (its answers; the slowest) |');
+  console.log('|---|---|');
+  for (const r of recoveries) {
+    const during = samples.filter((x) => x.instance === r.target && x.at >= r.faultAt && x.at <= r.healAt);
+    const kinds = ['trade', 'quote'].map((kind) => {
+      const mine = during.filter((x) => x.kind === kind);
+      return `${kind}s: ${countStatuses(mine)}; slowest ${Math.round(Math.max(0, ...mine.map((x) => x.ms)))} ms`;
+    });
+    console.log(`| ${r.fault} | ${kinds.join(' · ')} |`);
+  }
   const byKind = new Map<string, Map<string, number>>();
   for (const s of samples) {
     const key = `${s.kind} on ${s.instance}`;
@@ -344,6 +354,12 @@ function report(samples: ReturnType<typeof startLoad>['samples']) {
   const failed = checks.filter((c) => !c.held);
   console.log(`\n${checks.length - failed.length}/${checks.length} checks held (${SHORT ? 'short' : 'whole'} form, ${FAULT_MS / 1000} s per fault, ${Math.round(clock() / 1000)} s in all)`);
   if (failed.length) process.exitCode = 1;
+}
+
+function countStatuses(samples: { status: Answer['status'] }[]): string {
+  const counts = new Map<string, number>();
+  for (const x of samples) counts.set(String(x.status), (counts.get(String(x.status)) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} × ${status}`).join(', ') || 'none';
 }
 
 function fail(error: unknown, instance: HostProcess): never {
