@@ -162,6 +162,9 @@ async function main() {
     const servingMs = await waitUntil(`${fault.name}: serves trades again`, () => servesTrades(on), RECOVERY_LIMIT_MS).catch(() => Number.NaN);
     recoveries.push({ fault: fault.name, target: fault.target, faultAt, healAt: context.healAt, healthyMs, servingMs: healthyMs + servingMs });
     check(`${fault.name}: ${on.name} healthy and serving again without a restart`, Number.isFinite(servingMs) && !processes[fault.target].exited, `healthy ${healthyMs} ms after the heal, a trade acknowledged ${servingMs} ms after that`);
+    // /ready's truth after the heal: an instance that says ready serves writes within the time the docs
+    // give a request for a database connection.
+    check(`${fault.name}: once ${on.name} said ready again, it acknowledged a trade within DATABASE_CONNECT_TIMEOUT_MS (5 s)`, servingMs <= 5000, `${servingMs} ms`);
     await probing;
     judgeHealthReports(fault, watching.probes, context);
     await pause(STEADY_MS);
