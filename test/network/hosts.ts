@@ -5,9 +5,9 @@ import { join } from 'node:path';
 
 /**
  * Hosts for the network suite: one Linux network namespace per host, each with a veth pair whose other
- * end is on a bridge in the root namespace (where the load generator runs). Faults are iptables rules and
- * tc netem queues inside a host's namespace and on its bridge port, so they touch nothing outside these
- * namespaces. Needs root, ip, tc and iptables; PostgreSQL's binaries from Debian's packages.
+ * end is on a bridge in the root namespace (where the load generator runs). Faults are iptables rules
+ * inside a host's namespace, so they touch nothing outside these namespaces (this kernel has no
+ * sch_netem for tc). Needs root, ip, iptables, redis-server and PostgreSQL's binaries from Debian's packages.
  */
 
 const PREFIX = 'smsnet';

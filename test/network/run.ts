@@ -2,7 +2,7 @@
  * `npm run test:network`: two instances, PostgreSQL and Redis on four hosts (network namespaces) joined by
  * a bridge, under a mixed load from the root namespace, through four network faults on instance a's links.
  * Prints what held and how long each recovery took; exits 1 if any check failed. Root only.
- * NETWORK_TEST_SHORT=1: a few seconds per fault (CI); otherwise 30 s each. See docs/operations/many-instances.md.
+ * NETWORK_TEST_SHORT=1: 12 s per fault (about 75 s in all); otherwise 30 s each (about 3.5 minutes). See docs/operations/many-instances.md.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
