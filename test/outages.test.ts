@@ -251,4 +251,23 @@ describe('Redis going away mid-traffic', () => {
     // The counts made before the outage are Redis's again: this address's allowance is still spent.
     expect((await ask()).status).toBe(429);
   });
+
+  it('when the link to Redis goes silent (nothing closed, nothing answered), then /health says degraded, and ok again once Redis answers', async () => {
+    const { proxy, service, ask } = await redisBehindProxy('allow');
+    expect((await ask()).status).toBe(200);
+    expect((await service.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok' });
+
+    proxy.hold();
+    expect((await ask()).status, 'served uncounted, as RATE_LIMIT_ON_STORE_FAILURE=allow says').toBe(200);
+    expect((await service.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'degraded' });
+
+    proxy.release();
+    await vi.waitFor(
+      async () => {
+        await ask();
+        expect((await service.app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok' });
+      },
+      { timeout: 10_000 },
+    );
+  });
 });

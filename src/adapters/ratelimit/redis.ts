@@ -151,6 +151,10 @@ export async function connectRedisRateLimitStore(
   redis.defineCommand('decideWindow', { numberOfKeys: 1, lua: DECIDE_LUA });
   redis.defineCommand('refundWindow', { numberOfKeys: 1, lua: REFUND_LUA });
 
+  // Whether the latest command was answered. A link gone silent keeps ioredis's status 'ready' (nothing is
+  // closed), while every command times out: health judges by what the commands met, not by the status alone
+  // (found by npm run test:network: /health said ok through a whole silent partition).
+  let lastCommandAnswered = true;
   let lastErrorLogAt = 0;
   redis.on('error', (error) => {
     // Logged loudly, but at most every 10 s: a dead Redis must not flood the log.
@@ -159,17 +163,26 @@ export async function connectRedisRateLimitStore(
       log.error({ err: error }, 'rate-limit store (Redis) unreachable');
     }
   });
-  redis.on('ready', () => log.info('rate-limit store (Redis) connected'));
+  redis.on('ready', () => {
+    lastCommandAnswered = true; // a fresh connection: nothing unanswered on it yet
+    log.info('rate-limit store (Redis) connected');
+  });
   await readyOrTimeout(redis);
 
+  async function observed<T>(command: Promise<T>): Promise<T> {
+    try {
+      const answer = await command;
+      lastCommandAnswered = true;
+      return answer;
+    } catch (error) {
+      lastCommandAnswered = false;
+      throw error;
+    }
+  }
+
   async function hit(key: string, rate: Rate, cost = 1): Promise<ThrottleDecision> {
-    const [allowed, count, resetMs, retryAfterMs] = await redis.decideWindow(
-      key,
-      rate.limit,
-      rate.windowMs,
-      bucketSizeMs(rate.windowMs),
-      cost,
-      options.now?.() ?? '',
+    const [allowed, count, resetMs, retryAfterMs] = await observed(
+      redis.decideWindow(key, rate.limit, rate.windowMs, bucketSizeMs(rate.windowMs), cost, options.now?.() ?? ''),
     );
     return { allowed: allowed === 1, limit: rate.limit, remaining: Math.max(0, rate.limit - count), resetMs, retryAfterMs };
   }
@@ -177,9 +190,9 @@ export async function connectRedisRateLimitStore(
   return {
     hit,
     async refund(key, _rate, cost = 1) {
-      await redis.refundWindow(key, cost);
+      await observed(redis.refundWindow(key, cost));
     },
-    health: () => (redis.status === 'ready' ? 'ok' : 'unreachable'),
+    health: () => (redis.status === 'ready' && lastCommandAnswered ? 'ok' : 'unreachable'),
     async close() {
       redis.disconnect();
     },
