@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createCountingReport } from './counting-report.js';
@@ -139,14 +140,16 @@ export function piecesOfLines(lines: string[], maxBytes: number): { text: string
 }
 
 /** A log file proper takes a batch in one write; a pipe, a terminal or a socket (/dev/stdout) in atomic pieces. */
-async function largestWrite(handle: FileHandle): Promise<number> {
-  return (await handle.stat()).isFile() ? Number.POSITIVE_INFINITY : PIPE_ATOMIC_BYTES;
+// Synchronous on purpose: reopen() swaps to the new file in the same turn it is opened, so no line lands in
+// the rotated file after the new one exists (a test waiting for the file to appear saw one there).
+function largestWrite(handle: FileHandle): number {
+  return fstatSync(handle.fd).isFile() ? Number.POSITIVE_INFINITY : PIPE_ATOMIC_BYTES;
 }
 
 /** Opens (creating its folder) the log at `path`; refuses to start if it cannot. */
 export async function createApiCallLog(path: string, reporter: LogReporter): Promise<ApiCallLog> {
   const handle = await openForAppend(path);
-  const file = new RequestLogFile(path, handle, await largestWrite(handle), reporter);
+  const file = new RequestLogFile(path, handle, largestWrite(handle), reporter);
   return {
     record: (method, requestPath, user, at = new Date()) => file.append(formatApiCall(at, method, requestPath, user)),
     reopen: () => file.reopen(),
@@ -223,7 +226,7 @@ class RequestLogFile {
     let maxWriteBytes: number;
     try {
       fresh = await openForAppend(this.path);
-      maxWriteBytes = await largestWrite(fresh);
+      maxWriteBytes = largestWrite(fresh);
     } catch (error) {
       this.reporter.error({ err: error, path: this.path }, 'apicalls.log cannot be reopened: still writing to the file open before');
       return;
