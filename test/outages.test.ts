@@ -95,13 +95,13 @@ async function expectAcknowledgedStored(answers: Answer[], database: TestDatabas
   expect(acknowledged.filter((id) => !stored.has(id)), 'acknowledged but not stored').toEqual([]);
 }
 
-async function postgresBehindProxy() {
+async function postgresBehindProxy(env: Record<string, string> = {}) {
   const database = await createTestDatabase('postgres');
   onTestFinished(() => database.drop());
   const proxy = await startTcpProxy(addressOf(database.url));
   const service = await startService(
     'postgres',
-    { DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_POOL_SIZE: '4' },
+    { DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS), DATABASE_POOL_SIZE: '4', ...env },
     { url: proxy.urlFor(database.url), drop: async () => undefined },
   );
   return { database, proxy, service };
@@ -166,6 +166,22 @@ describe('PostgreSQL going away mid-traffic', () => {
     } finally {
       proxy.restore();
     }
+  });
+
+  it('when the link goes silent mid-query (nothing closed, nothing answered), then the query ends as 503 past the statement timeout, and writes go on at once when the link is back', async () => {
+    // Statements bounded at 500 ms: a query silent for 1.5 s is a link gone silent, not a slow statement.
+    const { proxy, service } = await postgresBehindProxy({ DATABASE_STATEMENT_TIMEOUT_MS: '500' });
+    const trade = { type: 'buy', user_id: 1, symbol: 'ABX', shares: 1, price: 10, timestamp: 1 };
+    expect((await service.app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
+    proxy.hold();
+    const silent = service.app.inject({ method: 'POST', url: '/trades', payload: trade });
+    await proxy.answerHeld();
+    const answer = await silent;
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json()).toEqual({ detail: 'The database is unavailable; try again shortly.' });
+    proxy.release();
+    // The silent connection was ended: the next write takes a fresh one instead of queueing behind it.
+    expect((await service.app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
   });
 
   it('when the database is away, then /health says down, and recovers with it on bounded connections', async () => {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -82,6 +83,7 @@ export function connectDatabase(
   });
   pool.on('error', onIdleClientError);
   pool.on('connect', ignoreErrorsInUse);
+  if (target.statementTimeoutMs > 0) pool.on('connect', (client) => boundSilence(client, silenceBound(target.statementTimeoutMs)));
   const db = new Kysely<Database>({ dialect: translatingUnavailability(new PostgresDialect({ pool })) });
   pools.set(db, pool);
   return db;
@@ -105,4 +107,28 @@ export function poolUsage(db: Kysely<Database>): { total: number; idle: number; 
  */
 function ignoreErrorsInUse(client: pg.PoolClient): void {
   client.on('error', () => undefined);
+}
+
+/**
+ * How long a connection with a query in flight may stay silent: longer than any statement the server lets
+ * run (it cancels one at DATABASE_STATEMENT_TIMEOUT_MS and says so), so only a link gone silent reaches it.
+ */
+function silenceBound(statementTimeoutMs: number): number {
+  return statementTimeoutMs + Math.max(1000, statementTimeoutMs / 2);
+}
+
+/**
+ * Ends a connection whose query has had no answer for `ms`. A link that goes silent (a partition that drops
+ * packets, closing nothing) leaves a query waiting on TCP's retransmissions, which back off to minutes; the
+ * server's statement timeout cannot reach the client either, and keep-alive probes only idle connections.
+ * Seen in npm run test:network: an instance ready again 24 s before it could write. Ending the connection
+ * fails the query as "Connection terminated" (a 503, as for a database away) and the pool opens a new one.
+ * pg has no option for this (its query_timeout leaves the connection busy), hence its socket's own timer.
+ */
+function boundSilence(client: pg.PoolClient, ms: number): void {
+  const internals = client as unknown as { connection: { stream: Socket }; activeQuery?: unknown };
+  const socket = internals.connection.stream;
+  socket.setTimeout(ms, () => {
+    if (internals.activeQuery) socket.destroy();
+  });
 }
