@@ -45,6 +45,19 @@ describe.each(testEngines())('cost by rows returned on %s', (engine) => {
     expect(page.headers.ratelimit).toMatch(/^"trades";r=0;t=\d+$/);
   });
 
+  it('when claimed ledgers are left out of the unpaged list, then their trades are not charged either', async () => {
+    const service = await startService(engine, { THROTTLE_TRADES: '5/day' });
+    await seedTrades(service.db, 2500, trade);
+    const key = await register(service.app);
+    for (const userId of [1, 2, 3]) {
+      const claimed = await service.app.inject({ method: 'POST', url: `/api/v1/ledgers/${userId}/claim/`, headers: { authorization: `Token ${key}` } });
+      expect(claimed.statusCode).toBe(201);
+    }
+    const all = await service.app.inject({ method: 'GET', url: '/trades' });
+    expect(all.json()).toHaveLength(1000); // users 0 and 4's trades only
+    expect(all.headers.ratelimit).toMatch(/^"trades";r=4;t=\d+$/);
+  });
+
   it('when a filtered unpaged list is under 1,000 trades, then it costs 1', async () => {
     const service = await startService(engine, { THROTTLE_TRADES: '5/day' });
     await seedTrades(service.db, 2500, trade);

@@ -16,14 +16,15 @@ export function createLedgerClaimStore(db: Kysely<Database>): LedgerClaims {
     async insert(claim) {
       // ON CONFLICT DO NOTHING: of two claimants, the second's insert waits for the first's commit
       // (PostgreSQL) or for the write lock (SQLite), then inserts nothing; the read after it sees the winner.
-      const result = await db.insertInto('ledger_claims').values(claim).onConflict((oc) => oc.column('user_id').doNothing()).executeTakeFirst();
-      const held = await db
-        .selectFrom('ledger_claims')
-        .select(['account_id', ...CLAIM_COLUMNS])
-        .where('user_id', '=', claim.user_id)
-        .executeTakeFirstOrThrow();
-      const { account_id, ...kept } = held;
-      return { inserted: Number(result.numInsertedOrUpdatedRows ?? 0n) === 1, account_id: Number(account_id), claim: numbers(kept) };
+      // A claim its holder released between the two statements leaves nothing to read: claim it once more.
+      for (let attempt = 1; ; attempt++) {
+        const result = await db.insertInto('ledger_claims').values(claim).onConflict((oc) => oc.column('user_id').doNothing()).executeTakeFirst();
+        const held = await db.selectFrom('ledger_claims').select(['account_id', ...CLAIM_COLUMNS]).where('user_id', '=', claim.user_id).executeTakeFirst();
+        if (held === undefined && attempt < 3) continue;
+        if (held === undefined) throw new Error(`ledger ${claim.user_id}: claimed and released over and over while being claimed`);
+        const { account_id, ...kept } = held;
+        return { inserted: Number(result.numInsertedOrUpdatedRows ?? 0n) === 1, account_id: Number(account_id), claim: numbers(kept) };
+      }
     },
 
     async remove(userId, accountId) {

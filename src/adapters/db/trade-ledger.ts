@@ -122,6 +122,8 @@ export function createTradeLedger(db: Kysely<Database>): TradeLedger {
     async countAfter(filter: TradeFilter, afterId: number): Promise<number> {
       let query = db.selectFrom('trades').select((eb) => eb.fn.countAll<number | string | bigint>().as('count')).where('id', '>', afterId);
       if (filter.user_id !== undefined) query = query.where('user_id', '=', filter.user_id);
+      // As the list it charges for: the claimed ledgers it leaves out are not counted either.
+      if (filter.unclaimedOnly === true) query = query.where('user_id', 'not in', db.selectFrom('ledger_claims').select('user_id'));
       if (filter.type !== undefined) query = query.where('type', '=', filter.type);
       if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
       const { count } = await query.executeTakeFirstOrThrow();

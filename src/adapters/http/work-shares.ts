@@ -45,6 +45,9 @@ export function shareTaker(shares: WorkShares, addressOf: (ip: string) => string
       gone = true;
       release?.();
     });
+    // A client gone before this ran (during the gate's awaits) closed before the listener was there: its
+    // 'close' will never come, and the place taken below would never be given back.
+    if (reply.raw.destroyed || request.raw.socket?.destroyed) gone = true;
     try {
       release = await shares.enter(workerOf(request, request.clientAddress ?? addressOf(request.ip)));
       if (gone) release();
