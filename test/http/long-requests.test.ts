@@ -23,7 +23,7 @@ vi.mock('../../src/app/market-data/fair-queue.js', async (importOriginal) => {
 });
 
 /** Short enough for a test, long enough for a stored quote on a busy machine. */
-const BUDGET_MS = '1000';
+const BUDGET_MS = '2500';
 const notReady = (symbol: string) => `${symbol}: market data not ready when this answer was due; ask again shortly.`;
 
 describe.each(testEngines())('long requests on %s', (engine) => {
@@ -116,7 +116,9 @@ describe.each(testEngines())('long requests on %s', (engine) => {
   });
 
   it("when a portfolio's prices outlast the budget, then it answers with the position it could price and the other one unpriced, saying why", async () => {
-    const { service, get } = await setup();
+    // IBM's answer comes at once, but its fetch and storing must fit in the budget on a loaded machine too
+    // (1 s did not, once, on PostgreSQL under CI): only SLOWA, held at the vendor, is meant to outlast it.
+    const { service, get } = await setup({ REQUEST_BUDGET_MS: '5000' });
     for (const symbol of ['IBM', 'SLOWA']) {
       const trade = { type: 'buy', symbol, shares: 2, price: 100, timestamp: Date.parse('2022-07-26T15:00:00Z'), user_id: 7 };
       expect((await service.app.inject({ method: 'POST', url: '/trades', payload: trade })).statusCode).toBe(201);
