@@ -8,18 +8,7 @@ import { register } from '../support/api.js';
 import { testEngines } from '../support/engines.js';
 import { seedTrades } from '../support/ledger.js';
 import { startService } from '../support/service.js';
-import { type Bar, providerEnv, startUpstream } from '../support/upstream.js';
-
-/** `count` weekday sessions ending on `last`, newest first, as the vendors give them. */
-function sessions(last: string, count: number): Bar[] {
-  const bars: Bar[] = [];
-  for (const day = new Date(`${last}T00:00:00Z`); bars.length < count; day.setUTCDate(day.getUTCDate() - 1)) {
-    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
-    const cents = String(1000 + (bars.length % 500)).padStart(4, '0');
-    bars.push({ date: day.toISOString().slice(0, 10), open: `1${cents}.00`, high: `1${cents}.50`, low: `1${cents}.00`, close: `1${cents}.25`, volume: 1000 + bars.length });
-  }
-  return bars;
-}
+import { type Bar, providerEnv, startUpstream, weekdaySessions as sessions } from '../support/upstream.js';
 
 const trade = (i: number) => ({ type: i % 2 ? 'sell' : 'buy', user_id: i % 5, symbol: 'IBM', shares: 10, price: 100, timestamp: 1_700_000_000_000 + i }) as const;
 

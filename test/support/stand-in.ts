@@ -95,6 +95,17 @@ export type Behavior =
 export type Vendor = 'alphavantage' | 'twelvedata';
 
 /** The seed's IBM: 2022-07-29 closes at 130.7900 after 129.2200 — a variation of 1.57. */
+/** `count` weekday sessions ending on `last`, newest first, as the vendors give them. */
+export function weekdaySessions(last: string, count: number): Bar[] {
+  const bars: Bar[] = [];
+  for (const day = new Date(`${last}T00:00:00Z`); bars.length < count; day.setUTCDate(day.getUTCDate() - 1)) {
+    if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+    const cents = String(1000 + (bars.length % 500)).padStart(4, '0');
+    bars.push({ date: day.toISOString().slice(0, 10), open: `1${cents}.00`, high: `1${cents}.50`, low: `1${cents}.00`, close: `1${cents}.25`, volume: 1000 + bars.length });
+  }
+  return bars;
+}
+
 export const IBM_BARS: Bar[] = [
   { date: '2022-07-29', open: '129.5200', high: '131.0000', low: '129.3100', close: '130.7900', volume: 4236283 },
   { date: '2022-07-28', open: '128.2000', high: '129.5500', low: '127.6600', close: '129.2200', volume: 3895133 },
